@@ -1,0 +1,34 @@
+//! mssd-certs: IGC-Santé certificates for mssd.
+//!
+//! Loading PEM files, comparing distinguished names semantically, extracting identities
+//! (idNat_Struct, idNat_PS) from certificates, validating chains against configured trust
+//! anchors and CRLs, rustls configurations with our own verifiers, and a test PKI imitating
+//! IGC-Santé.
+
+mod crl;
+mod dn;
+mod dn_parse;
+mod dn_types;
+mod error;
+mod identity;
+mod pem;
+mod pki_init;
+mod testpki;
+mod testpki_der;
+mod tls;
+mod validate;
+
+pub use crl::CrlStatus;
+pub use dn::{Attribute, DistinguishedName};
+pub use error::{Error, Result};
+pub use identity::{CertInfo, ExtendedKeyUsages};
+pub use pem::{load_certs, load_crls, load_private_key};
+pub use pki_init::{
+    PkiLayout, TEST_ID_NAT_PS, TEST_ID_NAT_STRUCT, TEST_INTERMEDIATE_CN, TEST_ROOT_CN, init_pki,
+};
+pub use testpki::{IssuedCert, IssuedCrl, LeafSpec, TestCa};
+pub use tls::{
+    ClientAuth, IgcClientVerifier, IgcServerVerifier, client_config, crypto_provider, peer_info,
+    server_config,
+};
+pub use validate::{ChainValidator, TrustConfig, Usage};

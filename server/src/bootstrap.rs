@@ -1,0 +1,84 @@
+//! First start on the embedded default: a test PKI, a reference copy of the configuration
+//! and a demo mailbox, all under the data dir, and a summary of how to connect.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use mssd_core::{Address, MailboxKind};
+use mssd_store::NewMailbox;
+
+use crate::config::{Config, EMBEDDED_TOML};
+use crate::error::{Error, Result};
+use crate::{mailbox_cmd, store_open};
+
+const DEMO_LOCAL_PART: &str = "demo";
+
+pub async fn first_start(config: &Config) -> Result<()> {
+    store_open::create_private_dir(&config.data_dir)?;
+    let dir = config.data_dir.display();
+    if !config.tls.certificate.exists() {
+        let pki = mssd_certs::init_pki(&config.pki_dir(), config.primary_domain(), false)?;
+        println!(
+            "mssd: first start: created a TEST PKI imitating IGC-Santé in {dir}/pki (not for production)"
+        );
+        println!("  server certificate  {}", pki.server_subject);
+        println!("  applicative cert    {}", pki.app_subject);
+        println!("  personal (CPS-like) {}", pki.personal_subject);
+    }
+    let reference = config.data_dir.join("mssd.toml");
+    if !reference.exists() {
+        // Inside the data dir, data_dir is "." relative to the file itself.
+        let text = EMBEDDED_TOML.replace("data_dir = \"./mssd-data\"", "data_dir = \".\"");
+        write_file(&reference, text.as_bytes(), 0o644)?;
+        println!(
+            "mssd: wrote the configuration in use to {dir}/mssd.toml (copy it to make your own)"
+        );
+    }
+
+    let store = store_open::open(config)?;
+    if store.list_mailboxes().await?.is_empty() {
+        let personal = mssd_certs::load_certs(&config.pki_dir().join("personal.pem"))?;
+        let info = personal
+            .first()
+            .map(mssd_certs::CertInfo::parse)
+            .transpose()?
+            .ok_or_else(|| Error::Usage(format!("{dir}/pki/personal.pem holds no certificate")))?;
+        let address = Address::parse(&format!("{DEMO_LOCAL_PART}@{}", config.primary_domain()))?;
+        let password = mailbox_cmd::generate_password();
+        let new = NewMailbox {
+            address: address.clone(),
+            kind: MailboxKind::Per,
+            display_name: Some("Demo professional".into()),
+            owner_id_nat: info.id_nat_ps.as_ref().map(|id| id.as_str().to_string()),
+            password_hash: Some(mssd_core::hash_password(&password)?),
+            certificate_dn: Some(info.subject.canonical()),
+            quota_bytes: None,
+        };
+        mailbox_cmd::create(store.as_ref(), new, "mssd:first-start").await?;
+        let secret = config.data_dir.join("demo-password.txt");
+        write_file(&secret, format!("{address} {password}\n").as_bytes(), 0o600)?;
+        println!(
+            "mssd: created demo mailbox {address} (PER); its password is in {}",
+            secret.display()
+        );
+        println!("  it also accepts the personal test certificate {dir}/pki/personal.pem");
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let io = |source| Error::Io {
+        what: format!("writing {}", path.display()),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(io)?;
+    file.write_all(bytes)
+        .and_then(|_| file.sync_all())
+        .map_err(io)
+}

@@ -1,0 +1,112 @@
+//! The command line: the public contract of README.md, "Command line".
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mssd",
+    version,
+    about = "Secure health messaging server for MSSanté operators"
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Without it, the embedded default: data in ./mssd-data,
+    /// a test PKI, listeners on 127.0.0.1.
+    #[arg(long, short = 'c', global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log format on standard error; overrides [log] format.
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormatArg>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server until SIGTERM or SIGINT.
+    Serve,
+    /// Test PKI imitating IGC-Santé.
+    #[command(subcommand)]
+    Pki(PkiCommand),
+    /// Hosted mailboxes.
+    #[command(subcommand)]
+    Mailbox(MailboxCommand),
+    /// Check configuration, certificates and store; exit status 1 when anything fails.
+    Doctor,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PkiCommand {
+    /// Write a test hierarchy: root, ORGANISATIONS intermediate, server, applicative and
+    /// personal certificates, and a CRL.
+    Init {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The mail domain the server certificate is for (CN=mail.<domain>).
+        #[arg(long, value_name = "DOMAIN")]
+        domain: String,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailboxCommand {
+    /// Create a mailbox (with its INBOX, Sent, Drafts, Trash and Archive folders).
+    Add(AddArgs),
+    /// List mailboxes.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Refuse new mail and logins for a mailbox, keeping its content.
+    Suspend { address: String },
+    /// Undo a suspension.
+    Resume { address: String },
+    /// Delete a mailbox and its messages.
+    Remove {
+        address: String,
+        /// Confirm the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    pub address: String,
+    /// PER, ORG, APP, CAB or CITIZEN.
+    #[arg(long)]
+    pub kind: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Owner's idNat_PS (8+RPPS or 0+ADELI); required for PER.
+    #[arg(long, value_name = "IDNAT_PS")]
+    pub owner: Option<String>,
+    /// Bind a client certificate (PEM) to the mailbox for certificate authentication.
+    #[arg(long, value_name = "PEM")]
+    pub certificate: Option<PathBuf>,
+    /// Bind a certificate subject DN (RFC 4514 text) instead of a file.
+    #[arg(long, value_name = "DN")]
+    pub certificate_dn: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long, conflicts_with = "generate_password")]
+    pub password_stdin: bool,
+    /// Generate a password and print it once.
+    #[arg(long)]
+    pub generate_password: bool,
+    /// Storage quota, e.g. 500M or 2G.
+    #[arg(long)]
+    pub quota: Option<String>,
+}

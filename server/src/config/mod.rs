@@ -1,0 +1,139 @@
+//! mssd configuration: the TOML contract of `docs`/README, the embedded default, and the
+//! validated form the rest of the server uses.
+
+mod duration;
+mod raw;
+mod resolve;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use duration::parse_duration;
+
+use crate::error::{Error, Result};
+
+/// The embedded default configuration, as TOML (also written to the data dir on first start).
+pub const EMBEDDED_TOML: &str = include_str!("embedded.toml");
+
+/// A validated configuration: paths resolved, addresses parsed, domains normalised.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where this configuration came from, for messages ("embedded default" or the file).
+    pub origin: String,
+    pub embedded: bool,
+    pub hostname: String,
+    /// Our mail domains, normalised (lower-case A-labels).
+    pub domains: Vec<String>,
+    pub data_dir: PathBuf,
+    pub tls: TlsConfig,
+    pub listeners: Listeners,
+    pub trust_list: TrustListConfig,
+    /// Static next hops: domain → host:port.
+    pub relay_routes: BTreeMap<String, String>,
+    pub citizen_domain: Option<String>,
+    pub oidc: Option<OidcConfig>,
+    pub log: LogConfig,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
+    pub trust_anchors: Vec<PathBuf>,
+    pub crls: Vec<PathBuf>,
+    pub accepted_policies: Vec<String>,
+}
+
+/// Listener addresses; `None` disables that listener.
+#[derive(Debug, Clone, Default)]
+pub struct Listeners {
+    pub smtp: Option<SocketAddr>,
+    pub submission: Option<SocketAddr>,
+    pub submissions: Option<SocketAddr>,
+    pub imap: Option<SocketAddr>,
+    pub imaps: Option<SocketAddr>,
+    pub http: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TrustListConfig {
+    pub source: Option<String>,
+    pub refresh: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub jwks: String,
+    pub audience: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+}
+
+impl Config {
+    /// The embedded default, with `./mssd-data` resolved against the working directory.
+    pub fn embedded() -> Result<Config> {
+        let cwd = std::env::current_dir().map_err(|source| Error::Io {
+            what: "reading the working directory".into(),
+            source,
+        })?;
+        resolve::from_toml(EMBEDDED_TOML, "embedded default", &cwd, true)
+    }
+
+    /// Loads a file; relative `data_dir` resolves against the file's folder.
+    pub fn from_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            what: format!("reading configuration {}", path.display()),
+            source,
+        })?;
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        resolve::from_toml(&text, &path.display().to_string(), base, false)
+    }
+
+    /// `--config FILE` when given, else the embedded default.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        match path {
+            Some(path) => Config::from_file(path),
+            None => Config::embedded(),
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("mssd.sqlite3")
+    }
+
+    pub fn pki_dir(&self) -> PathBuf {
+        self.data_dir.join("pki")
+    }
+
+    /// The first domain, used for defaults such as the demo mailbox.
+    pub fn primary_domain(&self) -> &str {
+        &self.domains[0]
+    }
+
+    pub fn hosts_domain(&self, domain: &str) -> bool {
+        self.domains.iter().any(|d| d == domain)
+    }
+}

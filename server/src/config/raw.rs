@@ -1,0 +1,109 @@
+//! The configuration file as written: serde structs that reject unknown keys.
+//! Validation and path resolution happen in `resolve.rs`; nothing here interprets values.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub server: RawServer,
+    #[serde(default)]
+    pub tls: RawTls,
+    /// Absent: the production defaults. Present: exactly the listeners it names.
+    pub listeners: Option<RawListeners>,
+    #[serde(default)]
+    pub trust_list: RawTrustList,
+    #[serde(default)]
+    pub relay: RawRelay,
+    pub citizen: Option<RawCitizen>,
+    #[serde(default)]
+    pub auth: RawAuth,
+    #[serde(default)]
+    pub log: RawLog,
+    #[serde(default)]
+    pub limits: RawLimits,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub hostname: Option<String>,
+    /// The only key a configuration file must give: which mail domains we host.
+    pub domains: Vec<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub certificate: Option<PathBuf>,
+    pub private_key: Option<PathBuf>,
+    pub trust_anchors: Option<Vec<PathBuf>>,
+    pub crls: Option<Vec<PathBuf>>,
+    /// Certificate policy OIDs accepted for peers and users; empty accepts any.
+    pub accepted_policies: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawListeners {
+    pub smtp: Option<String>,
+    pub submission: Option<String>,
+    pub submissions: Option<String>,
+    pub imap: Option<String>,
+    pub imaps: Option<String>,
+    pub http: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrustList {
+    pub source: Option<String>,
+    pub refresh: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelay {
+    #[serde(default)]
+    pub routes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCitizen {
+    pub domain: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub oidc: Option<RawOidc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidc {
+    pub issuer: String,
+    pub jwks: String,
+    pub audience: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    /// "text" (default) or "json".
+    pub format: Option<String>,
+    /// A tracing filter such as "info" or "mssd=debug,info".
+    pub level: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_connections: Option<usize>,
+    pub max_connections_per_ip: Option<usize>,
+}

@@ -1,0 +1,381 @@
+//! From the file as written to a validated `Config`: every error names the key at fault.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::raw::{RawConfig, RawListeners};
+use super::{
+    Config, Limits, Listeners, LogConfig, LogFormat, OidcConfig, TlsConfig, TrustListConfig,
+};
+use crate::error::{Error, Result};
+
+const DEFAULT_REFRESH: Duration = Duration::from_secs(3600);
+
+pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Result<Config> {
+    // toml's error names the unknown or mistyped key with its line and column.
+    let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Config {
+        origin: origin.to_string(),
+        message: e.to_string(),
+    })?;
+    let bad = |key: &str, message: String| Error::Config {
+        origin: origin.to_string(),
+        message: format!("{key}: {message}"),
+    };
+
+    if raw.server.domains.is_empty() {
+        return Err(bad(
+            "server.domains",
+            "list at least one mail domain we host".into(),
+        ));
+    }
+    let mut domains = Vec::new();
+    for (i, domain) in raw.server.domains.iter().enumerate() {
+        let normalised = mssd_core::normalize_domain(domain)
+            .map_err(|e| bad(&format!("server.domains[{i}]"), e.to_string()))?;
+        if domains.contains(&normalised) {
+            return Err(bad(
+                &format!("server.domains[{i}]"),
+                format!("\"{domain}\" is listed twice"),
+            ));
+        }
+        domains.push(normalised);
+    }
+    let hostname = match raw.server.hostname {
+        Some(h) => {
+            mssd_core::normalize_domain(&h).map_err(|e| bad("server.hostname", e.to_string()))?
+        }
+        None => format!("mail.{}", domains[0]),
+    };
+    let data_dir = absolute(
+        base,
+        &raw.server
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from("/var/lib/mssd")),
+    );
+
+    let in_data = |p: PathBuf| absolute(&data_dir, &p);
+    let tls = TlsConfig {
+        certificate: in_data(
+            raw.tls
+                .certificate
+                .unwrap_or_else(|| "pki/server.pem".into()),
+        ),
+        private_key: in_data(
+            raw.tls
+                .private_key
+                .unwrap_or_else(|| "pki/server.key".into()),
+        ),
+        trust_anchors: raw
+            .tls
+            .trust_anchors
+            .unwrap_or_else(|| vec!["pki/root.pem".into()])
+            .into_iter()
+            .map(in_data)
+            .collect(),
+        crls: raw
+            .tls
+            .crls
+            .unwrap_or_default()
+            .into_iter()
+            .map(in_data)
+            .collect(),
+        accepted_policies: raw.tls.accepted_policies.unwrap_or_default(),
+    };
+    if tls.trust_anchors.is_empty() {
+        return Err(bad(
+            "tls.trust_anchors",
+            "name at least one IGC-Santé root: mssd never falls back to the system store".into(),
+        ));
+    }
+    for (i, oid) in tls.accepted_policies.iter().enumerate() {
+        if !is_dotted_oid(oid) {
+            return Err(bad(
+                &format!("tls.accepted_policies[{i}]"),
+                format!("\"{oid}\" is not a dotted OID"),
+            ));
+        }
+    }
+
+    let listeners = resolve_listeners(raw.listeners, &bad)?;
+
+    let refresh = match raw.trust_list.refresh {
+        Some(text) => super::parse_duration(&text).map_err(|m| bad("trust_list.refresh", m))?,
+        None => DEFAULT_REFRESH,
+    };
+    if refresh < Duration::from_secs(60) {
+        return Err(bad(
+            "trust_list.refresh",
+            "refresh at most once a minute".into(),
+        ));
+    }
+
+    let mut relay_routes = BTreeMap::new();
+    for (domain, hop) in raw.relay.routes {
+        let key = format!("relay.routes.\"{domain}\"");
+        let domain = mssd_core::normalize_domain(&domain).map_err(|e| bad(&key, e.to_string()))?;
+        if !hop
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+        {
+            return Err(bad(&key, format!("\"{hop}\" must be host:port")));
+        }
+        relay_routes.insert(domain, hop);
+    }
+
+    let citizen_domain = match raw.citizen {
+        Some(c) => {
+            let d = mssd_core::normalize_domain(&c.domain)
+                .map_err(|e| bad("citizen.domain", e.to_string()))?;
+            if domains.contains(&d) {
+                return Err(bad(
+                    "citizen.domain",
+                    format!("\"{d}\" is also in server.domains"),
+                ));
+            }
+            Some(d)
+        }
+        None => None,
+    };
+
+    let oidc = raw.auth.oidc.map(|o| OidcConfig {
+        issuer: o.issuer,
+        jwks: o.jwks,
+        audience: o.audience,
+    });
+
+    let format = match raw.log.format.as_deref() {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            return Err(bad(
+                "log.format",
+                format!("\"{other}\": use \"text\" or \"json\""),
+            ));
+        }
+    };
+    let log = LogConfig {
+        format,
+        level: raw.log.level.unwrap_or_else(|| "info".into()),
+    };
+
+    let limits = Limits {
+        max_connections: raw.limits.max_connections.unwrap_or(4096),
+        max_connections_per_ip: raw.limits.max_connections_per_ip.unwrap_or(64),
+    };
+    if limits.max_connections == 0 || limits.max_connections_per_ip == 0 {
+        return Err(bad("limits", "connection limits must be at least 1".into()));
+    }
+
+    Ok(Config {
+        origin: origin.to_string(),
+        embedded,
+        hostname,
+        domains,
+        data_dir,
+        tls,
+        listeners,
+        trust_list: TrustListConfig {
+            source: raw.trust_list.source,
+            refresh,
+        },
+        relay_routes,
+        citizen_domain,
+        oidc,
+        log,
+        limits,
+    })
+}
+
+fn resolve_listeners(
+    raw: Option<RawListeners>,
+    bad: &dyn Fn(&str, String) -> Error,
+) -> Result<Listeners> {
+    let raw = raw.unwrap_or_else(|| RawListeners {
+        smtp: Some("0.0.0.0:25".into()),
+        submission: Some("0.0.0.0:587".into()),
+        submissions: Some("0.0.0.0:465".into()),
+        imap: Some("0.0.0.0:143".into()),
+        imaps: Some("0.0.0.0:993".into()),
+        http: Some("127.0.0.1:8080".into()),
+    });
+    let parse = |key: &str, value: Option<String>| -> Result<Option<SocketAddr>> {
+        value
+            .map(|v| {
+                v.parse::<SocketAddr>().map_err(|_| {
+                    bad(
+                        &format!("listeners.{key}"),
+                        format!("\"{v}\" must be ip:port, e.g. \"0.0.0.0:25\""),
+                    )
+                })
+            })
+            .transpose()
+    };
+    Ok(Listeners {
+        smtp: parse("smtp", raw.smtp)?,
+        submission: parse("submission", raw.submission)?,
+        submissions: parse("submissions", raw.submissions)?,
+        imap: parse("imap", raw.imap)?,
+        imaps: parse("imaps", raw.imaps)?,
+        http: parse("http", raw.http)?,
+    })
+}
+
+fn absolute(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+fn is_dotted_oid(s: &str) -> bool {
+    let mut arcs = s.split('.');
+    s.contains('.') && arcs.all(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config> {
+        from_toml(text, "test.toml", Path::new("/etc/mssd"), false)
+    }
+
+    fn error_of(text: &str) -> String {
+        match load(text) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn embedded_default_is_valid() {
+        let c = from_toml(
+            super::super::EMBEDDED_TOML,
+            "embedded",
+            Path::new("/tmp/x"),
+            true,
+        )
+        .unwrap();
+        assert_eq!(c.domains, vec!["hopital.test.mssante.fr"]);
+        assert_eq!(c.citizen_domain.as_deref(), Some("patient.test.mssante.fr"));
+        assert_eq!(c.data_dir, Path::new("/tmp/x/./mssd-data"));
+        assert_eq!(
+            c.tls.certificate,
+            Path::new("/tmp/x/./mssd-data/pki/server.pem")
+        );
+        assert_eq!(c.listeners.smtp.unwrap().to_string(), "127.0.0.1:2525");
+        assert_eq!(c.listeners.http.unwrap().to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn minimal_file_gets_defaults() {
+        let c = load("[server]\ndomains = [\"Hopital-A.MSSante.fr\"]\n").unwrap();
+        assert_eq!(c.domains, vec!["hopital-a.mssante.fr"]);
+        assert_eq!(c.hostname, "mail.hopital-a.mssante.fr");
+        assert_eq!(c.data_dir, Path::new("/var/lib/mssd"));
+        assert_eq!(
+            c.tls.trust_anchors,
+            vec![PathBuf::from("/var/lib/mssd/pki/root.pem")]
+        );
+        assert_eq!(c.listeners.smtp.unwrap().to_string(), "0.0.0.0:25");
+        assert_eq!(c.trust_list.refresh, DEFAULT_REFRESH);
+    }
+
+    #[test]
+    fn relative_data_dir_resolves_against_the_file() {
+        let c = load(
+            "[server]\ndomains=[\"a.fr\"]\ndata_dir=\"data\"\n[tls]\ncertificate=\"/abs/c.pem\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, Path::new("/etc/mssd/data"));
+        assert_eq!(c.tls.certificate, Path::new("/abs/c.pem"));
+        assert_eq!(
+            c.tls.private_key,
+            Path::new("/etc/mssd/data/pki/server.key")
+        );
+    }
+
+    #[test]
+    fn listeners_section_lists_exactly_what_runs() {
+        let c = load("[server]\ndomains=[\"a.fr\"]\n[listeners]\nsmtp=\"127.0.0.1:0\"\n").unwrap();
+        assert!(c.listeners.smtp.is_some());
+        assert!(c.listeners.imap.is_none() && c.listeners.http.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "[server]\ndomains=[\"a.fr\"]\nbogus=1\n",
+                &["unknown field `bogus`", "line 3"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[tls]\ncertificat=\"x\"\n",
+                &["unknown field `certificat`", "line 4"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[nope]\n",
+                &["unknown field `nope`"],
+            ),
+            ("[server]\n", &["missing field `domains`"]),
+            (
+                "[server]\ndomains=[]\n",
+                &["server.domains", "at least one"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\",\"A.fr\"]\n",
+                &["server.domains[1]", "twice"],
+            ),
+            ("[server]\ndomains=[\"a b\"]\n", &["server.domains[0]"]),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[listeners]\nsmtp=\"localhost\"\n",
+                &["listeners.smtp", "ip:port"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[trust_list]\nrefresh=\"60\"\n",
+                &["trust_list.refresh", "no unit"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[trust_list]\nrefresh=\"10s\"\n",
+                &["trust_list.refresh", "once a minute"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[tls]\ntrust_anchors=[]\n",
+                &["tls.trust_anchors", "system store"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[tls]\naccepted_policies=[\"x.y\"]\n",
+                &["tls.accepted_policies[0]"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[relay]\nroutes={\"b.fr\"=\"nohost\"}\n",
+                &["relay.routes.\"b.fr\"", "host:port"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[citizen]\ndomain=\"a.fr\"\n",
+                &["citizen.domain", "also in server.domains"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[log]\nformat=\"xml\"\n",
+                &["log.format"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[limits]\nmax_connections=0\n",
+                &["limits"],
+            ),
+        ];
+        for (text, needles) in cases {
+            let message = error_of(text);
+            for needle in *needles {
+                assert!(
+                    message.contains(needle),
+                    "{text:?}: {message:?} lacks {needle:?}"
+                );
+            }
+            assert!(message.contains("test.toml"), "{message}");
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! mssd: secure health messaging server for MSSanté operators.
+
+mod audit;
+mod bootstrap;
+mod cli;
+mod config;
+mod doctor;
+mod error;
+mod logging;
+mod mailbox_cmd;
+mod metrics;
+mod pki_cmd;
+mod serve;
+mod store_open;
+mod tls_setup;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command, LogFormatArg, PkiCommand};
+use config::{Config, LogFormat};
+use error::Result;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("mssd: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Ok(false) means "ran, and the answer is no" (doctor found a failure).
+fn run(cli: Cli) -> Result<bool> {
+    if let Command::Pki(PkiCommand::Init { dir, domain, force }) = &cli.command {
+        logging::init(log_format(&cli, LogFormat::Text), "warn");
+        pki_cmd::init(dir, domain, *force)?;
+        return Ok(true);
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    let level = if matches!(cli.command, Command::Serve) {
+        config.log.level.clone()
+    } else {
+        "warn".into()
+    };
+    logging::init(log_format(&cli, config.log.format), &level);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| error::Error::Io {
+            what: "starting the async runtime".into(),
+            source,
+        })?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve::run(config).await.map(|_| true),
+            Command::Mailbox(command) => mailbox_cmd::run(&config, command).await.map(|_| true),
+            Command::Doctor => doctor::run(&config).await,
+            Command::Pki(_) => Ok(true),
+        }
+    })
+}
+
+fn log_format(cli: &Cli, configured: LogFormat) -> LogFormat {
+    match cli.log_format {
+        Some(LogFormatArg::Json) => LogFormat::Json,
+        Some(LogFormatArg::Text) => LogFormat::Text,
+        None => configured,
+    }
+}

@@ -1,0 +1,182 @@
+//! Process metrics, rendered in the Prometheus text exposition format on `/metrics`.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Counters of one listener.
+#[derive(Debug)]
+pub struct ListenerMetrics {
+    pub name: &'static str,
+    pub accepted: AtomicU64,
+    pub active: AtomicU64,
+    pub refused_limit: AtomicU64,
+    pub tls_failures: AtomicU64,
+}
+
+impl ListenerMetrics {
+    fn new(name: &'static str) -> Self {
+        ListenerMetrics {
+            name,
+            accepted: AtomicU64::new(0),
+            active: AtomicU64::new(0),
+            refused_limit: AtomicU64::new(0),
+            tls_failures: AtomicU64::new(0),
+        }
+    }
+}
+
+pub const LISTENER_NAMES: [&str; 6] =
+    ["smtp", "submission", "submissions", "imap", "imaps", "http"];
+
+#[derive(Debug)]
+pub struct Metrics {
+    started: Instant,
+    listeners: Vec<ListenerMetrics>,
+}
+
+/// Figures read from other parts at scrape time.
+pub struct Snapshot {
+    pub store_writes: u64,
+    pub store_commits: u64,
+    pub store_healthy: bool,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            started: Instant::now(),
+            listeners: LISTENER_NAMES
+                .iter()
+                .map(|n| ListenerMetrics::new(n))
+                .collect(),
+        }
+    }
+}
+
+impl Metrics {
+    pub fn listener(&self, name: &str) -> &ListenerMetrics {
+        // LISTENER_NAMES is the closed set of names callers use; fall back to the first
+        // rather than panic should a new listener forget to register.
+        self.listeners
+            .iter()
+            .find(|l| l.name == name)
+            .unwrap_or(&self.listeners[0])
+    }
+
+    pub fn render(&self, snapshot: &Snapshot) -> String {
+        let mut out = String::with_capacity(2048);
+        let version = env!("CARGO_PKG_VERSION");
+        gauge(
+            &mut out,
+            "mssd_build_info",
+            "mssd version",
+            &[(format!("version=\"{version}\""), 1.0)],
+        );
+        gauge(
+            &mut out,
+            "mssd_uptime_seconds",
+            "seconds since the server started",
+            &[(String::new(), self.started.elapsed().as_secs_f64())],
+        );
+        let per_listener = |f: &dyn Fn(&ListenerMetrics) -> u64| -> Vec<(String, f64)> {
+            self.listeners
+                .iter()
+                .map(|l| (format!("listener=\"{}\"", l.name), f(l) as f64))
+                .collect()
+        };
+        counter(
+            &mut out,
+            "mssd_connections_accepted_total",
+            "connections accepted",
+            &per_listener(&|l| l.accepted.load(Ordering::Relaxed)),
+        );
+        gauge(
+            &mut out,
+            "mssd_connections_active",
+            "connections open now",
+            &per_listener(&|l| l.active.load(Ordering::Relaxed)),
+        );
+        counter(
+            &mut out,
+            "mssd_connections_refused_limit_total",
+            "connections refused by a connection limit",
+            &per_listener(&|l| l.refused_limit.load(Ordering::Relaxed)),
+        );
+        counter(
+            &mut out,
+            "mssd_tls_handshake_failures_total",
+            "TLS handshakes that failed (certificate refused, protocol error)",
+            &per_listener(&|l| l.tls_failures.load(Ordering::Relaxed)),
+        );
+        counter(
+            &mut out,
+            "mssd_store_writes_total",
+            "durable store writes acknowledged",
+            &[(String::new(), snapshot.store_writes as f64)],
+        );
+        counter(
+            &mut out,
+            "mssd_store_commits_total",
+            "store transactions committed (one WAL fsync each, shared by a group of writes)",
+            &[(String::new(), snapshot.store_commits as f64)],
+        );
+        gauge(
+            &mut out,
+            "mssd_store_healthy",
+            "1 when the store answered its health check",
+            &[(
+                String::new(),
+                if snapshot.store_healthy { 1.0 } else { 0.0 },
+            )],
+        );
+        out
+    }
+}
+
+fn counter(out: &mut String, name: &str, help: &str, samples: &[(String, f64)]) {
+    family(out, name, help, "counter", samples)
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, samples: &[(String, f64)]) {
+    family(out, name, help, "gauge", samples)
+}
+
+fn family(out: &mut String, name: &str, help: &str, kind: &str, samples: &[(String, f64)]) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        if labels.is_empty() {
+            let _ = writeln!(out, "{name} {value}");
+        } else {
+            let _ = writeln!(out, "{name}{{{labels}}} {value}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.listener("smtp").accepted.fetch_add(3, Ordering::Relaxed);
+        let text = m.render(&Snapshot {
+            store_writes: 7,
+            store_commits: 2,
+            store_healthy: true,
+        });
+        assert!(text.contains("# TYPE mssd_connections_accepted_total counter\n"));
+        assert!(text.contains("mssd_connections_accepted_total{listener=\"smtp\"} 3\n"));
+        assert!(text.contains("mssd_connections_accepted_total{listener=\"imap\"} 0\n"));
+        assert!(text.contains("mssd_store_writes_total 7\n"));
+        assert!(text.contains("mssd_store_commits_total 2\n"));
+        assert!(text.contains("mssd_store_healthy 1\n"));
+        // Every sample line is `name{labels} value` or `name value`.
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let value = line.rsplit(' ').next().unwrap();
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Accept loops: one per configured listener. Each connection gets a permit from the
+//! connection limits, its metrics, and a task; shutdown stops accepting and lets sessions end.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::limits::Refusal;
+use super::state::ServerState;
+use super::{http, unavailable};
+
+/// What a listener speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Smtp,
+    Submission,
+    Submissions,
+    Imap,
+    Imaps,
+    Http,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Smtp => "smtp",
+            Protocol::Submission => "submission",
+            Protocol::Submissions => "submissions",
+            Protocol::Imap => "imap",
+            Protocol::Imaps => "imaps",
+            Protocol::Http => "http",
+        }
+    }
+
+    /// The line sent to a client refused by a connection limit, in the protocol's own terms.
+    fn refusal_line(self, reason: &Refusal) -> Option<&'static [u8]> {
+        let per_ip = *reason == Refusal::PerIp;
+        match self {
+            Protocol::Smtp | Protocol::Submission if per_ip => {
+                Some(b"421 4.7.0 Too many connections from your address, try again later\r\n")
+            }
+            Protocol::Smtp | Protocol::Submission => Some(b"421 4.3.2 Too many connections, try again later\r\n"),
+            Protocol::Imap => Some(b"* BYE [UNAVAILABLE] Too many connections, try again later\r\n"),
+            Protocol::Http => Some(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            // Implicit-TLS ports cannot say anything before the handshake.
+            Protocol::Submissions | Protocol::Imaps => None,
+        }
+    }
+}
+
+/// How long sessions get to finish once shutdown starts.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn accept_loop(
+    protocol: Protocol,
+    listener: TcpListener,
+    state: Arc<ServerState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let metrics = state.metrics.listener(protocol.name());
+    let mut sessions = JoinSet::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = shutdown.changed() => break,
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => continue,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(listener = protocol.name(), error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let permit = match state.limits.try_acquire(peer.ip()) {
+            Ok(permit) => permit,
+            Err(reason) => {
+                metrics.refused_limit.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(listener = protocol.name(), %peer, ?reason, "connection refused by limit");
+                refuse(stream, protocol, &reason).await;
+                continue;
+            }
+        };
+        metrics.accepted.fetch_add(1, Ordering::Relaxed);
+        metrics.active.fetch_add(1, Ordering::Relaxed);
+        let state = Arc::clone(&state);
+        let session_shutdown = shutdown.clone();
+        sessions.spawn(async move {
+            serve_connection(protocol, stream, peer, &state, session_shutdown).await;
+            state
+                .metrics
+                .listener(protocol.name())
+                .active
+                .fetch_sub(1, Ordering::Relaxed);
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while sessions.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!(
+            listener = protocol.name(),
+            left = sessions.len(),
+            "sessions still open at shutdown, closing them"
+        );
+        sessions.shutdown().await;
+    }
+}
+
+async fn serve_connection(
+    protocol: Protocol,
+    stream: TcpStream,
+    peer: SocketAddr,
+    state: &ServerState,
+    shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    match protocol {
+        Protocol::Http => http::serve(stream, peer, state).await,
+        Protocol::Smtp | Protocol::Submission => {
+            unavailable::smtp(stream, peer, state, shutdown).await
+        }
+        Protocol::Imap => unavailable::imap(stream, peer, state).await,
+        Protocol::Submissions | Protocol::Imaps => {
+            match state.tls_handshake(protocol, stream, peer).await {
+                Some(tls) if protocol == Protocol::Submissions => {
+                    unavailable::smtp(tls, peer, state, shutdown).await
+                }
+                Some(tls) => unavailable::imap(tls, peer, state).await,
+                None => {}
+            }
+        }
+    }
+}
+
+async fn refuse(mut stream: TcpStream, protocol: Protocol, reason: &Refusal) {
+    if let Some(line) = protocol.refusal_line(reason) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(line)).await;
+    }
+}

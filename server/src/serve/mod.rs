@@ -1,0 +1,141 @@
+//! `mssd serve`: open the store, load TLS, bind every configured listener, run until
+//! SIGTERM/SIGINT, then stop accepting, let sessions finish and close the store.
+
+mod http;
+mod http_request;
+mod limits;
+mod listener;
+mod state;
+mod unavailable;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use mssd_certs::ClientAuth;
+use mssd_store::AuditEvent;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::{audit, bootstrap, store_open, tls_setup};
+use limits::ConnectionLimits;
+use listener::Protocol;
+use state::ServerState;
+
+pub async fn run(config: Config) -> Result<()> {
+    // Install the handlers first: a SIGTERM that arrives while we start must still mean a
+    // graceful stop, not the default action (death).
+    let signals = Signals::install()?;
+    if config.embedded {
+        bootstrap::first_start(&config).await?;
+    }
+    let store = store_open::open(&config)?;
+    let tls = tls_setup::load(&config.tls)?;
+    tracing::info!(subject = %tls.ours.subject, not_after = %tls.ours.not_after, "server certificate loaded");
+    let server_tls =
+        mssd_certs::server_config(tls.chain, tls.key, tls.validator, ClientAuth::Optional)?;
+
+    let state = Arc::new(ServerState {
+        limits: ConnectionLimits::new(
+            config.limits.max_connections,
+            config.limits.max_connections_per_ip,
+        ),
+        metrics: Default::default(),
+        tls_optional_client: TlsAcceptor::from(server_tls),
+        store,
+        config,
+    });
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut loops = Vec::new();
+    let l = &state.config.listeners;
+    for (protocol, addr) in [
+        (Protocol::Smtp, l.smtp),
+        (Protocol::Submission, l.submission),
+        (Protocol::Submissions, l.submissions),
+        (Protocol::Imap, l.imap),
+        (Protocol::Imaps, l.imaps),
+        (Protocol::Http, l.http),
+    ] {
+        let Some(addr) = addr else { continue };
+        let listener = bind(protocol, addr).await?;
+        let bound = listener.local_addr().unwrap_or(addr);
+        // This line is part of the CLI contract: tests and scripts read the bound address here.
+        println!("mssd: {} listening on {bound}", protocol.name());
+        tracing::info!(listener = protocol.name(), %bound, "listening");
+        loops.push(tokio::spawn(listener::accept_loop(
+            protocol,
+            listener,
+            Arc::clone(&state),
+            stop_rx.clone(),
+        )));
+    }
+    if let Some(http) = state.config.listeners.http {
+        println!("mssd: ready — try: curl http://{http}/healthz");
+    }
+    state
+        .audit(AuditEvent {
+            at: audit::now_ms(),
+            kind: "server.start".into(),
+            actor: "mssd".into(),
+            subject: state.config.hostname.clone(),
+            outcome: "ok".into(),
+            detail: serde_json::json!({ "version": env!("CARGO_PKG_VERSION"), "config": state.config.origin }),
+        })
+        .await;
+
+    let signal = signals.wait().await;
+    tracing::info!(%signal, "shutting down: no new connections, letting sessions finish");
+    let _ = stop_tx.send(true);
+    for handle in loops {
+        let _ = handle.await;
+    }
+    state
+        .audit(AuditEvent {
+            at: audit::now_ms(),
+            kind: "server.stop".into(),
+            actor: "mssd".into(),
+            subject: state.config.hostname.clone(),
+            outcome: "ok".into(),
+            detail: serde_json::json!({ "signal": signal }),
+        })
+        .await;
+    println!("mssd: stopped ({signal})");
+    Ok(())
+}
+
+async fn bind(protocol: Protocol, addr: SocketAddr) -> Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|source| Error::Bind {
+        name: protocol.name(),
+        addr,
+        source,
+    })
+}
+
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let io = |source| Error::Io {
+            what: "installing signal handlers".into(),
+            source,
+        };
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).map_err(io)?,
+            int: signal(SignalKind::interrupt()).map_err(io)?,
+        })
+    }
+
+    async fn wait(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! What every session shares: configuration, store, TLS, limits, metrics.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use mssd_store::{AuditEvent, Store};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use super::limits::ConnectionLimits;
+use super::listener::Protocol;
+use crate::audit;
+use crate::config::Config;
+use crate::metrics::{Metrics, Snapshot};
+
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct ServerState {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub metrics: Metrics,
+    pub limits: Arc<ConnectionLimits>,
+    /// Client certificates requested, not required: users may authenticate otherwise.
+    pub tls_optional_client: TlsAcceptor,
+}
+
+impl ServerState {
+    /// Implicit TLS. A failed handshake (a refused client certificate among other causes)
+    /// is a refusal of trust: it is counted and audited.
+    pub async fn tls_handshake(
+        &self,
+        protocol: Protocol,
+        stream: TcpStream,
+        peer: SocketAddr,
+    ) -> Option<TlsStream<TcpStream>> {
+        let outcome =
+            tokio::time::timeout(HANDSHAKE_TIMEOUT, self.tls_optional_client.accept(stream)).await;
+        let error = match outcome {
+            Ok(Ok(tls)) => return Some(tls),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "handshake timed out".to_string(),
+        };
+        self.metrics
+            .listener(protocol.name())
+            .tls_failures
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(listener = protocol.name(), %peer, %error, "TLS handshake failed");
+        self.audit(AuditEvent {
+            at: audit::now_ms(),
+            kind: "tls.refused".into(),
+            actor: peer.to_string(),
+            subject: protocol.name().into(),
+            outcome: "refused".into(),
+            detail: serde_json::json!({ "error": error }),
+        })
+        .await;
+        None
+    }
+
+    /// Appends to the audit trail; a failure is logged, never hidden.
+    pub async fn audit(&self, event: AuditEvent) {
+        let kind = event.kind.clone();
+        if let Err(e) = self.store.audit(event).await {
+            tracing::error!(%kind, error = %e, "audit trail write failed");
+        }
+    }
+
+    pub async fn render_metrics(&self) -> String {
+        let stats = self.store.stats();
+        let healthy = self.store.ping().await.is_ok();
+        self.metrics.render(&Snapshot {
+            store_writes: stats.writes,
+            store_commits: stats.commits,
+            store_healthy: healthy,
+        })
+    }
+}

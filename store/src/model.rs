@@ -1,0 +1,300 @@
+//! Plain data exchanged with a [`crate::Store`]. No backend type appears here, so another backend
+//! (PostgreSQL) can implement the same trait without changing callers.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use mssd_core::{Address, MailboxKind};
+
+/// Row id of a mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MailboxId(pub i64);
+
+/// Row id of a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FolderId(pub i64);
+
+/// Row id of an outbound queue entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QueueId(pub i64);
+
+/// Whether a mailbox may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailboxStatus {
+    Active,
+    Suspended,
+}
+
+impl MailboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailboxStatus::Active => "active",
+            MailboxStatus::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(MailboxStatus::Active),
+            "suspended" => Some(MailboxStatus::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// A mailbox to create. Hashes and DNs are computed by the caller.
+#[derive(Clone)]
+pub struct NewMailbox {
+    pub address: Address,
+    pub kind: MailboxKind,
+    pub display_name: Option<String>,
+    /// idNat_PS of the owning professional, if any.
+    pub owner_id_nat: Option<String>,
+    /// Argon2 PHC string.
+    pub password_hash: Option<String>,
+    /// Canonical normalised subject DN of the certificate that authenticates as this mailbox.
+    pub certificate_dn: Option<String>,
+    pub quota_bytes: Option<u64>,
+}
+
+/// A hosted mailbox.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    pub id: MailboxId,
+    pub address: Address,
+    pub kind: MailboxKind,
+    pub display_name: Option<String>,
+    pub owner_id_nat: Option<String>,
+    pub password_hash: Option<String>,
+    pub certificate_dn: Option<String>,
+    pub quota_bytes: Option<u64>,
+    pub status: MailboxStatus,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+// Debug by hand: the address may hold an INS and the hash is a secret.
+impl fmt::Debug for NewMailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewMailbox")
+            .field("kind", &self.kind.as_str())
+            .field("has_password", &self.password_hash.is_some())
+            .field("certificate_dn", &self.certificate_dn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Mailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mailbox")
+            .field("id", &self.id)
+            .field("kind", &self.kind.as_str())
+            .field("status", &self.status)
+            .field("has_password", &self.password_hash.is_some())
+            .field("certificate_dn", &self.certificate_dn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An IMAP folder with its counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folder {
+    pub id: FolderId,
+    pub mailbox: MailboxId,
+    pub name: String,
+    /// RFC 6154 attribute, e.g. `\Sent`; INBOX has none.
+    pub special_use: Option<String>,
+    pub uid_validity: u32,
+    pub uid_next: u32,
+    pub highest_modseq: u64,
+    pub messages: u32,
+    pub unseen: u32,
+}
+
+/// One inbound message for one or more local mailboxes.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Recipient mailboxes; duplicates are delivered once.
+    pub recipients: Vec<MailboxId>,
+    pub message: Vec<u8>,
+    /// Unix seconds.
+    pub internal_date: i64,
+}
+
+/// Where a message landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub mailbox: MailboxId,
+    pub folder: FolderId,
+    pub uid: u32,
+    pub modseq: u64,
+}
+
+/// A message in a folder, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageMeta {
+    pub uid: u32,
+    pub modseq: u64,
+    pub flags: Vec<String>,
+    pub size: u64,
+    /// Unix seconds.
+    pub internal_date: i64,
+    /// Lowercase hex SHA-256 of the message bytes.
+    pub sha256: String,
+}
+
+/// Delivery state of one recipient of a queued message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecipientStatus {
+    /// Still to be delivered.
+    Pending,
+    /// Accepted by the next hop.
+    Delivered,
+    /// Refused for good.
+    Failed,
+}
+
+impl RecipientStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientStatus::Pending => "pending",
+            RecipientStatus::Delivered => "delivered",
+            RecipientStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(RecipientStatus::Pending),
+            "delivered" => Some(RecipientStatus::Delivered),
+            "failed" => Some(RecipientStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One recipient of a queued message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedRecipient {
+    pub address: Address,
+    pub status: RecipientStatus,
+    /// Last reply or reason for this recipient.
+    pub detail: Option<String>,
+}
+
+/// A message to put on the outbound queue.
+#[derive(Debug, Clone)]
+pub struct NewQueued {
+    /// Envelope sender; `None` is the null reverse-path `<>` (DSNs).
+    pub sender: Option<Address>,
+    pub recipients: Vec<QueuedRecipient>,
+    pub message: Vec<u8>,
+    /// Unix seconds of the first attempt.
+    pub next_attempt: i64,
+    /// Envelope extras (DSN parameters, ...), kept as JSON.
+    pub envelope: serde_json::Value,
+}
+
+/// An entry of the outbound queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    pub id: QueueId,
+    pub sender: Option<Address>,
+    pub recipients: Vec<QueuedRecipient>,
+    pub message: Vec<u8>,
+    pub sha256: String,
+    pub envelope: serde_json::Value,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; `None` once no further attempt is planned.
+    pub next_attempt: Option<i64>,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+/// An event to append to the audit trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    /// Unix milliseconds.
+    pub at: i64,
+    /// e.g. `mailbox.create`.
+    pub kind: String,
+    pub actor: String,
+    pub subject: String,
+    pub outcome: String,
+    pub detail: serde_json::Value,
+}
+
+/// A recorded audit event with its position in the trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub event: AuditEvent,
+}
+
+/// What an operator (`mssd doctor`, `/health`) needs to know about the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreHealth {
+    pub schema_version: u32,
+    pub latest_schema_version: u32,
+    pub quick_check_ok: bool,
+    /// The first lines SQLite's quick_check returned (`ok` when healthy).
+    pub quick_check: String,
+    pub mailboxes: u64,
+    pub messages: u64,
+    pub queue: u64,
+    pub audit: u64,
+    pub database_path: PathBuf,
+    /// Size of the database file plus its WAL.
+    pub database_bytes: u64,
+}
+
+impl StoreHealth {
+    /// Schema current and SQLite's quick_check clean.
+    pub fn healthy(&self) -> bool {
+        self.quick_check_ok && self.schema_version == self.latest_schema_version
+    }
+}
+
+impl std::fmt::Display for StoreHealth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} schema v{}",
+            self.database_path.display(),
+            self.schema_version
+        )?;
+        if self.schema_version == self.latest_schema_version {
+            write!(f, " (latest)")?;
+        } else {
+            write!(f, " (code expects v{})", self.latest_schema_version)?;
+        }
+        if self.quick_check_ok {
+            write!(f, ", integrity ok")?;
+        } else {
+            write!(
+                f,
+                ", integrity check FAILED: {}",
+                self.quick_check.replace('\n', "; ")
+            )?;
+        }
+        write!(
+            f,
+            ", {} mailbox(es), {} message(s), {} queued, {} audit record(s), {} KiB",
+            self.mailboxes,
+            self.messages,
+            self.queue,
+            self.audit,
+            self.database_bytes / 1024
+        )
+    }
+}
+
+/// Counters of the group-commit writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriterStats {
+    /// Committed transactions, i.e. WAL fsyncs.
+    pub commits: u64,
+    /// Jobs made durable by those commits.
+    pub writes: u64,
+}

@@ -1,0 +1,129 @@
+//! Folders: the default set, UIDVALIDITY allocation, listing with counters.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::connection::DbResult;
+use super::convert::{u32_from_i64, u64_from_i64};
+use super::mailboxes::mailbox_exists;
+use crate::error::{Error, Result};
+use crate::model::{Folder, FolderId, MailboxId};
+
+/// Folders every mailbox gets, with their RFC 6154 special-use attribute.
+pub(crate) const DEFAULT_FOLDERS: [(&str, Option<&str>); 5] = [
+    ("INBOX", None),
+    ("Sent", Some("\\Sent")),
+    ("Drafts", Some("\\Drafts")),
+    ("Trash", Some("\\Trash")),
+    ("Archive", Some("\\Archive")),
+];
+
+pub(crate) const INBOX: &str = "INBOX";
+
+pub(crate) fn create_default_folders(
+    conn: &Connection,
+    mailbox: MailboxId,
+    now: i64,
+) -> Result<()> {
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO folders (mailbox_id, name, special_use, uid_validity) \
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .db("preparing folder creation")?;
+    for (name, special_use) in DEFAULT_FOLDERS {
+        let uid_validity = next_uid_validity(conn, now)?;
+        insert
+            .execute(params![mailbox.0, name, special_use, uid_validity])
+            .db("creating a folder")?;
+    }
+    Ok(())
+}
+
+/// A UIDVALIDITY never handed out before in this database: the current time in seconds, or one
+/// more than the last one when the clock has not moved on (or went back). So a folder removed and
+/// created again under the same name never shows a client an old UIDVALIDITY with new UIDs.
+fn next_uid_validity(conn: &Connection, now: i64) -> Result<i64> {
+    let last: i64 = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'last_uid_validity'")
+        .and_then(|mut stmt| stmt.query_row([], |r| r.get(0)).optional())
+        .db("reading the last UIDVALIDITY")?
+        .unwrap_or(0);
+    let next = now.clamp(1, i64::from(u32::MAX)).max(last + 1);
+    if next > i64::from(u32::MAX) {
+        return Err(Error::invalid(
+            "folder",
+            "every UIDVALIDITY value has been used in this database",
+        ));
+    }
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES ('last_uid_validity', ?1) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .and_then(|mut stmt| stmt.execute([next]))
+    .db("recording the last UIDVALIDITY")?;
+    Ok(next)
+}
+
+pub(crate) fn inbox_of(conn: &Connection, mailbox: MailboxId) -> Result<FolderId> {
+    conn.prepare_cached("SELECT id FROM folders WHERE mailbox_id = ?1 AND name = ?2")
+        .and_then(|mut stmt| {
+            stmt.query_row(params![mailbox.0, INBOX], |r| r.get(0))
+                .optional()
+        })
+        .db("finding a mailbox's INBOX")?
+        .map(FolderId)
+        .ok_or_else(|| Error::not_found(format!("INBOX of mailbox {}", mailbox.0)))
+}
+
+pub(crate) fn folder_exists(conn: &Connection, folder: FolderId) -> Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM folders WHERE id = ?1")
+        .and_then(|mut stmt| stmt.exists([folder.0]))
+        .db("checking a folder exists")
+}
+
+pub(crate) fn list(conn: &Connection, mailbox: MailboxId) -> Result<Vec<Folder>> {
+    if !mailbox_exists(conn, mailbox)? {
+        return Err(Error::not_found(format!("mailbox {}", mailbox.0)));
+    }
+    type RawFolder = (i64, String, Option<String>, i64, i64, i64, i64, i64);
+    let rows: Vec<RawFolder> = conn
+        .prepare_cached(
+            "SELECT f.id, f.name, f.special_use, f.uid_validity, f.uid_next, f.highest_modseq, \
+               (SELECT count(*) FROM messages m WHERE m.folder_id = f.id), \
+               (SELECT count(*) FROM messages m WHERE m.folder_id = f.id AND m.seen = 0) \
+             FROM folders f WHERE f.mailbox_id = ?1 ORDER BY f.id",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map([mailbox.0], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            })?
+            .collect()
+        })
+        .db("listing folders")?;
+    rows.into_iter()
+        .map(
+            |(id, name, special_use, validity, next, modseq, messages, unseen)| {
+                Ok(Folder {
+                    id: FolderId(id),
+                    mailbox,
+                    name,
+                    special_use,
+                    uid_validity: u32_from_i64(validity, "folders", "uid_validity")?,
+                    uid_next: u32_from_i64(next, "folders", "uid_next")?,
+                    highest_modseq: u64_from_i64(modseq, "folders", "highest_modseq")?,
+                    messages: u32_from_i64(messages, "messages", "count")?,
+                    unseen: u32_from_i64(unseen, "messages", "unseen count")?,
+                })
+            },
+        )
+        .collect()
+}

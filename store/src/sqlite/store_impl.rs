@@ -1,0 +1,200 @@
+//! `Store` for `SqliteStore`: writes go to the group-commit writer, reads to the read pool.
+
+use async_trait::async_trait;
+use mssd_core::Address;
+
+use super::connection::DbResult;
+use super::{SqliteStore, audit, folders, health, mailboxes, messages, now_unix, queue};
+use crate::error::{Error, Result};
+use crate::model::{
+    AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Mailbox, MailboxId,
+    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, Queued, RecipientStatus,
+    StoreHealth, WriterStats,
+};
+use crate::store::Store;
+
+/// Batch weight of a job without message bytes.
+const SMALL_JOB: usize = 512;
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_mailbox(&self, m: NewMailbox) -> Result<Mailbox> {
+        self.writer
+            .run(SMALL_JOB, move |c| {
+                mailboxes::create_mailbox(c, &m, now_unix())
+            })
+            .await
+    }
+
+    async fn mailbox(&self, address: &Address) -> Result<Option<Mailbox>> {
+        let address = address.clone();
+        self.readers
+            .run(move |c| mailboxes::by_address(c, &address))
+            .await
+    }
+
+    async fn list_mailboxes(&self) -> Result<Vec<Mailbox>> {
+        self.readers.run(mailboxes::list).await
+    }
+
+    async fn set_mailbox_status(&self, address: &Address, status: MailboxStatus) -> Result<()> {
+        let address = address.clone();
+        self.writer
+            .run(SMALL_JOB, move |c| {
+                mailboxes::set_status(c, &address, status)
+            })
+            .await
+    }
+
+    async fn remove_mailbox(&self, address: &Address) -> Result<()> {
+        let address = address.clone();
+        self.writer
+            .run(SMALL_JOB, move |c| mailboxes::remove(c, &address))
+            .await
+    }
+
+    async fn mailbox_by_certificate_dn(&self, canonical_dn: &str) -> Result<Option<Mailbox>> {
+        let dn = canonical_dn.to_owned();
+        self.readers
+            .run(move |c| mailboxes::by_certificate_dn(c, &dn))
+            .await
+    }
+
+    async fn mailboxes_by_owner(&self, id_nat_ps: &str) -> Result<Vec<Mailbox>> {
+        let owner = id_nat_ps.to_owned();
+        self.readers
+            .run(move |c| mailboxes::by_owner(c, &owner))
+            .await
+    }
+
+    async fn folders(&self, mailbox: MailboxId) -> Result<Vec<Folder>> {
+        self.readers.run(move |c| folders::list(c, mailbox)).await
+    }
+
+    async fn deliver(&self, d: Delivery) -> Result<Vec<Delivered>> {
+        let weight = d.message.len();
+        self.writer
+            .run(weight, move |c| messages::deliver(c, &d))
+            .await
+    }
+
+    async fn append(
+        &self,
+        folder: FolderId,
+        message: Vec<u8>,
+        flags: Vec<String>,
+        internal_date: i64,
+    ) -> Result<Delivered> {
+        self.writer
+            .run(message.len(), move |c| {
+                messages::append(c, folder, &message, &flags, internal_date)
+            })
+            .await
+    }
+
+    async fn messages(&self, folder: FolderId) -> Result<Vec<MessageMeta>> {
+        self.readers.run(move |c| messages::list(c, folder)).await
+    }
+
+    async fn message_body(&self, folder: FolderId, uid: u32) -> Result<Option<Vec<u8>>> {
+        self.readers
+            .run(move |c| messages::body(c, folder, uid))
+            .await
+    }
+
+    async fn set_flags(&self, folder: FolderId, uid: u32, flags: Vec<String>) -> Result<u64> {
+        self.writer
+            .run(SMALL_JOB, move |c| {
+                messages::set_flags(c, folder, uid, &flags)
+            })
+            .await
+    }
+
+    async fn expunge(&self, folder: FolderId, uids: Vec<u32>) -> Result<Vec<u32>> {
+        self.writer
+            .run(SMALL_JOB, move |c| messages::expunge(c, folder, &uids))
+            .await
+    }
+
+    async fn enqueue(&self, q: NewQueued) -> Result<QueueId> {
+        let weight = q.message.len();
+        self.writer
+            .run(weight, move |c| queue::enqueue(c, &q, now_unix()))
+            .await
+    }
+
+    async fn queue(&self) -> Result<Vec<Queued>> {
+        self.readers.run(queue::all).await
+    }
+
+    async fn due(&self, now: i64, limit: usize) -> Result<Vec<Queued>> {
+        self.readers.run(move |c| queue::due(c, now, limit)).await
+    }
+
+    async fn record_attempt(
+        &self,
+        id: QueueId,
+        next_attempt: Option<i64>,
+        last_error: Option<String>,
+    ) -> Result<()> {
+        self.writer
+            .run(SMALL_JOB, move |c| {
+                queue::record_attempt(c, id, next_attempt, last_error.as_deref())
+            })
+            .await
+    }
+
+    async fn set_recipient_status(
+        &self,
+        id: QueueId,
+        recipient: &Address,
+        status: RecipientStatus,
+        detail: Option<String>,
+    ) -> Result<()> {
+        let recipient = recipient.clone();
+        self.writer
+            .run(SMALL_JOB, move |c| {
+                queue::set_recipient_status(c, id, &recipient, status, detail.as_deref())
+            })
+            .await
+    }
+
+    async fn dequeue(&self, id: QueueId) -> Result<()> {
+        self.writer
+            .run(SMALL_JOB, move |c| queue::dequeue(c, id))
+            .await
+    }
+
+    async fn audit(&self, e: AuditEvent) -> Result<()> {
+        self.writer
+            .run(SMALL_JOB, move |c| audit::append(c, &e))
+            .await
+    }
+
+    async fn audit_log(&self, after_id: i64, limit: usize) -> Result<Vec<AuditRecord>> {
+        self.readers
+            .run(move |c| audit::read(c, after_id, limit))
+            .await
+    }
+
+    async fn health(&self) -> Result<StoreHealth> {
+        let path = self.path.clone();
+        self.readers.run(move |c| health::health(c, &path)).await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        if !self.writer_alive() {
+            return Err(Error::WriterGone);
+        }
+        self.readers
+            .run(|c| {
+                c.query_row("SELECT 1", [], |_| Ok(()))
+                    .db("answering a ping")
+            })
+            .await
+    }
+
+    fn stats(&self) -> WriterStats {
+        self.writer_stats()
+    }
+}

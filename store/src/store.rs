@@ -1,0 +1,84 @@
+//! The storage contract the protocol crates and the server program against.
+
+use async_trait::async_trait;
+use mssd_core::Address;
+
+use crate::error::Result;
+use crate::model::{
+    AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Mailbox, MailboxId,
+    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, Queued, RecipientStatus,
+    StoreHealth, WriterStats,
+};
+
+/// Durable storage. Every write returns `Ok` only once it is committed and fsynced.
+#[async_trait]
+pub trait Store: Send + Sync {
+    // --- mailboxes ---
+
+    /// Creates the mailbox and its folders INBOX, Sent, Drafts, Trash, Archive.
+    /// A taken address or certificate DN gives `Error::AlreadyExists`.
+    async fn create_mailbox(&self, m: NewMailbox) -> Result<Mailbox>;
+    async fn mailbox(&self, address: &Address) -> Result<Option<Mailbox>>;
+    async fn list_mailboxes(&self) -> Result<Vec<Mailbox>>;
+    async fn set_mailbox_status(&self, address: &Address, status: MailboxStatus) -> Result<()>;
+    /// Deletes the mailbox, its folders and messages, and blobs nothing else references.
+    async fn remove_mailbox(&self, address: &Address) -> Result<()>;
+    async fn mailbox_by_certificate_dn(&self, canonical_dn: &str) -> Result<Option<Mailbox>>;
+    async fn mailboxes_by_owner(&self, id_nat_ps: &str) -> Result<Vec<Mailbox>>;
+
+    // --- folders and messages ---
+
+    async fn folders(&self, mailbox: MailboxId) -> Result<Vec<Folder>>;
+    /// One transaction: the bytes are stored once and appended to each recipient's INBOX.
+    async fn deliver(&self, d: Delivery) -> Result<Vec<Delivered>>;
+    async fn append(
+        &self,
+        folder: FolderId,
+        message: Vec<u8>,
+        flags: Vec<String>,
+        internal_date: i64,
+    ) -> Result<Delivered>;
+    async fn messages(&self, folder: FolderId) -> Result<Vec<MessageMeta>>;
+    async fn message_body(&self, folder: FolderId, uid: u32) -> Result<Option<Vec<u8>>>;
+    /// Replaces the flags; returns the message's modseq (unchanged when the flags are).
+    async fn set_flags(&self, folder: FolderId, uid: u32, flags: Vec<String>) -> Result<u64>;
+    /// Removes messages; returns the UIDs that existed. Their UIDs are never handed out again.
+    async fn expunge(&self, folder: FolderId, uids: Vec<u32>) -> Result<Vec<u32>>;
+
+    // --- outbound queue ---
+
+    async fn enqueue(&self, q: NewQueued) -> Result<QueueId>;
+    async fn queue(&self) -> Result<Vec<Queued>>;
+    /// Entries whose next attempt is at or before `now`, oldest first.
+    async fn due(&self, now: i64, limit: usize) -> Result<Vec<Queued>>;
+    /// Counts one attempt; `next_attempt: None` parks the entry (never due again).
+    async fn record_attempt(
+        &self,
+        id: QueueId,
+        next_attempt: Option<i64>,
+        last_error: Option<String>,
+    ) -> Result<()>;
+    /// Records the outcome for one recipient, so a retry skips those already delivered.
+    async fn set_recipient_status(
+        &self,
+        id: QueueId,
+        recipient: &Address,
+        status: RecipientStatus,
+        detail: Option<String>,
+    ) -> Result<()>;
+    async fn dequeue(&self, id: QueueId) -> Result<()>;
+
+    // --- audit trail (append-only) ---
+
+    async fn audit(&self, e: AuditEvent) -> Result<()>;
+    /// Records with `id > after_id`, in order.
+    async fn audit_log(&self, after_id: i64, limit: usize) -> Result<Vec<AuditRecord>>;
+
+    // --- operations ---
+
+    async fn health(&self) -> Result<StoreHealth>;
+    /// A cheap liveness check for `/healthz`: the writer takes jobs and a read answers.
+    /// Unlike `health`, it scans nothing, so it can be called on every probe.
+    async fn ping(&self) -> Result<()>;
+    fn stats(&self) -> WriterStats;
+}

@@ -1,0 +1,272 @@
+mod common;
+
+use common::{new_mailbox, open_temp};
+use mssd_store::{Delivery, Error, FolderId, MailboxId, Store};
+use sha2::{Digest, Sha256};
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+async fn inbox(store: &dyn Store, mailbox: MailboxId) -> mssd_store::Folder {
+    store
+        .folders(mailbox)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delivery_to_several_mailboxes_stores_the_bytes_once() {
+    let db = open_temp();
+    let a = db
+        .store
+        .create_mailbox(new_mailbox("a@x.mssante.fr"))
+        .await
+        .unwrap();
+    let b = db
+        .store
+        .create_mailbox(new_mailbox("b@x.mssante.fr"))
+        .await
+        .unwrap();
+    let message = b"Subject: hello\r\n\r\nbody\r\n".to_vec();
+    let delivered = db
+        .store
+        .deliver(Delivery {
+            recipients: vec![a.id, b.id, a.id],
+            message: message.clone(),
+            internal_date: 1_700_000_000,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        delivered.len(),
+        2,
+        "a duplicate recipient is delivered once"
+    );
+    assert_eq!(db.count("blobs"), 1);
+    let expected_sha = hex::encode(Sha256::digest(&message));
+    for (d, mailbox) in delivered.iter().zip([a.id, b.id]) {
+        assert_eq!(d.mailbox, mailbox);
+        assert_eq!(d.uid, 1);
+        let inbox = inbox(&db.store, mailbox).await;
+        assert_eq!(d.folder, inbox.id);
+        assert_eq!((inbox.messages, inbox.unseen, inbox.uid_next), (1, 1, 2));
+        assert_eq!(inbox.highest_modseq, d.modseq);
+        let metas = db.store.messages(inbox.id).await.unwrap();
+        assert_eq!(metas.len(), 1);
+        assert_eq!(metas[0].sha256, expected_sha);
+        assert_eq!(metas[0].size, message.len() as u64);
+        assert_eq!(metas[0].internal_date, 1_700_000_000);
+        assert!(metas[0].flags.is_empty());
+        assert_eq!(
+            db.store.message_body(inbox.id, 1).await.unwrap().unwrap(),
+            message
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delivery_is_all_or_nothing() {
+    let db = open_temp();
+    let a = db
+        .store
+        .create_mailbox(new_mailbox("a@x.mssante.fr"))
+        .await
+        .unwrap();
+    let err = db
+        .store
+        .deliver(Delivery {
+            recipients: vec![a.id, MailboxId(9_999)],
+            message: b"m".to_vec(),
+            internal_date: 0,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    let inbox = inbox(&db.store, a.id).await;
+    assert_eq!(
+        (inbox.messages, inbox.uid_next, inbox.highest_modseq),
+        (0, 1, 1)
+    );
+    assert_eq!(db.count("blobs"), 0);
+
+    let err = db
+        .store
+        .deliver(Delivery {
+            recipients: vec![],
+            message: b"m".to_vec(),
+            internal_date: 0,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uids_grow_and_are_never_reused() {
+    let db = open_temp();
+    let m = db
+        .store
+        .create_mailbox(new_mailbox("u@x.mssante.fr"))
+        .await
+        .unwrap();
+    let folder = inbox(&db.store, m.id).await;
+    let mut last_modseq = folder.highest_modseq;
+    for expected_uid in 1..=3u32 {
+        let d = db
+            .store
+            .append(
+                folder.id,
+                format!("m{expected_uid}").into_bytes(),
+                vec![],
+                5,
+            )
+            .await
+            .unwrap();
+        assert_eq!(d.uid, expected_uid);
+        assert!(
+            d.modseq > last_modseq,
+            "modseq must grow: {} after {last_modseq}",
+            d.modseq
+        );
+        last_modseq = d.modseq;
+    }
+    let removed = db
+        .store
+        .expunge(folder.id, vec![3, 2, 3, 42])
+        .await
+        .unwrap();
+    assert_eq!(removed, vec![2, 3]);
+    let after_expunge = inbox(&db.store, m.id).await;
+    assert!(
+        after_expunge.highest_modseq > last_modseq,
+        "expunge bumps HIGHESTMODSEQ"
+    );
+    assert_eq!(after_expunge.messages, 1);
+    assert_eq!(db.count("blobs"), 1, "expunged blobs are deleted");
+
+    let d = db
+        .store
+        .append(folder.id, b"m4".to_vec(), vec![], 5)
+        .await
+        .unwrap();
+    assert_eq!(d.uid, 4, "UIDs 2 and 3 are never handed out again");
+    let uids: Vec<u32> = db
+        .store
+        .messages(folder.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.uid)
+        .collect();
+    assert_eq!(uids, vec![1, 4]);
+    let folder_now = inbox(&db.store, m.id).await;
+    assert_eq!(folder_now.uid_validity, folder.uid_validity);
+    assert_eq!(folder_now.uid_next, 5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flags_change_modseq_and_unseen_counts() {
+    let db = open_temp();
+    let m = db
+        .store
+        .create_mailbox(new_mailbox("f@x.mssante.fr"))
+        .await
+        .unwrap();
+    let folder = inbox(&db.store, m.id).await.id;
+    let first = db
+        .store
+        .append(folder, b"one".to_vec(), strings(&["\\seen", "$Label1"]), 1)
+        .await
+        .unwrap();
+    let second = db
+        .store
+        .append(folder, b"two".to_vec(), vec![], 2)
+        .await
+        .unwrap();
+    let f = inbox(&db.store, m.id).await;
+    assert_eq!((f.messages, f.unseen), (2, 1));
+    let metas = db.store.messages(folder).await.unwrap();
+    assert_eq!(metas[0].flags, strings(&["$Label1", "\\Seen"]));
+
+    let modseq = db
+        .store
+        .set_flags(folder, second.uid, strings(&["\\Seen", "\\Flagged"]))
+        .await
+        .unwrap();
+    assert!(modseq > first.modseq && modseq > second.modseq);
+    let f = inbox(&db.store, m.id).await;
+    assert_eq!((f.unseen, f.highest_modseq), (0, modseq));
+    let metas = db.store.messages(folder).await.unwrap();
+    assert_eq!(metas[1].modseq, modseq);
+    assert_eq!(metas[1].flags, strings(&["\\Flagged", "\\Seen"]));
+    assert_eq!(
+        metas[0].modseq, first.modseq,
+        "the other message keeps its modseq"
+    );
+
+    // Same set in another order and case: no change, no new modseq.
+    let same = db
+        .store
+        .set_flags(folder, second.uid, strings(&["\\flagged", "\\SEEN"]))
+        .await
+        .unwrap();
+    assert_eq!(same, modseq);
+    assert_eq!(inbox(&db.store, m.id).await.highest_modseq, modseq);
+
+    let cleared = db
+        .store
+        .set_flags(folder, second.uid, vec![])
+        .await
+        .unwrap();
+    assert!(cleared > modseq);
+    assert_eq!(inbox(&db.store, m.id).await.unseen, 1);
+
+    let err = db.store.set_flags(folder, 99, vec![]).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    let err = db
+        .store
+        .set_flags(folder, 1, strings(&["\\Recent"]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err}");
+    let err = db
+        .store
+        .append(folder, b"x".to_vec(), strings(&["bad flag"]), 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err}");
+    assert_eq!(
+        inbox(&db.store, m.id).await.messages,
+        2,
+        "a refused append stores nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_folders_and_messages() {
+    let db = open_temp();
+    let err = db
+        .store
+        .append(FolderId(777), b"x".to_vec(), vec![], 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    let err = db.store.messages(FolderId(777)).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert!(
+        db.store
+            .message_body(FolderId(777), 1)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        db.count("blobs"),
+        0,
+        "the failed append's blob was rolled back"
+    );
+}

@@ -1,0 +1,195 @@
+//! Schema migrations: from empty, from every earlier version with data, and refusal of a newer
+//! database.
+
+mod common;
+
+use common::{addr, db_path};
+use mssd_store::{
+    Error, FolderId, MailboxStatus, SqliteOptions, SqliteStore, Store, latest_schema_version,
+    migration_scripts,
+};
+
+/// Representative rows for a database at schema version k (element k - 1), written in that
+/// version's schema. Every seed holds the same logical data, which `check_seeded` verifies. Add a
+/// seed when you add a migration: the test below refuses to run otherwise.
+const SEEDS: &[&str] = &[
+    // version 1
+    r#"
+    INSERT INTO meta (key, value) VALUES ('last_uid_validity', 1700000004);
+    INSERT INTO mailboxes (id, address, address_text, kind, display_name, owner_id_nat,
+        password_hash, certificate_dn, quota_bytes, status, created_at)
+    VALUES (1, 'dr.who@x.mssante.fr', 'Dr.Who@x.mssante.fr', 'PER', 'Dr Who', '810001045367',
+        NULL, 'CN=who,C=FR', 1000000, 'suspended', 1700000000);
+    INSERT INTO folders (id, mailbox_id, name, special_use, uid_validity, uid_next, highest_modseq)
+    VALUES (10, 1, 'INBOX', NULL, 1700000000, 8, 12),
+           (11, 1, 'Sent', '\Sent', 1700000001, 1, 1);
+    INSERT INTO blobs (id, sha256, size, bytes)
+    VALUES (100, '5a936ee19a0cf3c70d8cb0180990a7ad2c8e8e6fb36ddc0bd3b5c2cd4c0a9e5b', 5, X'68656C6C6F');
+    INSERT INTO messages (folder_id, uid, modseq, blob_id, flags, seen, internal_date)
+    VALUES (10, 7, 12, 100, '["\\Seen"]', 1, 1700000100);
+    INSERT INTO queue (id, sender, blob_id, envelope, created_at, next_attempt, attempts, last_error)
+    VALUES (50, 'Dr.Who@x.mssante.fr', 100, '{"envid":"e1"}', 1700000200, 1700000300, 2, '451 later');
+    INSERT INTO queue_recipients (queue_id, position, address, status, detail)
+    VALUES (50, 0, 'Someone@y.mssante.fr', 'pending', NULL);
+    INSERT INTO audit (id, at, kind, actor, subject, outcome, detail)
+    VALUES (1, 1700000000000, 'mailbox.create', 'admin', 'dr.who@x.mssante.fr', 'ok', '{"k":1}');
+    "#,
+];
+
+/// Builds a database at schema version `k` the way an older mssd left it.
+fn build_at_version(path: &std::path::Path, k: usize) {
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    for (index, script) in migration_scripts()[..k].iter().enumerate() {
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(script).unwrap();
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    if k > 0 {
+        conn.execute_batch(SEEDS[k - 1]).unwrap();
+    }
+}
+
+async fn check_seeded(store: &SqliteStore) {
+    let m = store
+        .mailbox(&addr("dr.who@x.mssante.fr"))
+        .await
+        .unwrap()
+        .expect("mailbox survived");
+    assert_eq!(m.address.as_str(), "Dr.Who@x.mssante.fr");
+    assert_eq!(m.status, MailboxStatus::Suspended);
+    assert_eq!(m.owner_id_nat.as_deref(), Some("810001045367"));
+    assert_eq!(m.quota_bytes, Some(1_000_000));
+    assert_eq!(
+        store
+            .mailbox_by_certificate_dn("CN=who,C=FR")
+            .await
+            .unwrap()
+            .map(|m| m.id),
+        Some(m.id)
+    );
+
+    let folders = store.folders(m.id).await.unwrap();
+    assert_eq!(folders.len(), 2);
+    assert_eq!(
+        (
+            folders[0].uid_next,
+            folders[0].highest_modseq,
+            folders[0].messages,
+            folders[0].unseen
+        ),
+        (8, 12, 1, 0)
+    );
+    let metas = store.messages(FolderId(10)).await.unwrap();
+    assert_eq!(metas.len(), 1);
+    assert_eq!(
+        (metas[0].uid, metas[0].modseq, metas[0].flags.clone()),
+        (7, 12, vec!["\\Seen".to_owned()])
+    );
+    assert_eq!(
+        store.message_body(FolderId(10), 7).await.unwrap().unwrap(),
+        b"hello"
+    );
+
+    let queue = store.queue().await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(
+        (queue[0].attempts, queue[0].next_attempt),
+        (2, Some(1_700_000_300))
+    );
+    assert_eq!(
+        queue[0].recipients[0].address.as_str(),
+        "Someone@y.mssante.fr"
+    );
+    assert_eq!(queue[0].envelope["envid"], "e1");
+
+    let audit = store.audit_log(0, 10).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].event.kind, "mailbox.create");
+
+    // The migrated database keeps working: new UIDs continue after the old ones.
+    let d = store
+        .append(FolderId(10), b"new".to_vec(), vec![], 1)
+        .await
+        .unwrap();
+    assert_eq!(d.uid, 8);
+    assert_eq!(d.modseq, 13);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrates_from_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let health = store.health().await.unwrap();
+    assert_eq!(health.schema_version, latest_schema_version());
+    assert_eq!(health.latest_schema_version, latest_schema_version());
+    assert!(health.quick_check_ok, "{}", health.quick_check);
+    assert_eq!(
+        (
+            health.mailboxes,
+            health.messages,
+            health.queue,
+            health.audit
+        ),
+        (0, 0, 0, 0)
+    );
+    assert_eq!(health.database_path, path);
+    assert!(health.database_bytes > 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrates_every_earlier_version_keeping_data() {
+    let latest = migration_scripts().len();
+    assert_eq!(SEEDS.len(), latest, "write a seed for every schema version");
+    assert_eq!(latest as u32, latest_schema_version());
+    for k in 0..=latest {
+        let dir = tempfile::tempdir().unwrap();
+        let path = db_path(dir.path());
+        build_at_version(&path, k);
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        let health = store.health().await.unwrap();
+        assert_eq!(
+            health.schema_version,
+            latest_schema_version(),
+            "from version {k}"
+        );
+        assert!(
+            health.quick_check_ok,
+            "from version {k}: {}",
+            health.quick_check
+        );
+        if k > 0 {
+            check_seeded(&store).await;
+        } else {
+            assert_eq!(health.mailboxes, 0);
+        }
+        store.close().await.unwrap();
+        // Opening again is a no-op on an up-to-date database.
+        let again = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        assert_eq!(
+            again.health().await.unwrap().schema_version,
+            latest_schema_version()
+        );
+    }
+}
+
+#[test]
+fn refuses_a_database_newer_than_the_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    build_at_version(&path, migration_scripts().len());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", latest_schema_version() + 1)
+        .unwrap();
+    let err = SqliteStore::open(&path, SqliteOptions::default())
+        .err()
+        .expect("must refuse");
+    assert!(
+        matches!(&err, Error::Migration { detail } if detail.contains("newer")),
+        "{err}"
+    );
+}

@@ -1,0 +1,177 @@
+mod common;
+
+use common::{addr, open_temp};
+use mssd_store::{Error, NewQueued, QueueId, QueuedRecipient, RecipientStatus, Store};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+fn entry(recipients: &[&str], next_attempt: i64, message: &[u8]) -> NewQueued {
+    NewQueued {
+        sender: Some(addr("Sender@hopital-a.mssante.fr")),
+        recipients: recipients
+            .iter()
+            .map(|r| QueuedRecipient {
+                address: addr(r),
+                status: RecipientStatus::Pending,
+                detail: None,
+            })
+            .collect(),
+        message: message.to_vec(),
+        next_attempt,
+        envelope: json!({"ret": "HDRS", "envid": "abc"}),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enqueue_and_read_back() {
+    let db = open_temp();
+    let id = db
+        .store
+        .enqueue(entry(
+            &[
+                "Dr.B@clinique-b.mssante.fr",
+                "c@clinique-b.mssante.fr",
+                "Dr.B@clinique-b.mssante.fr",
+            ],
+            100,
+            b"msg",
+        ))
+        .await
+        .unwrap();
+    let q = db.store.queue().await.unwrap();
+    assert_eq!(q.len(), 1);
+    let e = &q[0];
+    assert_eq!(e.id, id);
+    assert_eq!(
+        e.sender.as_ref().unwrap().as_str(),
+        "Sender@hopital-a.mssante.fr"
+    );
+    let rcpts: Vec<&str> = e.recipients.iter().map(|r| r.address.as_str()).collect();
+    assert_eq!(
+        rcpts,
+        vec!["Dr.B@clinique-b.mssante.fr", "c@clinique-b.mssante.fr"],
+        "case kept, duplicate dropped"
+    );
+    assert_eq!(e.message, b"msg");
+    assert_eq!(e.sha256, hex::encode(Sha256::digest(b"msg")));
+    assert_eq!(e.envelope, json!({"ret": "HDRS", "envid": "abc"}));
+    assert_eq!(
+        (e.next_attempt, e.attempts, e.last_error.as_deref()),
+        (Some(100), 0, None)
+    );
+
+    // Null reverse-path (a DSN) survives too.
+    let mut dsn = entry(&["x@y.mssante.fr"], 100, b"dsn");
+    dsn.sender = None;
+    let dsn_id = db.store.enqueue(dsn).await.unwrap();
+    let q = db.store.queue().await.unwrap();
+    assert_eq!(q[1].id, dsn_id);
+    assert!(q[1].sender.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn due_orders_by_next_attempt_and_honours_limit() {
+    let db = open_temp();
+    let late = db
+        .store
+        .enqueue(entry(&["a@b.mssante.fr"], 300, b"late"))
+        .await
+        .unwrap();
+    let early = db
+        .store
+        .enqueue(entry(&["a@b.mssante.fr"], 100, b"early"))
+        .await
+        .unwrap();
+    let middle = db
+        .store
+        .enqueue(entry(&["a@b.mssante.fr"], 200, b"middle"))
+        .await
+        .unwrap();
+    let ids = |v: Vec<mssd_store::Queued>| v.into_iter().map(|q| q.id).collect::<Vec<_>>();
+    assert_eq!(ids(db.store.due(99, 10).await.unwrap()), vec![]);
+    assert_eq!(
+        ids(db.store.due(250, 10).await.unwrap()),
+        vec![early, middle]
+    );
+    assert_eq!(
+        ids(db.store.due(1_000, 2).await.unwrap()),
+        vec![early, middle]
+    );
+    assert_eq!(
+        ids(db.store.due(1_000, 10).await.unwrap()),
+        vec![early, middle, late]
+    );
+
+    // A failed attempt reschedules; None parks the entry for good.
+    db.store
+        .record_attempt(early, Some(400), Some("451 4.7.0 try later".to_owned()))
+        .await
+        .unwrap();
+    db.store
+        .record_attempt(middle, None, Some("550 5.1.1 unknown".to_owned()))
+        .await
+        .unwrap();
+    assert_eq!(ids(db.store.due(350, 10).await.unwrap()), vec![late]);
+    assert_eq!(
+        ids(db.store.due(1_000, 10).await.unwrap()),
+        vec![late, early]
+    );
+    let all = db.store.queue().await.unwrap();
+    let early_entry = all.iter().find(|q| q.id == early).unwrap();
+    assert_eq!(
+        (early_entry.attempts, early_entry.next_attempt),
+        (1, Some(400))
+    );
+    assert_eq!(
+        early_entry.last_error.as_deref(),
+        Some("451 4.7.0 try later")
+    );
+    let parked = all.iter().find(|q| q.id == middle).unwrap();
+    assert_eq!((parked.attempts, parked.next_attempt), (1, None));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recipient_status_and_dequeue() {
+    let db = open_temp();
+    let id = db
+        .store
+        .enqueue(entry(&["a@b.mssante.fr", "c@b.mssante.fr"], 1, b"m"))
+        .await
+        .unwrap();
+    db.store
+        .set_recipient_status(
+            id,
+            &addr("c@b.mssante.fr"),
+            RecipientStatus::Delivered,
+            Some("250 ok".to_owned()),
+        )
+        .await
+        .unwrap();
+    let e = db.store.queue().await.unwrap().remove(0);
+    assert_eq!(e.recipients[0].status, RecipientStatus::Pending);
+    assert_eq!(e.recipients[1].status, RecipientStatus::Delivered);
+    assert_eq!(e.recipients[1].detail.as_deref(), Some("250 ok"));
+    let err = db
+        .store
+        .set_recipient_status(id, &addr("z@b.mssante.fr"), RecipientStatus::Failed, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+
+    assert_eq!(db.count("blobs"), 1);
+    db.store.dequeue(id).await.unwrap();
+    assert!(db.store.queue().await.unwrap().is_empty());
+    assert_eq!(db.count("blobs"), 0);
+    assert_eq!(db.count("queue_recipients"), 0);
+    for err in [
+        db.store.dequeue(id).await.unwrap_err(),
+        db.store
+            .record_attempt(QueueId(12345), Some(1), None)
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    }
+    let err = db.store.enqueue(entry(&[], 1, b"m")).await.unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err}");
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the whole mssd test suite: formatting, lints, unit, integration and end-to-end tests.
+# Installs the system packages the tests need when they are missing (Debian, as root).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Commands the tests run, and the Debian package that provides each.
+declare -A needs=([cc]=gcc [pkg-config]=pkg-config [python3]=python3)
+missing=()
+for cmd in "${!needs[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "test.sh: missing ${missing[*]}; install them (apt-get install -y ${missing[*]}) and run again" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked

@@ -1,0 +1,10 @@
+//! Harness for mssd end-to-end tests: a running `mssd` process, the CLI, and small
+//! protocol clients (line-based, TLS, HTTP) that speak to it over real sockets.
+//! The tests themselves are in `e2e/`, declared as test targets of the `mssd` package so
+//! that cargo builds the real binary first.
+
+pub mod clients;
+pub mod process;
+
+pub use clients::{LineClient, connect, http_get, tls_client_config, tls_connect};
+pub use process::{CliOutput, Mssd, Operator, run_cli};
