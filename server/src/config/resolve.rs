@@ -261,10 +261,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.domains, vec!["hopital.test.mssante.fr"]);
         assert_eq!(c.citizen_domain.as_deref(), Some("patient.test.mssante.fr"));
-        assert_eq!(c.data_dir, Path::new("/tmp/x/./mssd-data"));
+        assert_eq!(c.data_dir, Path::new("/tmp/x/mssd-data"));
         assert_eq!(
             c.tls.certificate,
-            Path::new("/tmp/x/./mssd-data/pki/server.pem")
+            Path::new("/tmp/x/mssd-data/pki/server.pem")
         );
         assert_eq!(c.listeners.smtp.unwrap().to_string(), "127.0.0.1:2525");
         assert_eq!(c.listeners.http.unwrap().to_string(), "127.0.0.1:8080");
