@@ -14,16 +14,8 @@ use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
 use crate::dn_parse::parse_rdns;
-use crate::dn_types::{canonical_type, canonical_type_of_oid};
+use crate::dn_types::{Attribute, canonical_type, canonical_type_of_oid};
 use crate::error::{Error, Result};
-
-/// One attribute of a DN: its canonical type (`CN`, `OU`… or a dotted OID) and its value as
-/// written (unescaped, not normalised).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attribute {
-    pub kind: String,
-    pub value: String,
-}
 
 /// A distinguished name; see the module documentation for how two DNs compare.
 #[derive(Clone, Debug)]

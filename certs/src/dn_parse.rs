@@ -4,8 +4,7 @@
 //! `\`-escapes of special characters and `\XX` hex bytes (UTF-8), legacy `"quoted"` values,
 //! `#`-hex BER values holding a string, multi-valued RDNs joined by `+`.
 
-use crate::dn::Attribute;
-use crate::dn_types::canonical_type;
+use crate::dn_types::{Attribute, canonical_type};
 use crate::error::{Error, Result};
 
 /// Parses `input` into RDNs (each a non-empty list of attributes), in the order written.

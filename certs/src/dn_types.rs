@@ -21,6 +21,14 @@ const ATTRIBUTE_TYPES: &[(&str, &str, &[&str])] = &[
     ("E", "1.2.840.113549.1.9.1", &["EMAILADDRESS", "EMAIL"]),
 ];
 
+/// One attribute of a DN: its canonical type (`CN`, `OU`… or a dotted OID) and its value as
+/// written (unescaped, not normalised).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attribute {
+    pub kind: String,
+    pub value: String,
+}
+
 /// Maps a type as written in text (`cn`, `commonName`, `2.5.4.3`, `OID.2.5.4.3`) to its
 /// canonical name; `None` for an unknown keyword. Unknown dotted OIDs are kept dotted.
 pub(crate) fn canonical_type(raw: &str) -> Option<String> {

@@ -19,7 +19,8 @@ mod tls;
 mod validate;
 
 pub use crl::CrlStatus;
-pub use dn::{Attribute, DistinguishedName};
+pub use dn::DistinguishedName;
+pub use dn_types::Attribute;
 pub use error::{Error, Result};
 pub use identity::{CertInfo, ExtendedKeyUsages};
 pub use pem::{load_certs, load_crls, load_private_key};

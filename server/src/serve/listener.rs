@@ -12,47 +12,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::limits::Refusal;
+use super::protocol::Protocol;
 use super::state::ServerState;
 use super::{http, unavailable};
-
-/// What a listener speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    Smtp,
-    Submission,
-    Submissions,
-    Imap,
-    Imaps,
-    Http,
-}
-
-impl Protocol {
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Smtp => "smtp",
-            Protocol::Submission => "submission",
-            Protocol::Submissions => "submissions",
-            Protocol::Imap => "imap",
-            Protocol::Imaps => "imaps",
-            Protocol::Http => "http",
-        }
-    }
-
-    /// The line sent to a client refused by a connection limit, in the protocol's own terms.
-    fn refusal_line(self, reason: &Refusal) -> Option<&'static [u8]> {
-        let per_ip = *reason == Refusal::PerIp;
-        match self {
-            Protocol::Smtp | Protocol::Submission if per_ip => {
-                Some(b"421 4.7.0 Too many connections from your address, try again later\r\n")
-            }
-            Protocol::Smtp | Protocol::Submission => Some(b"421 4.3.2 Too many connections, try again later\r\n"),
-            Protocol::Imap => Some(b"* BYE [UNAVAILABLE] Too many connections, try again later\r\n"),
-            Protocol::Http => Some(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-            // Implicit-TLS ports cannot say anything before the handshake.
-            Protocol::Submissions | Protocol::Imaps => None,
-        }
-    }
-}
 
 /// How long sessions get to finish once shutdown starts.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -145,7 +107,7 @@ async fn serve_connection(
 }
 
 async fn refuse(mut stream: TcpStream, protocol: Protocol, reason: &Refusal) {
-    if let Some(line) = protocol.refusal_line(reason) {
+    if let Some(line) = protocol.refusal_line(reason == &Refusal::PerIp) {
         let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(line)).await;
     }
 }

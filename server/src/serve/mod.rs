@@ -5,6 +5,7 @@ mod http;
 mod http_request;
 mod limits;
 mod listener;
+mod protocol;
 mod state;
 mod unavailable;
 
@@ -21,7 +22,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::{audit, bootstrap, store_open, tls_setup};
 use limits::ConnectionLimits;
-use listener::Protocol;
+use protocol::Protocol;
 use state::ServerState;
 
 pub async fn run(config: Config) -> Result<()> {

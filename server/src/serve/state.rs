@@ -11,7 +11,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use super::limits::ConnectionLimits;
-use super::listener::Protocol;
+use super::protocol::Protocol;
 use crate::audit;
 use crate::config::Config;
 use crate::metrics::{Metrics, Snapshot};

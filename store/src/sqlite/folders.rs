@@ -4,7 +4,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::connection::DbResult;
 use super::convert::{u32_from_i64, u64_from_i64};
-use super::mailboxes::mailbox_exists;
 use crate::error::{Error, Result};
 use crate::model::{Folder, FolderId, MailboxId};
 
@@ -79,6 +78,12 @@ pub(crate) fn folder_exists(conn: &Connection, folder: FolderId) -> Result<bool>
     conn.prepare_cached("SELECT 1 FROM folders WHERE id = ?1")
         .and_then(|mut stmt| stmt.exists([folder.0]))
         .db("checking a folder exists")
+}
+
+fn mailbox_exists(conn: &Connection, id: MailboxId) -> Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM mailboxes WHERE id = ?1")
+        .and_then(|mut stmt| stmt.exists([id.0]))
+        .db("checking a mailbox exists")
 }
 
 pub(crate) fn list(conn: &Connection, mailbox: MailboxId) -> Result<Vec<Folder>> {

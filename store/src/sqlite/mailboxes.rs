@@ -83,12 +83,6 @@ pub(crate) fn mailbox_id(conn: &Connection, canonical: &str) -> Result<Option<Ma
         .map(|id| id.map(MailboxId))
 }
 
-pub(crate) fn mailbox_exists(conn: &Connection, id: MailboxId) -> Result<bool> {
-    conn.prepare_cached("SELECT 1 FROM mailboxes WHERE id = ?1")
-        .and_then(|mut stmt| stmt.exists([id.0]))
-        .db("checking a mailbox exists")
-}
-
 pub(crate) fn by_address(conn: &Connection, address: &Address) -> Result<Option<Mailbox>> {
     query_one(conn, "address = ?1", &address.canonical())
 }
