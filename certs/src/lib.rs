@@ -26,6 +26,7 @@ pub use identity::{CertInfo, ExtendedKeyUsages};
 pub use pem::{load_certs, load_crls, load_private_key};
 pub use pki_init::{
     PkiLayout, TEST_ID_NAT_PS, TEST_ID_NAT_STRUCT, TEST_INTERMEDIATE_CN, TEST_ROOT_CN, init_pki,
+    init_pki_from,
 };
 pub use testpki::{IssuedCert, IssuedCrl, LeafSpec, TestCa};
 pub use tls::{

@@ -7,6 +7,8 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::thread;
 
+use rustls_pki_types::pem::PemObject;
+
 use time::{Duration, OffsetDateTime};
 
 use crate::dn::DistinguishedName;
@@ -26,6 +28,8 @@ pub struct PkiLayout {
     pub dir: PathBuf,
     pub root_cert: PathBuf,
     pub intermediate_cert: PathBuf,
+    /// The test intermediate's key (0600), for `mssd pki init --ca`.
+    pub intermediate_key: PathBuf,
     /// Server chain: leaf then intermediate (so are the app and personal files).
     pub server_cert: PathBuf,
     pub server_key: PathBuf,
@@ -48,6 +52,18 @@ pub struct PkiLayout {
 /// Writes the test PKI for `domain` into `dir`. Without `force`, refuses to overwrite any
 /// existing file (nothing is written then); with it, existing files are replaced.
 pub fn init_pki(dir: &Path, domain: &str, force: bool) -> Result<PkiLayout> {
+    init_pki_from(dir, domain, force, None)
+}
+
+/// Like [`init_pki`]; with `ca_dir`, the root and intermediate of an earlier `init_pki` there
+/// issue this operator's certificates instead of a new hierarchy — several test operators
+/// then share one "IGC-Santé", as real operators do.
+pub fn init_pki_from(
+    dir: &Path,
+    domain: &str,
+    force: bool,
+    ca_dir: Option<&Path>,
+) -> Result<PkiLayout> {
     check_domain(domain)?;
     let layout = layout(dir, domain);
     if !force {
@@ -58,14 +74,20 @@ pub fn init_pki(dir: &Path, domain: &str, force: bool) -> Result<PkiLayout> {
         }
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut keys = generate_keys(5)?.into_iter();
+    let mut keys = generate_keys(if ca_dir.is_some() { 3 } else { 5 })?.into_iter();
     let mut next_key = || {
         keys.next()
             .ok_or_else(|| Error::Generate("missing generated key".into()))
     };
 
-    let root = TestCa::root_with_key(&test_root_subject(), next_key()?)?;
-    let intermediate = root.intermediate_with_key(TEST_INTERMEDIATE_CN, next_key()?)?;
+    let (root_pem, intermediate) = match ca_dir {
+        Some(ca_dir) => load_ca(ca_dir)?,
+        None => {
+            let root = TestCa::root_with_key(&test_root_subject(), next_key()?)?;
+            let intermediate = root.intermediate_with_key(TEST_INTERMEDIATE_CN, next_key()?)?;
+            (root.cert_pem().to_string(), intermediate)
+        }
+    };
     let org = organisation_name(domain);
     let server_spec = LeafSpec {
         dns_names: vec![layout.server_name.clone(), "localhost".into()],
@@ -108,12 +130,19 @@ pub fn init_pki(dir: &Path, domain: &str, force: bool) -> Result<PkiLayout> {
     let now = OffsetDateTime::now_utc();
     let crl = intermediate.crl(&[], now - Duration::minutes(5), now + Duration::days(30))?;
 
-    write_file(&layout.root_cert, root.cert_pem(), force, false)?;
+    write_file(&layout.root_cert, &root_pem, force, false)?;
     write_file(
         &layout.intermediate_cert,
         intermediate.cert_pem(),
         force,
         false,
+    )?;
+    // Kept so that `--ca` can issue more test operators from this hierarchy.
+    write_file(
+        &layout.intermediate_key,
+        &intermediate.key_pem(),
+        force,
+        true,
     )?;
     let server_chain = format!("{}{}", server.cert_pem, intermediate.cert_pem());
     write_file(&layout.server_cert, &server_chain, force, false)?;
@@ -128,8 +157,10 @@ pub fn init_pki(dir: &Path, domain: &str, force: bool) -> Result<PkiLayout> {
 
     let subject_of = |cert: &IssuedCert| DistinguishedName::from_certificate(&cert.cert_der);
     // Subjects in RFC 4514 order (CN first), as the whitelist writes them.
+    let root_der = rustls_pki_types::CertificateDer::from_pem_slice(root_pem.as_bytes())
+        .map_err(|e| Error::BadCertificate(format!("root PEM: {e}")))?;
     Ok(PkiLayout {
-        root_subject: root.subject().to_string(),
+        root_subject: DistinguishedName::from_certificate(&root_der)?.to_string(),
         intermediate_subject: intermediate.subject().to_string(),
         server_subject: subject_of(&server)?.to_string(),
         app_subject: subject_of(&app)?.to_string(),
@@ -140,10 +171,11 @@ pub fn init_pki(dir: &Path, domain: &str, force: bool) -> Result<PkiLayout> {
 
 impl PkiLayout {
     /// Every file written, with what it is, in writing order.
-    pub fn files(&self) -> [(&'static str, &Path); 9] {
+    pub fn files(&self) -> [(&'static str, &Path); 10] {
         [
             ("root CA", &self.root_cert),
             ("intermediate CA", &self.intermediate_cert),
+            ("intermediate CA key", &self.intermediate_key),
             ("server chain", &self.server_cert),
             ("server key", &self.server_key),
             ("applicative certificate", &self.app_cert),
@@ -160,6 +192,7 @@ fn layout(dir: &Path, domain: &str) -> PkiLayout {
         dir: dir.to_path_buf(),
         root_cert: dir.join("root.pem"),
         intermediate_cert: dir.join("intermediate.pem"),
+        intermediate_key: dir.join("intermediate.key"),
         server_cert: dir.join("server.pem"),
         server_key: dir.join("server.key"),
         app_cert: dir.join("app.pem"),
@@ -192,6 +225,17 @@ fn test_root_subject() -> Vec<(String, String)> {
 }
 
 /// RSA key generation dominates; spread it over the cores.
+/// The root certificate and the intermediate CA (with its key) of an earlier `init_pki`.
+fn load_ca(ca_dir: &Path) -> Result<(String, TestCa)> {
+    let read = |name: &str| {
+        let path = ca_dir.join(name);
+        std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))
+    };
+    let root_pem = read("root.pem")?;
+    let intermediate = TestCa::load(&read("intermediate.pem")?, &read("intermediate.key")?)?;
+    Ok((root_pem, intermediate))
+}
+
 fn generate_keys(count: usize) -> Result<Vec<GeneratedKey>> {
     thread::scope(|scope| {
         let handles: Vec<_> = (0..count)

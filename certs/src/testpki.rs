@@ -11,6 +11,7 @@ use rcgen::{
     PKCS_RSA_SHA256, RevocationReason, RevokedCertParams, SanType, SerialNumber,
 };
 use rsa::pkcs8::EncodePrivateKey;
+use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{
     CertificateDer, CertificateRevocationListDer, PrivateKeyDer, PrivatePkcs8KeyDer,
 };
@@ -51,8 +52,7 @@ impl GeneratedKey {
 
 /// A test certification authority (root or intermediate) able to issue certificates and CRLs.
 pub struct TestCa {
-    params: CertificateParams,
-    key: GeneratedKey,
+    issuer: Issuer<'static, KeyPair>,
     cert_der: CertificateDer<'static>,
     cert_pem: String,
     subject: DistinguishedName,
@@ -83,7 +83,7 @@ impl TestCa {
     pub(crate) fn intermediate_with_key(&self, cn: &str, key: GeneratedKey) -> Result<TestCa> {
         let mut params = ca_params(&test_ca_subject(cn), 10 * 365)?;
         params.use_authority_key_identifier_extension = true;
-        let cert = params.signed_by(&key.pair, &self.issuer())?;
+        let cert = params.signed_by(&key.pair, self.issuer())?;
         Self::from_parts(params, key, cert)
     }
 
@@ -133,7 +133,7 @@ impl TestCa {
                     certificate_policies(&spec.policy_oids)?,
                 ));
         }
-        let cert = params.signed_by(&key.pair, &self.issuer())?;
+        let cert = params.signed_by(&key.pair, self.issuer())?;
         Ok(IssuedCert {
             cert_der: cert.der().clone(),
             cert_pem: cert.pem(),
@@ -168,7 +168,7 @@ impl TestCa {
                 .collect(),
             key_identifier_method: KeyIdMethod::Sha256,
         };
-        let crl = params.signed_by(&self.issuer())?;
+        let crl = params.signed_by(self.issuer())?;
         Ok(IssuedCrl {
             pem: crl.pem()?,
             der: crl.der().clone(),
@@ -187,8 +187,37 @@ impl TestCa {
         &self.subject
     }
 
-    fn issuer(&self) -> Issuer<'_, &KeyPair> {
-        Issuer::from_params(&self.params, &self.key.pair)
+    fn issuer(&self) -> &Issuer<'static, KeyPair> {
+        &self.issuer
+    }
+
+    /// This CA's private key as PKCS#8 PEM, so a test hierarchy can be saved and reused
+    /// (see [`TestCa::load`]). Test PKIs only: a real CA key never leaves its HSM.
+    pub fn key_pem(&self) -> String {
+        self.issuer.key().serialize_pem()
+    }
+
+    /// A CA saved with [`TestCa::cert_pem`] and [`TestCa::key_pem`], to issue more
+    /// certificates from one hierarchy (several test operators under one "IGC-Santé").
+    pub fn load(cert_pem: &str, key_pem: &str) -> Result<TestCa> {
+        let key = KeyPair::from_pkcs8_pem_and_sign_algo(key_pem, &PKCS_RSA_SHA256)?;
+        let cert_der = CertificateDer::from_pem_slice(cert_pem.as_bytes())
+            .map_err(|e| Error::BadCertificate(format!("CA certificate PEM: {e}")))?;
+        let subject = DistinguishedName::from_certificate(&cert_der)?;
+        // Rebuild the issuer name from our own reading of the subject: rcgen's
+        // `Issuer::from_ca_cert_pem` keeps one value per attribute type and would drop one of
+        // the two OUs, so issued certificates would name an issuer that does not exist.
+        let attributes: Vec<(String, String)> = subject
+            .attributes()
+            .map(|a| (a.kind.clone(), a.value.clone()))
+            .collect();
+        let issuer = Issuer::new(ca_params(&attributes, 10 * 365)?, key);
+        Ok(TestCa {
+            issuer,
+            cert_der,
+            cert_pem: cert_pem.to_string(),
+            subject,
+        })
     }
 
     fn from_parts(
@@ -198,8 +227,7 @@ impl TestCa {
     ) -> Result<TestCa> {
         let subject = DistinguishedName::from_certificate(cert.der())?;
         Ok(TestCa {
-            params,
-            key,
+            issuer: Issuer::new(params, key.pair),
             cert_pem: cert.pem(),
             cert_der: cert.der().clone(),
             subject,

@@ -25,6 +25,13 @@ pub enum ClientAuth {
     Optional,
     /// Required (MTA to MTA): no valid clientAuth certificate, no session.
     Required,
+    /// Requested; a presented certificate enters the session once the peer has proved it
+    /// holds the key (the TLS handshake signature), and the CALLER validates the chain after
+    /// the handshake with [`ChainValidator`]. For protocols that must refuse with their own
+    /// reply code and audit line (SMTP `550 5.7.1` naming the failed check) rather than a
+    /// bare TLS alert. Fail closed is then the caller's duty: nothing may be accepted from
+    /// such a peer before its chain validated.
+    Deferred,
 }
 
 const PROTOCOL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
@@ -60,9 +67,12 @@ pub fn server_config(
         ServerConfig::builder_with_provider(provider).with_protocol_versions(PROTOCOL_VERSIONS)?;
     let builder = match client_auth {
         ClientAuth::None => builder.with_no_client_auth(),
-        ClientAuth::Optional | ClientAuth::Required => builder.with_client_cert_verifier(Arc::new(
-            IgcClientVerifier::new(validator, client_auth == ClientAuth::Required, algorithms),
-        )),
+        ClientAuth::Optional | ClientAuth::Required | ClientAuth::Deferred => builder
+            .with_client_cert_verifier(Arc::new(IgcClientVerifier::new(
+                validator,
+                client_auth,
+                algorithms,
+            ))),
     };
     Ok(Arc::new(builder.with_single_cert(chain, key)?))
 }
@@ -98,7 +108,7 @@ pub fn peer_info(certs: &[CertificateDer<'_>]) -> Option<CertInfo> {
 #[derive(Debug)]
 pub struct IgcClientVerifier {
     validator: Arc<ChainValidator>,
-    mandatory: bool,
+    mode: ClientAuth,
     root_hints: Vec<rustls::DistinguishedName>,
     algorithms: WebPkiSupportedAlgorithms,
 }
@@ -106,7 +116,7 @@ pub struct IgcClientVerifier {
 impl IgcClientVerifier {
     pub fn new(
         validator: Arc<ChainValidator>,
-        mandatory: bool,
+        mode: ClientAuth,
         algorithms: WebPkiSupportedAlgorithms,
     ) -> Self {
         let root_hints = validator
@@ -116,7 +126,7 @@ impl IgcClientVerifier {
             .collect();
         Self {
             validator,
-            mandatory,
+            mode,
             root_hints,
             algorithms,
         }
@@ -124,8 +134,12 @@ impl IgcClientVerifier {
 }
 
 impl ClientCertVerifier for IgcClientVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.mode != ClientAuth::None
+    }
+
     fn client_auth_mandatory(&self) -> bool {
-        self.mandatory
+        self.mode == ClientAuth::Required
     }
 
     fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
@@ -138,6 +152,11 @@ impl ClientCertVerifier for IgcClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> std::result::Result<ClientCertVerified, rustls::Error> {
+        if self.mode == ClientAuth::Deferred {
+            // The handshake signature (verify_tls1x_signature below) still proves the peer
+            // holds this certificate's key; the chain is the caller's to validate.
+            return Ok(ClientCertVerified::assertion());
+        }
         self.validator
             .validate(end_entity, intermediates, Usage::ClientAuth, now)
             .map(|_| ClientCertVerified::assertion())

@@ -199,3 +199,59 @@ async fn initialised_pki_serves_mutual_tls() {
         DistinguishedName::parse(&layout.app_subject).unwrap()
     );
 }
+
+#[test]
+fn a_second_operator_issued_from_the_first_ca_validates_against_the_same_root() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let a = mssd_certs::init_pki(first.path(), "hopital-a.test.mssante.fr", false).unwrap();
+    let b = mssd_certs::init_pki_from(
+        second.path(),
+        "clinique-b.test.mssante.fr",
+        false,
+        Some(first.path()),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(&a.root_cert).unwrap(),
+        std::fs::read(&b.root_cert).unwrap(),
+        "one hierarchy: the same root"
+    );
+    let key_mode = std::fs::metadata(&b.intermediate_key)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(key_mode, 0o600);
+    // B's server certificate validates with A's root as the only anchor.
+    let validator = mssd_certs::ChainValidator::new(mssd_certs::TrustConfig {
+        anchors: mssd_certs::load_certs(&a.root_cert).unwrap(),
+        crls: mssd_certs::load_crls(&a.crl).unwrap(),
+        accepted_policies: Vec::new(),
+    })
+    .unwrap();
+    let chain = mssd_certs::load_certs(&b.server_cert).unwrap();
+    let info = validator
+        .validate(
+            &chain[0],
+            &chain[1..],
+            mssd_certs::Usage::ServerAuth,
+            rustls::pki_types::UnixTime::now(),
+        )
+        .unwrap();
+    assert_eq!(info.subject.to_string(), b.server_subject);
+    assert!(
+        b.server_subject
+            .starts_with("CN=mail.clinique-b.test.mssante.fr,")
+    );
+    // A missing CA directory is a precise error.
+    let third = tempfile::tempdir().unwrap();
+    let err = mssd_certs::init_pki_from(
+        third.path(),
+        "x.test.fr",
+        false,
+        Some(&third.path().join("none")),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("root.pem"), "{err}");
+}

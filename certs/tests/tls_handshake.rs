@@ -338,6 +338,74 @@ async fn optional_client_auth_accepts_no_certificate_but_rejects_a_bad_one() {
 }
 
 #[tokio::test]
+async fn deferred_client_auth_admits_the_certificate_for_the_caller_to_judge() {
+    let pki = Hierarchy::new();
+    let server = pki.issue(&server_spec());
+    let validator = pki.validator(Vec::new());
+    let deferred = server_config(
+        pki.chain(&server),
+        server.private_key(),
+        validator.clone(),
+        ClientAuth::Deferred,
+    )
+    .unwrap();
+    let rogue = rogue_hierarchy();
+    let impostor = rogue.issue(&app_spec());
+    let client = client_config(
+        Some((rogue.chain(&impostor), impostor.private_key())),
+        pki.validator(Vec::new()),
+    )
+    .unwrap();
+    // The handshake completes: the impostor proved it holds its key...
+    let outcome = handshake(deferred.clone(), client).await;
+    let seen = outcome
+        .server
+        .expect("deferred mode completes the handshake");
+    assert_eq!(seen.peer_certs.len(), 2);
+    // ...and the caller's validation, which must run before trusting the peer, refuses it.
+    let (leaf, intermediates) = seen.peer_certs.split_first().unwrap();
+    let verdict = validator.validate(
+        leaf,
+        intermediates,
+        mssd_certs::Usage::ClientAuth,
+        rustls::pki_types::UnixTime::now(),
+    );
+    assert!(
+        matches!(verdict, Err(mssd_certs::Error::UntrustedIssuer)),
+        "{verdict:?}"
+    );
+
+    // A genuine certificate passes the same caller-side validation; no certificate is allowed.
+    let app = pki.issue(&app_spec());
+    let client = client_config(
+        Some((pki.chain(&app), app.private_key())),
+        pki.validator(Vec::new()),
+    )
+    .unwrap();
+    let seen = handshake(deferred.clone(), client).await.server.unwrap();
+    let (leaf, intermediates) = seen.peer_certs.split_first().unwrap();
+    assert!(
+        validator
+            .validate(
+                leaf,
+                intermediates,
+                mssd_certs::Usage::ClientAuth,
+                rustls::pki_types::UnixTime::now()
+            )
+            .is_ok()
+    );
+    let anonymous = client_config(None, pki.validator(Vec::new())).unwrap();
+    assert!(
+        handshake(deferred, anonymous)
+            .await
+            .server
+            .unwrap()
+            .peer_certs
+            .is_empty()
+    );
+}
+
+#[tokio::test]
 async fn tls12_client_negotiates_an_ecdhe_rsa_gcm_suite() {
     let pki = Hierarchy::new();
     let server = pki.issue(&server_spec());

@@ -57,6 +57,10 @@ pub enum PkiCommand {
         /// Overwrite existing files.
         #[arg(long)]
         force: bool,
+        /// Issue from the test CA of an earlier `pki init` in DIR (one hierarchy shared by
+        /// several test operators, as IGC-Santé is) instead of creating a new one.
+        #[arg(long, value_name = "DIR")]
+        ca: Option<PathBuf>,
     },
 }
 

@@ -53,6 +53,21 @@ pub async fn run(config: &Config) -> Result<bool> {
     check_tls(config, &mut report);
     check_store(config, &mut report).await;
     check_listeners(config, &mut report);
+    let retry: Vec<String> = config
+        .queue
+        .retry
+        .iter()
+        .map(|d| format!("{}s", d.as_secs()))
+        .collect();
+    report.add(
+        Level::Ok,
+        "queue",
+        format!(
+            "retry after {} (the last repeats); bounce after {}s",
+            retry.join(", "),
+            config.queue.expiry.as_secs()
+        ),
+    );
     check_not_yet_served(config, &mut report);
 
     println!("mssd doctor");

@@ -96,7 +96,11 @@ async fn add(config: &Config, store: &dyn Store, args: AddArgs, actor: &str) -> 
             .map(mssd_core::hash_password)
             .transpose()?,
         certificate_dn,
-        quota_bytes: args.quota.as_deref().map(parse_size).transpose()?,
+        quota_bytes: args
+            .quota
+            .as_deref()
+            .map(|q| crate::config::parse_size(q).map_err(|m| Error::Usage(format!("--quota {m}"))))
+            .transpose()?,
     };
     create(store, new, actor).await?;
     println!("created {address} ({kind})");
@@ -267,39 +271,4 @@ fn read_password_line() -> Result<String> {
         ));
     }
     Ok(password)
-}
-
-/// "500M", "2G", "1048576" (bytes).
-fn parse_size(text: &str) -> Result<u64> {
-    let text = text.trim();
-    let (digits, multiplier) = match text.char_indices().last() {
-        Some((i, 'K' | 'k')) => (&text[..i], 1u64 << 10),
-        Some((i, 'M' | 'm')) => (&text[..i], 1 << 20),
-        Some((i, 'G' | 'g')) => (&text[..i], 1 << 30),
-        _ => (text, 1),
-    };
-    digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(multiplier))
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "--quota \"{text}\": write bytes or a number with K, M or G"
-            ))
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_size;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
-        assert_eq!(parse_size("500M").unwrap(), 500 << 20);
-        assert_eq!(parse_size("2g").unwrap(), 2 << 30);
-        assert!(parse_size("2T").is_err());
-        assert!(parse_size("").is_err());
-        assert!(parse_size("99999999999G").is_err());
-    }
 }

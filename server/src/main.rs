@@ -11,8 +11,10 @@ mod mailbox_cmd;
 mod metrics;
 mod pki_cmd;
 mod serve;
+mod smtp_setup;
 mod store_open;
 mod tls_setup;
+mod trust_setup;
 
 use std::process::ExitCode;
 
@@ -36,9 +38,15 @@ fn main() -> ExitCode {
 
 /// Ok(false) means "ran, and the answer is no" (doctor found a failure).
 fn run(cli: Cli) -> Result<bool> {
-    if let Command::Pki(PkiCommand::Init { dir, domain, force }) = &cli.command {
+    if let Command::Pki(PkiCommand::Init {
+        dir,
+        domain,
+        force,
+        ca,
+    }) = &cli.command
+    {
         logging::init(log_format(&cli, LogFormat::Text), "warn");
-        pki_cmd::init(dir, domain, *force)?;
+        pki_cmd::init(dir, domain, *force, ca.as_deref())?;
         return Ok(true);
     }
     let config = Config::load(cli.config.as_deref())?;

@@ -40,6 +40,11 @@ pub struct Snapshot {
     pub store_writes: u64,
     pub store_commits: u64,
     pub store_healthy: bool,
+    pub trust: mssd_trust_list::RefreshStatus,
+    pub smtp_accepted: u64,
+    pub smtp_bytes: u64,
+    pub smtp_trust_refusals: u64,
+    pub auth_failures: u64,
 }
 
 impl Default for Metrics {
@@ -130,7 +135,100 @@ impl Metrics {
                 if snapshot.store_healthy { 1.0 } else { 0.0 },
             )],
         );
+        render_trust(&mut out, &snapshot.trust);
+        let one = |v: u64| [(String::new(), v as f64)];
+        counter(
+            &mut out,
+            "mssd_smtp_messages_accepted_total",
+            "messages acknowledged with 250 after a durable write",
+            &one(snapshot.smtp_accepted),
+        );
+        counter(
+            &mut out,
+            "mssd_smtp_bytes_accepted_total",
+            "bytes of the messages acknowledged",
+            &one(snapshot.smtp_bytes),
+        );
+        counter(
+            &mut out,
+            "mssd_smtp_trust_refusals_total",
+            "SMTP commands refused for trust (certificate, liste blanche, relay)",
+            &one(snapshot.smtp_trust_refusals),
+        );
+        counter(
+            &mut out,
+            "mssd_auth_failures_total",
+            "failed SASL authentications",
+            &one(snapshot.auth_failures),
+        );
         out
+    }
+}
+
+/// The liste blanche in force and how its refreshes went.
+fn render_trust(out: &mut String, status: &mssd_trust_list::RefreshStatus) {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
+    let ts = |t: Option<time::OffsetDateTime>| t.map_or(0.0, |t| t.unix_timestamp() as f64);
+    gauge(
+        out,
+        "mssd_trust_list_domains",
+        "domains of the liste blanche in force",
+        &[(String::new(), status.domains as f64)],
+    );
+    gauge(
+        out,
+        "mssd_trust_list_entries",
+        "(domain, operator DN) entries in force",
+        &[(String::new(), status.entries as f64)],
+    );
+    gauge(
+        out,
+        "mssd_trust_list_generated_timestamp_seconds",
+        "DateDeGeneration of the list in force (0: none)",
+        &[(String::new(), ts(status.generated_at))],
+    );
+    let age = status
+        .generated_at
+        .map_or(0.0, |g| now - g.unix_timestamp() as f64);
+    gauge(
+        out,
+        "mssd_trust_list_age_seconds",
+        "age of the list in force by its DateDeGeneration (0: none)",
+        &[(String::new(), age)],
+    );
+    gauge(
+        out,
+        "mssd_trust_list_last_success_timestamp_seconds",
+        "last refresh that accepted or confirmed the list (0: never)",
+        &[(String::new(), ts(status.last_success))],
+    );
+    let results = [
+        ("accepted", status.accepted),
+        ("unchanged", status.unchanged),
+        ("refused", status.refused),
+    ];
+    let samples: Vec<(String, f64)> = results
+        .iter()
+        .map(|(r, n)| (format!("result=\"{r}\""), *n as f64))
+        .collect();
+    counter(
+        out,
+        "mssd_trust_list_refresh_total",
+        "refresh attempts by result",
+        &samples,
+    );
+    let refused: Vec<(String, f64)> = status
+        .refused_by_kind
+        .iter()
+        .map(|(k, n)| (format!("kind=\"{k}\""), *n as f64))
+        .collect();
+    if !refused.is_empty() {
+        counter(
+            out,
+            "mssd_trust_list_refused_total",
+            "refused refreshes by reason; the previous list stayed in force",
+            &refused,
+        );
     }
 }
 
@@ -166,7 +264,19 @@ mod tests {
             store_writes: 7,
             store_commits: 2,
             store_healthy: true,
+            trust: mssd_trust_list::RefreshStatus {
+                domains: 3,
+                refused: 1,
+                ..Default::default()
+            },
+            smtp_accepted: 5,
+            smtp_bytes: 500,
+            smtp_trust_refusals: 2,
+            auth_failures: 1,
         });
+        assert!(text.contains("mssd_trust_list_domains 3\n"), "{text}");
+        assert!(text.contains("mssd_trust_list_refresh_total{result=\"refused\"} 1\n"));
+        assert!(text.contains("mssd_smtp_messages_accepted_total 5\n"));
         assert!(text.contains("# TYPE mssd_connections_accepted_total counter\n"));
         assert!(text.contains("mssd_connections_accepted_total{listener=\"smtp\"} 3\n"));
         assert!(text.contains("mssd_connections_accepted_total{listener=\"imap\"} 0\n"));

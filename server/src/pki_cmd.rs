@@ -4,9 +4,9 @@ use std::path::Path;
 
 use crate::error::Result;
 
-pub fn init(dir: &Path, domain: &str, force: bool) -> Result<()> {
+pub fn init(dir: &Path, domain: &str, force: bool, ca: Option<&Path>) -> Result<()> {
     let domain = mssd_core::normalize_domain(domain)?;
-    let pki = mssd_certs::init_pki(dir, &domain, force)?;
+    let pki = mssd_certs::init_pki_from(dir, &domain, force, ca)?;
     println!(
         "wrote a TEST PKI imitating IGC-Santé in {} (not for production):",
         dir.display()

@@ -74,6 +74,15 @@ pub trait Store: Send + Sync {
     /// Records with `id > after_id`, in order.
     async fn audit_log(&self, after_id: i64, limit: usize) -> Result<Vec<AuditRecord>>;
 
+    // --- named documents ---
+
+    /// Stores `bytes` under `name`, replacing any previous document of that name (e.g. the
+    /// last good liste blanche, so a restart without network enforces it).
+    async fn put_document(&self, name: &str, bytes: Vec<u8>) -> Result<()>;
+    /// The document stored under `name`, if any. A copy whose bytes no longer match their
+    /// recorded SHA-256 gives `Error::Corrupt`.
+    async fn document(&self, name: &str) -> Result<Option<Vec<u8>>>;
+
     // --- operations ---
 
     async fn health(&self) -> Result<StoreHealth>;

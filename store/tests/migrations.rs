@@ -9,31 +9,46 @@ use mssd_store::{
     migration_scripts,
 };
 
+/// The version 1 rows, as a macro so later seeds can `concat!` them.
+macro_rules! seed_v1 {
+    () => {
+        r#"
+            INSERT INTO meta (key, value) VALUES ('last_uid_validity', 1700000004);
+            INSERT INTO mailboxes (id, address, address_text, kind, display_name, owner_id_nat,
+                password_hash, certificate_dn, quota_bytes, status, created_at)
+            VALUES (1, 'dr.who@x.mssante.fr', 'Dr.Who@x.mssante.fr', 'PER', 'Dr Who', '810001045367',
+                NULL, 'CN=who,C=FR', 1000000, 'suspended', 1700000000);
+            INSERT INTO folders (id, mailbox_id, name, special_use, uid_validity, uid_next, highest_modseq)
+            VALUES (10, 1, 'INBOX', NULL, 1700000000, 8, 12),
+                   (11, 1, 'Sent', '\Sent', 1700000001, 1, 1);
+            INSERT INTO blobs (id, sha256, size, bytes)
+            VALUES (100, '5a936ee19a0cf3c70d8cb0180990a7ad2c8e8e6fb36ddc0bd3b5c2cd4c0a9e5b', 5, X'68656C6C6F');
+            INSERT INTO messages (folder_id, uid, modseq, blob_id, flags, seen, internal_date)
+            VALUES (10, 7, 12, 100, '["\\Seen"]', 1, 1700000100);
+            INSERT INTO queue (id, sender, blob_id, envelope, created_at, next_attempt, attempts, last_error)
+            VALUES (50, 'Dr.Who@x.mssante.fr', 100, '{"envid":"e1"}', 1700000200, 1700000300, 2, '451 later');
+            INSERT INTO queue_recipients (queue_id, position, address, status, detail)
+            VALUES (50, 0, 'Someone@y.mssante.fr', 'pending', NULL);
+            INSERT INTO audit (id, at, kind, actor, subject, outcome, detail)
+            VALUES (1, 1700000000000, 'mailbox.create', 'admin', 'dr.who@x.mssante.fr', 'ok', '{"k":1}');
+            "#
+    };
+}
+
 /// Representative rows for a database at schema version k (element k - 1), written in that
-/// version's schema. Every seed holds the same logical data, which `check_seeded` verifies. Add a
-/// seed when you add a migration: the test below refuses to run otherwise.
+/// version's schema. Each seed holds the rows of the previous one plus what its version added;
+/// `check_seeded` verifies them. Add a seed when you add a migration: the test below refuses to
+/// run otherwise.
 const SEEDS: &[&str] = &[
     // version 1
-    r#"
-    INSERT INTO meta (key, value) VALUES ('last_uid_validity', 1700000004);
-    INSERT INTO mailboxes (id, address, address_text, kind, display_name, owner_id_nat,
-        password_hash, certificate_dn, quota_bytes, status, created_at)
-    VALUES (1, 'dr.who@x.mssante.fr', 'Dr.Who@x.mssante.fr', 'PER', 'Dr Who', '810001045367',
-        NULL, 'CN=who,C=FR', 1000000, 'suspended', 1700000000);
-    INSERT INTO folders (id, mailbox_id, name, special_use, uid_validity, uid_next, highest_modseq)
-    VALUES (10, 1, 'INBOX', NULL, 1700000000, 8, 12),
-           (11, 1, 'Sent', '\Sent', 1700000001, 1, 1);
-    INSERT INTO blobs (id, sha256, size, bytes)
-    VALUES (100, '5a936ee19a0cf3c70d8cb0180990a7ad2c8e8e6fb36ddc0bd3b5c2cd4c0a9e5b', 5, X'68656C6C6F');
-    INSERT INTO messages (folder_id, uid, modseq, blob_id, flags, seen, internal_date)
-    VALUES (10, 7, 12, 100, '["\\Seen"]', 1, 1700000100);
-    INSERT INTO queue (id, sender, blob_id, envelope, created_at, next_attempt, attempts, last_error)
-    VALUES (50, 'Dr.Who@x.mssante.fr', 100, '{"envid":"e1"}', 1700000200, 1700000300, 2, '451 later');
-    INSERT INTO queue_recipients (queue_id, position, address, status, detail)
-    VALUES (50, 0, 'Someone@y.mssante.fr', 'pending', NULL);
-    INSERT INTO audit (id, at, kind, actor, subject, outcome, detail)
-    VALUES (1, 1700000000000, 'mailbox.create', 'admin', 'dr.who@x.mssante.fr', 'ok', '{"k":1}');
-    "#,
+    seed_v1!(),
+    // version 2: the same rows, plus a named document.
+    concat!(
+        seed_v1!(),
+        "INSERT INTO documents (name, bytes, sha256, updated_at) VALUES ('trust-list', \
+         X'68656C6C6F', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', \
+         1700000400);"
+    ),
 ];
 
 /// Builds a database at schema version `k` the way an older mssd left it.
@@ -52,7 +67,16 @@ fn build_at_version(path: &std::path::Path, k: usize) {
     }
 }
 
-async fn check_seeded(store: &SqliteStore) {
+/// Checks the rows of `SEEDS[k - 1]` survived the migration.
+async fn check_seeded(store: &SqliteStore, k: usize) {
+    // Version 2 added documents: seeded from 2 on, absent (but readable) before.
+    let document = store.document("trust-list").await.unwrap();
+    if k >= 2 {
+        assert_eq!(document.as_deref(), Some(&b"hello"[..]), "from version {k}");
+    } else {
+        assert_eq!(document, None, "from version {k}");
+    }
+
     let m = store
         .mailbox(&addr("dr.who@x.mssante.fr"))
         .await
@@ -162,7 +186,7 @@ async fn migrates_every_earlier_version_keeping_data() {
             health.quick_check
         );
         if k > 0 {
-            check_seeded(&store).await;
+            check_seeded(&store, k).await;
         } else {
             assert_eq!(health.mailboxes, 0);
         }

@@ -35,16 +35,24 @@ fn listeners_cli_and_sigterm() {
     let (status, _) = http_get(server.addr("http"), "/nope");
     assert_eq!(status, 404);
 
-    // SMTP on 25-style port: RFC 5321 §3.1 refusal, 503 until QUIT.
+    // SMTP for operators: ESMTP with STARTTLS; nothing before TLS.
     let mut smtp = LineClient::new(connect(server.addr("smtp")));
     let greeting = smtp.read_line();
+    assert_eq!(greeting, format!("220 mail.{DOMAIN} ESMTP mssd"));
+    smtp.send("EHLO client.example");
+    let mut ehlo = Vec::new();
+    loop {
+        let line = smtp.read_line();
+        ehlo.push(line.clone());
+        if !line.starts_with("250-") {
+            break;
+        }
+    }
+    assert!(ehlo.iter().any(|l| l.ends_with("STARTTLS")), "{ehlo:?}");
+    assert!(!ehlo.iter().any(|l| l.contains("AUTH")), "{ehlo:?}");
     assert!(
-        greeting.starts_with(&format!("554 5.3.2 mail.{DOMAIN} ")),
-        "{greeting}"
-    );
-    assert!(
-        smtp.command("EHLO client.example")
-            .starts_with("503 5.5.1 ")
+        smtp.command("MAIL FROM:<a@clinique.test.mssante.fr>")
+            .starts_with("530 5.7.0 ")
     );
     assert!(smtp.command("QUIT").starts_with("221 2.0.0"));
 
@@ -66,7 +74,10 @@ fn listeners_cli_and_sigterm() {
         rustls::ProtocolVersion::TLSv1_3 | rustls::ProtocolVersion::TLSv1_2
     ));
     let mut submissions = LineClient::new(stream);
-    assert!(submissions.read_line().starts_with("554 5.3.2 "));
+    assert_eq!(
+        submissions.read_line(),
+        format!("220 mail.{DOMAIN} ESMTP mssd")
+    );
     let stream =
         tls_connect(server.addr("imaps"), &format!("mail.{DOMAIN}"), tls).expect("imaps TLS");
     assert!(

@@ -119,3 +119,131 @@ pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
         .unwrap_or(0);
     (status, body.to_string())
 }
+
+/// An SMTP client session for tests: reads multi-line replies, upgrades with STARTTLS.
+pub struct SmtpClient {
+    inner: SmtpStream,
+}
+
+enum SmtpStream {
+    Plain(BufReader<TcpStream>),
+    Tls(Box<BufReader<TlsStream>>),
+}
+
+impl SmtpClient {
+    /// Connects and reads the greeting.
+    pub fn connect(addr: SocketAddr) -> (SmtpClient, String) {
+        let mut client = SmtpClient {
+            inner: SmtpStream::Plain(BufReader::new(connect(addr))),
+        };
+        let greeting = client.reply();
+        (client, greeting)
+    }
+
+    /// One reply; multi-line replies are joined with '\n'.
+    pub fn reply(&mut self) -> String {
+        let mut lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            let read = match &mut self.inner {
+                SmtpStream::Plain(r) => r.read_line(&mut line),
+                SmtpStream::Tls(r) => r.read_line(&mut line),
+            };
+            match read {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = line.trim_end_matches(['\r', '\n']).to_string();
+            let more = line.as_bytes().get(3) == Some(&b'-');
+            lines.push(line);
+            if !more {
+                break;
+            }
+        }
+        lines.join("\n")
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let result = match &mut self.inner {
+            SmtpStream::Plain(r) => r
+                .get_mut()
+                .write_all(bytes)
+                .and_then(|_| r.get_mut().flush()),
+            SmtpStream::Tls(r) => r
+                .get_mut()
+                .write_all(bytes)
+                .and_then(|_| r.get_mut().flush()),
+        };
+        result.expect("write to server");
+    }
+
+    /// Sends a command line and returns the reply.
+    pub fn command(&mut self, line: &str) -> String {
+        self.send_raw(format!("{line}\r\n").as_bytes());
+        self.reply()
+    }
+
+    /// EHLO then STARTTLS and the handshake, then EHLO again; returns the second EHLO reply.
+    pub fn starttls(
+        self,
+        server_name: &str,
+        config: Arc<ClientConfig>,
+    ) -> Result<(SmtpClient, String), std::io::Error> {
+        let mut client = self;
+        let ehlo = client.command("EHLO client.test");
+        assert!(ehlo.contains("STARTTLS"), "no STARTTLS in {ehlo}");
+        let go = client.command("STARTTLS");
+        assert!(go.starts_with("220"), "STARTTLS refused: {go}");
+        let SmtpStream::Plain(reader) = client.inner else {
+            panic!("already TLS")
+        };
+        assert!(
+            reader.buffer().is_empty(),
+            "server sent data before the TLS handshake"
+        );
+        let tcp = reader.into_inner();
+        let name = ServerName::try_from(server_name.to_string()).expect("server name");
+        let conn = ClientConnection::new(config, name).map_err(std::io::Error::other)?;
+        let mut stream = StreamOwned::new(conn, tcp);
+        while stream.conn.is_handshaking() {
+            stream.conn.complete_io(&mut stream.sock)?;
+        }
+        let mut client = SmtpClient {
+            inner: SmtpStream::Tls(Box::new(BufReader::new(stream))),
+        };
+        let ehlo = client.command("EHLO client.test");
+        Ok((client, ehlo))
+    }
+
+    /// MAIL, RCPTs, DATA with dot-stuffing; returns the reply to the final dot (or the first
+    /// refusal).
+    pub fn send_message(&mut self, from: &str, to: &[&str], message: &[u8]) -> String {
+        let reply = self.command(&format!("MAIL FROM:<{from}>"));
+        if !reply.starts_with("250") {
+            return reply;
+        }
+        for rcpt in to {
+            let reply = self.command(&format!("RCPT TO:<{rcpt}>"));
+            if !reply.starts_with("250") {
+                return reply;
+            }
+        }
+        let reply = self.command("DATA");
+        if !reply.starts_with("354") {
+            return reply;
+        }
+        let mut data = Vec::with_capacity(message.len() + 16);
+        for line in message.split_inclusive(|&b| b == b'\n') {
+            if line.first() == Some(&b'.') {
+                data.push(b'.');
+            }
+            data.extend_from_slice(line);
+        }
+        if !data.ends_with(b"\r\n") {
+            data.extend_from_slice(b"\r\n");
+        }
+        data.extend_from_slice(b".\r\n");
+        self.send_raw(&data);
+        self.reply()
+    }
+}

@@ -4,7 +4,9 @@
 //! that cargo builds the real binary first.
 
 pub mod clients;
+pub mod peers;
 pub mod process;
+pub mod store;
 
-pub use clients::{LineClient, connect, http_get, tls_client_config, tls_connect};
+pub use clients::{LineClient, SmtpClient, connect, http_get, tls_client_config, tls_connect};
 pub use process::{CliOutput, Mssd, Operator, run_cli};

@@ -38,6 +38,19 @@ impl Operator {
             None,
         );
         assert!(out.status.success(), "pki init failed: {}", out.stderr);
+        op.configure("", "");
+        op
+    }
+
+    /// Rewrites the configuration: `tls_extra` lines go into `[tls]` (default: our CRL),
+    /// `sections` are appended.
+    pub fn configure(&self, tls_extra: &str, sections: &str) {
+        let domain = &self.domain;
+        let tls_extra = if tls_extra.is_empty() {
+            "crls = [\"pki/crl.pem\"]"
+        } else {
+            tls_extra
+        };
         let config = format!(
             r#"[server]
 hostname = "mail.{domain}"
@@ -45,7 +58,7 @@ domains = ["{domain}"]
 data_dir = "data"
 
 [tls]
-crls = ["pki/crl.pem"]
+{tls_extra}
 
 [listeners]
 smtp = "127.0.0.1:0"
@@ -57,10 +70,20 @@ http = "127.0.0.1:0"
 
 [citizen]
 domain = "patient.{domain}"
+
+{sections}
 "#
         );
-        std::fs::write(op.config_path(), config).expect("write config");
-        op
+        std::fs::write(self.config_path(), config).expect("write config");
+    }
+
+    /// The subject DN of this operator's server certificate, as the whitelist writes it.
+    pub fn server_dn(&self) -> String {
+        let certs = mssd_certs::load_certs(&self.pki("server.pem")).expect("server.pem");
+        mssd_certs::CertInfo::parse(&certs[0])
+            .expect("parse")
+            .subject
+            .to_string()
     }
 
     pub fn data_dir(&self) -> PathBuf {

@@ -4,6 +4,7 @@
 mod duration;
 mod raw;
 mod resolve;
+mod size;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use duration::parse_duration;
+pub use size::parse_size;
 
 use crate::error::{Error, Result};
 
@@ -36,6 +38,22 @@ pub struct Config {
     pub oidc: Option<OidcConfig>,
     pub log: LogConfig,
     pub limits: Limits,
+    pub smtp: SmtpSettings,
+    pub queue: QueueSettings,
+    /// Mailbox kinds that may log in with a password.
+    pub password_kinds: Vec<mssd_core::MailboxKind>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub max_message_size: usize,
+    pub max_recipients: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    pub retry: Vec<Duration>,
+    pub expiry: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +80,8 @@ pub struct Listeners {
 pub struct TrustListConfig {
     pub source: Option<String>,
     pub refresh: Duration,
+    pub sha256: Option<String>,
+    pub max_removal_share: f64,
 }
 
 #[derive(Debug, Clone)]

@@ -25,6 +25,10 @@ pub struct RawConfig {
     pub log: RawLog,
     #[serde(default)]
     pub limits: RawLimits,
+    #[serde(default)]
+    pub smtp: RawSmtp,
+    #[serde(default)]
+    pub queue: RawQueue,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +67,10 @@ pub struct RawListeners {
 pub struct RawTrustList {
     pub source: Option<String>,
     pub refresh: Option<String>,
+    /// The expected SHA-256: hex, or a URL / file whose content starts with it.
+    pub sha256: Option<String>,
+    /// Refuse a new list that removes more than this share of the domains (0..1).
+    pub max_removal_share: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,6 +90,8 @@ pub struct RawCitizen {
 #[serde(deny_unknown_fields)]
 pub struct RawAuth {
     pub oidc: Option<RawOidc>,
+    /// Mailbox kinds allowed to log in with a password (PLAIN/LOGIN).
+    pub password_kinds: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,4 +116,21 @@ pub struct RawLog {
 pub struct RawLimits {
     pub max_connections: Option<usize>,
     pub max_connections_per_ip: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    /// e.g. "50M"; advertised in EHLO SIZE and enforced while receiving.
+    pub max_message_size: Option<String>,
+    pub max_recipients: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQueue {
+    /// Delays between delivery attempts, e.g. ["1m", "5m", "15m", "1h", "4h"]; the last repeats.
+    pub retry: Option<Vec<String>>,
+    /// How long a message may stay queued before it bounces, e.g. "5d".
+    pub expiry: Option<String>,
 }

@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use super::raw::{RawConfig, RawListeners};
 use super::{
-    Config, Limits, Listeners, LogConfig, LogFormat, OidcConfig, TlsConfig, TrustListConfig,
+    Config, Limits, Listeners, LogConfig, LogFormat, OidcConfig, QueueSettings, SmtpSettings,
+    TlsConfig, TrustListConfig,
 };
 use crate::error::{Error, Result};
+use mssd_core::MailboxKind;
 
 const DEFAULT_REFRESH: Duration = Duration::from_secs(3600);
 
@@ -111,6 +113,14 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         ));
     }
 
+    let max_removal_share = raw.trust_list.max_removal_share.unwrap_or(0.20);
+    if !(0.0..=1.0).contains(&max_removal_share) {
+        return Err(bad(
+            "trust_list.max_removal_share",
+            format!("{max_removal_share} must be between 0 and 1"),
+        ));
+    }
+
     let mut relay_routes = BTreeMap::new();
     for (domain, hop) in raw.relay.routes {
         let key = format!("relay.routes.\"{domain}\"");
@@ -141,9 +151,71 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
 
     let oidc = raw.auth.oidc.map(|o| OidcConfig {
         issuer: o.issuer,
-        jwks: o.jwks,
+        // A relative JWKS file is relative to the data dir, like the TLS files.
+        jwks: if o.jwks.contains("://") {
+            o.jwks
+        } else {
+            absolute(&data_dir, Path::new(&o.jwks))
+                .display()
+                .to_string()
+        },
         audience: o.audience,
     });
+    let password_kinds = match raw.auth.password_kinds {
+        None => vec![
+            MailboxKind::Per,
+            MailboxKind::Org,
+            MailboxKind::App,
+            MailboxKind::Cab,
+        ],
+        Some(kinds) => kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                MailboxKind::parse(k)
+                    .map_err(|e| bad(&format!("auth.password_kinds[{i}]"), e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?,
+    };
+
+    let max_message_size = match raw.smtp.max_message_size {
+        Some(text) => super::parse_size(&text).map_err(|m| bad("smtp.max_message_size", m))?,
+        None => 50 << 20,
+    };
+    if !(64 << 10..=1 << 30).contains(&max_message_size) {
+        return Err(bad(
+            "smtp.max_message_size",
+            "must be between 64K and 1G".into(),
+        ));
+    }
+    let smtp = SmtpSettings {
+        max_message_size: max_message_size as usize,
+        max_recipients: raw.smtp.max_recipients.unwrap_or(1000),
+    };
+    if smtp.max_recipients < 100 {
+        return Err(bad(
+            "smtp.max_recipients",
+            "RFC 5321 §4.5.3.1.8 requires at least 100".into(),
+        ));
+    }
+    let retry_texts = raw.queue.retry.unwrap_or_else(|| {
+        ["1m", "5m", "15m", "30m", "1h", "2h", "4h"]
+            .map(String::from)
+            .to_vec()
+    });
+    if retry_texts.is_empty() {
+        return Err(bad("queue.retry", "give at least one delay".into()));
+    }
+    let retry = retry_texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| super::parse_duration(t).map_err(|m| bad(&format!("queue.retry[{i}]"), m)))
+        .collect::<Result<Vec<_>>>()?;
+    let expiry = match raw.queue.expiry {
+        Some(text) => super::parse_duration(&text).map_err(|m| bad("queue.expiry", m))?,
+        None => Duration::from_secs(5 * 86_400),
+    };
+    let queue = QueueSettings { retry, expiry };
 
     let format = match raw.log.format.as_deref() {
         None | Some("text") => LogFormat::Text,
@@ -179,12 +251,17 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         trust_list: TrustListConfig {
             source: raw.trust_list.source,
             refresh,
+            sha256: raw.trust_list.sha256,
+            max_removal_share,
         },
         relay_routes,
         citizen_domain,
         oidc,
         log,
         limits,
+        smtp,
+        queue,
+        password_kinds,
     })
 }
 

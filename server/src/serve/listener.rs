@@ -15,6 +15,7 @@ use super::limits::Refusal;
 use super::protocol::Protocol;
 use super::state::ServerState;
 use super::{http, unavailable};
+use mssd_smtp::{Conn, Role, Session};
 
 /// How long sessions get to finish once shutdown starts.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -90,20 +91,40 @@ async fn serve_connection(
     let _ = stream.set_nodelay(true);
     match protocol {
         Protocol::Http => http::serve(stream, peer, state).await,
-        Protocol::Smtp | Protocol::Submission => {
-            unavailable::smtp(stream, peer, state, shutdown).await
+        Protocol::Smtp => smtp_session(state, Role::Mta, Conn::Plain(stream), peer, shutdown).await,
+        Protocol::Submission => {
+            smtp_session(state, Role::Submission, Conn::Plain(stream), peer, shutdown).await
+        }
+        Protocol::Submissions => {
+            // The SMTP acceptor defers certificate validation to the session (EXTERNAL).
+            if let Some(tls) = state
+                .tls_handshake(protocol, &state.smtp.tls, stream, peer)
+                .await
+            {
+                let conn = Conn::Tls(Box::new(tls));
+                smtp_session(state, Role::Submission, conn, peer, shutdown).await
+            }
         }
         Protocol::Imap => unavailable::imap(stream, peer, state).await,
-        Protocol::Submissions | Protocol::Imaps => {
-            match state.tls_handshake(protocol, stream, peer).await {
-                Some(tls) if protocol == Protocol::Submissions => {
-                    unavailable::smtp(tls, peer, state, shutdown).await
-                }
-                Some(tls) => unavailable::imap(tls, peer, state).await,
-                None => {}
+        Protocol::Imaps => {
+            let acceptor = &state.tls_optional_client;
+            if let Some(tls) = state.tls_handshake(protocol, acceptor, stream, peer).await {
+                unavailable::imap(tls, peer, state).await
             }
         }
     }
+}
+
+async fn smtp_session(
+    state: &ServerState,
+    role: Role,
+    conn: Conn,
+    peer: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+) {
+    Session::new(&state.smtp, role, conn, peer)
+        .run(shutdown)
+        .await
 }
 
 async fn refuse(mut stream: TcpStream, protocol: Protocol, reason: &Refusal) {

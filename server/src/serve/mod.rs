@@ -20,7 +20,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::{audit, bootstrap, store_open, tls_setup};
+use crate::{audit, bootstrap, smtp_setup, store_open, tls_setup, trust_setup};
 use limits::ConnectionLimits;
 use protocol::Protocol;
 use state::ServerState;
@@ -35,6 +35,16 @@ pub async fn run(config: Config) -> Result<()> {
     let store = store_open::open(&config)?;
     let tls = tls_setup::load(&config.tls)?;
     tracing::info!(subject = %tls.ours.subject, not_after = %tls.ours.not_after, "server certificate loaded");
+    let trust = trust_setup::restore(&config, store.clone()).await?;
+    let source = trust_setup::source(&config, None)?;
+    if let Some(source) = &source {
+        trust_setup::first_load(&trust, source).await;
+    }
+    let refresh = source.map(|source| {
+        mssd_trust_list::spawn_refresh_loop(trust.clone(), source, config.trust_list.refresh)
+    });
+    let auth = smtp_setup::authenticator(&config, store.clone())?;
+    let smtp = smtp_setup::context(&config, store.clone(), trust.clone(), auth, &tls)?;
     let server_tls =
         mssd_certs::server_config(tls.chain, tls.key, tls.validator, ClientAuth::Optional)?;
 
@@ -47,6 +57,8 @@ pub async fn run(config: Config) -> Result<()> {
         tls_optional_client: TlsAcceptor::from(server_tls),
         store,
         config,
+        smtp,
+        trust,
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -90,6 +102,9 @@ pub async fn run(config: Config) -> Result<()> {
     let signal = signals.wait().await;
     tracing::info!(%signal, "shutting down: no new connections, letting sessions finish");
     let _ = stop_tx.send(true);
+    if let Some(refresh) = refresh {
+        refresh.abort();
+    }
     for handle in loops {
         let _ = handle.await;
     }

@@ -25,6 +25,8 @@ pub struct ServerState {
     pub limits: Arc<ConnectionLimits>,
     /// Client certificates requested, not required: users may authenticate otherwise.
     pub tls_optional_client: TlsAcceptor,
+    pub smtp: Arc<mssd_smtp::SmtpContext>,
+    pub trust: mssd_trust_list::TrustListHandle,
 }
 
 impl ServerState {
@@ -33,11 +35,11 @@ impl ServerState {
     pub async fn tls_handshake(
         &self,
         protocol: Protocol,
+        acceptor: &TlsAcceptor,
         stream: TcpStream,
         peer: SocketAddr,
     ) -> Option<TlsStream<TcpStream>> {
-        let outcome =
-            tokio::time::timeout(HANDSHAKE_TIMEOUT, self.tls_optional_client.accept(stream)).await;
+        let outcome = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
         let error = match outcome {
             Ok(Ok(tls)) => return Some(tls),
             Ok(Err(e)) => e.to_string(),
@@ -71,10 +73,17 @@ impl ServerState {
     pub async fn render_metrics(&self) -> String {
         let stats = self.store.stats();
         let healthy = self.store.ping().await.is_ok();
+        let smtp = &self.smtp.counters;
+        let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
         self.metrics.render(&Snapshot {
             store_writes: stats.writes,
             store_commits: stats.commits,
             store_healthy: healthy,
+            trust: self.trust.status(),
+            smtp_accepted: load(&smtp.messages_accepted),
+            smtp_bytes: load(&smtp.bytes_accepted),
+            smtp_trust_refusals: load(&smtp.refused_trust),
+            auth_failures: load(&smtp.auth_failures),
         })
     }
 }

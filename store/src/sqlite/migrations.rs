@@ -8,7 +8,10 @@ use super::connection::DbResult;
 use crate::error::{Error, Result};
 
 /// Every migration, oldest first. Never edit a published one: append a new script.
-pub(crate) const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_documents.sql"),
+];
 
 /// The schema version this code writes.
 pub fn latest_schema_version() -> u32 {

@@ -4,6 +4,7 @@ mod audit;
 mod blobs;
 mod connection;
 mod convert;
+mod documents;
 mod folders;
 mod health;
 mod mailboxes;

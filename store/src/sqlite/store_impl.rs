@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use mssd_core::Address;
 
 use super::connection::DbResult;
-use super::{SqliteStore, audit, folders, health, mailboxes, messages, now_unix, queue};
+use super::{SqliteStore, audit, documents, folders, health, mailboxes, messages, now_unix, queue};
 use crate::error::{Error, Result};
 use crate::model::{
     AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Mailbox, MailboxId,
@@ -175,6 +175,22 @@ impl Store for SqliteStore {
         self.readers
             .run(move |c| audit::read(c, after_id, limit))
             .await
+    }
+
+    async fn put_document(&self, name: &str, bytes: Vec<u8>) -> Result<()> {
+        documents::check_name(name)?;
+        let name = name.to_owned();
+        self.writer
+            .run(bytes.len(), move |c| {
+                documents::put(c, &name, &bytes, now_unix())
+            })
+            .await
+    }
+
+    async fn document(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        documents::check_name(name)?;
+        let name = name.to_owned();
+        self.readers.run(move |c| documents::get(c, &name)).await
     }
 
     async fn health(&self) -> Result<StoreHealth> {

@@ -1,0 +1,207 @@
+//! The authenticator shared by SMTP submission and IMAP: which mechanisms to offer, and
+//! the decision on each attempt, throttled and audited.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use mssd_core::MailboxKind;
+use mssd_store::Store;
+use serde_json::json;
+
+use crate::audit::{AttemptRecord, record_attempt};
+use crate::config::AuthConfig;
+use crate::outcome::{AuthContext, AuthFailure, Authenticated, FailureReason};
+use crate::password_verifier::{Argon2Verifier, PasswordVerifier};
+use crate::sasl::{Credentials, Mechanism};
+use crate::throttle::Throttle;
+use crate::token::TokenValidator;
+
+/// Decides authentication attempts. One per server, shared by every session.
+pub struct Authenticator {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) password_kinds: Vec<MailboxKind>,
+    pub(crate) tokens: Option<TokenValidator>,
+    bearer_scope: String,
+    throttle: Mutex<Throttle>,
+    pub(crate) verifier: Arc<dyn PasswordVerifier>,
+}
+
+impl Authenticator {
+    /// Passwords are checked with argon2 ([`Argon2Verifier`]) unless
+    /// [`Authenticator::with_password_verifier`] says otherwise.
+    pub fn new(store: Arc<dyn Store>, config: AuthConfig) -> Authenticator {
+        let (tokens, bearer_scope) = match config.oidc {
+            Some(oidc) => (
+                Some(TokenValidator::new(oidc.issuer, oidc.audience, oidc.jwks)),
+                oidc.scope,
+            ),
+            None => (None, crate::config::DEFAULT_BEARER_SCOPE.to_owned()),
+        };
+        Authenticator {
+            store,
+            password_kinds: config.password_kinds,
+            tokens,
+            bearer_scope,
+            throttle: Mutex::new(Throttle::new(config.throttle)),
+            verifier: Arc::new(Argon2Verifier::new()),
+        }
+    }
+
+    /// Replaces the password check (an LDAP bind, for example).
+    pub fn with_password_verifier(mut self, verifier: Arc<dyn PasswordVerifier>) -> Self {
+        self.verifier = verifier;
+        self
+    }
+
+    /// The token validator, so a JWKS reloader can call `replace_jwks`.
+    pub fn token_validator(&self) -> Option<&TokenValidator> {
+        self.tokens.as_ref()
+    }
+
+    /// The mechanisms to advertise: none without TLS; EXTERNAL only with a client
+    /// certificate; XOAUTH2 and OAUTHBEARER only with an OIDC issuer; PLAIN and LOGIN
+    /// unless passwords are disabled for every kind.
+    pub fn mechanisms(&self, tls_active: bool, client_certificate: bool) -> Vec<Mechanism> {
+        if !tls_active {
+            return Vec::new();
+        }
+        let mut offered = Vec::new();
+        if client_certificate {
+            offered.push(Mechanism::External);
+        }
+        if self.tokens.is_some() {
+            offered.extend([Mechanism::Xoauth2, Mechanism::OauthBearer]);
+        }
+        if !self.password_kinds.is_empty() {
+            offered.extend([Mechanism::Plain, Mechanism::Login]);
+        }
+        offered
+    }
+
+    /// Decides one attempt. Every attempt is throttled, written to the audit trail and
+    /// logged (without password, token or INS).
+    pub async fn authenticate(
+        &self,
+        credentials: Credentials,
+        ctx: &AuthContext,
+    ) -> Result<Authenticated, AuthFailure> {
+        let mechanism = credentials.mechanism();
+        let account = account_tried(&credentials);
+        let outcome = self.decide(credentials, ctx, account.as_deref()).await;
+        let outcome = match outcome {
+            Ok(authenticated) => {
+                if let Some(account) = &account {
+                    self.throttle().record_success(account);
+                }
+                self.throttle()
+                    .record_success(&authenticated.mailbox.address.canonical());
+                Ok(authenticated)
+            }
+            Err(failure) => {
+                if failure.reason.counts_as_failure() {
+                    self.throttle().record_failure(
+                        ctx.peer.ip(),
+                        account.as_deref(),
+                        Instant::now(),
+                    );
+                }
+                Err(failure)
+            }
+        };
+        let record = AttemptRecord {
+            mechanism,
+            ctx,
+            account: account.as_deref(),
+        };
+        let outcome = record_attempt(self.store.as_ref(), &record, outcome).await;
+        outcome.map_err(|mut failure| {
+            if mechanism.is_bearer() {
+                failure.bearer_challenge = Some(self.bearer_error_json());
+            }
+            failure
+        })
+    }
+
+    async fn decide(
+        &self,
+        credentials: Credentials,
+        ctx: &AuthContext,
+        account: Option<&str>,
+    ) -> Result<Authenticated, AuthFailure> {
+        if !ctx.tls {
+            return Err(AuthFailure::new(
+                FailureReason::TlsRequired,
+                "authentication attempted without TLS",
+            ));
+        }
+        if let Some(retry_after) =
+            self.throttle()
+                .retry_after(ctx.peer.ip(), account, Instant::now())
+        {
+            return Err(AuthFailure::new(
+                FailureReason::Throttled { retry_after },
+                format!(
+                    "too many failures from this IP or for this account; retry in {} s",
+                    retry_after.as_secs().max(1)
+                ),
+            ));
+        }
+        let mechanism = credentials.mechanism();
+        if !self
+            .mechanisms(ctx.tls, ctx.client_certificate.is_some())
+            .contains(&mechanism)
+        {
+            return Err(AuthFailure::new(
+                FailureReason::MechanismNotAllowed,
+                format!("{mechanism} is not offered on this connection"),
+            ));
+        }
+        match credentials {
+            Credentials::Password {
+                mechanism,
+                authzid,
+                username,
+                password,
+            } => {
+                self.authenticate_password(mechanism, authzid.as_deref(), &username, &password)
+                    .await
+            }
+            Credentials::External { authzid } => {
+                self.authenticate_certificate(authzid.as_deref(), ctx).await
+            }
+            Credentials::Bearer {
+                mechanism,
+                authzid_or_user,
+                token,
+            } => {
+                self.authenticate_token(mechanism, authzid_or_user.as_deref(), &token)
+                    .await
+            }
+        }
+    }
+
+    /// RFC 7628 3.2.2 error result.
+    fn bearer_error_json(&self) -> String {
+        json!({"status": "invalid_token", "schemes": "bearer", "scope": self.bearer_scope})
+            .to_string()
+    }
+
+    fn throttle(&self) -> MutexGuard<'_, Throttle> {
+        // The throttle holds counters only; a panic elsewhere cannot leave it unusable.
+        self.throttle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The account an attempt names before anything is checked: the throttle key and the audit
+/// subject. EXTERNAL without authzid and OAUTHBEARER without `a=` name none yet.
+fn account_tried(credentials: &Credentials) -> Option<String> {
+    match credentials {
+        Credentials::Password { username, .. } => Some(username.clone()),
+        Credentials::External { authzid } => authzid.clone(),
+        Credentials::Bearer {
+            authzid_or_user, ..
+        } => authzid_or_user.clone(),
+    }
+}

@@ -1,0 +1,62 @@
+//! Settings of the authenticator (`[auth]`, `[auth.oidc]`, `[auth.throttle]`).
+
+use mssd_core::MailboxKind;
+
+use crate::throttle::ThrottleConfig;
+use crate::token::Jwks;
+
+/// The `scope` reported in the bearer error JSON when none is configured.
+pub const DEFAULT_BEARER_SCOPE: &str = "openid";
+
+/// Pro Santé Connect (or any OpenID Connect issuer) for XOAUTH2 / OAUTHBEARER.
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    /// The exact `iss` of accepted tokens.
+    pub issuer: String,
+    /// When set, tokens must name it in `aud`.
+    pub audience: Option<String>,
+    /// The issuer's signing keys (from the `jwks` file).
+    pub jwks: Jwks,
+    /// The scope a client should request, sent back in the bearer error JSON.
+    pub scope: String,
+}
+
+impl OidcSettings {
+    pub fn new(issuer: String, audience: Option<String>, jwks: Jwks) -> OidcSettings {
+        OidcSettings {
+            issuer,
+            audience,
+            jwks,
+            scope: DEFAULT_BEARER_SCOPE.to_owned(),
+        }
+    }
+}
+
+/// Everything the authenticator is configured with.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// `None`: XOAUTH2 and OAUTHBEARER are not offered.
+    pub oidc: Option<OidcSettings>,
+    /// Mailbox kinds that may log in with a password (PLAIN, LOGIN). Empty: PLAIN and
+    /// LOGIN are not offered at all.
+    pub password_kinds: Vec<MailboxKind>,
+    pub throttle: ThrottleConfig,
+}
+
+impl Default for AuthConfig {
+    /// Passwords for PER, ORG, APP and CAB mailboxes; not for CITIZEN mailboxes, whose
+    /// owners authenticate with their own operator (Mon espace santé), never with a
+    /// password kept here. No OIDC issuer.
+    fn default() -> Self {
+        AuthConfig {
+            oidc: None,
+            password_kinds: vec![
+                MailboxKind::Per,
+                MailboxKind::Org,
+                MailboxKind::App,
+                MailboxKind::Cab,
+            ],
+            throttle: ThrottleConfig::default(),
+        }
+    }
+}

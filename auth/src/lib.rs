@@ -1,0 +1,30 @@
+//! mssd-auth: authentication shared by SMTP submission and IMAP.
+//!
+//! - [`sasl`]: sans-I/O SASL (PLAIN, LOGIN, EXTERNAL, XOAUTH2, OAUTHBEARER) and the
+//!   exchange state machine the protocol layers drive.
+//! - [`token`]: Pro Santé Connect access tokens (JWKS file, RS256/ES256, claim checks).
+//! - [`throttle`]: failure counters per IP and per account.
+//! - [`Authenticator`]: the decision on each attempt, against the [`mssd_store::Store`],
+//!   throttled and written to the audit trail.
+
+mod audit;
+mod authenticator;
+mod certificate_login;
+mod config;
+mod error;
+mod outcome;
+mod password_login;
+mod password_verifier;
+pub mod sasl;
+pub mod throttle;
+pub mod token;
+mod token_login;
+
+pub use authenticator::Authenticator;
+pub use config::{AuthConfig, DEFAULT_BEARER_SCOPE, OidcSettings};
+pub use error::{Error, Result};
+pub use outcome::{AuthContext, AuthFailure, Authenticated, FailureReason};
+pub use password_verifier::{Argon2Verifier, PasswordVerifier};
+pub use sasl::{Credentials, Mechanism, SaslExchange, Step};
+pub use throttle::{Throttle, ThrottleConfig};
+pub use token::{Jwks, TokenValidator};

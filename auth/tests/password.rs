@@ -1,0 +1,308 @@
+//! PLAIN / LOGIN against a real SqliteStore: outcomes, categories, audit and throttling.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{CountingVerifier, Fixture, MailboxSpec, PEER, ctx, plain, sasl};
+use mssd_auth::{AuthConfig, FailureReason, Mechanism, ThrottleConfig};
+use mssd_core::{Identity, MailboxKind};
+use mssd_store::{MailboxStatus, Store};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn fixture_with_mailboxes() -> Fixture {
+    let fx = Fixture::new();
+    for (address, kind) in [
+        ("dr.martin@hopital.test.mssante.fr", MailboxKind::Per),
+        ("secretariat@hopital.test.mssante.fr", MailboxKind::Org),
+        (
+            "295109912611193@patient.test.mssante.fr",
+            MailboxKind::Citizen,
+        ),
+        ("suspendu@hopital.test.mssante.fr", MailboxKind::Per),
+    ] {
+        fx.add(MailboxSpec {
+            password: Some(PASSWORD),
+            ..MailboxSpec::new(address, kind)
+        })
+        .await;
+    }
+    fx.add(MailboxSpec::new(
+        "sans-mdp@hopital.test.mssante.fr",
+        MailboxKind::App,
+    ))
+    .await;
+    fx.store
+        .set_mailbox_status(
+            &"suspendu@hopital.test.mssante.fr".parse().unwrap(),
+            MailboxStatus::Suspended,
+        )
+        .await
+        .unwrap();
+    fx
+}
+
+#[tokio::test]
+async fn password_outcomes_table() {
+    let fx = fixture_with_mailboxes().await;
+    let verifier = CountingVerifier::new();
+    let auth = fx
+        .authenticator(AuthConfig::default())
+        .with_password_verifier(verifier.clone());
+    let login = |user: &str, pw: &str| {
+        let (mut exchange, _) = mssd_auth::SaslExchange::start(Mechanism::Login, None);
+        exchange.step(user.as_bytes());
+        match exchange.step(pw.as_bytes()) {
+            mssd_auth::Step::Done(c) => c,
+            other => panic!("{other:?}"),
+        }
+    };
+    // (credentials, expected: Ok(address) or Err(reason), expected detail fragment)
+    let cases = [
+        (plain("dr.martin@hopital.test.mssante.fr", PASSWORD), Ok("dr.martin@hopital.test.mssante.fr"), ""),
+        (plain("Dr.Martin@HOPITAL.test.mssante.fr", PASSWORD), Ok("dr.martin@hopital.test.mssante.fr"), ""),
+        (login("secretariat@hopital.test.mssante.fr", PASSWORD), Ok("secretariat@hopital.test.mssante.fr"), ""),
+        (
+            sasl(Mechanism::Plain, format!("dr.martin@hopital.test.mssante.fr\0dr.martin@hopital.test.mssante.fr\0{PASSWORD}").as_bytes()),
+            Ok("dr.martin@hopital.test.mssante.fr"),
+            "",
+        ),
+        (plain("dr.martin@hopital.test.mssante.fr", "wrong"), Err(FailureReason::InvalidCredentials), "wrong password"),
+        (plain("nobody@hopital.test.mssante.fr", PASSWORD), Err(FailureReason::InvalidCredentials), "no mailbox"),
+        (plain("not an address", PASSWORD), Err(FailureReason::InvalidCredentials), "not a mail address"),
+        (plain("sans-mdp@hopital.test.mssante.fr", PASSWORD), Err(FailureReason::InvalidCredentials), "has no password"),
+        (plain("suspendu@hopital.test.mssante.fr", PASSWORD), Err(FailureReason::MailboxSuspended), "suspended"),
+        // A wrong password on a suspended mailbox says nothing about the suspension.
+        (plain("suspendu@hopital.test.mssante.fr", "wrong"), Err(FailureReason::InvalidCredentials), "wrong password"),
+        (
+            plain("295109912611193@patient.test.mssante.fr", PASSWORD),
+            Err(FailureReason::MechanismNotAllowed),
+            "password login is disabled for CITIZEN mailboxes",
+        ),
+        (
+            sasl(Mechanism::Plain, format!("secretariat@hopital.test.mssante.fr\0dr.martin@hopital.test.mssante.fr\0{PASSWORD}").as_bytes()),
+            Err(FailureReason::InvalidCredentials),
+            "proxy authorization is not supported",
+        ),
+    ];
+    // One client IP per case, so the per-IP throttle stays out of this table.
+    for (i, (credentials, expected, detail)) in cases.into_iter().enumerate() {
+        let label = format!("{credentials:?}");
+        let peer = format!("192.0.2.{}:5000", i + 1);
+        let got = auth
+            .authenticate(credentials, &ctx(&peer, true, None))
+            .await;
+        match (got, expected) {
+            (Ok(ok), Ok(address)) => {
+                assert_eq!(ok.mailbox.address.as_str(), address, "{label}");
+                assert_eq!(
+                    ok.identity,
+                    Identity::MailboxUser {
+                        address: ok.mailbox.address.clone()
+                    },
+                    "{label}"
+                );
+                assert!(matches!(ok.mechanism, Mechanism::Plain | Mechanism::Login));
+            }
+            (Err(failure), Err(reason)) => {
+                assert_eq!(failure.reason, reason, "{label}");
+                assert!(
+                    failure.detail.contains(detail),
+                    "{label}: {}",
+                    failure.detail
+                );
+                assert_eq!(failure.bearer_challenge(), None);
+                assert!(
+                    !failure.detail.contains("295109912611193"),
+                    "{}",
+                    failure.detail
+                );
+            }
+            (got, expected) => panic!("{label}: got {got:?}, expected {expected:?}"),
+        }
+    }
+    // Every attempt but the proxy-authorization one ran exactly one argon2 verification;
+    // the unknown account and the non-address ran it against the dummy hash.
+    assert_eq!(verifier.calls(), (11, 2));
+    // One audit record per attempt.
+    assert_eq!(fx.audit().await.len(), 12);
+}
+
+#[tokio::test]
+async fn unknown_account_and_wrong_password_look_the_same_to_the_client() {
+    let fx = fixture_with_mailboxes().await;
+    let auth = fx.authenticator(AuthConfig::default());
+    let wrong = auth
+        .authenticate(
+            plain("dr.martin@hopital.test.mssante.fr", "nope"),
+            &ctx(PEER, true, None),
+        )
+        .await
+        .unwrap_err();
+    let unknown = auth
+        .authenticate(
+            plain("ghost@hopital.test.mssante.fr", "nope"),
+            &ctx(PEER, true, None),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.reason, unknown.reason);
+    assert_eq!(
+        wrong.reason.client_message(),
+        unknown.reason.client_message()
+    );
+    assert_ne!(
+        wrong.detail, unknown.detail,
+        "operators still see the difference"
+    );
+}
+
+#[tokio::test]
+async fn audit_records_success_and_failure() {
+    let fx = fixture_with_mailboxes().await;
+    let auth = fx.authenticator(AuthConfig::default());
+    let citizen = "295109912611193@patient.test.mssante.fr";
+    auth.authenticate(
+        plain("dr.martin@hopital.test.mssante.fr", PASSWORD),
+        &ctx(PEER, true, None),
+    )
+    .await
+    .unwrap();
+    auth.authenticate(plain(citizen, "wrong"), &ctx(PEER, true, None))
+        .await
+        .unwrap_err();
+    let events = fx.audit().await;
+    assert_eq!(events.len(), 2);
+    let success = &events[0];
+    assert_eq!(success.kind, "auth.success");
+    assert_eq!(success.outcome, "success");
+    assert_eq!(success.actor, "192.0.2.10");
+    assert_eq!(success.subject, "dr.martin@hopital.test.mssante.fr");
+    assert_eq!(success.detail["mechanism"], "PLAIN");
+    assert_eq!(success.detail["protocol"], "submission");
+    assert_eq!(
+        success.detail["identity"],
+        "mailbox-user address=\"dr.martin@hopital.test.mssante.fr\""
+    );
+    let failure = &events[1];
+    assert_eq!(failure.kind, "auth.failure");
+    assert_eq!(failure.outcome, "failure");
+    // The audit trail is the one place where a citizen address is kept in clear.
+    assert_eq!(failure.subject, citizen);
+    assert_eq!(failure.detail["reason"], "invalid_credentials");
+    assert!(failure.at > 1_600_000_000_000, "unix ms: {}", failure.at);
+}
+
+#[tokio::test]
+async fn no_tls_means_no_mechanism_and_refusal() {
+    let fx = fixture_with_mailboxes().await;
+    let auth = fx.authenticator(AuthConfig::default());
+    assert_eq!(auth.mechanisms(false, false), vec![]);
+    assert_eq!(auth.mechanisms(false, true), vec![]);
+    assert_eq!(
+        auth.mechanisms(true, false),
+        vec![Mechanism::Plain, Mechanism::Login]
+    );
+    assert_eq!(
+        auth.mechanisms(true, true),
+        vec![Mechanism::External, Mechanism::Plain, Mechanism::Login]
+    );
+    let no_passwords = fx.authenticator(AuthConfig {
+        password_kinds: vec![],
+        ..AuthConfig::default()
+    });
+    assert_eq!(no_passwords.mechanisms(true, false), vec![]);
+    let refused = no_passwords
+        .authenticate(
+            plain("dr.martin@hopital.test.mssante.fr", PASSWORD),
+            &ctx(PEER, true, None),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.reason, FailureReason::MechanismNotAllowed);
+
+    let failure = auth
+        .authenticate(
+            plain("dr.martin@hopital.test.mssante.fr", PASSWORD),
+            &ctx(PEER, false, None),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(failure.reason, FailureReason::TlsRequired);
+    let events = fx.audit().await;
+    assert_eq!(events.last().unwrap().detail["reason"], "tls_required");
+}
+
+#[tokio::test]
+async fn failures_are_throttled_per_account_and_per_ip() {
+    let fx = fixture_with_mailboxes().await;
+    let auth = fx.authenticator(AuthConfig {
+        throttle: ThrottleConfig {
+            max_failures: 3,
+            ..ThrottleConfig::default()
+        },
+        ..AuthConfig::default()
+    });
+    let martin = "dr.martin@hopital.test.mssante.fr";
+    let attacker = "198.51.100.7:40000";
+    for _ in 0..3 {
+        let failure = auth
+            .authenticate(plain(martin, "guess"), &ctx(attacker, true, None))
+            .await
+            .unwrap_err();
+        assert_eq!(failure.reason, FailureReason::InvalidCredentials);
+    }
+    // Even the right password is refused now, from this IP...
+    let throttled = auth
+        .authenticate(plain(martin, PASSWORD), &ctx(attacker, true, None))
+        .await
+        .unwrap_err();
+    let FailureReason::Throttled { retry_after } = throttled.reason else {
+        panic!("{throttled:?}");
+    };
+    assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(30));
+    // ...for another account from this IP...
+    let other = auth
+        .authenticate(
+            plain("secretariat@hopital.test.mssante.fr", PASSWORD),
+            &ctx(attacker, true, None),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(other.reason, FailureReason::Throttled { .. }));
+    // ...and for this account from another IP.
+    let elsewhere = auth
+        .authenticate(
+            plain(martin, PASSWORD),
+            &ctx("203.0.113.5:1234", true, None),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(elsewhere.reason, FailureReason::Throttled { .. }));
+    // Another account from another IP is not affected.
+    auth.authenticate(
+        plain("secretariat@hopital.test.mssante.fr", PASSWORD),
+        &ctx("203.0.113.5:1234", true, None),
+    )
+    .await
+    .unwrap();
+
+    let kinds: Vec<String> = fx.audit().await.into_iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "auth.failure",
+            "auth.failure",
+            "auth.failure",
+            "auth.throttled",
+            "auth.throttled",
+            "auth.throttled",
+            "auth.success"
+        ]
+    );
+    let throttled_event = &fx.audit().await[3];
+    assert_eq!(throttled_event.actor, "198.51.100.7");
+    assert_eq!(throttled_event.detail["reason"], "throttled");
+    assert!(throttled_event.detail["retry_after_secs"].as_u64().unwrap() >= 1);
+}

@@ -1,0 +1,75 @@
+//! Builds what the SMTP listeners share from the configuration: authentication (passwords,
+//! certificates, Pro Santé Connect tokens), the liste blanche, and TLS with deferred client
+//! certificate validation.
+
+use std::sync::Arc;
+
+use mssd_auth::{AuthConfig, Authenticator, Jwks, OidcSettings};
+use mssd_certs::ClientAuth;
+use mssd_smtp::{SmtpConfig, SmtpContext};
+use mssd_store::Store;
+use mssd_trust_list::TrustListHandle;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::tls_setup::LoadedTls;
+
+pub fn authenticator(config: &Config, store: Arc<dyn Store>) -> Result<Arc<Authenticator>> {
+    let oidc = match &config.oidc {
+        None => None,
+        Some(oidc) if oidc.jwks.contains("://") => {
+            return Err(Error::Usage(format!(
+                "auth.oidc.jwks: fetching a JWKS from a URL ({}) is not supported yet; download it and give the file",
+                oidc.jwks
+            )));
+        }
+        Some(oidc) => {
+            let jwks = Jwks::load(std::path::Path::new(&oidc.jwks))
+                .map_err(|e| Error::Usage(format!("auth.oidc.jwks: {e}")))?;
+            Some(OidcSettings::new(
+                oidc.issuer.clone(),
+                oidc.audience.clone(),
+                jwks,
+            ))
+        }
+    };
+    let auth = AuthConfig {
+        oidc,
+        password_kinds: config.password_kinds.clone(),
+        throttle: Default::default(),
+    };
+    Ok(Arc::new(Authenticator::new(store, auth)))
+}
+
+pub fn context(
+    config: &Config,
+    store: Arc<dyn Store>,
+    trust: TrustListHandle,
+    auth: Arc<Authenticator>,
+    tls: &LoadedTls,
+) -> Result<Arc<SmtpContext>> {
+    let mut smtp = SmtpConfig::new(
+        config.hostname.clone(),
+        config.domains.clone(),
+        config.citizen_domain.clone(),
+    );
+    smtp.max_message_size = config.smtp.max_message_size;
+    smtp.max_recipients = config.smtp.max_recipients;
+    let server_tls = mssd_certs::server_config(
+        tls.chain.clone(),
+        tls.key.clone_key(),
+        tls.validator.clone(),
+        ClientAuth::Deferred,
+    )?;
+    Ok(Arc::new(SmtpContext {
+        config: smtp,
+        store,
+        trust,
+        auth,
+        tls: TlsAcceptor::from(server_tls),
+        validator: tls.validator.clone(),
+        counters: Default::default(),
+        queue_notify: Default::default(),
+    }))
+}

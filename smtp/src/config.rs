@@ -1,0 +1,49 @@
+//! What the SMTP sessions need to know about the operator, with RFC 5321 defaults.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    /// Our host name: greeting, EHLO, Received, Message-ID.
+    pub hostname: String,
+    /// Our mail domains (normalised A-labels).
+    pub domains: Vec<String>,
+    /// The citizen domain, when we host citizen mailboxes.
+    pub citizen_domain: Option<String>,
+    /// SIZE advertised and enforced while streaming.
+    pub max_message_size: usize,
+    /// RFC 5321 §4.5.3.1.8 asks for at least 100.
+    pub max_recipients: usize,
+    /// Commands in one session before we close it.
+    pub max_commands: usize,
+    /// Failed commands in one session before we close it.
+    pub max_errors: usize,
+    /// RFC 5321 §4.5.3.2: 5 minutes for commands, 3 for a data block, 10 after the final dot.
+    pub command_timeout: Duration,
+    pub data_timeout: Duration,
+}
+
+impl SmtpConfig {
+    pub fn new(
+        hostname: String,
+        domains: Vec<String>,
+        citizen_domain: Option<String>,
+    ) -> SmtpConfig {
+        SmtpConfig {
+            hostname,
+            domains,
+            citizen_domain,
+            max_message_size: 50 * 1024 * 1024,
+            max_recipients: 1000,
+            max_commands: 10_000,
+            max_errors: 20,
+            command_timeout: Duration::from_secs(300),
+            data_timeout: Duration::from_secs(180),
+        }
+    }
+
+    /// Whether mail for `domain` is ours to deliver locally.
+    pub fn is_local_domain(&self, domain: &str) -> bool {
+        self.domains.iter().any(|d| d == domain) || self.citizen_domain.as_deref() == Some(domain)
+    }
+}

@@ -1,0 +1,82 @@
+//! How the queue runner delivers: routes, retry schedule, expiry, TLS client, timeouts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::retry::RetrySchedule;
+
+/// Client timeouts. Defaults are RFC 5321 §4.5.3.2's; the connect timeout is ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    /// Initial 220 greeting.
+    pub greeting: Duration,
+    /// EHLO, STARTTLS, MAIL, RCPT, RSET, QUIT and the TLS handshake.
+    pub command: Duration,
+    /// The 354 after DATA.
+    pub data_start: Duration,
+    /// Writing one block of content.
+    pub data_block: Duration,
+    /// The reply after the final dot (or the last BDAT chunk).
+    pub data_end: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(30),
+            greeting: Duration::from_secs(300),
+            command: Duration::from_secs(300),
+            data_start: Duration::from_secs(120),
+            data_block: Duration::from_secs(180),
+            data_end: Duration::from_secs(600),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct OutboundConfig {
+    /// `[relay] routes`: domain → `host:port`, used before MX records.
+    pub routes: BTreeMap<String, String>,
+    /// Delays between attempts; the last one repeats (empty: the default schedule).
+    pub retry: Vec<Duration>,
+    /// A message not delivered this long after it was queued is bounced.
+    pub expiry: Duration,
+    /// How often the queue is looked at when nothing wakes the runner.
+    pub poll: Duration,
+    /// Our TLS client: presents our certificate, validates the peer's chain against our
+    /// anchors (`mssd_certs::client_config`).
+    pub client: Arc<rustls::ClientConfig>,
+    /// Hosts delivered to at the same time.
+    pub concurrency: usize,
+    /// Queue entries taken per round.
+    pub batch: usize,
+    pub timeouts: Timeouts,
+    /// Use BDAT (RFC 3030) when the peer offers CHUNKING; else DATA with dot-stuffing.
+    pub use_chunking: bool,
+    /// NOTIFY=SUCCESS to a peer that advertises DSN: send the sender a "delivered" DSN when
+    /// the peer accepts the message (mssd's reading of the MSSanté accusé de réception).
+    /// RFC 3461 §5.2.2 would leave that DSN to the final MTA, which then reports too: set it
+    /// false once peers do. To a peer without DSN a "relayed" DSN is always sent.
+    pub success_dsn_on_dsn_peer: bool,
+}
+
+impl OutboundConfig {
+    /// Defaults: retry 1 min, 5 min, 15 min, 30 min, 1 h, 2 h, then 4 h; expiry 5 days; poll
+    /// 30 s; 4 hosts at a time; 100 entries per round; RFC 5321 timeouts.
+    pub fn new(client: Arc<rustls::ClientConfig>) -> OutboundConfig {
+        OutboundConfig {
+            routes: BTreeMap::new(),
+            retry: RetrySchedule::default().delays().to_vec(),
+            expiry: Duration::from_secs(5 * 86_400),
+            poll: Duration::from_secs(30),
+            client,
+            concurrency: 4,
+            batch: 100,
+            timeouts: Timeouts::default(),
+            use_chunking: true,
+            success_dsn_on_dsn_peer: true,
+        }
+    }
+}

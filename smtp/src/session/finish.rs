@@ -1,0 +1,198 @@
+//! The end of a message: trace fields, then durable delivery to local mailboxes and the
+//! outbound queue, and only then `250` (durable before acknowledged), with an audit line.
+
+use mssd_store::{Delivery, NewQueued, QueuedRecipient, RecipientStatus};
+
+use super::state::PeerVerdict;
+use super::{Role, Session};
+use crate::message::headers::{self, TraceInfo};
+use crate::replies;
+
+impl Session<'_> {
+    /// Starts the message buffer with our Received field (RFC 5321 §4.4), so the message is
+    /// never copied to prepend it.
+    pub(super) fn begin_body(&mut self) {
+        let id = self.ctx.counters.next_id();
+        let authenticated = self.user.is_some();
+        let with = match (self.tls.is_some(), authenticated) {
+            (true, true) => "ESMTPSA",
+            (true, false) => "ESMTPS",
+            (false, _) => "ESMTP",
+        };
+        let peer_dn = match &self.verdict {
+            Some(PeerVerdict::Valid(info)) => Some(info.subject.to_string()),
+            _ => None,
+        };
+        let Some(tx) = &self.tx else { return };
+        let single = match tx.recipients.as_slice() {
+            [one] => Some(one.address.to_string()),
+            _ => None,
+        };
+        let field = headers::received_field(
+            &TraceInfo {
+                helo: self.helo.as_deref().unwrap_or("unknown"),
+                peer_ip: self.peer.ip(),
+                by_host: &self.ctx.config.hostname,
+                with,
+                tls: self
+                    .tls
+                    .as_ref()
+                    .map(|t| (t.version.as_str(), t.cipher.as_str())),
+                peer_dn: peer_dn.as_deref(),
+                id: &id,
+                for_recipient: single.as_deref(),
+            },
+            &headers::rfc5322_date(time::OffsetDateTime::now_utc()),
+        );
+        let capacity = field.len() + tx.declared_size.min(self.ctx.config.max_message_size) + 1024;
+        if let Some(tx) = &mut self.tx {
+            tx.id = id;
+            tx.body = Vec::with_capacity(capacity);
+            tx.body.extend_from_slice(field.as_bytes());
+        }
+    }
+
+    pub(super) async fn end_of_message(&mut self) {
+        let Some(mut tx) = self.tx.take() else {
+            return self.reply(replies::bad_sequence("No transaction"));
+        };
+        if let Some(failed) = tx.failed.take() {
+            return self.reply(failed);
+        }
+        if tx.body.len() > self.ctx.config.max_message_size {
+            let reply = replies::message_too_big(self.ctx.config.max_message_size);
+            self.audit_refusal("content", &reply, None).await;
+            return self.reply(reply);
+        }
+        if self.role == Role::Submission {
+            self.complete_headers(&mut tx);
+        }
+        let size = tx.body.len();
+        let message_id = headers::field_value(
+            &tx.body[..headers::header_block_len(&tx.body)],
+            "Message-ID",
+        );
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let stored = self.store_message(&mut tx, now).await;
+        let reply = match stored {
+            Ok(()) => replies::accepted(&tx.id),
+            Err(e) => {
+                tracing::error!(id = %tx.id, error = %e, "smtp: storing the message failed");
+                replies::local_error()
+            }
+        };
+        let outcome = if reply.is_positive() {
+            "accepted"
+        } else {
+            "failed"
+        };
+        if reply.is_positive() {
+            self.accepted += 1;
+            let counters = &self.ctx.counters;
+            counters
+                .messages_accepted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            counters
+                .bytes_accepted
+                .fetch_add(size as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        let detail = serde_json::json!({
+            "id": tx.id,
+            "message_id": message_id,
+            "sender": tx.sender.as_ref().map_or_else(|| "<>".to_string(), |s| s.to_string()),
+            "recipients": tx.recipients.iter().map(|r| r.address.to_string()).collect::<Vec<_>>(),
+            "size": size,
+            "helo": self.helo,
+            "tls": self.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher)),
+            "peer_dn": self.peer_dn(),
+            "identity": self.user.as_ref().map(|u| u.identity.audit_label()),
+            "reply": reply.summary(),
+        });
+        let kind = format!("{}.message", self.role_name());
+        self.ctx
+            .audit(&kind, self.peer.to_string(), tx.id.clone(), outcome, detail)
+            .await;
+        self.reply(reply);
+    }
+
+    /// Local recipients in one store transaction, remote ones on the outbound queue. The
+    /// bytes move into the store; they are copied only when a message has both kinds.
+    async fn store_message(
+        &self,
+        tx: &mut super::state::Transaction,
+        now: i64,
+    ) -> mssd_store::Result<()> {
+        let local: Vec<_> = tx.recipients.iter().filter_map(|r| r.mailbox).collect();
+        let remote: Vec<_> = tx
+            .recipients
+            .iter()
+            .filter(|r| r.mailbox.is_none())
+            .collect();
+        let mut body = std::mem::take(&mut tx.body);
+        if !remote.is_empty() {
+            let envelope = serde_json::json!({
+                "id": tx.id,
+                "env_id": tx.env_id,
+                "ret_full": tx.mail_flags & smtp_proto::MAIL_RET_FULL != 0,
+                "smtputf8": tx.mail_flags & smtp_proto::MAIL_SMTPUTF8 != 0,
+                "notify": remote.iter().map(|r| (r.address.to_string(), r.notify)).collect::<std::collections::BTreeMap<_, _>>(),
+                "orcpt": remote.iter().filter_map(|r| r.orcpt.clone().map(|o| (r.address.to_string(), o))).collect::<std::collections::BTreeMap<_, _>>(),
+            });
+            let message = if local.is_empty() {
+                std::mem::take(&mut body)
+            } else {
+                body.clone()
+            };
+            let recipients = remote
+                .iter()
+                .map(|r| QueuedRecipient {
+                    address: r.address.clone(),
+                    status: RecipientStatus::Pending,
+                    detail: None,
+                })
+                .collect();
+            self.ctx
+                .store
+                .enqueue(NewQueued {
+                    sender: tx.sender.clone(),
+                    recipients,
+                    message,
+                    next_attempt: now,
+                    envelope,
+                })
+                .await?;
+            self.ctx.queue_notify.notify_one();
+        }
+        if !local.is_empty() {
+            self.ctx
+                .store
+                .deliver(Delivery {
+                    recipients: local,
+                    message: body,
+                    internal_date: now,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Submission (RFC 6409 §8): add Message-ID and Date when the client did not.
+    fn complete_headers(&self, tx: &mut super::state::Transaction) {
+        let block = &tx.body[..headers::header_block_len(&tx.body)];
+        let mut extra = String::new();
+        if !headers::has_field(block, "Message-ID") {
+            let id = headers::new_message_id(&tx.id, &self.ctx.config.hostname);
+            extra.push_str(&format!("Message-ID: {id}\r\n"));
+        }
+        if !headers::has_field(block, "Date") {
+            extra.push_str(&format!(
+                "Date: {}\r\n",
+                headers::rfc5322_date(time::OffsetDateTime::now_utc())
+            ));
+        }
+        if !extra.is_empty() {
+            let at = headers::header_insert_point(&tx.body);
+            tx.body.splice(at..at, extra.into_bytes());
+        }
+    }
+}

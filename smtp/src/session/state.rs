@@ -1,0 +1,87 @@
+//! The explicit state of one SMTP session: what the peer has established (greeting, TLS,
+//! identity) and where the current transaction stands.
+
+use mssd_certs::CertInfo;
+use mssd_core::Address;
+use mssd_store::MailboxId;
+
+/// Where incoming bytes go next.
+pub enum Input {
+    /// Command lines.
+    Command,
+    /// DATA content until `<CRLF>.<CRLF>`.
+    Data(smtp_proto::request::receiver::DataReceiver),
+    /// A BDAT chunk of known size.
+    Bdat(smtp_proto::request::receiver::BdatReceiver),
+    /// Content being thrown away after a refusal (oversize); the reply is given at its end.
+    Discard {
+        receiver: smtp_proto::request::receiver::DummyDataReceiver,
+        last: bool,
+    },
+    /// The rest of a command line that was too long, up to its LF.
+    SkipLine,
+    /// An AUTH exchange waiting for the client's next response line.
+    Auth,
+}
+
+/// The TLS facts of the session, fixed at the handshake.
+#[derive(Clone)]
+pub struct TlsFacts {
+    pub version: String,
+    pub cipher: String,
+    /// The client certificate chain as sent, leaf first (empty: none).
+    pub peer_chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+/// What we concluded about the peer's certificate, once per TLS session.
+#[derive(Clone)]
+pub enum PeerVerdict {
+    NoCertificate,
+    Refused(String),
+    Valid(Box<CertInfo>),
+}
+
+/// A recipient accepted by RCPT.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub address: Address,
+    /// Local mailbox, or None for a remote recipient (submission to another operator).
+    pub mailbox: Option<MailboxId>,
+    /// RFC 3461 NOTIFY flags as smtp-proto encodes them, and ORCPT.
+    pub notify: u64,
+    pub orcpt: Option<String>,
+}
+
+/// The mail transaction in progress (RFC 5321 §3.3).
+#[derive(Debug, Default)]
+pub struct Transaction {
+    /// Our identifier of the message: in the Received field, the reply and the audit trail.
+    pub id: String,
+    /// None means the null reverse-path `<>`.
+    pub sender: Option<Address>,
+    pub recipients: Vec<Recipient>,
+    pub mail_flags: u64,
+    pub env_id: Option<String>,
+    pub declared_size: usize,
+    /// The message as received so far, starting with our Received field.
+    pub body: Vec<u8>,
+    /// Set when a BDAT sequence has failed: later chunks are discarded with this reply.
+    pub failed: Option<crate::reply::Reply>,
+}
+
+impl Transaction {
+    pub fn new(
+        sender: Option<Address>,
+        mail_flags: u64,
+        env_id: Option<String>,
+        declared_size: usize,
+    ) -> Self {
+        Transaction {
+            sender,
+            mail_flags,
+            env_id,
+            declared_size,
+            ..Default::default()
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The last accepted list is saved in the store and enforced again after a restart.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{day, file_source, generated_entries, list_xml, normalised, operator_dn, write};
+use mssd_certs::DistinguishedName;
+use mssd_store::{SqliteOptions, SqliteStore, Store};
+use mssd_trust_list::{RefreshPolicy, RestoreOutcome, STORE_DOCUMENT, TrustListHandle};
+
+fn open(dir: &std::path::Path) -> Arc<dyn Store> {
+    Arc::new(SqliteStore::open(&dir.join("mssd.db"), SqliteOptions::default()).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restore_after_restart_enforces_the_last_accepted_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = generated_entries("p", 300);
+    let path = write(dir.path(), "l.xml", list_xml(&day(5), &entries));
+    {
+        let store = open(dir.path());
+        let handle = TrustListHandle::restore(store, RefreshPolicy::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            handle.status().restored,
+            Some(RestoreOutcome::NothingStored)
+        );
+        assert!(handle.snapshot().is_empty());
+        let report = handle.refresh(&file_source(&path, None)).await.unwrap();
+        assert!(report.persisted);
+        assert_eq!(handle.status().last_persist_error, None);
+    }
+    // Everything dropped; the list file is gone too (no network at restart).
+    std::fs::remove_file(&path).unwrap();
+    let handle = TrustListHandle::restore(open(dir.path()), RefreshPolicy::default())
+        .await
+        .unwrap();
+    let list = handle.snapshot();
+    assert_eq!(list.domain_count(), 300);
+    assert_eq!(list.entry_count(), entries.len());
+    match handle.status().restored {
+        Some(RestoreOutcome::Restored {
+            domains,
+            generated_at,
+        }) => {
+            assert_eq!(domains, 300);
+            assert_eq!(Some(generated_at), list.generated_at());
+        }
+        other => panic!("{other:?}"),
+    }
+    for i in 0..300 {
+        let domain = normalised("p", i);
+        assert!(handle.is_listed(&domain), "{domain}");
+        let dn = DistinguishedName::parse(&operator_dn(i, 0)).unwrap();
+        assert!(handle.dn_allowed(&domain, &dn), "{domain}");
+        assert_eq!(handle.domains_for_dn(&dn), vec![domain.clone()]);
+    }
+    // The restored list keeps its date: an older download is still refused after restart.
+    let older = write(dir.path(), "old.xml", list_xml(&day(4), &entries));
+    let err = handle
+        .refresh(&file_source(&older, None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "older");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unparsable_saved_copy_starts_empty_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store
+        .put_document(
+            STORE_DOCUMENT,
+            b"<ListeBlancheMSSante xmlns=\"https://listeblanche.mssante.fr/schema\"><DateDe"
+                .to_vec(),
+        )
+        .await
+        .unwrap();
+    let handle = TrustListHandle::restore(store.clone(), RefreshPolicy::default())
+        .await
+        .unwrap();
+    assert!(handle.snapshot().is_empty());
+    match handle.status().restored {
+        Some(RestoreOutcome::Unusable { reason }) => {
+            assert!(reason.contains("truncated"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A refresh then works and replaces the bad copy.
+    let path = write(
+        dir.path(),
+        "l.xml",
+        list_xml(&day(5), &generated_entries("q", 10)),
+    );
+    handle.refresh(&file_source(&path, None)).await.unwrap();
+    let again = TrustListHandle::restore(store, RefreshPolicy::default())
+        .await
+        .unwrap();
+    assert_eq!(again.snapshot().domain_count(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_handle_without_store_does_not_persist() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "l.xml",
+        list_xml(&day(5), &generated_entries("r", 3)),
+    );
+    let handle = TrustListHandle::new(RefreshPolicy::default());
+    let report = handle.refresh(&file_source(&path, None)).await.unwrap();
+    assert!(!report.persisted);
+    assert_eq!(handle.status().restored, None);
+}
