@@ -40,8 +40,57 @@ pub enum Command {
     /// Hosted mailboxes.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
+    /// The outbound queue.
+    #[command(subcommand)]
+    Queue(QueueCommand),
+    /// The MSSanté liste blanche kept in the store.
+    #[command(subcommand)]
+    TrustList(TrustListCommand),
     /// Check configuration, certificates and store; exit status 1 when anything fails.
     Doctor,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Queued messages with their recipients, attempts and last error.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a queued message (or all) due now.
+    Retry {
+        id: Option<i64>,
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// Drop a queued message without bouncing it.
+    Remove {
+        id: i64,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustListCommand {
+    /// Fetch a list (file or https URL, checked with our IGC-Santé anchors), verify it with
+    /// the refresh rules, and store it for the server.
+    Load {
+        #[arg(value_name = "FILE|URL")]
+        source: String,
+        /// Accept a list that is older or removes many domains (never one that fails to parse
+        /// or to match its checksum).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Summary of the stored list, or one domain's operator certificate DNs.
+    Show { domain: Option<String> },
+    /// Whether DN may deliver for DOMAIN: exit status 0 yes, 1 no.
+    Check {
+        domain: String,
+        #[arg(long, value_name = "DN")]
+        dn: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -63,12 +63,14 @@ pub async fn run(config: &Config) -> Result<bool> {
         Level::Ok,
         "queue",
         format!(
-            "retry after {} (the last repeats); bounce after {}s",
+            "retry after {} (the last repeats); bounce after {}s; queue looked at every {}s",
             retry.join(", "),
-            config.queue.expiry.as_secs()
+            config.queue.expiry.as_secs(),
+            config.queue.poll.as_secs()
         ),
     );
-    check_not_yet_served(config, &mut report);
+    check_trust_list(config, &mut report).await;
+    check_auth_and_relay(config, &mut report);
 
     println!("mssd doctor");
     for (level, area, text) in &report.lines {
@@ -225,17 +227,87 @@ fn check_listeners(config: &Config, report: &mut Report) {
     }
 }
 
-/// Sections the configuration accepts whose features arrive with later parts of mssd:
-/// say plainly that they are read but not acted on yet.
-fn check_not_yet_served(config: &Config, report: &mut Report) {
+/// The liste blanche the server enforces (from the store) and how its last refresh went.
+async fn check_trust_list(config: &Config, report: &mut Report) {
+    let path = config.database_path();
+    if !path.exists() {
+        return;
+    }
+    let store: std::sync::Arc<dyn mssd_store::Store> =
+        match mssd_store::SqliteStore::open(&path, Default::default()) {
+            Ok(store) => std::sync::Arc::new(store),
+            Err(_) => return,
+        };
     match &config.trust_list.source {
         Some(source) => report.add(
+            Level::Ok,
+            "trust_list",
+            format!("source {source}, refreshed every {}s", config.trust_list.refresh.as_secs()),
+        ),
+        None => report.add(
             Level::Warn,
             "trust_list",
-            format!("source {source} (refresh every {}s) is configured, but this build does not load the liste blanche yet", config.trust_list.refresh.as_secs()),
+            "no [trust_list] source: the stored list is never refreshed (`mssd trust-list load` updates it)",
         ),
-        None => report.add(Level::Warn, "trust_list", "no [trust_list] source: no peer operator will be admitted once SMTP relay is enabled"),
     }
+    let trust = match crate::trust_setup::restore(config, store.clone()).await {
+        Ok(trust) => trust,
+        Err(e) => return report.add(Level::Fail, "trust_list", e.to_string()),
+    };
+    use mssd_trust_list::RestoreOutcome;
+    match trust.status().restored {
+        Some(RestoreOutcome::Restored {
+            generated_at,
+            domains,
+        }) => {
+            let age_days = (time::OffsetDateTime::now_utc() - generated_at).whole_days();
+            let level = if age_days > 7 { Level::Warn } else { Level::Ok };
+            report.add(
+                level,
+                "trust_list",
+                format!("list of {generated_at} in force ({age_days} days old), {domains} domains"),
+            );
+        }
+        Some(RestoreOutcome::Unusable { reason }) => report.add(
+            Level::Fail,
+            "trust_list",
+            format!("the stored list is unusable, nothing is listed: {reason}"),
+        ),
+        Some(RestoreOutcome::NothingStored) | None => report.add(
+            Level::Warn,
+            "trust_list",
+            "no list stored yet: no peer operator is admitted and no remote domain is reachable",
+        ),
+    }
+    let Ok(Some(bytes)) = store.document(crate::trust_setup::STATUS_DOCUMENT).await else {
+        return;
+    };
+    let Ok(status) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return;
+    };
+    let at = status["last_attempt"]
+        .as_i64()
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok());
+    let at = at.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
+    let last = &status["last_result"];
+    match last["result"].as_str() {
+        Some("refused") => report.add(
+            Level::Warn,
+            "trust_list",
+            format!(
+                "last refresh ({at}) REFUSED ({}): {}; the previous list stays in force ({} refusals so far)",
+                last["kind"].as_str().unwrap_or("?"),
+                last["reason"].as_str().unwrap_or("?"),
+                status["refused"]
+            ),
+        ),
+        Some(result) => report.add(Level::Ok, "trust_list", format!("last refresh ({at}): {result}")),
+        None => {}
+    }
+}
+
+/// Token authentication and static routes, as configured.
+fn check_auth_and_relay(config: &Config, report: &mut Report) {
     if !config.relay_routes.is_empty() {
         let routes: Vec<String> = config
             .relay_routes
@@ -243,19 +315,25 @@ fn check_not_yet_served(config: &Config, report: &mut Report) {
             .map(|(d, hop)| format!("{d} → {hop}"))
             .collect();
         report.add(
-            Level::Warn,
+            Level::Ok,
             "relay",
-            format!(
-                "routes {} are configured; outbound delivery is not in this build yet",
-                routes.join(", ")
-            ),
+            format!("static routes {}", routes.join(", ")),
         );
     }
     if let Some(oidc) = &config.oidc {
-        report.add(
-            Level::Warn,
-            "auth.oidc",
-            format!("issuer {} (JWKS {}, audience {}) is configured; token authentication is not in this build yet", oidc.issuer, oidc.jwks, oidc.audience.as_deref().unwrap_or("any")),
-        );
+        match mssd_auth::Jwks::load(std::path::Path::new(&oidc.jwks)) {
+            Ok(jwks) => report.add(
+                Level::Ok,
+                "auth.oidc",
+                format!(
+                    "issuer {}, {} key(s) in {}, audience {}",
+                    oidc.issuer,
+                    jwks.keys().len(),
+                    oidc.jwks,
+                    oidc.audience.as_deref().unwrap_or("any")
+                ),
+            ),
+            Err(e) => report.add(Level::Fail, "auth.oidc", format!("{}: {e}", oidc.jwks)),
+        }
     }
 }

@@ -10,10 +10,12 @@ mod logging;
 mod mailbox_cmd;
 mod metrics;
 mod pki_cmd;
+mod queue_cmd;
 mod serve;
 mod smtp_setup;
 mod store_open;
 mod tls_setup;
+mod trust_list_cmd;
 mod trust_setup;
 
 use std::process::ExitCode;
@@ -67,6 +69,8 @@ fn run(cli: Cli) -> Result<bool> {
         match cli.command {
             Command::Serve => serve::run(config).await.map(|_| true),
             Command::Mailbox(command) => mailbox_cmd::run(&config, command).await.map(|_| true),
+            Command::Queue(command) => queue_cmd::run(&config, command).await.map(|_| true),
+            Command::TrustList(command) => trust_list_cmd::run(&config, command).await,
             Command::Doctor => doctor::run(&config).await,
             Command::Pki(_) => Ok(true),
         }

@@ -45,6 +45,9 @@ pub struct Snapshot {
     pub smtp_bytes: u64,
     pub smtp_trust_refusals: u64,
     pub auth_failures: u64,
+    pub queue: mssd_store::QueueSummary,
+    /// Outbound (delivered, deferred, failed, refused peers, reports) since start.
+    pub outbound: (u64, u64, u64, u64, u64),
 }
 
 impl Default for Metrics {
@@ -161,6 +164,46 @@ impl Metrics {
             "failed SASL authentications",
             &one(snapshot.auth_failures),
         );
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let age = snapshot
+            .queue
+            .oldest_created_at
+            .map_or(0, |t| (now - t).max(0));
+        gauge(
+            &mut out,
+            "mssd_queue_depth",
+            "messages in the outbound queue",
+            &one(snapshot.queue.depth),
+        );
+        gauge(
+            &mut out,
+            "mssd_queue_oldest_age_seconds",
+            "age of the oldest queued message (0: empty)",
+            &one(age as u64),
+        );
+        let (delivered, deferred, failed, refused, reports) = snapshot.outbound;
+        let results = [
+            ("delivered", delivered),
+            ("deferred", deferred),
+            ("failed", failed),
+            ("peer_refused", refused),
+        ];
+        let samples: Vec<(String, f64)> = results
+            .iter()
+            .map(|(r, n)| (format!("result=\"{r}\""), *n as f64))
+            .collect();
+        counter(
+            &mut out,
+            "mssd_outbound_recipients_total",
+            "outbound delivery outcomes per recipient since start",
+            &samples,
+        );
+        counter(
+            &mut out,
+            "mssd_dsn_generated_total",
+            "delivery status notifications generated",
+            &one(reports),
+        );
         out
     }
 }
@@ -273,7 +316,14 @@ mod tests {
             smtp_bytes: 500,
             smtp_trust_refusals: 2,
             auth_failures: 1,
+            queue: mssd_store::QueueSummary {
+                depth: 4,
+                oldest_created_at: Some(0),
+            },
+            outbound: (1, 2, 3, 4, 5),
         });
+        assert!(text.contains("mssd_queue_depth 4\n"));
+        assert!(text.contains("mssd_outbound_recipients_total{result=\"deferred\"} 2\n"));
         assert!(text.contains("mssd_trust_list_domains 3\n"), "{text}");
         assert!(text.contains("mssd_trust_list_refresh_total{result=\"refused\"} 1\n"));
         assert!(text.contains("mssd_smtp_messages_accepted_total 5\n"));

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use mssd_auth::{AuthConfig, Authenticator, Jwks, OidcSettings};
 use mssd_certs::ClientAuth;
+use mssd_smtp::outbound::{OutboundConfig, QueueRunner};
 use mssd_smtp::{SmtpConfig, SmtpContext};
 use mssd_store::Store;
 use mssd_trust_list::TrustListHandle;
@@ -72,4 +73,25 @@ pub fn context(
         counters: Default::default(),
         queue_notify: Default::default(),
     }))
+}
+
+/// The outbound queue runner: our certificate presented, peers validated with our anchors,
+/// `[relay] routes` and the `[queue]` schedule.
+pub fn queue_runner(
+    config: &Config,
+    smtp: Arc<SmtpContext>,
+    tls: &LoadedTls,
+) -> Result<Arc<QueueRunner>> {
+    let client = mssd_certs::client_config(
+        Some((tls.chain.clone(), tls.key.clone_key())),
+        tls.validator.clone(),
+    )?;
+    let mut outbound = OutboundConfig::new(client);
+    outbound.routes = config.relay_routes.clone();
+    outbound.retry = config.queue.retry.clone();
+    outbound.expiry = config.queue.expiry;
+    outbound.poll = config.queue.poll;
+    let runner = QueueRunner::new(smtp, outbound)
+        .map_err(|e| Error::Usage(format!("outbound delivery: {e}")))?;
+    Ok(Arc::new(runner))
 }

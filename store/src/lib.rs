@@ -14,8 +14,8 @@ mod store;
 pub use error::{Error, Result};
 pub use model::{
     AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Mailbox, MailboxId,
-    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, Queued, QueuedRecipient,
-    RecipientStatus, StoreHealth, WriterStats,
+    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary, Queued,
+    QueuedRecipient, RecipientStatus, StoreHealth, WriterStats,
 };
 pub use sqlite::{SqliteOptions, SqliteStore, latest_schema_version, migration_scripts};
 pub use store::Store;

@@ -290,6 +290,14 @@ impl std::fmt::Display for StoreHealth {
     }
 }
 
+/// How many entries the outbound queue holds and since when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueSummary {
+    pub depth: u64,
+    /// Unix seconds of the oldest entry's creation; None when the queue is empty.
+    pub oldest_created_at: Option<i64>,
+}
+
 /// Counters of the group-commit writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WriterStats {

@@ -6,8 +6,8 @@ use mssd_core::Address;
 use crate::error::Result;
 use crate::model::{
     AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Mailbox, MailboxId,
-    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, Queued, RecipientStatus,
-    StoreHealth, WriterStats,
+    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary, Queued,
+    RecipientStatus, StoreHealth, WriterStats,
 };
 
 /// Durable storage. Every write returns `Ok` only once it is committed and fsynced.
@@ -67,6 +67,10 @@ pub trait Store: Send + Sync {
         detail: Option<String>,
     ) -> Result<()>;
     async fn dequeue(&self, id: QueueId) -> Result<()>;
+    /// Plans the next attempt at `next_attempt` without counting an attempt (operator retry).
+    async fn reschedule(&self, id: QueueId, next_attempt: i64) -> Result<()>;
+    /// Depth and oldest entry of the queue, without reading messages (for `/metrics`).
+    async fn queue_summary(&self) -> Result<QueueSummary>;
 
     // --- audit trail (append-only) ---
 

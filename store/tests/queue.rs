@@ -175,3 +175,29 @@ async fn recipient_status_and_dequeue() {
     let err = db.store.enqueue(entry(&[], 1, b"m")).await.unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reschedule_keeps_attempts_and_summary_counts_without_bodies() {
+    let db = open_temp();
+    let store = &db.store;
+    assert_eq!(
+        store.queue_summary().await.unwrap(),
+        mssd_store::QueueSummary::default()
+    );
+    let id = store
+        .enqueue(entry(&["a@clinique-b.mssante.fr"], 100, b"msg"))
+        .await
+        .unwrap();
+    store
+        .record_attempt(id, Some(500), Some("421 later".into()))
+        .await
+        .unwrap();
+    store.reschedule(id, 150).await.unwrap();
+    let queued = store.queue().await.unwrap();
+    assert_eq!((queued[0].attempts, queued[0].next_attempt), (1, Some(150)));
+    assert_eq!(queued[0].last_error.as_deref(), Some("421 later"));
+    let summary = store.queue_summary().await.unwrap();
+    assert_eq!(summary.depth, 1);
+    assert_eq!(summary.oldest_created_at, Some(queued[0].created_at));
+    assert!(store.reschedule(QueueId(9999), 1).await.is_err());
+}

@@ -140,6 +140,13 @@ impl SmtpClient {
         (client, greeting)
     }
 
+    /// A client over an implicit-TLS connection (port 465); read the greeting with `reply`.
+    pub fn over_tls(stream: TlsStream) -> SmtpClient {
+        SmtpClient {
+            inner: SmtpStream::Tls(Box::new(BufReader::new(stream))),
+        }
+    }
+
     /// One reply; multi-line replies are joined with '\n'.
     pub fn reply(&mut self) -> String {
         let mut lines = Vec::new();

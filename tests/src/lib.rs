@@ -4,9 +4,13 @@
 //! that cargo builds the real binary first.
 
 pub mod clients;
+pub mod crash;
+pub mod https;
 pub mod peers;
 pub mod process;
 pub mod store;
+pub mod submission;
+pub mod submission_world;
 
 pub use clients::{LineClient, SmtpClient, connect, http_get, tls_client_config, tls_connect};
-pub use process::{CliOutput, Mssd, Operator, run_cli};
+pub use process::{CliOutput, DEFAULT_LISTENERS, Mssd, Operator, free_port, run_cli};

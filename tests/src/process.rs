@@ -8,6 +8,18 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// Every listener on an ephemeral loopback port.
+pub const DEFAULT_LISTENERS: &str = "smtp = \"127.0.0.1:0\"\nsubmission = \"127.0.0.1:0\"\nsubmissions = \"127.0.0.1:0\"\nimap = \"127.0.0.1:0\"\nimaps = \"127.0.0.1:0\"\nhttp = \"127.0.0.1:0\"";
+
+/// A free loopback port (bound then released: a later bind may race, which tests accept).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A test operator: a temporary folder with a PKI made by `mssd pki init` and a config file.
 pub struct Operator {
     pub bin: PathBuf,
@@ -18,6 +30,15 @@ pub struct Operator {
 impl Operator {
     /// A PKI for `domain` and a config with every listener on an ephemeral loopback port.
     pub fn new(bin: &str, domain: &str) -> Operator {
+        Operator::create(bin, domain, None)
+    }
+
+    /// An operator whose certificates come from `ca`'s test hierarchy (one "IGC-Santé").
+    pub fn sharing_ca(bin: &str, domain: &str, ca: &Operator) -> Operator {
+        Operator::create(bin, domain, Some(&ca.data_dir().join("pki")))
+    }
+
+    fn create(bin: &str, domain: &str, ca: Option<&Path>) -> Operator {
         let dir = tempfile::tempdir().expect("temp dir");
         let op = Operator {
             bin: PathBuf::from(bin),
@@ -25,18 +46,18 @@ impl Operator {
             domain: domain.to_string(),
         };
         let pki = op.data_dir().join("pki");
-        let out = run_cli(
-            &op.bin,
-            &[
-                "pki",
-                "init",
-                "--dir",
-                pki.to_str().unwrap(),
-                "--domain",
-                domain,
-            ],
-            None,
-        );
+        let mut args = vec![
+            "pki",
+            "init",
+            "--dir",
+            pki.to_str().unwrap(),
+            "--domain",
+            domain,
+        ];
+        if let Some(ca) = ca {
+            args.extend(["--ca", ca.to_str().unwrap()]);
+        }
+        let out = run_cli(&op.bin, &args, None);
         assert!(out.status.success(), "pki init failed: {}", out.stderr);
         op.configure("", "");
         op
@@ -45,6 +66,12 @@ impl Operator {
     /// Rewrites the configuration: `tls_extra` lines go into `[tls]` (default: our CRL),
     /// `sections` are appended.
     pub fn configure(&self, tls_extra: &str, sections: &str) {
+        self.configure_listeners(tls_extra, sections, DEFAULT_LISTENERS);
+    }
+
+    /// Like `configure`, with the `[listeners]` lines given (e.g. a fixed SMTP port, to restart
+    /// on the same address).
+    pub fn configure_listeners(&self, tls_extra: &str, sections: &str, listeners: &str) {
         let domain = &self.domain;
         let tls_extra = if tls_extra.is_empty() {
             "crls = [\"pki/crl.pem\"]"
@@ -61,12 +88,7 @@ data_dir = "data"
 {tls_extra}
 
 [listeners]
-smtp = "127.0.0.1:0"
-submission = "127.0.0.1:0"
-submissions = "127.0.0.1:0"
-imap = "127.0.0.1:0"
-imaps = "127.0.0.1:0"
-http = "127.0.0.1:0"
+{listeners}
 
 [citizen]
 domain = "patient.{domain}"

@@ -54,6 +54,7 @@ pub struct SmtpSettings {
 pub struct QueueSettings {
     pub retry: Vec<Duration>,
     pub expiry: Duration,
+    pub poll: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -133,4 +133,6 @@ pub struct RawQueue {
     pub retry: Option<Vec<String>>,
     /// How long a message may stay queued before it bounces, e.g. "5d".
     pub expiry: Option<String>,
+    /// How often the queue is looked at when no new message wakes the runner, e.g. "30s".
+    pub poll: Option<String>,
 }

@@ -215,7 +215,18 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         Some(text) => super::parse_duration(&text).map_err(|m| bad("queue.expiry", m))?,
         None => Duration::from_secs(5 * 86_400),
     };
-    let queue = QueueSettings { retry, expiry };
+    let poll = match raw.queue.poll {
+        Some(text) => super::parse_duration(&text).map_err(|m| bad("queue.poll", m))?,
+        None => Duration::from_secs(30),
+    };
+    if poll.is_zero() {
+        return Err(bad("queue.poll", "must be at least 1s".into()));
+    }
+    let queue = QueueSettings {
+        retry,
+        expiry,
+        poll,
+    };
 
     let format = match raw.log.format.as_deref() {
         None | Some("text") => LogFormat::Text,

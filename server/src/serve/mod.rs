@@ -41,10 +41,16 @@ pub async fn run(config: Config) -> Result<()> {
         trust_setup::first_load(&trust, source).await;
     }
     let refresh = source.map(|source| {
-        mssd_trust_list::spawn_refresh_loop(trust.clone(), source, config.trust_list.refresh)
+        trust_setup::spawn_refresh_loop(
+            trust.clone(),
+            source,
+            config.trust_list.refresh,
+            store.clone(),
+        )
     });
     let auth = smtp_setup::authenticator(&config, store.clone())?;
     let smtp = smtp_setup::context(&config, store.clone(), trust.clone(), auth, &tls)?;
+    let runner = smtp_setup::queue_runner(&config, smtp.clone(), &tls)?;
     let server_tls =
         mssd_certs::server_config(tls.chain, tls.key, tls.validator, ClientAuth::Optional)?;
 
@@ -59,10 +65,11 @@ pub async fn run(config: Config) -> Result<()> {
         config,
         smtp,
         trust,
+        runner: runner.clone(),
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut loops = Vec::new();
+    let mut loops = vec![tokio::spawn(runner.run(stop_rx.clone()))];
     let l = &state.config.listeners;
     for (protocol, addr) in [
         (Protocol::Smtp, l.smtp),
@@ -85,8 +92,9 @@ pub async fn run(config: Config) -> Result<()> {
             stop_rx.clone(),
         )));
     }
-    if let Some(http) = state.config.listeners.http {
-        println!("mssd: ready — try: curl http://{http}/healthz");
+    match state.config.listeners.http {
+        Some(http) => println!("mssd: ready — try: curl http://{http}/healthz"),
+        None => println!("mssd: ready"),
     }
     state
         .audit(AuditEvent {

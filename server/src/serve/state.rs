@@ -27,6 +27,7 @@ pub struct ServerState {
     pub tls_optional_client: TlsAcceptor,
     pub smtp: Arc<mssd_smtp::SmtpContext>,
     pub trust: mssd_trust_list::TrustListHandle,
+    pub runner: Arc<mssd_smtp::outbound::QueueRunner>,
 }
 
 impl ServerState {
@@ -84,6 +85,8 @@ impl ServerState {
             smtp_bytes: load(&smtp.bytes_accepted),
             smtp_trust_refusals: load(&smtp.refused_trust),
             auth_failures: load(&smtp.auth_failures),
+            queue: self.store.queue_summary().await.unwrap_or_default(),
+            outbound: self.runner.stats().snapshot(),
         })
     }
 }

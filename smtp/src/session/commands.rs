@@ -104,7 +104,10 @@ impl Session<'_> {
             return self.reply(replies::bad_sequence("Nested MAIL command"));
         }
         if self.tls.is_none() {
-            return self.reply(replies::tls_required());
+            let reply = replies::tls_required();
+            self.audit_refusal("mail", &reply, Some(from.address.clone()))
+                .await;
+            return self.reply(reply);
         }
         let sender = if from.address.is_empty() {
             None

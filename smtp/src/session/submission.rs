@@ -38,7 +38,17 @@ impl Session<'_> {
             return self.reply(replies::not_implemented());
         }
         if self.tls.is_none() {
-            return self.reply(replies::tls_required());
+            // A client that sends credentials in clear here has already exposed them: the
+            // refusal is audited so that the operator can ask the user to change them.
+            let reply = replies::tls_required();
+            let exposed = if initial.is_empty() {
+                "no"
+            } else {
+                "initial response sent in clear"
+            };
+            self.audit_refusal("auth", &reply, Some(exposed.to_string()))
+                .await;
+            return self.reply(reply);
         }
         if self.user.is_some() {
             return self.reply(replies::already_authenticated());
@@ -161,18 +171,19 @@ impl Session<'_> {
     }
 
     async fn auth_failed(&mut self, failure: AuthFailure) {
-        self.ctx
-            .counters
-            .auth_failures
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // XOAUTH2/OAUTHBEARER report token errors as a final JSON challenge (RFC 7628 §3.2.2).
         if let (Some(json), Some(auth)) = (failure.bearer_challenge(), self.auth.as_mut())
             && let Step::Challenge(challenge) = auth.exchange.reject_bearer(json)
         {
             self.input = Input::Auth;
+            // Counted once, when the client's answer ends the exchange (Step::Failed).
             self.reply(Reply::plain(334, vec![BASE64.encode(challenge).into()]));
             return;
         }
+        self.ctx
+            .counters
+            .auth_failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.end_auth();
         self.reply(failure_reply(&failure));
     }
@@ -185,7 +196,10 @@ impl Session<'_> {
     /// MAIL FROM on submission: authenticated, and as the user's own mailbox.
     pub(super) async fn check_sender(&mut self, sender: Option<&Address>) -> Result<(), Reply> {
         let Some(user) = &self.user else {
-            return Err(replies::auth_required());
+            let refusal = replies::auth_required();
+            let about = sender.map_or_else(|| "<>".to_string(), |s| s.to_string());
+            self.audit_refusal("mail", &refusal, Some(about)).await;
+            return Err(refusal);
         };
         let owned = sender.is_some_and(|s| s.canonical() == user.mailbox.address.canonical());
         if owned {
@@ -216,6 +230,8 @@ fn failure_reply(failure: &AuthFailure) -> Reply {
         }
         FailureReason::TemporaryFailure => replies::auth_temporary(),
         FailureReason::TlsRequired => replies::tls_required(),
+        // Told only after a correct password (the authenticator checks status last).
+        FailureReason::MailboxSuspended => replies::mailbox_disabled_auth(),
         FailureReason::MechanismNotAllowed => replies::auth_unavailable(),
         _ => replies::auth_failed(),
     }

@@ -7,7 +7,7 @@ use super::blobs::{delete_unreferenced_blobs, insert_blob};
 use super::connection::DbResult;
 use super::convert::{sql_limit, u32_from_i64};
 use crate::error::{Error, Result};
-use crate::model::{NewQueued, QueueId, Queued, QueuedRecipient, RecipientStatus};
+use crate::model::{NewQueued, QueueId, QueueSummary, Queued, QueuedRecipient, RecipientStatus};
 
 pub(crate) fn enqueue(conn: &Connection, q: &NewQueued, now: i64) -> Result<QueueId> {
     let mut recipients: Vec<&QueuedRecipient> = Vec::with_capacity(q.recipients.len());
@@ -126,6 +126,28 @@ pub(crate) fn dequeue(conn: &Connection, id: QueueId) -> Result<()> {
         .db("deleting a queue entry")?
         .ok_or_else(|| Error::not_found(format!("queue entry {}", id.0)))?;
     delete_unreferenced_blobs(conn, &[blob])
+}
+
+pub(crate) fn reschedule(conn: &Connection, id: QueueId, next_attempt: i64) -> Result<()> {
+    let changed = conn
+        .prepare_cached("UPDATE queue SET next_attempt = ?2 WHERE id = ?1")
+        .and_then(|mut stmt| stmt.execute(params![id.0, next_attempt]))
+        .db("rescheduling a queue entry")?;
+    if changed == 0 {
+        return Err(Error::not_found(format!("queue entry {}", id.0)));
+    }
+    Ok(())
+}
+
+pub(crate) fn summary(conn: &Connection) -> Result<QueueSummary> {
+    let (depth, oldest): (i64, Option<i64>) = conn
+        .prepare_cached("SELECT count(*), min(created_at) FROM queue")
+        .and_then(|mut stmt| stmt.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
+        .db("summarising the queue")?;
+    Ok(QueueSummary {
+        depth: u64::try_from(depth).unwrap_or(0),
+        oldest_created_at: oldest,
+    })
 }
 
 struct RawEntry {

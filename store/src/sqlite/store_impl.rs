@@ -8,8 +8,8 @@ use super::{SqliteStore, audit, documents, folders, health, mailboxes, messages,
 use crate::error::{Error, Result};
 use crate::model::{
     AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Mailbox, MailboxId,
-    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, Queued, RecipientStatus,
-    StoreHealth, WriterStats,
+    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary, Queued,
+    RecipientStatus, StoreHealth, WriterStats,
 };
 use crate::store::Store;
 
@@ -163,6 +163,16 @@ impl Store for SqliteStore {
         self.writer
             .run(SMALL_JOB, move |c| queue::dequeue(c, id))
             .await
+    }
+
+    async fn reschedule(&self, id: QueueId, next_attempt: i64) -> Result<()> {
+        self.writer
+            .run(SMALL_JOB, move |c| queue::reschedule(c, id, next_attempt))
+            .await
+    }
+
+    async fn queue_summary(&self) -> Result<QueueSummary> {
+        self.readers.run(queue::summary).await
     }
 
     async fn audit(&self, e: AuditEvent) -> Result<()> {

@@ -1,0 +1,17 @@
+//! Benchmarks of a running `mssd`: an SMTP load generator speaking STARTTLS with a client
+//! certificate (`smtp-load`), and a driver that builds a throw-away operator, a peer PKI and a
+//! liste blanche, runs the load against `mssd serve` and checks the mailbox (`smtp-bench`).
+
+pub mod connection;
+pub mod error;
+pub mod load;
+pub mod mailbox;
+pub mod message;
+pub mod metrics;
+pub mod operator;
+pub mod peer;
+pub mod reply;
+pub mod stats;
+
+pub use error::{Error, Result};
+pub use load::{LoadConfig, LoadReport, run_load};
