@@ -43,6 +43,9 @@ pub enum Command {
     /// The outbound queue.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// The national directory (Annuaire Santé) and the operator's LDAP.
+    #[command(subcommand)]
+    Annuaire(crate::annuaire_cmd::AnnuaireCommand),
     /// The MSSanté liste blanche kept in the store.
     #[command(subcommand)]
     TrustList(TrustListCommand),
@@ -126,6 +129,22 @@ pub enum MailboxCommand {
     Suspend { address: String },
     /// Undo a suspension.
     Resume { address: String },
+    /// Grant rights on a mailbox (an ORG mailbox, typically) to another of our mailboxes:
+    /// read and write (shared IMAP folders) and send (MAIL FROM as that mailbox).
+    Grant {
+        mailbox: String,
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+        /// Comma-separated: read, write, send.
+        #[arg(long, default_value = "read")]
+        rights: String,
+    },
+    /// Withdraw the rights granted on MAILBOX to ADDRESS.
+    Revoke {
+        mailbox: String,
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+    },
     /// Delete a mailbox and its messages.
     Remove {
         address: String,

@@ -70,6 +70,7 @@ pub async fn run(config: &Config) -> Result<bool> {
         ),
     );
     check_trust_list(config, &mut report).await;
+    check_annuaire(config, &mut report).await;
     check_auth_and_relay(config, &mut report);
 
     println!("mssd doctor");
@@ -303,6 +304,63 @@ async fn check_trust_list(config: &Config, report: &mut Report) {
         ),
         Some(result) => report.add(Level::Ok, "trust_list", format!("last refresh ({at}): {result}")),
         None => {}
+    }
+}
+
+/// The national directory in force and the last LDAP sync the server recorded.
+async fn check_annuaire(config: &Config, report: &mut Report) {
+    let path = config.database_path();
+    if !path.exists() {
+        return;
+    }
+    let Ok(store) = mssd_store::SqliteStore::open(&path, Default::default()) else {
+        return;
+    };
+    use mssd_store::{DirectoryStore, Store};
+    match store.directory_status().await {
+        Ok(sets) if sets.is_empty() => report.add(
+            Level::Warn,
+            "annuaire",
+            "no national directory imported: `mssd annuaire import FILE` or [annuaire] source",
+        ),
+        Ok(sets) => {
+            for set in sets {
+                let at = time::OffsetDateTime::from_unix_timestamp(set.imported_at)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default();
+                report.add(
+                    Level::Ok,
+                    "annuaire",
+                    format!(
+                        "{:?}: {} entries from {} imported {at}",
+                        set.set, set.entries, set.source
+                    ),
+                );
+            }
+        }
+        Err(e) => report.add(Level::Fail, "annuaire", e.to_string()),
+    }
+    if config.annuaire.ldap.is_some()
+        && let Ok(Some(bytes)) = store
+            .document(crate::annuaire_setup::LDAP_STATUS_DOCUMENT)
+            .await
+        && let Ok(status) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    {
+        let ok = status["result"] == "ok";
+        let text = if ok {
+            &status["summary"]
+        } else {
+            &status["error"]
+        };
+        report.add(
+            if ok { Level::Ok } else { Level::Warn },
+            "annuaire.ldap",
+            format!(
+                "last sync {}: {}",
+                if ok { "ok" } else { "FAILED" },
+                text.as_str().unwrap_or("?")
+            ),
+        );
     }
 }
 

@@ -4,7 +4,7 @@
 use std::io::BufRead;
 
 use mssd_core::{Address, IdNatPs, Ins, MailboxKind};
-use mssd_store::{AuditEvent, Mailbox, MailboxStatus, NewMailbox, Store};
+use mssd_store::{AuditEvent, Mailbox, MailboxStatus, NewMailbox, Rights, Store};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 
@@ -42,6 +42,12 @@ pub async fn run(config: &Config, command: MailboxCommand) -> Result<()> {
             .await
         }
         MailboxCommand::Remove { address, yes } => remove(store, &address, yes, &actor).await,
+        MailboxCommand::Grant {
+            mailbox,
+            to,
+            rights,
+        } => grant(store, &mailbox, &to, &rights, &actor).await,
+        MailboxCommand::Revoke { mailbox, to } => revoke(store, &mailbox, &to, &actor).await,
     }
 }
 
@@ -221,6 +227,60 @@ async fn remove(store: &dyn Store, address: &str, yes: bool, actor: &str) -> Res
     store.remove_mailbox(&address).await?;
     audit_change(store, "mailbox.remove", actor, &address).await?;
     println!("removed {address}");
+    Ok(())
+}
+
+async fn grant(
+    store: &dyn Store,
+    mailbox: &str,
+    to: &str,
+    rights: &str,
+    actor: &str,
+) -> Result<()> {
+    let (mailbox, grantee) = (Address::parse(mailbox)?, Address::parse(to)?);
+    let rights = Rights::parse(rights).map_err(|m| Error::Usage(format!("--rights: {m}")))?;
+    store.grant(&mailbox, &grantee, rights).await?;
+    audit_grant(
+        store,
+        "mailbox.grant",
+        actor,
+        &mailbox,
+        &grantee,
+        Some(rights),
+    )
+    .await?;
+    for g in store.grants_on(&mailbox).await? {
+        println!("{}: {} may {}", g.mailbox, g.grantee, g.rights);
+    }
+    Ok(())
+}
+
+async fn revoke(store: &dyn Store, mailbox: &str, to: &str, actor: &str) -> Result<()> {
+    let (mailbox, grantee) = (Address::parse(mailbox)?, Address::parse(to)?);
+    store.revoke(&mailbox, &grantee).await?;
+    audit_grant(store, "mailbox.revoke", actor, &mailbox, &grantee, None).await?;
+    println!("{mailbox}: rights of {grantee} withdrawn");
+    Ok(())
+}
+
+async fn audit_grant(
+    store: &dyn Store,
+    kind: &str,
+    actor: &str,
+    mailbox: &Address,
+    grantee: &Address,
+    rights: Option<Rights>,
+) -> Result<()> {
+    let detail = serde_json::json!({ "grantee": grantee.to_string(), "rights": rights.map(|r| r.to_string()) });
+    let event = AuditEvent {
+        at: audit::now_ms(),
+        kind: kind.into(),
+        actor: actor.into(),
+        subject: mailbox.to_string(),
+        outcome: "ok".into(),
+        detail,
+    };
+    store.audit(event).await?;
     Ok(())
 }
 

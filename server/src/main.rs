@@ -1,5 +1,7 @@
 //! mssd: secure health messaging server for MSSanté operators.
 
+mod annuaire_cmd;
+mod annuaire_setup;
 mod audit;
 mod bootstrap;
 mod cli;
@@ -19,6 +21,12 @@ mod trust_list_cmd;
 mod trust_setup;
 
 use std::process::ExitCode;
+
+/// mimalloc: the liste blanche, the directory and message buffers are many small and large
+/// allocations; it roughly halves their cost against the system allocator (see the
+/// trust-list benchmark) and returns memory to the system promptly.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 
@@ -69,6 +77,7 @@ fn run(cli: Cli) -> Result<bool> {
         match cli.command {
             Command::Serve => serve::run(config).await.map(|_| true),
             Command::Mailbox(command) => mailbox_cmd::run(&config, command).await.map(|_| true),
+            Command::Annuaire(command) => annuaire_cmd::run(&config, command).await,
             Command::Queue(command) => queue_cmd::run(&config, command).await.map(|_| true),
             Command::TrustList(command) => trust_list_cmd::run(&config, command).await,
             Command::Doctor => doctor::run(&config).await,

@@ -48,6 +48,8 @@ pub struct Snapshot {
     pub queue: mssd_store::QueueSummary,
     /// Outbound (delivered, deferred, failed, refused peers, reports) since start.
     pub outbound: (u64, u64, u64, u64, u64),
+    /// Entries of the national directory index in force and its size in bytes.
+    pub directory: (u64, u64),
 }
 
 impl Default for Metrics {
@@ -204,6 +206,18 @@ impl Metrics {
             "delivery status notifications generated",
             &one(reports),
         );
+        gauge(
+            &mut out,
+            "mssd_annuaire_entries",
+            "mailboxes of the national directory in force",
+            &one(snapshot.directory.0),
+        );
+        gauge(
+            &mut out,
+            "mssd_annuaire_index_bytes",
+            "memory of the national directory index",
+            &one(snapshot.directory.1),
+        );
         out
     }
 }
@@ -321,7 +335,9 @@ mod tests {
                 oldest_created_at: Some(0),
             },
             outbound: (1, 2, 3, 4, 5),
+            directory: (6, 7),
         });
+        assert!(text.contains("mssd_annuaire_entries 6\n"));
         assert!(text.contains("mssd_queue_depth 4\n"));
         assert!(text.contains("mssd_outbound_recipients_total{result=\"deferred\"} 2\n"));
         assert!(text.contains("mssd_trust_list_domains 3\n"), "{text}");

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use mssd_auth::{AuthConfig, Authenticator, Jwks, OidcSettings};
 use mssd_certs::ClientAuth;
 use mssd_smtp::outbound::{OutboundConfig, QueueRunner};
-use mssd_smtp::{SmtpConfig, SmtpContext};
+use mssd_smtp::{SmtpConfig, SmtpContext, UnknownRecipientPolicy};
 use mssd_store::Store;
 use mssd_trust_list::TrustListHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::config::Config;
+use crate::config::{Config, UnknownRecipient};
 use crate::error::{Error, Result};
 use crate::tls_setup::LoadedTls;
 
@@ -40,7 +40,13 @@ pub fn authenticator(config: &Config, store: Arc<dyn Store>) -> Result<Arc<Authe
         password_kinds: config.password_kinds.clone(),
         throttle: Default::default(),
     };
-    Ok(Arc::new(Authenticator::new(store, auth)))
+    let authenticator = Authenticator::new(store, auth);
+    Ok(Arc::new(
+        match crate::annuaire_setup::password_verifier(config)? {
+            Some(ldap) => authenticator.with_password_verifier(ldap),
+            None => authenticator,
+        },
+    ))
 }
 
 pub fn context(
@@ -49,6 +55,7 @@ pub fn context(
     trust: TrustListHandle,
     auth: Arc<Authenticator>,
     tls: &LoadedTls,
+    directory: mssd_annuaire::SharedDirectory,
 ) -> Result<Arc<SmtpContext>> {
     let mut smtp = SmtpConfig::new(
         config.hostname.clone(),
@@ -57,6 +64,12 @@ pub fn context(
     );
     smtp.max_message_size = config.smtp.max_message_size;
     smtp.max_recipients = config.smtp.max_recipients;
+    smtp.directory = Some(Arc::new(crate::annuaire_setup::DirectoryLookup(directory)));
+    smtp.unknown_recipient = match config.annuaire.unknown_recipient {
+        UnknownRecipient::Off => UnknownRecipientPolicy::Off,
+        UnknownRecipient::Warn => UnknownRecipientPolicy::Warn,
+        UnknownRecipient::Refuse => UnknownRecipientPolicy::Refuse,
+    };
     let server_tls = mssd_certs::server_config(
         tls.chain.clone(),
         tls.key.clone_key(),

@@ -1,6 +1,27 @@
 //! What the SMTP sessions need to know about the operator, with RFC 5321 defaults.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use mssd_core::Address;
+
+/// What the national directory knows, as SMTP needs it: implemented by the server over the
+/// Annuaire Santé index, so that this crate does not depend on the directory code.
+pub trait KnownRecipients: Send + Sync + std::fmt::Debug {
+    /// `None` when the directory is empty (never imported): no verdict can be given.
+    fn knows(&self, address: &Address) -> Option<bool>;
+}
+
+/// What submission does with a recipient at a listed domain unknown to the national directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownRecipientPolicy {
+    #[default]
+    Off,
+    /// Accept, telling the sender in the RCPT reply, and audit it.
+    Warn,
+    /// Refuse with `550 5.1.1`.
+    Refuse,
+}
 
 #[derive(Debug, Clone)]
 pub struct SmtpConfig {
@@ -21,6 +42,9 @@ pub struct SmtpConfig {
     /// RFC 5321 §4.5.3.2: 5 minutes for commands, 3 for a data block, 10 after the final dot.
     pub command_timeout: Duration,
     pub data_timeout: Duration,
+    /// The national directory, for the unknown-recipient policy.
+    pub directory: Option<Arc<dyn KnownRecipients>>,
+    pub unknown_recipient: UnknownRecipientPolicy,
 }
 
 impl SmtpConfig {
@@ -39,6 +63,8 @@ impl SmtpConfig {
             max_errors: 20,
             command_timeout: Duration::from_secs(300),
             data_timeout: Duration::from_secs(180),
+            directory: None,
+            unknown_recipient: UnknownRecipientPolicy::Off,
         }
     }
 

@@ -4,13 +4,15 @@
 pub mod config;
 pub mod context;
 pub mod dsn;
+pub mod error;
 pub mod message;
 pub mod outbound;
 pub mod replies;
 pub mod reply;
 pub mod session;
 
-pub use config::SmtpConfig;
+pub use config::{KnownRecipients, SmtpConfig, UnknownRecipientPolicy};
 pub use context::{SmtpContext, SmtpCounters};
+pub use error::{Error, Result};
 pub use session::conn::Conn;
 pub use session::{Role, Session};

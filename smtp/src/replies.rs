@@ -211,3 +211,17 @@ pub fn too_many_commands(host: &str) -> Reply {
 pub fn vrfy_refused() -> Reply {
     Reply::new(252, (2, 5, 0), "Cannot VRFY user; try RCPT")
 }
+pub fn unknown_to_directory(address: &str) -> Reply {
+    Reply::new(
+        550,
+        (5, 1, 1),
+        format!("{address} is not in the national directory (Annuaire Santé)"),
+    )
+}
+pub fn recipient_ok_unknown_to_directory() -> Reply {
+    Reply::new(
+        250,
+        (2, 1, 5),
+        "Recipient OK, but unknown to the national directory (Annuaire Santé): check the address",
+    )
+}

@@ -5,17 +5,24 @@
 //! once its transaction is committed with the WAL fsynced. All writes go through one thread that
 //! commits pending jobs together (group commit), so many sessions share one fsync.
 
+mod directory_model;
+mod directory_store;
 mod error;
 pub mod flags;
 mod model;
 mod sqlite;
 mod store;
 
+pub use directory_model::{
+    ActivitySite, DirectoryActivity, DirectoryDiff, DirectoryGeneration, DirectoryMailbox,
+    DirectoryProfessional, DirectoryRows, DirectorySet, DirectorySetStatus, ProfessionalIdentity,
+};
+pub use directory_store::DirectoryStore;
 pub use error::{Error, Result};
 pub use model::{
-    AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Mailbox, MailboxId,
-    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary, Queued,
-    QueuedRecipient, RecipientStatus, StoreHealth, WriterStats,
+    Acceptance, Accepted, AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Grant,
+    Mailbox, MailboxId, MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary,
+    Queued, QueuedRecipient, RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 pub use sqlite::{SqliteOptions, SqliteStore, latest_schema_version, migration_scripts};
 pub use store::Store;

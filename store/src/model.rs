@@ -290,6 +290,98 @@ impl std::fmt::Display for StoreHealth {
     }
 }
 
+/// A message accepted by SMTP: its local deliveries, its queue entry and its audit line, all
+/// committed in one transaction (one fsync, all or nothing).
+#[derive(Debug, Clone)]
+pub struct Acceptance {
+    pub delivery: Option<Delivery>,
+    pub queued: Option<NewQueued>,
+    pub audit: AuditEvent,
+}
+
+/// Where an accepted message went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    pub delivered: Vec<Delivered>,
+    pub queued: Option<QueueId>,
+}
+
+/// What a grantee may do with a mailbox granted to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rights {
+    /// See the mailbox (IMAP shared namespace), read its messages.
+    pub read: bool,
+    /// Change flags, move, expunge, append.
+    pub write: bool,
+    /// Send as the mailbox (MAIL FROM).
+    pub send: bool,
+}
+
+impl Rights {
+    /// Parses a comma-separated list: `read,write,send` (any order, at least one).
+    pub fn parse(text: &str) -> std::result::Result<Rights, String> {
+        let mut rights = Rights::default();
+        for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            match word.to_ascii_lowercase().as_str() {
+                "read" => rights.read = true,
+                "write" => rights.write = true,
+                "send" => rights.send = true,
+                other => {
+                    return Err(format!(
+                        "unknown right \"{other}\": use read, write and/or send"
+                    ));
+                }
+            }
+        }
+        if rights == Rights::default() {
+            return Err("give at least one right: read, write or send".into());
+        }
+        Ok(rights)
+    }
+
+    /// The stored form: a subset of "rws" in that order.
+    pub(crate) fn code(self) -> String {
+        [(self.read, 'r'), (self.write, 'w'), (self.send, 's')]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, c)| *c)
+            .collect()
+    }
+
+    pub(crate) fn from_code(code: &str) -> Rights {
+        Rights {
+            read: code.contains('r'),
+            write: code.contains('w'),
+            send: code.contains('s'),
+        }
+    }
+}
+
+impl std::fmt::Display for Rights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let words: Vec<&str> = [
+            (self.read, "read"),
+            (self.write, "write"),
+            (self.send, "send"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, w)| *w)
+        .collect();
+        f.write_str(&words.join(","))
+    }
+}
+
+/// Rights on `mailbox` held by `grantee`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub mailbox: Address,
+    pub grantee: Address,
+    pub rights: Rights,
+    /// Unix seconds.
+    pub granted_at: i64,
+}
+
 /// How many entries the outbound queue holds and since when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct QueueSummary {

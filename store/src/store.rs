@@ -3,16 +3,17 @@
 use async_trait::async_trait;
 use mssd_core::Address;
 
+use crate::directory_store::DirectoryStore;
 use crate::error::Result;
 use crate::model::{
-    AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Mailbox, MailboxId,
-    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary, Queued,
-    RecipientStatus, StoreHealth, WriterStats,
+    Acceptance, Accepted, AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Grant,
+    Mailbox, MailboxId, MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary,
+    Queued, RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 
 /// Durable storage. Every write returns `Ok` only once it is committed and fsynced.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: DirectoryStore + Send + Sync {
     // --- mailboxes ---
 
     /// Creates the mailbox and its folders INBOX, Sent, Drafts, Trash, Archive.
@@ -48,6 +49,8 @@ pub trait Store: Send + Sync {
     // --- outbound queue ---
 
     async fn enqueue(&self, q: NewQueued) -> Result<QueueId>;
+    /// Local delivery, queue entry and audit line of one accepted message, in one transaction.
+    async fn accept(&self, a: Acceptance) -> Result<Accepted>;
     async fn queue(&self) -> Result<Vec<Queued>>;
     /// Entries whose next attempt is at or before `now`, oldest first.
     async fn due(&self, now: i64, limit: usize) -> Result<Vec<Queued>>;
@@ -71,6 +74,17 @@ pub trait Store: Send + Sync {
     async fn reschedule(&self, id: QueueId, next_attempt: i64) -> Result<()>;
     /// Depth and oldest entry of the queue, without reading messages (for `/metrics`).
     async fn queue_summary(&self) -> Result<QueueSummary>;
+
+    // --- grants: rights on a mailbox held by another mailbox ---
+
+    /// Sets (replaces) `grantee`'s rights on `mailbox`.
+    async fn grant(&self, mailbox: &Address, grantee: &Address, rights: Rights) -> Result<()>;
+    /// Error `NotFound` when no such grant exists.
+    async fn revoke(&self, mailbox: &Address, grantee: &Address) -> Result<()>;
+    /// Who holds rights on `mailbox`.
+    async fn grants_on(&self, mailbox: &Address) -> Result<Vec<Grant>>;
+    /// Which mailboxes `grantee` holds rights on.
+    async fn grants_to(&self, grantee: &Address) -> Result<Vec<Grant>>;
 
     // --- audit trail (append-only) ---
 

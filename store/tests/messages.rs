@@ -270,3 +270,71 @@ async fn unknown_folders_and_messages() {
         "the failed append's blob was rolled back"
     );
 }
+
+fn accepted_event(id: &str) -> mssd_store::AuditEvent {
+    mssd_store::AuditEvent {
+        at: 1,
+        kind: "smtp.message".into(),
+        actor: "127.0.0.1:1".into(),
+        subject: id.into(),
+        outcome: "accepted".into(),
+        detail: serde_json::json!({ "id": id }),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
+    let db = open_temp();
+    let a = db
+        .store
+        .create_mailbox(new_mailbox("a@x.mssante.fr"))
+        .await
+        .unwrap();
+    let queued = |message: &[u8]| mssd_store::NewQueued {
+        sender: Some(common::addr("a@x.mssante.fr")),
+        recipients: vec![mssd_store::QueuedRecipient {
+            address: common::addr("b@y.mssante.fr"),
+            status: mssd_store::RecipientStatus::Pending,
+            detail: None,
+        }],
+        message: message.to_vec(),
+        next_attempt: 0,
+        envelope: serde_json::json!({}),
+    };
+    let accepted = db
+        .store
+        .accept(mssd_store::Acceptance {
+            delivery: Some(Delivery {
+                recipients: vec![a.id],
+                message: b"mixed".to_vec(),
+                internal_date: 0,
+            }),
+            queued: Some(queued(b"mixed")),
+            audit: accepted_event("m1"),
+        })
+        .await
+        .unwrap();
+    assert_eq!(accepted.delivered.len(), 1);
+    assert!(accepted.queued.is_some());
+    assert_eq!(db.store.queue().await.unwrap().len(), 1);
+    assert_eq!(db.store.audit_log(0, 10).await.unwrap().len(), 1);
+
+    // One failing part (an unknown mailbox) rolls back the queue entry and the audit line too.
+    let err = db
+        .store
+        .accept(mssd_store::Acceptance {
+            delivery: Some(Delivery {
+                recipients: vec![MailboxId(9_999)],
+                message: b"x".to_vec(),
+                internal_date: 0,
+            }),
+            queued: Some(queued(b"x")),
+            audit: accepted_event("m2"),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert_eq!(db.store.queue().await.unwrap().len(), 1);
+    assert_eq!(db.store.audit_log(0, 10).await.unwrap().len(), 1);
+    assert_eq!(inbox(&db.store, a.id).await.messages, 1);
+}

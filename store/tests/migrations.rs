@@ -5,8 +5,8 @@ mod common;
 
 use common::{addr, db_path};
 use mssd_store::{
-    Error, FolderId, MailboxStatus, SqliteOptions, SqliteStore, Store, latest_schema_version,
-    migration_scripts,
+    DirectoryStore, Error, FolderId, MailboxStatus, SqliteOptions, SqliteStore, Store,
+    latest_schema_version, migration_scripts,
 };
 
 /// The version 1 rows, as a macro so later seeds can `concat!` them.
@@ -49,6 +49,39 @@ const SEEDS: &[&str] = &[
          X'68656C6C6F', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', \
          1700000400);"
     ),
+    // version 3: plus an ORG mailbox shared with the PER one (read and send).
+    concat!(
+        seed_v1!(),
+        "INSERT INTO documents (name, bytes, sha256, updated_at) VALUES ('trust-list', \
+         X'68656C6C6F', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', \
+         1700000400);",
+        "INSERT INTO mailboxes (id, address, address_text, kind, display_name, owner_id_nat, \
+         password_hash, certificate_dn, quota_bytes, status, created_at) VALUES (2, \
+         'urgences@x.mssante.fr', 'urgences@x.mssante.fr', 'ORG', NULL, NULL, NULL, NULL, NULL, \
+         'active', 1700000500); \
+         INSERT INTO mailbox_grants (mailbox_id, grantee_id, rights, granted_at) \
+         VALUES (2, 1, 'rs', 1700000600);"
+    ),
+    // version 4: the rows of version 3, plus a national directory generation in force with one
+    // mailbox.
+    concat!(
+        seed_v1!(),
+        "INSERT INTO documents (name, bytes, sha256, updated_at) VALUES ('trust-list', \
+         X'68656C6C6F', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', \
+         1700000400);",
+        "INSERT INTO mailboxes (id, address, address_text, kind, display_name, owner_id_nat, \
+         password_hash, certificate_dn, quota_bytes, status, created_at) VALUES (2, \
+         'urgences@x.mssante.fr', 'urgences@x.mssante.fr', 'ORG', NULL, NULL, NULL, NULL, NULL, \
+         'active', 1700000500); \
+         INSERT INTO mailbox_grants (mailbox_id, grantee_id, rights, granted_at) \
+         VALUES (2, 1, 'rs', 1700000600);",
+        "INSERT INTO directory_generations (id, set_name, state, started_at, committed_at, \
+         source, entries) VALUES (7, 'mailboxes', 'current', 1700000700, 1700000701, \
+         'Extraction_Correspondance_MSSante_202401010000.txt', 1); \
+         INSERT INTO directory_mailboxes (generation, address_key, address, kind, id_nat_ps, \
+         last_name, red_listed, digest) VALUES (7, 'jean.dupont@y.mssante.fr', \
+         'Jean.Dupont@y.mssante.fr', 'PER', '810001045367', 'DUPONT', 0, 42);"
+    ),
 ];
 
 /// Builds a database at schema version `k` the way an older mssd left it.
@@ -69,6 +102,31 @@ fn build_at_version(path: &std::path::Path, k: usize) {
 
 /// Checks the rows of `SEEDS[k - 1]` survived the migration.
 async fn check_seeded(store: &SqliteStore, k: usize) {
+    // Version 3 added grants: seeded from 3 on.
+    if k >= 3 {
+        let org = mssd_core::Address::parse("urgences@x.mssante.fr").unwrap();
+        let grants = store.grants_on(&org).await.unwrap();
+        assert_eq!(grants.len(), 1, "from version {k}");
+        assert_eq!(grants[0].grantee.to_string(), "Dr.Who@x.mssante.fr");
+        assert!(grants[0].rights.read && grants[0].rights.send && !grants[0].rights.write);
+    }
+    // Version 4 added the national directory: seeded from 4 on.
+    let listed = mssd_core::Address::parse("jean.dupont@y.mssante.fr").unwrap();
+    let found = store.directory_mailbox(&listed).await.unwrap();
+    let status = store.directory_status().await.unwrap();
+    if k >= 4 {
+        let found = found.expect("directory mailbox survived");
+        assert_eq!(found.address.as_str(), "Jean.Dupont@y.mssante.fr");
+        assert_eq!(found.id_nat_ps.as_deref(), Some("810001045367"));
+        assert_eq!(status.len(), 1);
+        assert_eq!(
+            (status[0].entries, status[0].imported_at),
+            (1, 1_700_000_701)
+        );
+    } else {
+        assert_eq!(found, None, "from version {k}");
+        assert!(status.is_empty(), "from version {k}");
+    }
     // Version 2 added documents: seeded from 2 on, absent (but readable) before.
     let document = store.document("trust-list").await.unwrap();
     if k >= 2 {

@@ -158,6 +158,11 @@ fn listed_peer_delivers_and_the_message_is_byte_identical_after_our_trace() {
             .unwrap()
             .starts_with("250 2.0.0")
     );
+    // A bounce (null reverse-path) from a peer listed for any domain is accepted.
+    let mut client = peer_session(&world, world.peer_config.clone());
+    let bounce = format!("From: MAILER-DAEMON@{B}\r\nSubject: undeliverable\r\n\r\nbounce\r\n");
+    let reply = client.send_message("", &[&format!("dr.martin@{A}")], bounce.as_bytes());
+    assert!(reply.starts_with("250 2.0.0 "), "{reply}");
 }
 
 /// (what is tried, expected reply start) for each refusal, then one audit line each.
@@ -269,6 +274,7 @@ fn refusals_of_trust_each_have_their_reply_and_audit_line() {
         "550 5.1.1",
         "550 5.2.1",
         "552 5.3.4",
+        "500 5.5.2 Line too long",
     ] {
         assert!(
             refused.iter().any(|r| r.starts_with(expected)),

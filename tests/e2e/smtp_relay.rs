@@ -124,6 +124,21 @@ fn message(subject: &str) -> String {
     )
 }
 
+/// Dr Martin submits `message(subject)` to Dr Dupont with DSN parameters on MAIL and RCPT.
+fn submit_with_dsn(a: &Mssd, op: &Operator, mail_params: &str, rcpt_params: &str, subject: &str) {
+    let mut client = submission(a, op);
+    let auth = client.command(&format!("AUTH PLAIN {}", plain(MARTIN, PASSWORD)));
+    assert!(auth.starts_with("235"), "{auth}");
+    let mail = client.command(&format!("MAIL FROM:<{MARTIN}> {mail_params}"));
+    assert!(mail.starts_with("250"), "{mail}");
+    let rcpt = client.command(&format!("RCPT TO:<{DUPONT}> {rcpt_params}"));
+    assert!(rcpt.starts_with("250"), "{rcpt}");
+    assert!(client.command("DATA").starts_with("354"));
+    client.send_raw(format!("{}.\r\n", message(subject)).as_bytes());
+    let end = client.reply();
+    assert!(end.starts_with("250"), "{end}");
+}
+
 /// The message without the Received fields the relays prepended.
 fn without_trace(stored: &[u8]) -> String {
     let text = String::from_utf8_lossy(stored).into_owned();
@@ -302,21 +317,13 @@ fn b_down_then_back_is_retried_and_delivered_and_expiry_bounces() {
         &format!("[trust_list]\nsource = \"liste-blanche.xml\"\n\n[relay]\nroutes = {{ \"{B}\" = \"127.0.0.1:{}\" }}\n\n[queue]\nretry = [\"1s\"]\npoll = \"1s\"\nexpiry = \"3s\"\n", pair.b_smtp_port),
     );
     let a = pair.a.start();
-    let mut client = submission(&a, &pair.a);
-    assert!(
-        client
-            .command(&format!("AUTH PLAIN {}", plain(MARTIN, PASSWORD)))
-            .starts_with("235")
+    submit_with_dsn(
+        &a,
+        &pair.a,
+        "RET=HDRS ENVID=env-42",
+        "NOTIFY=FAILURE",
+        "expire",
     );
-    client.command(&format!("MAIL FROM:<{MARTIN}> RET=HDRS ENVID=env-42"));
-    assert!(
-        client
-            .command(&format!("RCPT TO:<{DUPONT}> NOTIFY=FAILURE"))
-            .starts_with("250")
-    );
-    assert!(client.command("DATA").starts_with("354"));
-    client.send_raw(format!("{}.\r\n", message("expire")).as_bytes());
-    assert!(client.reply().starts_with("250"));
     let bounces = wait_for_messages(&pair.a.data_dir(), MARTIN, 1);
     assert_eq!(bounces.len(), 1, "a DSN in the sender's INBOX");
     let dsn = String::from_utf8_lossy(&bounces[0]).into_owned();
@@ -339,21 +346,7 @@ fn notify_success_gives_a_success_dsn() {
     let pair = pair("retry = [\"1s\"]\npoll = \"1s\"");
     let b = pair.b.start();
     let a = pair.a.start();
-    let mut client = submission(&a, &pair.a);
-    assert!(
-        client
-            .command(&format!("AUTH PLAIN {}", plain(MARTIN, PASSWORD)))
-            .starts_with("235")
-    );
-    client.command(&format!("MAIL FROM:<{MARTIN}>"));
-    assert!(
-        client
-            .command(&format!("RCPT TO:<{DUPONT}> NOTIFY=SUCCESS,FAILURE"))
-            .starts_with("250")
-    );
-    assert!(client.command("DATA").starts_with("354"));
-    client.send_raw(format!("{}.\r\n", message("notify")).as_bytes());
-    assert!(client.reply().starts_with("250"));
+    submit_with_dsn(&a, &pair.a, "", "NOTIFY=SUCCESS,FAILURE", "notify");
     assert_eq!(wait_for_messages(&pair.b.data_dir(), DUPONT, 1).len(), 1);
     let reports = wait_for_messages(&pair.a.data_dir(), MARTIN, 1);
     assert_eq!(reports.len(), 1, "a success DSN for the sender");

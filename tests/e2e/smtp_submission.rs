@@ -531,3 +531,48 @@ print("sent")
         );
     }
 }
+
+#[test]
+fn a_delegated_org_mailbox_may_be_sent_as_until_revoked() {
+    let world = world(BIN);
+    let forged = "553 5.7.1 Sender address is not a mailbox the authenticated identity may send as";
+    let grant = |rights: &str| {
+        let out = world.op.cli(
+            &[
+                "mailbox",
+                "grant",
+                &secretariat(),
+                "--to",
+                &martin(),
+                "--rights",
+                rights,
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{}", out.stderr);
+        out.stdout
+    };
+    // Read only: no sending as the ORG mailbox.
+    assert!(grant("read").contains("may read"));
+    let mut client = world.logged_in(&martin(), PASSWORD);
+    assert_eq!(mail_from(&mut client, &secretariat()), forged);
+    // With the send right: accepted, and the message goes through.
+    assert!(grant("read,send").contains("may read,send"));
+    let mut client = world.logged_in(&martin(), PASSWORD);
+    let body = format!(
+        "From: <{}>\r\nSubject: delegation\r\n\r\nsent for the team\r\n",
+        secretariat()
+    );
+    let reply = client.send_message(&secretariat(), &[&martin()], body.as_bytes());
+    assert!(reply.starts_with("250 2.0.0"), "{reply}");
+    // Revoked: refused again, and every change is in the audit trail.
+    let out = world.op.cli(
+        &["mailbox", "revoke", &secretariat(), "--to", &martin()],
+        None,
+    );
+    assert!(out.status.success(), "{}", out.stderr);
+    let mut client = world.logged_in(&martin(), PASSWORD);
+    assert_eq!(mail_from(&mut client, &secretariat()), forged);
+    assert_eq!(world.audit_details("mailbox.grant").len(), 2);
+    assert_eq!(world.audit_details("mailbox.revoke").len(), 1);
+}

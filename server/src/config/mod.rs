@@ -42,6 +42,45 @@ pub struct Config {
     pub queue: QueueSettings,
     /// Mailbox kinds that may log in with a password.
     pub password_kinds: Vec<mssd_core::MailboxKind>,
+    pub annuaire: AnnuaireSettings,
+}
+
+/// What SMTP does with a recipient at a listed domain the national directory does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownRecipient {
+    Off,
+    Warn,
+    Refuse,
+}
+
+#[derive(Debug, Clone)]
+pub struct AnnuaireSettings {
+    pub source: Option<String>,
+    pub refresh: Duration,
+    pub max_removal_share: f64,
+    pub unknown_recipient: UnknownRecipient,
+    pub ldap: Option<LdapSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LdapSettings {
+    pub url: String,
+    pub starttls: bool,
+    pub bind_dn: String,
+    pub bind_password: String,
+    pub base_dn: String,
+    pub filter: Option<String>,
+    pub page_size: i32,
+    pub timeout: Duration,
+    pub pool_size: usize,
+    pub anchors: Vec<PathBuf>,
+    pub full_sync: Duration,
+    pub incremental_sync: Duration,
+    pub provision: bool,
+    pub password_auth: bool,
+    pub attributes: Option<mssd_annuaire::ldap::AttributeMap>,
+    pub groups: Option<mssd_annuaire::ldap::GroupMapping>,
+    pub max_suspend_share: f64,
 }
 
 #[derive(Debug, Clone)]

@@ -29,6 +29,8 @@ pub struct RawConfig {
     pub smtp: RawSmtp,
     #[serde(default)]
     pub queue: RawQueue,
+    #[serde(default)]
+    pub annuaire: RawAnnuaire,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,4 +137,49 @@ pub struct RawQueue {
     pub expiry: Option<String>,
     /// How often the queue is looked at when no new message wakes the runner, e.g. "30s".
     pub poll: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnnuaire {
+    /// The national extraction: an https URL or a file/directory.
+    pub source: Option<String>,
+    pub refresh: Option<String>,
+    /// Refuse an import removing more than this share of the entries (0..1).
+    pub max_removal_share: Option<f64>,
+    /// A recipient at a listed domain unknown to the national directory: "off", "warn", "refuse".
+    pub unknown_recipient: Option<String>,
+    pub ldap: Option<RawLdap>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLdap {
+    pub url: String,
+    #[serde(default)]
+    pub starttls: bool,
+    pub bind_dn: String,
+    pub bind_password: Option<String>,
+    /// A file holding the service password (first line), instead of `bind_password`.
+    pub bind_password_file: Option<PathBuf>,
+    pub base_dn: String,
+    pub filter: Option<String>,
+    pub page_size: Option<i32>,
+    pub timeout: Option<String>,
+    pub pool_size: Option<usize>,
+    /// CA certificates (PEM) for the LDAP server; default `tls.trust_anchors`.
+    pub anchors: Option<Vec<PathBuf>>,
+    /// Full sync interval (sees deletions), e.g. "24h".
+    pub full_sync: Option<String>,
+    /// Incremental sync interval (modifyTimestamp), e.g. "5m".
+    pub incremental_sync: Option<String>,
+    /// Create/suspend our mailboxes from the directory and ORG members from its groups.
+    #[serde(default)]
+    pub provision: bool,
+    /// Check passwords with an LDAP bind (stored argon2 hashes remain a fallback).
+    #[serde(default)]
+    pub password_auth: bool,
+    pub attributes: Option<mssd_annuaire::ldap::AttributeMap>,
+    pub groups: Option<mssd_annuaire::ldap::GroupMapping>,
+    pub max_suspend_share: Option<f64>,
 }

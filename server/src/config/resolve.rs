@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::raw::{RawConfig, RawListeners};
 use super::{
-    Config, Limits, Listeners, LogConfig, LogFormat, OidcConfig, QueueSettings, SmtpSettings,
-    TlsConfig, TrustListConfig,
+    AnnuaireSettings, Config, LdapSettings, Limits, Listeners, LogConfig, LogFormat, OidcConfig,
+    QueueSettings, SmtpSettings, TlsConfig, TrustListConfig, UnknownRecipient,
 };
 use crate::error::{Error, Result};
 use mssd_core::MailboxKind;
@@ -227,6 +227,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         expiry,
         poll,
     };
+    let annuaire = annuaire_settings(raw.annuaire, &data_dir, &tls.trust_anchors, &bad)?;
 
     let format = match raw.log.format.as_deref() {
         None | Some("text") => LogFormat::Text,
@@ -273,6 +274,101 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         smtp,
         queue,
         password_kinds,
+        annuaire,
+    })
+}
+
+fn annuaire_settings(
+    raw: super::raw::RawAnnuaire,
+    data_dir: &Path,
+    trust_anchors: &[PathBuf],
+    bad: &dyn Fn(&str, String) -> Error,
+) -> Result<AnnuaireSettings> {
+    let duration = |key: &str, value: Option<String>, default: u64| -> Result<Duration> {
+        match value {
+            Some(text) => super::parse_duration(&text).map_err(|m| bad(key, m)),
+            None => Ok(Duration::from_secs(default)),
+        }
+    };
+    let share = |key: &str, value: Option<f64>, default: f64| -> Result<f64> {
+        let share = value.unwrap_or(default);
+        if (0.0..=1.0).contains(&share) {
+            Ok(share)
+        } else {
+            Err(bad(key, format!("{share} must be between 0 and 1")))
+        }
+    };
+    let unknown_recipient = match raw.unknown_recipient.as_deref() {
+        None | Some("warn") => UnknownRecipient::Warn,
+        Some("off") => UnknownRecipient::Off,
+        Some("refuse") => UnknownRecipient::Refuse,
+        Some(other) => {
+            return Err(bad(
+                "annuaire.unknown_recipient",
+                format!("\"{other}\": use \"off\", \"warn\" or \"refuse\""),
+            ));
+        }
+    };
+    let ldap = match raw.ldap {
+        None => None,
+        Some(l) => {
+            let bind_password = match (l.bind_password, l.bind_password_file) {
+                (Some(p), None) => p,
+                (None, Some(file)) => {
+                    let file = absolute(data_dir, &file);
+                    let text = std::fs::read_to_string(&file).map_err(|e| {
+                        bad(
+                            "annuaire.ldap.bind_password_file",
+                            format!("{}: {e}", file.display()),
+                        )
+                    })?;
+                    text.lines().next().unwrap_or_default().to_string()
+                }
+                _ => {
+                    return Err(bad(
+                        "annuaire.ldap",
+                        "give bind_password or bind_password_file (one of them)".into(),
+                    ));
+                }
+            };
+            Some(LdapSettings {
+                url: l.url,
+                starttls: l.starttls,
+                bind_dn: l.bind_dn,
+                bind_password,
+                base_dn: l.base_dn,
+                filter: l.filter,
+                page_size: l.page_size.unwrap_or(500),
+                timeout: duration("annuaire.ldap.timeout", l.timeout, 10)?,
+                pool_size: l.pool_size.unwrap_or(4).max(1),
+                anchors: l
+                    .anchors
+                    .map(|a| a.iter().map(|p| absolute(data_dir, p)).collect())
+                    .unwrap_or_else(|| trust_anchors.to_vec()),
+                full_sync: duration("annuaire.ldap.full_sync", l.full_sync, 86_400)?,
+                incremental_sync: duration(
+                    "annuaire.ldap.incremental_sync",
+                    l.incremental_sync,
+                    300,
+                )?,
+                provision: l.provision,
+                password_auth: l.password_auth,
+                attributes: l.attributes,
+                groups: l.groups,
+                max_suspend_share: share(
+                    "annuaire.ldap.max_suspend_share",
+                    l.max_suspend_share,
+                    0.10,
+                )?,
+            })
+        }
+    };
+    Ok(AnnuaireSettings {
+        source: raw.source,
+        refresh: duration("annuaire.refresh", raw.refresh, 86_400)?,
+        max_removal_share: share("annuaire.max_removal_share", raw.max_removal_share, 0.10)?,
+        unknown_recipient,
+        ldap,
     })
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::http_request::{HeadError, RequestHead, parse_head};
+use super::http_request::{HeadError, RequestHead, parse_head, query_param};
 use super::state::ServerState;
 
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,6 +77,7 @@ async fn route(head: &RequestHead, state: &ServerState) -> (&'static str, &'stat
                 )
             }
         },
+        "/annuaire/search" => search(head, state),
         "/metrics" => (
             "200 OK",
             "text/plain; version=0.0.4; charset=utf-8",
@@ -88,6 +89,27 @@ async fn route(head: &RequestHead, state: &ServerState) -> (&'static str, &'stat
             "not found\n".into(),
         ),
     }
+}
+
+/// `GET /annuaire/search?q=…&limit=…`: the national directory for clients and hospital
+/// software, as JSON; red-listed entries are never returned.
+fn search(head: &RequestHead, state: &ServerState) -> (&'static str, &'static str, String) {
+    let query = head.query.as_deref();
+    let Some(q) = query_param(query, "q").filter(|q| !q.trim().is_empty()) else {
+        return (
+            "400 Bad Request",
+            "text/plain; charset=utf-8",
+            "give q=<name, RPPS, idNat, address or structure>\n".into(),
+        );
+    };
+    let limit = query_param(query, "limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(20)
+        .clamp(1, 50);
+    let directory = state.directory.get();
+    let hits = directory.lookup(q.trim(), limit);
+    let body = serde_json::to_string(&hits).unwrap_or_else(|_| "[]".into());
+    ("200 OK", "application/json", body)
 }
 
 async fn respond(

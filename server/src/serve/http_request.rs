@@ -72,6 +72,31 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
     }))
 }
 
+/// The value of `key` in a query string (`a=1&q=dupont+jean`), percent-decoded, `+` as space.
+/// Invalid escapes or UTF-8 give None: the caller answers 400.
+pub fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+    let pair = query?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == key).then_some(v)
+    })?;
+    let bytes = pair.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
 fn find_head_end(buf: &[u8]) -> Option<usize> {
     buf.windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -145,6 +170,25 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(input)
             );
+        }
+    }
+
+    #[test]
+    fn query_params() {
+        let cases: &[(Option<&str>, &str, Option<&str>)] = &[
+            (Some("q=dupont"), "q", Some("dupont")),
+            (Some("limit=5&q=dupont+jean"), "q", Some("dupont jean")),
+            (Some("q=h%C3%B4pital%20nord"), "q", Some("hôpital nord")),
+            (Some("q="), "q", Some("")),
+            (Some("q"), "q", Some("")),
+            (Some("x=1"), "q", None),
+            (None, "q", None),
+            (Some("q=%zz"), "q", None),
+            (Some("q=%C3"), "q", None),
+            (Some("q=%4"), "q", None),
+        ];
+        for (query, key, expected) in cases {
+            assert_eq!(query_param(*query, key).as_deref(), *expected, "{query:?}");
         }
     }
 

@@ -20,7 +20,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::{audit, bootstrap, smtp_setup, store_open, tls_setup, trust_setup};
+use crate::{annuaire_setup, audit, bootstrap, smtp_setup, store_open, tls_setup, trust_setup};
 use limits::ConnectionLimits;
 use protocol::Protocol;
 use state::ServerState;
@@ -49,8 +49,20 @@ pub async fn run(config: Config) -> Result<()> {
         )
     });
     let auth = smtp_setup::authenticator(&config, store.clone())?;
-    let smtp = smtp_setup::context(&config, store.clone(), trust.clone(), auth, &tls)?;
+    let directory = annuaire_setup::load_directory(store.as_ref()).await?;
+    let smtp = smtp_setup::context(
+        &config,
+        store.clone(),
+        trust.clone(),
+        auth,
+        &tls,
+        directory.clone(),
+    )?;
     let runner = smtp_setup::queue_runner(&config, smtp.clone(), &tls)?;
+    let shared_config = Arc::new(config.clone());
+    let ldap = annuaire_setup::spawn_ldap_loop(shared_config.clone(), store.clone());
+    let imports =
+        annuaire_setup::spawn_import_loop(shared_config, store.clone(), directory.clone());
     let server_tls =
         mssd_certs::server_config(tls.chain, tls.key, tls.validator, ClientAuth::Optional)?;
 
@@ -66,6 +78,7 @@ pub async fn run(config: Config) -> Result<()> {
         smtp,
         trust,
         runner: runner.clone(),
+        directory,
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -110,8 +123,8 @@ pub async fn run(config: Config) -> Result<()> {
     let signal = signals.wait().await;
     tracing::info!(%signal, "shutting down: no new connections, letting sessions finish");
     let _ = stop_tx.send(true);
-    if let Some(refresh) = refresh {
-        refresh.abort();
+    for task in [refresh, ldap, imports].into_iter().flatten() {
+        task.abort();
     }
     for handle in loops {
         let _ = handle.await;

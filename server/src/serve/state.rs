@@ -28,6 +28,8 @@ pub struct ServerState {
     pub smtp: Arc<mssd_smtp::SmtpContext>,
     pub trust: mssd_trust_list::TrustListHandle,
     pub runner: Arc<mssd_smtp::outbound::QueueRunner>,
+    /// The national directory index in force (search, SMTP checks).
+    pub directory: mssd_annuaire::SharedDirectory,
 }
 
 impl ServerState {
@@ -87,6 +89,10 @@ impl ServerState {
             auth_failures: load(&smtp.auth_failures),
             queue: self.store.queue_summary().await.unwrap_or_default(),
             outbound: self.runner.stats().snapshot(),
+            directory: {
+                let directory = self.directory.get();
+                (directory.len() as u64, directory.memory_bytes() as u64)
+            },
         })
     }
 }

@@ -7,8 +7,8 @@ use std::fmt;
 use hickory_resolver::TokioResolver;
 use tokio::sync::OnceCell;
 
-use super::error::{Error, Result};
 use super::outcome::Failure;
+use crate::error::{Error, Result};
 
 pub const SMTP_PORT: u16 = 25;
 

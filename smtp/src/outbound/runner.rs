@@ -18,12 +18,12 @@ use super::client::ClientSettings;
 use super::config::OutboundConfig;
 use super::delivery::{Deliverer, Job, JobResult};
 use super::envelope::QueuedEnvelope;
-use super::error::{Error, Result};
 use super::outcome::{Failure, Outcome};
 use super::retry::RetrySchedule;
 use super::route::{NextHop, Router};
 use super::stats::{OutboundStats, QueueStats};
 use crate::context::SmtpContext;
+use crate::error::{Error, Result};
 
 /// What one round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

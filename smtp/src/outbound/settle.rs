@@ -13,11 +13,11 @@ use mssd_store::{Queued, RecipientStatus};
 
 use super::bounce::{report_domain, send_report};
 use super::envelope::QueuedEnvelope;
-use super::error::Result;
 use super::outcome::{Failure, Handoff, Outcome, status_text};
 use super::runner::{QueueRunner, RunReport};
 use super::stats::OutboundStats;
 use crate::dsn::{self, Action, RecipientReport};
+use crate::error::Result;
 
 impl QueueRunner {
     pub(super) async fn settle(

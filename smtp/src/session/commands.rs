@@ -159,7 +159,11 @@ impl Session<'_> {
                 if let Some(tx) = &mut self.tx {
                     tx.recipients.push(recipient);
                 }
-                self.reply(replies::recipient_ok());
+                if std::mem::take(&mut self.directory_warning) {
+                    self.reply(replies::recipient_ok_unknown_to_directory());
+                } else {
+                    self.reply(replies::recipient_ok());
+                }
             }
             Err(reply) => self.reply(reply),
         }

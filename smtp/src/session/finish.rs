@@ -1,7 +1,7 @@
 //! The end of a message: trace fields, then durable delivery to local mailboxes and the
 //! outbound queue, and only then `250` (durable before acknowledged), with an audit line.
 
-use mssd_store::{Delivery, NewQueued, QueuedRecipient, RecipientStatus};
+use mssd_store::{Acceptance, AuditEvent, Delivery, NewQueued, QueuedRecipient, RecipientStatus};
 
 use super::state::PeerVerdict;
 use super::{Role, Session};
@@ -72,56 +72,77 @@ impl Session<'_> {
             &tx.body[..headers::header_block_len(&tx.body)],
             "Message-ID",
         );
+        let base = serde_json::json!({
+                "id": tx.id,
+                "message_id": message_id,
+                "sender": tx.sender.as_ref().map_or_else(|| "<>".to_string(), |s| s.to_string()),
+                "recipients": tx.recipients.iter().map(|r| r.address.to_string()).collect::<Vec<_>>(),
+                "size": size,
+                "helo": self.helo,
+                "tls": self.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher)),
+                "peer_dn": self.peer_dn(),
+                "identity": self.user.as_ref().map(|u| u.identity.audit_label()),
+        });
+        let detail = |reply: &crate::reply::Reply| {
+            let mut detail = base.clone();
+            detail["reply"] = reply.summary().into();
+            detail
+        };
+        // The audit line of an accepted message commits with it: one fsync, and no message
+        // without its line (nor a line without its message).
+        let accepted = replies::accepted(&tx.id);
+        let kind = format!("{}.message", self.role_name());
+        let audit = AuditEvent {
+            at: crate::context::now_ms() as i64,
+            kind: kind.clone(),
+            actor: self.peer.to_string(),
+            subject: tx.id.clone(),
+            outcome: "accepted".into(),
+            detail: detail(&accepted),
+        };
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let stored = self.store_message(&mut tx, now).await;
-        let reply = match stored {
-            Ok(()) => replies::accepted(&tx.id),
+        let acceptance = self.acceptance(&mut tx, now, audit);
+        match self.ctx.store.accept(acceptance).await {
+            Ok(done) => {
+                if done.queued.is_some() {
+                    self.ctx.queue_notify.notify_one();
+                }
+                self.accepted += 1;
+                let counters = &self.ctx.counters;
+                counters
+                    .messages_accepted
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                counters
+                    .bytes_accepted
+                    .fetch_add(size as u64, std::sync::atomic::Ordering::Relaxed);
+                self.reply(accepted);
+            }
             Err(e) => {
                 tracing::error!(id = %tx.id, error = %e, "smtp: storing the message failed");
-                replies::local_error()
+                let reply = replies::local_error();
+                let detail = detail(&reply);
+                self.ctx
+                    .audit(
+                        &kind,
+                        self.peer.to_string(),
+                        tx.id.clone(),
+                        "failed",
+                        detail,
+                    )
+                    .await;
+                self.reply(reply);
             }
-        };
-        let outcome = if reply.is_positive() {
-            "accepted"
-        } else {
-            "failed"
-        };
-        if reply.is_positive() {
-            self.accepted += 1;
-            let counters = &self.ctx.counters;
-            counters
-                .messages_accepted
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            counters
-                .bytes_accepted
-                .fetch_add(size as u64, std::sync::atomic::Ordering::Relaxed);
         }
-        let detail = serde_json::json!({
-            "id": tx.id,
-            "message_id": message_id,
-            "sender": tx.sender.as_ref().map_or_else(|| "<>".to_string(), |s| s.to_string()),
-            "recipients": tx.recipients.iter().map(|r| r.address.to_string()).collect::<Vec<_>>(),
-            "size": size,
-            "helo": self.helo,
-            "tls": self.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher)),
-            "peer_dn": self.peer_dn(),
-            "identity": self.user.as_ref().map(|u| u.identity.audit_label()),
-            "reply": reply.summary(),
-        });
-        let kind = format!("{}.message", self.role_name());
-        self.ctx
-            .audit(&kind, self.peer.to_string(), tx.id.clone(), outcome, detail)
-            .await;
-        self.reply(reply);
     }
 
-    /// Local recipients in one store transaction, remote ones on the outbound queue. The
-    /// bytes move into the store; they are copied only when a message has both kinds.
-    async fn store_message(
+    /// Local recipients to their INBOX, remote ones to the outbound queue, with the audit
+    /// line. The bytes move into the store; they are copied only when a message has both kinds.
+    fn acceptance(
         &self,
         tx: &mut super::state::Transaction,
         now: i64,
-    ) -> mssd_store::Result<()> {
+        audit: AuditEvent,
+    ) -> Acceptance {
         let local: Vec<_> = tx.recipients.iter().filter_map(|r| r.mailbox).collect();
         let remote: Vec<_> = tx
             .recipients
@@ -129,7 +150,9 @@ impl Session<'_> {
             .filter(|r| r.mailbox.is_none())
             .collect();
         let mut body = std::mem::take(&mut tx.body);
-        if !remote.is_empty() {
+        let queued = if remote.is_empty() {
+            None
+        } else {
             let envelope = serde_json::json!({
                 "id": tx.id,
                 "env_id": tx.env_id,
@@ -151,29 +174,24 @@ impl Session<'_> {
                     detail: None,
                 })
                 .collect();
-            self.ctx
-                .store
-                .enqueue(NewQueued {
-                    sender: tx.sender.clone(),
-                    recipients,
-                    message,
-                    next_attempt: now,
-                    envelope,
-                })
-                .await?;
-            self.ctx.queue_notify.notify_one();
+            Some(NewQueued {
+                sender: tx.sender.clone(),
+                recipients,
+                message,
+                next_attempt: now,
+                envelope,
+            })
+        };
+        let delivery = (!local.is_empty()).then_some(Delivery {
+            recipients: local,
+            message: body,
+            internal_date: now,
+        });
+        Acceptance {
+            delivery,
+            queued,
+            audit,
         }
-        if !local.is_empty() {
-            self.ctx
-                .store
-                .deliver(Delivery {
-                    recipients: local,
-                    message: body,
-                    internal_date: now,
-                })
-                .await?;
-        }
-        Ok(())
     }
 
     /// Submission (RFC 6409 §8): add Message-ID and Date when the client did not.

@@ -46,7 +46,9 @@ impl Session<'_> {
                         return Flow::Continue;
                     }
                     self.input = Input::Command;
-                    self.reply(replies::line_too_long());
+                    let reply = replies::line_too_long();
+                    self.audit_refusal("command", &reply, None).await;
+                    self.reply(reply);
                     Flow::Continue
                 }
                 Input::Data(receiver) => {

@@ -59,6 +59,8 @@ pub struct Session<'a> {
     commands: usize,
     errors: usize,
     accepted: usize,
+    /// Set by the recipient check when the directory does not know the recipient (warn).
+    directory_warning: bool,
 }
 
 impl<'a> Session<'a> {
@@ -81,6 +83,7 @@ impl<'a> Session<'a> {
             commands: 0,
             errors: 0,
             accepted: 0,
+            directory_warning: false,
         }
     }
 

@@ -92,7 +92,9 @@ impl Session<'_> {
         }
         let refusal = match self.role {
             Role::Mta => replies::relay_denied(domain),
-            Role::Submission if self.ctx.trust.is_listed(domain) => return Ok(None),
+            Role::Submission if self.ctx.trust.is_listed(domain) => {
+                return self.check_directory(address).await;
+            }
             Role::Submission => replies::outside_trust_space(domain),
         };
         self.ctx
@@ -102,6 +104,42 @@ impl Session<'_> {
         self.audit_refusal("rcpt", &refusal, Some(address.to_string()))
             .await;
         Err(refusal)
+    }
+
+    /// A remote recipient at a listed domain: what the national directory says of it, under
+    /// the configured policy. Warnings are given in the reply (see `commands.rs`) and audited.
+    async fn check_directory(&mut self, address: &Address) -> Result<Option<MailboxId>, Reply> {
+        use crate::config::UnknownRecipientPolicy as Policy;
+        let policy = self.ctx.config.unknown_recipient;
+        let verdict = match &self.ctx.config.directory {
+            Some(directory) if policy != Policy::Off => directory.knows(address),
+            _ => None,
+        };
+        match (verdict, policy) {
+            (Some(false), Policy::Refuse) => {
+                let refusal = replies::unknown_to_directory(&address.to_string());
+                self.audit_refusal("rcpt", &refusal, Some(address.to_string()))
+                    .await;
+                Err(refusal)
+            }
+            (Some(false), _) => {
+                self.directory_warning = true;
+                let warning = replies::recipient_ok_unknown_to_directory();
+                let detail = serde_json::json!({ "address": address.to_string(), "reply": warning.summary() });
+                let kind = format!("{}.warning", self.role_name());
+                self.ctx
+                    .audit(
+                        &kind,
+                        self.peer.to_string(),
+                        "rcpt".into(),
+                        "warned",
+                        detail,
+                    )
+                    .await;
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
     }
 
     /// One audit line per refusal: who, at which stage, with which reply.

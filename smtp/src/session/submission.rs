@@ -201,14 +201,45 @@ impl Session<'_> {
             self.audit_refusal("mail", &refusal, Some(about)).await;
             return Err(refusal);
         };
-        let owned = sender.is_some_and(|s| s.canonical() == user.mailbox.address.canonical());
-        if owned {
+        let own = user.mailbox.address.clone();
+        let Some(sender) = sender else {
+            // The null reverse-path is for the MTA's own reports (DSNs), never a user's.
+            let refusal = replies::sender_not_owned();
+            self.audit_refusal("mail", &refusal, Some("<>".into()))
+                .await;
+            return Err(refusal);
+        };
+        if sender.canonical() == own.canonical() || self.delegated_sender(&own, sender).await? {
             return Ok(());
         }
         let refusal = replies::sender_not_owned();
-        let about = sender.map_or_else(|| "<>".to_string(), |s| s.to_string());
-        self.audit_refusal("mail", &refusal, Some(about)).await;
+        self.audit_refusal("mail", &refusal, Some(sender.to_string()))
+            .await;
         Err(refusal)
+    }
+
+    /// Whether `own` holds the send right on `sender` (an ORG mailbox it works for), and that
+    /// mailbox is active.
+    async fn delegated_sender(&self, own: &Address, sender: &Address) -> Result<bool, Reply> {
+        let store = &self.ctx.store;
+        let grants = store.grants_to(own).await.map_err(|e| {
+            tracing::error!(error = %e, "smtp: reading grants failed");
+            replies::local_error()
+        })?;
+        let granted = grants
+            .iter()
+            .any(|g| g.rights.send && g.mailbox.canonical() == sender.canonical());
+        if !granted {
+            return Ok(false);
+        }
+        match store.mailbox(sender).await {
+            Ok(Some(m)) => Ok(m.status == mssd_store::MailboxStatus::Active),
+            Ok(None) => Ok(false),
+            Err(e) => {
+                tracing::error!(error = %e, "smtp: mailbox lookup failed");
+                Err(replies::local_error())
+            }
+        }
     }
 }
 

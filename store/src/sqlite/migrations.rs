@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_documents.sql"),
+    include_str!("migrations/0003_grants.sql"),
+    include_str!("migrations/0004_directory.sql"),
 ];
 
 /// The schema version this code writes.

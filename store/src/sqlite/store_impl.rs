@@ -4,12 +4,14 @@ use async_trait::async_trait;
 use mssd_core::Address;
 
 use super::connection::DbResult;
-use super::{SqliteStore, audit, documents, folders, health, mailboxes, messages, now_unix, queue};
+use super::{
+    SqliteStore, audit, documents, folders, grants, health, mailboxes, messages, now_unix, queue,
+};
 use crate::error::{Error, Result};
 use crate::model::{
-    AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Mailbox, MailboxId,
-    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary, Queued,
-    RecipientStatus, StoreHealth, WriterStats,
+    Acceptance, Accepted, AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Grant,
+    Mailbox, MailboxId, MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary,
+    Queued, RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 use crate::store::Store;
 
@@ -123,6 +125,26 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn accept(&self, a: Acceptance) -> Result<Accepted> {
+        let weight = a.delivery.as_ref().map_or(0, |d| d.message.len())
+            + a.queued.as_ref().map_or(0, |q| q.message.len());
+        self.writer
+            .run(weight, move |c| {
+                let delivered = match &a.delivery {
+                    Some(d) => messages::deliver(c, d)?,
+                    None => Vec::new(),
+                };
+                let queued = a
+                    .queued
+                    .as_ref()
+                    .map(|q| queue::enqueue(c, q, now_unix()))
+                    .transpose()?;
+                audit::append(c, &a.audit)?;
+                Ok(Accepted { delivered, queued })
+            })
+            .await
+    }
+
     async fn queue(&self) -> Result<Vec<Queued>> {
         self.readers.run(queue::all).await
     }
@@ -162,6 +184,36 @@ impl Store for SqliteStore {
     async fn dequeue(&self, id: QueueId) -> Result<()> {
         self.writer
             .run(SMALL_JOB, move |c| queue::dequeue(c, id))
+            .await
+    }
+
+    async fn grant(&self, mailbox: &Address, grantee: &Address, rights: Rights) -> Result<()> {
+        let (mailbox, grantee) = (mailbox.clone(), grantee.clone());
+        self.writer
+            .run(SMALL_JOB, move |c| {
+                grants::grant(c, &mailbox, &grantee, rights, now_unix())
+            })
+            .await
+    }
+
+    async fn revoke(&self, mailbox: &Address, grantee: &Address) -> Result<()> {
+        let (mailbox, grantee) = (mailbox.clone(), grantee.clone());
+        self.writer
+            .run(SMALL_JOB, move |c| grants::revoke(c, &mailbox, &grantee))
+            .await
+    }
+
+    async fn grants_on(&self, mailbox: &Address) -> Result<Vec<Grant>> {
+        let mailbox = mailbox.clone();
+        self.readers
+            .run(move |c| grants::list(c, &mailbox, true))
+            .await
+    }
+
+    async fn grants_to(&self, grantee: &Address) -> Result<Vec<Grant>> {
+        let grantee = grantee.clone();
+        self.readers
+            .run(move |c| grants::list(c, &grantee, false))
             .await
     }
 

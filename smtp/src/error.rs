@@ -1,8 +1,7 @@
-//! Errors of outbound delivery that are not a delivery outcome: configuration, the store,
-//! an unknown queue entry. A peer refusing or being down is an [`super::Failure`], recorded
-//! on the queue entry, never an `Error`.
-//!
-//! The smtp crate has no `error.rs` yet: this is its only error type until it moves there.
+//! The smtp crate's error type. Sessions never return errors (what goes wrong is a reply
+//! and an audit line); these are the failures of outbound delivery that are not a delivery
+//! outcome: configuration, the store, an unknown queue entry. A peer refusing or being down
+//! is an [`crate::outbound::Failure`], recorded on the queue entry, never an `Error`.
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
