@@ -332,13 +332,43 @@ async fn check_annuaire(config: &Config, report: &mut Report) {
                     Level::Ok,
                     "annuaire",
                     format!(
-                        "{:?}: {} entries from {} imported {at}",
-                        set.set, set.entries, set.source
+                        "{}: {} entries from {} imported {at}",
+                        set.set.as_str(),
+                        set.entries,
+                        set.source
                     ),
                 );
             }
         }
         Err(e) => report.add(Level::Fail, "annuaire", e.to_string()),
+    }
+    for set in ["mailboxes", "professionals"] {
+        let name = format!("annuaire/last-import-{set}.json");
+        let Ok(Some(bytes)) = store.document(&name).await else {
+            continue;
+        };
+        let Ok(r) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            continue;
+        };
+        let at = r["finished_at"]
+            .as_i64()
+            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok());
+        let at = at.map(|t| t.to_string()).unwrap_or_default();
+        let source = r["source"].as_str().unwrap_or("?");
+        if r["replaced"].as_bool().unwrap_or(false) {
+            report.add(
+                Level::Ok,
+                "annuaire",
+                format!("last {set} import ({at}) of {source}: applied"),
+            );
+        } else {
+            let why = r["refused"].as_str().unwrap_or("not applied");
+            report.add(
+                Level::Warn,
+                "annuaire",
+                format!("last {set} import ({at}) of {source} REFUSED: {why}"),
+            );
+        }
     }
     if config.annuaire.ldap.is_some()
         && let Ok(Some(bytes)) = store

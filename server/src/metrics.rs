@@ -50,6 +50,8 @@ pub struct Snapshot {
     pub outbound: (u64, u64, u64, u64, u64),
     /// Entries of the national directory index in force and its size in bytes.
     pub directory: (u64, u64),
+    /// Last import per file kind: (set, finished at, applied).
+    pub imports: Vec<(String, i64, bool)>,
 }
 
 impl Default for Metrics {
@@ -218,6 +220,30 @@ impl Metrics {
             "memory of the national directory index",
             &one(snapshot.directory.1),
         );
+        let at: Vec<(String, f64)> = snapshot
+            .imports
+            .iter()
+            .map(|(set, t, _)| (format!("set=\"{set}\""), *t as f64))
+            .collect();
+        let ok: Vec<(String, f64)> = snapshot
+            .imports
+            .iter()
+            .map(|(set, _, applied)| (format!("set=\"{set}\""), if *applied { 1.0 } else { 0.0 }))
+            .collect();
+        if !at.is_empty() {
+            gauge(
+                &mut out,
+                "mssd_annuaire_last_import_timestamp_seconds",
+                "when the last import of each file kind finished",
+                &at,
+            );
+            gauge(
+                &mut out,
+                "mssd_annuaire_last_import_success",
+                "1 when the last import was applied, 0 when refused",
+                &ok,
+            );
+        }
         out
     }
 }
@@ -336,7 +362,12 @@ mod tests {
             },
             outbound: (1, 2, 3, 4, 5),
             directory: (6, 7),
+            imports: vec![("mailboxes".into(), 10, false)],
         });
+        assert!(
+            text.contains("mssd_annuaire_last_import_success{set=\"mailboxes\"} 0\n"),
+            "{text}"
+        );
         assert!(text.contains("mssd_annuaire_entries 6\n"));
         assert!(text.contains("mssd_queue_depth 4\n"));
         assert!(text.contains("mssd_outbound_recipients_total{result=\"deferred\"} 2\n"));

@@ -174,3 +174,67 @@ fn import_lookup_search_export_and_the_unknown_recipient_policy() {
         out.stdout
     );
 }
+
+fn wait_for_metric(server: &mssd_e2e::Mssd, sample: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, metrics) = http_get(server.addr("http"), "/metrics");
+        if metrics.contains(sample) {
+            return metrics;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {sample:?} in:\n{metrics}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_server_imports_its_source_directory_and_keeps_the_directory_on_a_refusal() {
+    let a = Operator::new(BIN, A);
+    let dir = a.data_dir().join("annuaire");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dup = dupont();
+    std::fs::write(
+        dir.join("Extraction_Correspondance_MSSante_202611220300.txt"),
+        extraction(&[&dup]),
+    )
+    .unwrap();
+    a.configure("", "[annuaire]\nsource = \"annuaire\"\nrefresh = \"1h\"\n");
+    let server = a.start();
+    // The index is reloaded just after the import report is stored: wait for the index.
+    let metrics = wait_for_metric(&server, "mssd_annuaire_entries 1\n");
+    assert!(
+        metrics.contains("mssd_annuaire_last_import_success{set=\"mailboxes\"} 1\n"),
+        "{metrics}"
+    );
+    let (_, body) = http_get(server.addr("http"), "/annuaire/search?q=810002345675");
+    assert!(
+        body.contains("dr.dupont@clinique-b.test.mssante.fr"),
+        "{body}"
+    );
+    let (status, _) = server.terminate(std::time::Duration::from_secs(20));
+    assert!(status.success());
+
+    // A newer, empty extraction: refused at the next start; the directory in force stays.
+    std::fs::write(
+        dir.join("Extraction_Correspondance_MSSante_202611230300.txt"),
+        extraction(&[]),
+    )
+    .unwrap();
+    let server = a.start();
+    let metrics = wait_for_metric(
+        &server,
+        "mssd_annuaire_last_import_success{set=\"mailboxes\"} 0\n",
+    );
+    assert!(metrics.contains("mssd_annuaire_entries 1\n"), "{metrics}");
+    let (status, _) = server.terminate(std::time::Duration::from_secs(20));
+    assert!(status.success());
+    let doctor = a.cli(&["doctor"], None);
+    assert!(
+        doctor.stdout.contains("last mailboxes import") && doctor.stdout.contains("REFUSED"),
+        "{}",
+        doctor.stdout
+    );
+}

@@ -73,6 +73,27 @@ impl ServerState {
         }
     }
 
+    /// The last import report of each national file kind, as the importer stored it.
+    async fn last_imports(&self) -> Vec<(String, i64, bool)> {
+        let mut imports = Vec::new();
+        for set in ["mailboxes", "professionals"] {
+            let name = format!("annuaire/last-import-{set}.json");
+            let Ok(Some(bytes)) = self.store.document(&name).await else {
+                continue;
+            };
+            let Ok(report) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+                continue;
+            };
+            let at = report["finished_at"].as_i64().unwrap_or(0);
+            imports.push((
+                set.to_string(),
+                at,
+                report["replaced"].as_bool().unwrap_or(false),
+            ));
+        }
+        imports
+    }
+
     pub async fn render_metrics(&self) -> String {
         let stats = self.store.stats();
         let healthy = self.store.ping().await.is_ok();
@@ -93,6 +114,7 @@ impl ServerState {
                 let directory = self.directory.get();
                 (directory.len() as u64, directory.memory_bytes() as u64)
             },
+            imports: self.last_imports().await,
         })
     }
 }
