@@ -11,7 +11,7 @@ use rustls_pki_types::CertificateDer;
 use tokio::io::AsyncReadExt;
 
 use crate::error::{Error, Result};
-use crate::source::Location;
+use crate::location::Location;
 
 /// Limits of one fetch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

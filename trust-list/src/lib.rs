@@ -13,6 +13,7 @@ mod error;
 mod fast_hash;
 mod fetch;
 mod handle;
+mod location;
 mod model;
 mod parse;
 mod parse_entry;

@@ -1,0 +1,16 @@
+//! MIME views of a stored message for FETCH: ENVELOPE, BODY/BODYSTRUCTURE and BODY[section]<partial>.
+//!
+//! All functions are pure and work on the raw bytes as stored: sizes and slices are byte-exact.
+
+mod address;
+mod body_structure;
+mod envelope;
+mod header_block;
+mod imap_string;
+mod section;
+
+pub use address::{AddressItem, MailboxAddress, parse_address_list};
+pub use body_structure::body_structure;
+pub use envelope::envelope;
+pub use header_block::{HeaderField, header_fields, split_header_body};
+pub use section::{Partial, section};
