@@ -238,3 +238,96 @@ fn the_server_imports_its_source_directory_and_keeps_the_directory_on_a_refusal(
         doctor.stdout
     );
 }
+
+#[test]
+fn warn_policy_accepts_and_leaves_a_notice_in_the_senders_inbox() {
+    let a = Operator::new(BIN, A);
+    let file = a
+        .dir
+        .path()
+        .join("Extraction_Correspondance_MSSante_202611230300.txt");
+    let dup = dupont();
+    std::fs::write(&file, extraction(&[&dup])).unwrap();
+    assert!(
+        a.cli(&["annuaire", "import", file.to_str().unwrap()], None)
+            .status
+            .success()
+    );
+    let xml = whitelist_xml(
+        &[
+            (A, &a.server_dn()),
+            (B, "CN=mail.clinique-b.test.mssante.fr,OU=1,O=B,C=FR"),
+        ],
+        "2026-11-01T00:00:00Z",
+    );
+    std::fs::write(a.data_dir().join("liste-blanche.xml"), xml).unwrap();
+    a.configure(
+        "",
+        &format!("[trust_list]\nsource = \"liste-blanche.xml\"\n\n[annuaire]\nunknown_recipient = \"warn\"\n\n[relay]\nroutes = {{ \"{B}\" = \"127.0.0.1:{}\" }}\n", free_port()),
+    );
+    let out = a.cli(
+        &[
+            "mailbox",
+            "add",
+            MARTIN,
+            "--kind",
+            "PER",
+            "--owner",
+            "810001045367",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(out.status.success(), "{}", out.stderr);
+    let server = a.start();
+    let (client, _) = SmtpClient::connect(server.addr("submission"));
+    let (mut client, _) = client
+        .starttls(
+            &format!("mail.{A}"),
+            tls_client_config(&a.pki("root.pem"), None),
+        )
+        .unwrap();
+    assert!(
+        client
+            .command(&format!("AUTH PLAIN {}", plain(MARTIN, PASSWORD)))
+            .starts_with("235")
+    );
+    assert!(
+        client
+            .command(&format!("MAIL FROM:<{MARTIN}>"))
+            .starts_with("250")
+    );
+    assert_eq!(
+        client.command(&format!("RCPT TO:<dr.dupont@{B}>")),
+        "250 2.1.5 Recipient OK"
+    );
+    let warned = client.command(&format!("RCPT TO:<inconnu@{B}>"));
+    assert!(
+        warned.starts_with("250 2.1.5 Recipient OK, but unknown to the national directory"),
+        "{warned}"
+    );
+    assert!(client.command("DATA").starts_with("354"));
+    client.send_raw(b"Subject: test\r\nMessage-ID: <w1@hopital-a>\r\n\r\nbonjour\r\n.\r\n");
+    assert!(client.reply().starts_with("250 2.0.0"));
+
+    let inbox = mssd_e2e::store::messages(&a.data_dir(), MARTIN, "INBOX");
+    assert_eq!(inbox.len(), 1, "one notice for the sender");
+    let notice = String::from_utf8_lossy(&inbox[0]).into_owned();
+    assert!(
+        notice.contains("inconnu@clinique-b.test.mssante.fr") && notice.contains("<w1@hopital-a>"),
+        "{notice}"
+    );
+    assert!(
+        !notice.contains("dr.dupont@"),
+        "only unknown recipients are named: {notice}"
+    );
+    assert!(
+        notice.contains("Auto-Submitted: auto-generated"),
+        "{notice}"
+    );
+    assert_eq!(
+        mssd_e2e::store::queue(&a.data_dir()).len(),
+        1,
+        "the message itself went on"
+    );
+}

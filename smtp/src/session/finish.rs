@@ -108,6 +108,8 @@ impl Session<'_> {
                     self.ctx.queue_notify.notify_one();
                 }
                 self.accepted += 1;
+                self.notify_unknown_recipients(&tx, message_id.as_deref())
+                    .await;
                 let counters = &self.ctx.counters;
                 counters
                     .messages_accepted
@@ -132,6 +134,40 @@ impl Session<'_> {
                     .await;
                 self.reply(reply);
             }
+        }
+    }
+
+    /// Policy "warn": a note in the sender's INBOX naming the recipients the national directory
+    /// does not know (the message itself went on). Only for our own senders (submission).
+    async fn notify_unknown_recipients(
+        &self,
+        tx: &super::state::Transaction,
+        message_id: Option<&str>,
+    ) {
+        let (Some(user), false) = (&self.user, tx.unknown_to_directory.is_empty()) else {
+            return;
+        };
+        let host = &self.ctx.config.hostname;
+        let list: Vec<String> = tx
+            .unknown_to_directory
+            .iter()
+            .map(|a| format!("  {a}"))
+            .collect();
+        let about = message_id.unwrap_or(&tx.id);
+        let note = format!(
+            "From: Mail Delivery System <MAILER-DAEMON@{host}>\r\nTo: <{to}>\r\nSubject: Avertissement : destinataire inconnu de l'Annuaire Santé / Warning: recipient unknown to the national directory\r\nDate: {date}\r\nMessage-ID: {id}\r\nAuto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nVotre message {about} a été accepté, mais ces destinataires ne figurent pas\r\ndans l'Annuaire Santé ; vérifiez leur adresse :\r\nYour message {about} was accepted, but these recipients are not in the national\r\nhealth directory (Annuaire Santé); please check their address:\r\n\r\n{list}\r\n",
+            to = user.mailbox.address,
+            date = headers::rfc5322_date(time::OffsetDateTime::now_utc()),
+            id = headers::new_message_id(&format!("{}.notice", tx.id), host),
+            list = list.join("\r\n"),
+        );
+        let delivery = Delivery {
+            recipients: vec![user.mailbox.id],
+            message: note.into_bytes(),
+            internal_date: time::OffsetDateTime::now_utc().unix_timestamp(),
+        };
+        if let Err(e) = self.ctx.store.deliver(delivery).await {
+            tracing::warn!(id = %tx.id, error = %e, "smtp: the unknown-recipient notice could not be stored");
         }
     }
 

@@ -124,6 +124,9 @@ impl Session<'_> {
             }
             (Some(false), _) => {
                 self.directory_warning = true;
+                if let Some(tx) = &mut self.tx {
+                    tx.unknown_to_directory.push(address.clone());
+                }
                 let warning = replies::recipient_ok_unknown_to_directory();
                 let detail = serde_json::json!({ "address": address.to_string(), "reply": warning.summary() });
                 let kind = format!("{}.warning", self.role_name());

@@ -67,6 +67,9 @@ pub struct Transaction {
     pub body: Vec<u8>,
     /// Set when a BDAT sequence has failed: later chunks are discarded with this reply.
     pub failed: Option<crate::reply::Reply>,
+    /// Recipients the national directory does not know (policy "warn"): the sender gets a
+    /// notice once the message is accepted.
+    pub unknown_to_directory: Vec<Address>,
 }
 
 impl Transaction {
