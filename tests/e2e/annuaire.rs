@@ -45,6 +45,34 @@ fn dupont() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// Operator A with B listed (delivery to B would go to a closed port: messages stay queued),
+/// the given unknown-recipient policy, and Dr Martin's mailbox; started.
+fn start_with_policy(a: &Operator, policy: &str) -> mssd_e2e::Mssd {
+    let b_dn = "CN=mail.clinique-b.test.mssante.fr,OU=1,O=B,C=FR";
+    let xml = whitelist_xml(&[(A, &a.server_dn()), (B, b_dn)], "2026-11-01T00:00:00Z");
+    std::fs::write(a.data_dir().join("liste-blanche.xml"), xml).unwrap();
+    a.configure(
+        "",
+        &format!(
+            "[trust_list]\nsource = \"liste-blanche.xml\"\n\n[annuaire]\nunknown_recipient = \"{policy}\"\n\n[relay]\nroutes = {{ \"{B}\" = \"127.0.0.1:{}\" }}\n",
+            free_port()
+        ),
+    );
+    let add = [
+        "mailbox",
+        "add",
+        MARTIN,
+        "--kind",
+        "PER",
+        "--owner",
+        "810001045367",
+        "--password-stdin",
+    ];
+    let out = a.cli(&add, Some(&format!("{PASSWORD}\n")));
+    assert!(out.status.success(), "{}", out.stderr);
+    a.start()
+}
+
 #[test]
 fn import_lookup_search_export_and_the_unknown_recipient_policy() {
     let a = Operator::new(BIN, A);
@@ -95,34 +123,7 @@ fn import_lookup_search_export_and_the_unknown_recipient_policy() {
         Some(1)
     );
 
-    // Server: B is listed, remote delivery would go to a closed port (messages stay queued).
-    let xml = whitelist_xml(
-        &[
-            (A, &a.server_dn()),
-            (B, "CN=mail.clinique-b.test.mssante.fr,OU=1,O=B,C=FR"),
-        ],
-        "2026-11-01T00:00:00Z",
-    );
-    std::fs::write(a.data_dir().join("liste-blanche.xml"), xml).unwrap();
-    a.configure(
-        "",
-        &format!("[trust_list]\nsource = \"liste-blanche.xml\"\n\n[annuaire]\nunknown_recipient = \"refuse\"\n\n[relay]\nroutes = {{ \"{B}\" = \"127.0.0.1:{}\" }}\n", free_port()),
-    );
-    let out = a.cli(
-        &[
-            "mailbox",
-            "add",
-            MARTIN,
-            "--kind",
-            "PER",
-            "--owner",
-            "810001045367",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    assert!(out.status.success(), "{}", out.stderr);
-    let server = a.start();
+    let server = start_with_policy(&a, "refuse");
 
     let (status, body) = http_get(server.addr("http"), "/annuaire/search?q=DUPONT+jean");
     assert_eq!(status, 200, "{body}");
@@ -253,33 +254,7 @@ fn warn_policy_accepts_and_leaves_a_notice_in_the_senders_inbox() {
             .status
             .success()
     );
-    let xml = whitelist_xml(
-        &[
-            (A, &a.server_dn()),
-            (B, "CN=mail.clinique-b.test.mssante.fr,OU=1,O=B,C=FR"),
-        ],
-        "2026-11-01T00:00:00Z",
-    );
-    std::fs::write(a.data_dir().join("liste-blanche.xml"), xml).unwrap();
-    a.configure(
-        "",
-        &format!("[trust_list]\nsource = \"liste-blanche.xml\"\n\n[annuaire]\nunknown_recipient = \"warn\"\n\n[relay]\nroutes = {{ \"{B}\" = \"127.0.0.1:{}\" }}\n", free_port()),
-    );
-    let out = a.cli(
-        &[
-            "mailbox",
-            "add",
-            MARTIN,
-            "--kind",
-            "PER",
-            "--owner",
-            "810001045367",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    assert!(out.status.success(), "{}", out.stderr);
-    let server = a.start();
+    let server = start_with_policy(&a, "warn");
     let (client, _) = SmtpClient::connect(server.addr("submission"));
     let (mut client, _) = client
         .starttls(
