@@ -280,7 +280,7 @@ async fn check_trust_list(config: &Config, report: &mut Report) {
             "no list stored yet: no peer operator is admitted and no remote domain is reachable",
         ),
     }
-    let Ok(Some(bytes)) = store.document(crate::trust_setup::STATUS_DOCUMENT).await else {
+    let Ok(Some(bytes)) = store.document(mssd_trust_list::STATUS_DOCUMENT).await else {
         return;
     };
     let Ok(status) = serde_json::from_slice::<serde_json::Value>(&bytes) else {

@@ -65,60 +65,6 @@ pub async fn first_load(trust: &TrustListHandle, source: &TrustListSource) {
     }
 }
 
-/// Where the server records how its last refresh went, for `mssd doctor` (another process).
-pub const STATUS_DOCUMENT: &str = "trust-list/refresh-status.json";
-
-/// Refreshes now and every `interval`, recording each outcome in the store. Refusals keep the
-/// list in force (the handle guarantees it); they are logged by the handle and counted.
-pub fn spawn_refresh_loop(
-    trust: TrustListHandle,
-    source: TrustListSource,
-    interval: std::time::Duration,
-    store: Arc<dyn Store>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            let _ = trust.refresh(&source).await;
-            let status = status_json(&trust.status());
-            if let Err(e) = store
-                .put_document(STATUS_DOCUMENT, status.to_string().into_bytes())
-                .await
-            {
-                tracing::warn!(error = %e, "could not record the liste blanche refresh status");
-            }
-        }
-    })
-}
-
-/// The refresh status as JSON: what `doctor` prints.
-pub fn status_json(status: &mssd_trust_list::RefreshStatus) -> serde_json::Value {
-    use mssd_trust_list::RefreshOutcome;
-    let time = |t: Option<time::OffsetDateTime>| t.map(|t| t.unix_timestamp());
-    let last = match &status.last_result {
-        None => serde_json::Value::Null,
-        Some(RefreshOutcome::Accepted { summary, forced }) => serde_json::json!({
-            "result": "accepted", "forced": forced,
-            "domains_added": summary.domains_added, "domains_removed": summary.domains_removed,
-            "dns_added": summary.dns_added, "dns_removed": summary.dns_removed,
-        }),
-        Some(RefreshOutcome::Unchanged) => serde_json::json!({ "result": "unchanged" }),
-        Some(RefreshOutcome::Refused { kind, reason }) => {
-            serde_json::json!({ "result": "refused", "kind": kind, "reason": reason })
-        }
-    };
-    serde_json::json!({
-        "last_attempt": time(status.last_attempt),
-        "last_success": time(status.last_success),
-        "last_result": last,
-        "accepted": status.accepted,
-        "unchanged": status.unchanged,
-        "refused": status.refused,
-    })
-}
-
 /// URLs and hex digests as given; relative paths against the data dir.
 fn resolve(config: &Config, text: &str) -> String {
     let looks_like_path = !text.contains("://") && (text.contains('/') || text.contains('.'));

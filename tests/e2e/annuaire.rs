@@ -73,6 +73,18 @@ fn start_with_policy(a: &Operator, policy: &str) -> mssd_e2e::Mssd {
     a.start()
 }
 
+/// Dr Martin logged in on submission (STARTTLS, PLAIN) with MAIL FROM accepted.
+fn martin_sending(server: &mssd_e2e::Mssd, a: &Operator) -> SmtpClient {
+    let (client, _) = SmtpClient::connect(server.addr("submission"));
+    let tls = tls_client_config(&a.pki("root.pem"), None);
+    let (mut client, _) = client.starttls(&format!("mail.{A}"), tls).unwrap();
+    let auth = client.command(&format!("AUTH PLAIN {}", plain(MARTIN, PASSWORD)));
+    assert!(auth.starts_with("235"), "{auth}");
+    let mail = client.command(&format!("MAIL FROM:<{MARTIN}>"));
+    assert!(mail.starts_with("250"), "{mail}");
+    client
+}
+
 #[test]
 fn import_lookup_search_export_and_the_unknown_recipient_policy() {
     let a = Operator::new(BIN, A);
@@ -134,23 +146,7 @@ fn import_lookup_search_export_and_the_unknown_recipient_policy() {
     );
     assert_eq!(http_get(server.addr("http"), "/annuaire/search").0, 400);
 
-    let (client, _) = SmtpClient::connect(server.addr("submission"));
-    let (mut client, _) = client
-        .starttls(
-            &format!("mail.{A}"),
-            tls_client_config(&a.pki("root.pem"), None),
-        )
-        .unwrap();
-    assert!(
-        client
-            .command(&format!("AUTH PLAIN {}", plain(MARTIN, PASSWORD)))
-            .starts_with("235")
-    );
-    assert!(
-        client
-            .command(&format!("MAIL FROM:<{MARTIN}>"))
-            .starts_with("250")
-    );
+    let mut client = martin_sending(&server, &a);
     assert!(
         client
             .command(&format!("RCPT TO:<dr.dupont@{B}>"))
@@ -255,23 +251,7 @@ fn warn_policy_accepts_and_leaves_a_notice_in_the_senders_inbox() {
             .success()
     );
     let server = start_with_policy(&a, "warn");
-    let (client, _) = SmtpClient::connect(server.addr("submission"));
-    let (mut client, _) = client
-        .starttls(
-            &format!("mail.{A}"),
-            tls_client_config(&a.pki("root.pem"), None),
-        )
-        .unwrap();
-    assert!(
-        client
-            .command(&format!("AUTH PLAIN {}", plain(MARTIN, PASSWORD)))
-            .starts_with("235")
-    );
-    assert!(
-        client
-            .command(&format!("MAIL FROM:<{MARTIN}>"))
-            .starts_with("250")
-    );
+    let mut client = martin_sending(&server, &a);
     assert_eq!(
         client.command(&format!("RCPT TO:<dr.dupont@{B}>")),
         "250 2.1.5 Recipient OK"

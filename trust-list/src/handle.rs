@@ -18,6 +18,9 @@ use crate::status::{RefreshOutcome, RefreshReport, RefreshStatus, RestoreOutcome
 
 /// Name of the store document holding the raw bytes of the last accepted list.
 pub const STORE_DOCUMENT: &str = "trust-list/liste-blanche.xml";
+/// Where the handle saves its refresh history ([`RefreshStatus::to_json`]) after every
+/// attempt, so that another process (`mssd doctor`) can tell a refused refresh.
+pub const STATUS_DOCUMENT: &str = "trust-list/refresh-status.json";
 
 /// Names shown in the log line of an accepted change, per category.
 const LOGGED_NAMES: usize = 5;
@@ -189,9 +192,25 @@ impl TrustListHandle {
         let _one_at_a_time = self.inner.refresh_lock.lock().await;
         let started = OffsetDateTime::now_utc();
         let result = self.attempt(source, mode).await;
+        let history = self.record(source, started, &result);
+        if let Some(store) = &self.inner.store
+            && let Err(e) = store.put_document(STATUS_DOCUMENT, history).await
+        {
+            warn!(error = %e, "could not save the liste blanche refresh status");
+        }
+        result
+    }
+
+    /// Records an attempt's outcome in the status; returns the status as saved (JSON).
+    fn record(
+        &self,
+        source: &TrustListSource,
+        started: OffsetDateTime,
+        result: &Result<RefreshReport>,
+    ) -> Vec<u8> {
         let mut status = self.status_mut();
         status.last_attempt = Some(started);
-        match &result {
+        match result {
             Ok(report) => {
                 status.last_success = Some(started);
                 match report.outcome {
@@ -215,7 +234,7 @@ impl TrustListHandle {
                 });
             }
         }
-        result
+        status.to_json().to_string().into_bytes()
     }
 
     async fn attempt(&self, source: &TrustListSource, mode: Mode) -> Result<RefreshReport> {

@@ -27,7 +27,7 @@ pub use checksum::digest_from_checksum_text;
 pub use diff::{DiffSummary, DnChange, TrustListDiff};
 pub use error::{Error, Position, Result};
 pub use fetch::{FetchOptions, Fetcher};
-pub use handle::{STORE_DOCUMENT, TrustListHandle};
+pub use handle::{STATUS_DOCUMENT, STORE_DOCUMENT, TrustListHandle};
 pub use model::{DomainEntry, OperatorEntry, ParseReport, SkippedEntry, TrustList};
 pub use parse::parse;
 pub use policy::{DEFAULT_MAX_REMOVAL_SHARE, RefreshPolicy};

@@ -71,3 +71,30 @@ pub struct RefreshStatus {
     /// Why the last accepted list could not be saved, until one is saved again.
     pub last_persist_error: Option<String>,
 }
+
+impl RefreshStatus {
+    /// The refresh history as saved in the store for other processes (`mssd doctor`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let time = |t: Option<OffsetDateTime>| t.map(|t| t.unix_timestamp());
+        let last = match &self.last_result {
+            None => serde_json::Value::Null,
+            Some(RefreshOutcome::Accepted { summary, forced }) => serde_json::json!({
+                "result": "accepted", "forced": forced,
+                "domains_added": summary.domains_added, "domains_removed": summary.domains_removed,
+                "dns_added": summary.dns_added, "dns_removed": summary.dns_removed,
+            }),
+            Some(RefreshOutcome::Unchanged) => serde_json::json!({ "result": "unchanged" }),
+            Some(RefreshOutcome::Refused { kind, reason }) => {
+                serde_json::json!({ "result": "refused", "kind": kind, "reason": reason })
+            }
+        };
+        serde_json::json!({
+            "last_attempt": time(self.last_attempt),
+            "last_success": time(self.last_success),
+            "last_result": last,
+            "accepted": self.accepted,
+            "unchanged": self.unchanged,
+            "refused": self.refused,
+        })
+    }
+}

@@ -114,3 +114,37 @@ async fn a_handle_without_store_does_not_persist() {
     assert!(!report.persisted);
     assert_eq!(handle.status().restored, None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_attempt_saves_the_refresh_history_for_other_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let handle = TrustListHandle::restore(store.clone(), RefreshPolicy::default())
+        .await
+        .unwrap();
+    let entries = generated_entries("h", 10);
+    let good = write(dir.path(), "good.xml", list_xml(&day(5), &entries));
+    handle.refresh(&file_source(&good, None)).await.unwrap();
+    let status = saved_status(&store).await;
+    assert_eq!(status["last_result"]["result"], "accepted");
+    assert_eq!(status["accepted"], 1);
+
+    let older = write(dir.path(), "older.xml", list_xml(&day(2), &entries));
+    assert!(handle.refresh(&file_source(&older, None)).await.is_err());
+    let status = saved_status(&store).await;
+    assert_eq!(status["last_result"]["result"], "refused");
+    assert_eq!(status["last_result"]["kind"], "older");
+    assert_eq!(
+        (status["accepted"].as_u64(), status["refused"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
+
+async fn saved_status(store: &Arc<dyn Store>) -> serde_json::Value {
+    let bytes = store
+        .document(mssd_trust_list::STATUS_DOCUMENT)
+        .await
+        .unwrap()
+        .expect("status saved");
+    serde_json::from_slice(&bytes).unwrap()
+}

@@ -41,12 +41,7 @@ pub async fn run(config: Config) -> Result<()> {
         trust_setup::first_load(&trust, source).await;
     }
     let refresh = source.map(|source| {
-        trust_setup::spawn_refresh_loop(
-            trust.clone(),
-            source,
-            config.trust_list.refresh,
-            store.clone(),
-        )
+        mssd_trust_list::spawn_refresh_loop(trust.clone(), source, config.trust_list.refresh)
     });
     let auth = smtp_setup::authenticator(&config, store.clone())?;
     let directory = annuaire_setup::load_directory(store.as_ref()).await?;
