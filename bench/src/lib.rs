@@ -4,6 +4,13 @@
 
 pub mod connection;
 pub mod error;
+pub mod imap_fill;
+pub mod imap_idle;
+pub mod imap_messages;
+pub mod imap_mix;
+pub mod imap_proc;
+pub mod imap_report;
+pub mod imap_setup;
 pub mod load;
 pub mod mailbox;
 pub mod message;

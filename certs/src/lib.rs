@@ -5,6 +5,7 @@
 //! anchors and CRLs, rustls configurations with our own verifiers, and a test PKI imitating
 //! IGC-Santé.
 
+mod conn;
 mod crl;
 mod dn;
 mod dn_parse;
@@ -18,6 +19,7 @@ mod testpki_der;
 mod tls;
 mod validate;
 
+pub use conn::Conn;
 pub use crl::CrlStatus;
 pub use dn::DistinguishedName;
 pub use dn_types::Attribute;

@@ -1,4 +1,18 @@
-//! IMAP server pieces for mssd. For now only the sans-I/O MIME layer: ENVELOPE, BODY/BODYSTRUCTURE
-//! and BODY[section] computed from a message exactly as stored.
+//! mssd's IMAP server.
+//!
+//! - [`mime`]: ENVELOPE, BODY/BODYSTRUCTURE and BODY[section] computed from a message exactly as stored.
+//! - [`sequence`], [`search`], [`fetch`], [`summary`]: sans-I/O pieces of the commands.
+//! - [`session`]: one connection's state machine over `imap-next`, against the store.
+//! - [`server`]: what the binary starts: shared state (store, authenticator, caches, limits).
 
+mod error;
+pub mod fetch;
 pub mod mime;
+pub mod search;
+pub mod sequence;
+pub mod server;
+mod session;
+pub mod summary;
+
+pub use error::{Error, Result};
+pub use server::{ImapConfig, ImapContext};

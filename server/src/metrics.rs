@@ -45,6 +45,8 @@ pub struct Snapshot {
     pub smtp_bytes: u64,
     pub smtp_trust_refusals: u64,
     pub auth_failures: u64,
+    /// IMAP: sessions, logins, commands since start.
+    pub imap: (u64, u64, u64),
     pub queue: mssd_store::QueueSummary,
     /// Outbound (delivered, deferred, failed, refused peers, reports) since start.
     pub outbound: (u64, u64, u64, u64, u64),
@@ -165,8 +167,27 @@ impl Metrics {
         counter(
             &mut out,
             "mssd_auth_failures_total",
-            "failed SASL authentications",
+            "failed authentications (SMTP submission and IMAP)",
             &one(snapshot.auth_failures),
+        );
+        let (sessions, logins, commands) = snapshot.imap;
+        counter(
+            &mut out,
+            "mssd_imap_sessions_total",
+            "IMAP connections served",
+            &one(sessions),
+        );
+        counter(
+            &mut out,
+            "mssd_imap_logins_total",
+            "successful IMAP logins",
+            &one(logins),
+        );
+        counter(
+            &mut out,
+            "mssd_imap_commands_total",
+            "IMAP commands received",
+            &one(commands),
         );
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let age = snapshot
@@ -356,6 +377,7 @@ mod tests {
             smtp_bytes: 500,
             smtp_trust_refusals: 2,
             auth_failures: 1,
+            imap: (4, 3, 20),
             queue: mssd_store::QueueSummary {
                 depth: 4,
                 oldest_created_at: Some(0),
@@ -374,6 +396,7 @@ mod tests {
         assert!(text.contains("mssd_trust_list_domains 3\n"), "{text}");
         assert!(text.contains("mssd_trust_list_refresh_total{result=\"refused\"} 1\n"));
         assert!(text.contains("mssd_smtp_messages_accepted_total 5\n"));
+        assert!(text.contains("mssd_imap_logins_total 3\n"));
         assert!(text.contains("# TYPE mssd_connections_accepted_total counter\n"));
         assert!(text.contains("mssd_connections_accepted_total{listener=\"smtp\"} 3\n"));
         assert!(text.contains("mssd_connections_accepted_total{listener=\"imap\"} 0\n"));

@@ -14,5 +14,5 @@ pub mod session;
 pub use config::{KnownRecipients, SmtpConfig, UnknownRecipientPolicy};
 pub use context::{SmtpContext, SmtpCounters};
 pub use error::{Error, Result};
-pub use session::conn::Conn;
+pub use mssd_certs::Conn;
 pub use session::{Role, Session};

@@ -117,6 +117,10 @@ pub fn relay_denied(domain: &str) -> Reply {
 pub fn unknown_mailbox() -> Reply {
     Reply::new(550, (5, 1, 1), "No such mailbox here")
 }
+/// RFC 3463 X.2.2: temporary, so the sender retries once the user has made room.
+pub fn mailbox_full() -> Reply {
+    Reply::new(452, (4, 2, 2), "Mailbox full, try again later")
+}
 pub fn mailbox_disabled() -> Reply {
     Reply::new(550, (5, 2, 1), "Mailbox disabled, not accepting messages")
 }

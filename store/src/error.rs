@@ -3,6 +3,8 @@
 //! Messages never carry a mailbox address: a citizen address contains an INS, and errors end up
 //! in logs.
 
+use crate::model::MailboxId;
+
 /// Result of every store operation.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -31,6 +33,14 @@ pub enum Error {
     /// The schema could not be brought to the version this code expects.
     #[error("schema migration failed: {detail}")]
     Migration { detail: String },
+    /// A write would take a mailbox over its quota; nothing was written.
+    #[error("quota exceeded: {used} of {limit} bytes used, {needed} more needed")]
+    QuotaExceeded {
+        mailbox: MailboxId,
+        used: u64,
+        limit: u64,
+        needed: u64,
+    },
     /// A file system operation on the database files failed.
     #[error("i/o error on {path}: {detail}")]
     Io { path: String, detail: String },

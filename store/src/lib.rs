@@ -5,6 +5,7 @@
 //! once its transaction is committed with the WAL fsynced. All writes go through one thread that
 //! commits pending jobs together (group commit), so many sessions share one fsync.
 
+mod change_feed;
 mod directory_model;
 mod directory_store;
 mod error;
@@ -13,6 +14,7 @@ mod model;
 mod sqlite;
 mod store;
 
+pub use change_feed::ChangeFeed;
 pub use directory_model::{
     ActivitySite, DirectoryActivity, DirectoryDiff, DirectoryGeneration, DirectoryMailbox,
     DirectoryProfessional, DirectoryRows, DirectorySet, DirectorySetStatus, ProfessionalIdentity,
@@ -20,9 +22,10 @@ pub use directory_model::{
 pub use directory_store::DirectoryStore;
 pub use error::{Error, Result};
 pub use model::{
-    Acceptance, Accepted, AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Grant,
-    Mailbox, MailboxId, MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary,
-    Queued, QueuedRecipient, RecipientStatus, Rights, StoreHealth, WriterStats,
+    Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,
+    FlagOp, FlagUpdate, FlagsOutcome, Folder, FolderChange, FolderId, Grant, Mailbox, MailboxId,
+    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary, Queued,
+    QueuedRecipient, QuotaUsage, RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 pub use sqlite::{SqliteOptions, SqliteStore, latest_schema_version, migration_scripts};
 pub use store::Store;

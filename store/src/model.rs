@@ -398,3 +398,64 @@ pub struct WriterStats {
     /// Jobs made durable by those commits.
     pub writes: u64,
 }
+
+/// How `store_flags` combines the given flags with a message's current ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagOp {
+    Replace,
+    Add,
+    Remove,
+}
+
+/// A message's flags after a STORE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagUpdate {
+    pub uid: u32,
+    pub modseq: u64,
+    pub flags: Vec<String>,
+}
+
+/// What one STORE command did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FlagsOutcome {
+    /// Messages whose flags are now as listed (changed or not), in UID order.
+    pub updated: Vec<FlagUpdate>,
+    /// UIDs left alone because their modseq > unchanged_since (RFC 7162 MODIFIED).
+    pub modified: Vec<u32>,
+}
+
+/// What changed in a folder after a given modseq.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Current counters.
+    pub folder: Folder,
+    /// Messages with modseq > since, in UID order.
+    pub changed: Vec<MessageMeta>,
+    /// UIDs expunged with modseq > since, ascending.
+    pub expunged: Vec<u32>,
+}
+
+/// Where copied (or moved) messages landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOutcome {
+    /// UIDVALIDITY of the destination folder.
+    pub uid_validity: u32,
+    /// (source UID, new destination UID), in source UID order; unknown source UIDs skipped.
+    pub pairs: Vec<(u32, u32)>,
+}
+
+/// Storage used by a mailbox, as IMAP QUOTA sees it (a blob in two folders counts twice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaUsage {
+    pub used_bytes: u64,
+    pub used_messages: u64,
+    pub limit_bytes: Option<u64>,
+}
+
+/// A committed change to a folder, published on the [`crate::ChangeFeed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderChange {
+    pub mailbox: MailboxId,
+    pub folder: FolderId,
+    pub highest_modseq: u64,
+}

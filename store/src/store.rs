@@ -3,12 +3,14 @@
 use async_trait::async_trait;
 use mssd_core::Address;
 
+use crate::change_feed::ChangeFeed;
 use crate::directory_store::DirectoryStore;
 use crate::error::Result;
 use crate::model::{
-    Acceptance, Accepted, AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Grant,
-    Mailbox, MailboxId, MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary,
-    Queued, RecipientStatus, Rights, StoreHealth, WriterStats,
+    Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,
+    FlagOp, FlagsOutcome, Folder, FolderId, Grant, Mailbox, MailboxId, MailboxStatus, MessageMeta,
+    NewMailbox, NewQueued, QueueId, QueueSummary, Queued, QuotaUsage, RecipientStatus, Rights,
+    StoreHealth, WriterStats,
 };
 
 /// Durable storage. Every write returns `Ok` only once it is committed and fsynced.
@@ -45,6 +47,63 @@ pub trait Store: DirectoryStore + Send + Sync {
     async fn set_flags(&self, folder: FolderId, uid: u32, flags: Vec<String>) -> Result<u64>;
     /// Removes messages; returns the UIDs that existed. Their UIDs are never handed out again.
     async fn expunge(&self, folder: FolderId, uids: Vec<u32>) -> Result<Vec<u32>>;
+    /// Bytes of several messages in one read job; unknown UIDs are skipped; UID order.
+    async fn message_bodies(&self, folder: FolderId, uids: Vec<u32>)
+    -> Result<Vec<(u32, Vec<u8>)>>;
+
+    // --- IMAP folder administration, flags, changes, copy/move, quota ---
+
+    async fn folder(&self, id: FolderId) -> Result<Option<Folder>>;
+    /// Hierarchy separator is '/'. Creates just this name (no missing parents). `AlreadyExists`
+    /// if taken. Names are case-sensitive except "INBOX" (any case means INBOX, refused).
+    /// Fresh UIDVALIDITY (never reused).
+    async fn create_folder(&self, mailbox: MailboxId, name: &str) -> Result<Folder>;
+    /// Renames the folder and every folder under "<old>/" to the new prefix (RFC 3501 RENAME).
+    /// INBOX refused (`Invalid`); target taken -> `AlreadyExists`. UIDVALIDITY kept.
+    async fn rename_folder(&self, mailbox: MailboxId, from: &str, to: &str) -> Result<()>;
+    /// Deletes the folder and its messages (subfolders stay). INBOX refused (`Invalid`).
+    /// Usage counters updated.
+    async fn delete_folder(&self, mailbox: MailboxId, name: &str) -> Result<()>;
+    /// Idempotent.
+    async fn subscribe(&self, mailbox: MailboxId, name: &str) -> Result<()>;
+    /// `NotFound` if not subscribed.
+    async fn unsubscribe(&self, mailbox: MailboxId, name: &str) -> Result<()>;
+    /// Subscribed names, sorted.
+    async fn subscriptions(&self, mailbox: MailboxId) -> Result<Vec<String>>;
+    /// One transaction for a whole STORE command. Add/Remove/Replace with normalize_flags; a
+    /// message whose flags do not change keeps its modseq but is still listed in `updated`;
+    /// unknown UIDs are skipped; with `unchanged_since = Some(m)`, messages whose modseq > m go
+    /// to `modified` untouched.
+    async fn store_flags(
+        &self,
+        folder: FolderId,
+        uids: Vec<u32>,
+        op: FlagOp,
+        flags: Vec<String>,
+        unchanged_since: Option<u64>,
+    ) -> Result<FlagsOutcome>;
+    /// What changed after `since` (a modseq): cheap when nothing changed (indexed by modseq).
+    async fn changes_since(&self, folder: FolderId, since: u64) -> Result<Changes>;
+    /// Copies in one transaction: the blob is shared (not duplicated), new UIDs taken from the
+    /// destination, flags and internal date kept. Quota of the destination mailbox enforced
+    /// (`QuotaExceeded`, nothing copied).
+    async fn copy_messages(
+        &self,
+        from: FolderId,
+        uids: Vec<u32>,
+        to: FolderId,
+    ) -> Result<CopyOutcome>;
+    /// Copy + expunge of the sources in one transaction (RFC 6851 MOVE). Quota checked only if
+    /// the destination is another mailbox.
+    async fn move_messages(
+        &self,
+        from: FolderId,
+        uids: Vec<u32>,
+        to: FolderId,
+    ) -> Result<CopyOutcome>;
+    async fn quota(&self, mailbox: MailboxId) -> Result<QuotaUsage>;
+    /// A handle on the notifications of committed folder changes (a clone).
+    fn change_feed(&self) -> ChangeFeed;
 
     // --- outbound queue ---
 

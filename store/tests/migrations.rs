@@ -35,6 +35,31 @@ macro_rules! seed_v1 {
     };
 }
 
+/// The version 4 rows (version 3's plus a national directory generation in force with one
+/// mailbox), as a macro so the version 5 seed can extend them.
+macro_rules! seed_v4 {
+    () => {
+        concat!(
+            seed_v1!(),
+            "INSERT INTO documents (name, bytes, sha256, updated_at) VALUES ('trust-list', \
+             X'68656C6C6F', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', \
+             1700000400);",
+            "INSERT INTO mailboxes (id, address, address_text, kind, display_name, owner_id_nat, \
+             password_hash, certificate_dn, quota_bytes, status, created_at) VALUES (2, \
+             'urgences@x.mssante.fr', 'urgences@x.mssante.fr', 'ORG', NULL, NULL, NULL, NULL, NULL, \
+             'active', 1700000500); \
+             INSERT INTO mailbox_grants (mailbox_id, grantee_id, rights, granted_at) \
+             VALUES (2, 1, 'rs', 1700000600);",
+            "INSERT INTO directory_generations (id, set_name, state, started_at, committed_at, \
+             source, entries) VALUES (7, 'mailboxes', 'current', 1700000700, 1700000701, \
+             'Extraction_Correspondance_MSSante_202401010000.txt', 1); \
+             INSERT INTO directory_mailboxes (generation, address_key, address, kind, id_nat_ps, \
+             last_name, red_listed, digest) VALUES (7, 'jean.dupont@y.mssante.fr', \
+             'Jean.Dupont@y.mssante.fr', 'PER', '810001045367', 'DUPONT', 0, 42);"
+        )
+    };
+}
+
 /// Representative rows for a database at schema version k (element k - 1), written in that
 /// version's schema. Each seed holds the rows of the previous one plus what its version added;
 /// `check_seeded` verifies them. Add a seed when you add a migration: the test below refuses to
@@ -64,23 +89,14 @@ const SEEDS: &[&str] = &[
     ),
     // version 4: the rows of version 3, plus a national directory generation in force with one
     // mailbox.
+    seed_v4!(),
+    // version 5: plus usage counters, subscriptions and an expunged UID, as mssd v5 writes them.
     concat!(
-        seed_v1!(),
-        "INSERT INTO documents (name, bytes, sha256, updated_at) VALUES ('trust-list', \
-         X'68656C6C6F', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', \
-         1700000400);",
-        "INSERT INTO mailboxes (id, address, address_text, kind, display_name, owner_id_nat, \
-         password_hash, certificate_dn, quota_bytes, status, created_at) VALUES (2, \
-         'urgences@x.mssante.fr', 'urgences@x.mssante.fr', 'ORG', NULL, NULL, NULL, NULL, NULL, \
-         'active', 1700000500); \
-         INSERT INTO mailbox_grants (mailbox_id, grantee_id, rights, granted_at) \
-         VALUES (2, 1, 'rs', 1700000600);",
-        "INSERT INTO directory_generations (id, set_name, state, started_at, committed_at, \
-         source, entries) VALUES (7, 'mailboxes', 'current', 1700000700, 1700000701, \
-         'Extraction_Correspondance_MSSante_202401010000.txt', 1); \
-         INSERT INTO directory_mailboxes (generation, address_key, address, kind, id_nat_ps, \
-         last_name, red_listed, digest) VALUES (7, 'jean.dupont@y.mssante.fr', \
-         'Jean.Dupont@y.mssante.fr', 'PER', '810001045367', 'DUPONT', 0, 42);"
+        seed_v4!(),
+        "UPDATE mailboxes SET used_bytes = 5, used_messages = 1 WHERE id = 1; \
+         INSERT INTO subscriptions (mailbox_id, name) VALUES (1, 'INBOX'), (1, 'Sent'), \
+         (1, 'Old'); \
+         INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11);"
     ),
 ];
 
@@ -140,6 +156,28 @@ async fn check_seeded(store: &SqliteStore, k: usize) {
         .await
         .unwrap()
         .expect("mailbox survived");
+    // Version 5 added usage counters and subscriptions: the migration computes them from the
+    // messages and folders already there, a version 5 database keeps its own.
+    let usage = store.quota(m.id).await.unwrap();
+    assert_eq!(
+        (usage.used_bytes, usage.used_messages, usage.limit_bytes),
+        (5, 1, Some(1_000_000)),
+        "from version {k}"
+    );
+    let mut subscribed = vec!["INBOX".to_owned(), "Sent".to_owned()];
+    if k >= 5 {
+        subscribed.push("Old".to_owned());
+    }
+    subscribed.sort();
+    assert_eq!(
+        store.subscriptions(m.id).await.unwrap(),
+        subscribed,
+        "from version {k}"
+    );
+    let changes = store.changes_since(FolderId(10), 10).await.unwrap();
+    assert_eq!(changes.changed.len(), 1);
+    let expunged: &[u32] = if k >= 5 { &[3] } else { &[] };
+    assert_eq!(changes.expunged, expunged, "from version {k}");
     assert_eq!(m.address.as_str(), "Dr.Who@x.mssante.fr");
     assert_eq!(m.status, MailboxStatus::Suspended);
     assert_eq!(m.owner_id_nat.as_deref(), Some("810001045367"));

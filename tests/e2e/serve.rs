@@ -56,9 +56,15 @@ fn listeners_cli_and_sigterm() {
     );
     assert!(smtp.command("QUIT").starts_with("221 2.0.0"));
 
-    // IMAP: BYE with the UNAVAILABLE response code.
+    // IMAP: in clear text, only STARTTLS leads to authentication.
     let mut imap = LineClient::new(connect(server.addr("imap")));
-    assert!(imap.read_line().starts_with("* BYE [UNAVAILABLE] "));
+    let greeting = imap.read_line();
+    assert!(greeting.starts_with("* OK [CAPABILITY "), "{greeting}");
+    assert!(
+        greeting.contains(" STARTTLS") && greeting.contains(" LOGINDISABLED"),
+        "{greeting}"
+    );
+    assert!(!greeting.contains("AUTH="), "{greeting}");
 
     // Implicit TLS ports complete a real handshake with a client that trusts only our test root.
     let tls = tls_client_config(&op.pki("root.pem"), None);
@@ -80,11 +86,9 @@ fn listeners_cli_and_sigterm() {
     );
     let stream =
         tls_connect(server.addr("imaps"), &format!("mail.{DOMAIN}"), tls).expect("imaps TLS");
-    assert!(
-        LineClient::new(stream)
-            .read_line()
-            .starts_with("* BYE [UNAVAILABLE] ")
-    );
+    let greeting = LineClient::new(stream).read_line();
+    assert!(greeting.contains("AUTH=PLAIN"), "{greeting}");
+    assert!(!greeting.contains("STARTTLS"), "{greeting}");
 
     let (_, metrics) = http_get(server.addr("http"), "/metrics");
     assert!(
@@ -251,35 +255,36 @@ fn client_certificate_from_another_ca_is_refused_and_audited() {
     let op = Operator::new(BIN, DOMAIN);
     let other = Operator::new(BIN, "clinique-autre.test.mssante.fr");
     let server = op.start();
-    // The other operator's app certificate chains to a root we do not trust.
+    // The other operator's app certificate chains to a root we do not trust: the session
+    // validates it itself, refuses it for EXTERNAL and audits the refusal.
     let config = tls_client_config(
         &op.pki("root.pem"),
         Some((&other.pki("app.pem"), &other.pki("app.key"))),
     );
-    // TLS 1.3 reports a refused client certificate on the first read, as an alert.
-    let refused = tls_connect(server.addr("imaps"), &format!("mail.{DOMAIN}"), config)
-        .and_then(|s| LineClient::new(s).try_read_line());
-    let error = refused.expect_err("a client certificate from another CA must be refused");
-    assert!(error.to_string().contains("UnknownCA"), "{error}");
+    let stream = tls_connect(server.addr("imaps"), &format!("mail.{DOMAIN}"), config)
+        .expect("TLS completes; the certificate is judged by the session");
+    let greeting = LineClient::new(stream).read_line();
+    assert!(greeting.starts_with("* OK [CAPABILITY "), "{greeting}");
+    assert!(!greeting.contains("AUTH=EXTERNAL"), "{greeting}");
 
-    // Our own app certificate is accepted on the same port.
+    // Our own app certificate is accepted on the same port and offers EXTERNAL.
     let config = tls_client_config(
         &op.pki("root.pem"),
         Some((&op.pki("app.pem"), &op.pki("app.key"))),
     );
     let stream =
         tls_connect(server.addr("imaps"), &format!("mail.{DOMAIN}"), config).expect("own app cert");
-    assert!(
-        LineClient::new(stream)
-            .read_line()
-            .starts_with("* BYE [UNAVAILABLE]")
-    );
+    let greeting = LineClient::new(stream).read_line();
+    assert!(greeting.contains("AUTH=EXTERNAL"), "{greeting}");
 
     let (status, _) = server.terminate(Duration::from_secs(20));
     assert!(status.success());
     let kinds = audit_kinds(&op);
     assert_eq!(
-        kinds.iter().filter(|k| *k == "tls.refused").count(),
+        kinds
+            .iter()
+            .filter(|k| *k == "imap.certificate.refused")
+            .count(),
         1,
         "{kinds:?}"
     );

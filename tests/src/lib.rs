@@ -6,6 +6,7 @@
 pub mod clients;
 pub mod crash;
 pub mod https;
+pub mod imap_client;
 pub mod peers;
 pub mod process;
 pub mod store;
@@ -13,4 +14,5 @@ pub mod submission;
 pub mod submission_world;
 
 pub use clients::{LineClient, SmtpClient, connect, http_get, tls_client_config, tls_connect};
+pub use imap_client::{ImapClient, Reply, Untagged};
 pub use process::{CliOutput, DEFAULT_LISTENERS, Mssd, Operator, free_port, run_cli};

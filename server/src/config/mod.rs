@@ -39,6 +39,7 @@ pub struct Config {
     pub log: LogConfig,
     pub limits: Limits,
     pub smtp: SmtpSettings,
+    pub imap: ImapSettings,
     pub queue: QueueSettings,
     /// Mailbox kinds that may log in with a password.
     pub password_kinds: Vec<mssd_core::MailboxKind>,
@@ -87,6 +88,13 @@ pub struct LdapSettings {
 pub struct SmtpSettings {
     pub max_message_size: usize,
     pub max_recipients: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapSettings {
+    pub max_literal_size: u32,
+    pub idle_timeout: Duration,
+    pub max_connections_per_user: usize,
 }
 
 #[derive(Debug, Clone)]

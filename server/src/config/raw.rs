@@ -28,6 +28,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub smtp: RawSmtp,
     #[serde(default)]
+    pub imap: RawImap,
+    #[serde(default)]
     pub queue: RawQueue,
     #[serde(default)]
     pub annuaire: RawAnnuaire,
@@ -126,6 +128,17 @@ pub struct RawSmtp {
     /// e.g. "50M"; advertised in EHLO SIZE and enforced while receiving.
     pub max_message_size: Option<String>,
     pub max_recipients: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImap {
+    /// Largest literal (an APPENDed message), e.g. "50M".
+    pub max_literal_size: Option<String>,
+    /// Logout after this much inactivity, e.g. "30m" (RFC 9051: at least 30 minutes).
+    pub idle_timeout: Option<String>,
+    /// Concurrent IMAP sessions per mailbox.
+    pub max_connections_per_user: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

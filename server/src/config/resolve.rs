@@ -188,6 +188,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
             "must be between 64K and 1G".into(),
         ));
     }
+    let imap = imap_settings(&raw.imap, &bad)?;
     let smtp = SmtpSettings {
         max_message_size: max_message_size as usize,
         max_recipients: raw.smtp.max_recipients.unwrap_or(1000),
@@ -272,6 +273,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         log,
         limits,
         smtp,
+        imap,
         queue,
         password_kinds,
         annuaire,
@@ -417,6 +419,44 @@ fn absolute(base: &Path, path: &Path) -> PathBuf {
 fn is_dotted_oid(s: &str) -> bool {
     let mut arcs = s.split('.');
     s.contains('.') && arcs.all(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn imap_settings(
+    raw: &super::raw::RawImap,
+    bad: &dyn Fn(&str, String) -> Error,
+) -> Result<super::ImapSettings> {
+    let max_literal_size = match &raw.max_literal_size {
+        Some(text) => super::parse_size(text).map_err(|m| bad("imap.max_literal_size", m))?,
+        None => 50 << 20,
+    };
+    if !(64 << 10..=1 << 30).contains(&max_literal_size) {
+        return Err(bad(
+            "imap.max_literal_size",
+            "must be between 64K and 1G".into(),
+        ));
+    }
+    let idle_timeout = match &raw.idle_timeout {
+        Some(text) => super::parse_duration(text).map_err(|m| bad("imap.idle_timeout", m))?,
+        None => Duration::from_secs(30 * 60),
+    };
+    if idle_timeout < Duration::from_secs(60) {
+        return Err(bad(
+            "imap.idle_timeout",
+            "must be at least 1m (RFC 9051 asks for at least 30m)".into(),
+        ));
+    }
+    let max_connections_per_user = raw.max_connections_per_user.unwrap_or(50);
+    if max_connections_per_user == 0 {
+        return Err(bad(
+            "imap.max_connections_per_user",
+            "must be at least 1".into(),
+        ));
+    }
+    Ok(super::ImapSettings {
+        max_literal_size: u32::try_from(max_literal_size).unwrap_or(u32::MAX),
+        idle_timeout,
+        max_connections_per_user,
+    })
 }
 
 #[cfg(test)]

@@ -11,10 +11,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::http;
 use super::limits::Refusal;
 use super::protocol::Protocol;
 use super::state::ServerState;
-use super::{http, unavailable};
 use mssd_smtp::{Conn, Role, Session};
 
 /// How long sessions get to finish once shutdown starts.
@@ -105,11 +105,17 @@ async fn serve_connection(
                 smtp_session(state, Role::Submission, conn, peer, shutdown).await
             }
         }
-        Protocol::Imap => unavailable::imap(stream, peer, state).await,
+        Protocol::Imap => state.imap.serve(Conn::Plain(stream), peer, shutdown).await,
         Protocol::Imaps => {
-            let acceptor = &state.tls_optional_client;
-            if let Some(tls) = state.tls_handshake(protocol, acceptor, stream, peer).await {
-                unavailable::imap(tls, peer, state).await
+            // Like submissions: the session validates a client certificate itself (EXTERNAL).
+            if let Some(tls) = state
+                .tls_handshake(protocol, &state.smtp.tls, stream, peer)
+                .await
+            {
+                state
+                    .imap
+                    .serve(Conn::Tls(Box::new(tls)), peer, shutdown)
+                    .await
             }
         }
     }

@@ -7,16 +7,13 @@ mod limits;
 mod listener;
 mod protocol;
 mod state;
-mod unavailable;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use mssd_certs::ClientAuth;
 use mssd_store::AuditEvent;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_rustls::TlsAcceptor;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -54,12 +51,11 @@ pub async fn run(config: Config) -> Result<()> {
         directory.clone(),
     )?;
     let runner = smtp_setup::queue_runner(&config, smtp.clone(), &tls)?;
+    let imap = Arc::new(imap_context(&config, &smtp));
     let shared_config = Arc::new(config.clone());
     let ldap = annuaire_setup::spawn_ldap_loop(shared_config.clone(), store.clone());
     let imports =
         annuaire_setup::spawn_import_loop(shared_config, store.clone(), directory.clone());
-    let server_tls =
-        mssd_certs::server_config(tls.chain, tls.key, tls.validator, ClientAuth::Optional)?;
 
     let state = Arc::new(ServerState {
         limits: ConnectionLimits::new(
@@ -67,10 +63,10 @@ pub async fn run(config: Config) -> Result<()> {
             config.limits.max_connections_per_ip,
         ),
         metrics: Default::default(),
-        tls_optional_client: TlsAcceptor::from(server_tls),
         store,
         config,
         smtp,
+        imap,
         trust,
         runner: runner.clone(),
         directory,
@@ -170,4 +166,20 @@ impl Signals {
             _ = self.int.recv() => "SIGINT",
         }
     }
+}
+
+/// IMAP shares the submission authenticator and the SMTP server TLS (client certificates
+/// requested, validated by the session for EXTERNAL).
+fn imap_context(config: &Config, smtp: &mssd_smtp::SmtpContext) -> mssd_imap::ImapContext {
+    let mut imap = mssd_imap::ImapConfig::new(config.hostname.clone());
+    imap.max_literal_size = config.imap.max_literal_size;
+    imap.idle_timeout = config.imap.idle_timeout;
+    imap.max_connections_per_user = config.imap.max_connections_per_user;
+    mssd_imap::ImapContext::new(
+        imap,
+        smtp.store.clone(),
+        smtp.auth.clone(),
+        smtp.tls.clone(),
+        smtp.validator.clone(),
+    )
 }

@@ -23,9 +23,8 @@ pub struct ServerState {
     pub store: Arc<dyn Store>,
     pub metrics: Metrics,
     pub limits: Arc<ConnectionLimits>,
-    /// Client certificates requested, not required: users may authenticate otherwise.
-    pub tls_optional_client: TlsAcceptor,
     pub smtp: Arc<mssd_smtp::SmtpContext>,
+    pub imap: Arc<mssd_imap::ImapContext>,
     pub trust: mssd_trust_list::TrustListHandle,
     pub runner: Arc<mssd_smtp::outbound::QueueRunner>,
     /// The national directory index in force (search, SMTP checks).
@@ -107,7 +106,12 @@ impl ServerState {
             smtp_accepted: load(&smtp.messages_accepted),
             smtp_bytes: load(&smtp.bytes_accepted),
             smtp_trust_refusals: load(&smtp.refused_trust),
-            auth_failures: load(&smtp.auth_failures),
+            auth_failures: load(&smtp.auth_failures) + load(&self.imap.counters.auth_failures),
+            imap: (
+                load(&self.imap.counters.sessions),
+                load(&self.imap.counters.logins),
+                load(&self.imap.counters.commands),
+            ),
             queue: self.store.queue_summary().await.unwrap_or_default(),
             outbound: self.runner.stats().snapshot(),
             directory: {

@@ -121,7 +121,10 @@ impl Session<'_> {
             }
             Err(e) => {
                 tracing::error!(id = %tx.id, error = %e, "smtp: storing the message failed");
-                let reply = replies::local_error();
+                let reply = match e {
+                    mssd_store::Error::QuotaExceeded { .. } => replies::mailbox_full(),
+                    _ => replies::local_error(),
+                };
                 let detail = detail(&reply);
                 self.ctx
                     .audit(

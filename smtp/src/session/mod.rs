@@ -4,7 +4,6 @@
 //! bytes read so far are processed (RFC 2920).
 
 mod commands;
-pub mod conn;
 mod finish;
 mod input;
 mod mta;
@@ -19,7 +18,7 @@ use tokio::sync::watch;
 use crate::context::SmtpContext;
 use crate::replies;
 use crate::reply::Reply;
-use conn::Conn;
+use mssd_certs::Conn;
 use state::{Input, PeerVerdict, TlsFacts, Transaction};
 
 /// Which listener the session belongs to.

@@ -82,7 +82,10 @@ impl Session<'_> {
                 }
             };
             let refusal = match found {
-                Some(m) if m.status == MailboxStatus::Active => return Ok(Some(m.id)),
+                Some(m) if m.status == MailboxStatus::Active && !self.over_quota(&m).await => {
+                    return Ok(Some(m.id));
+                }
+                Some(m) if m.status == MailboxStatus::Active => replies::mailbox_full(),
                 Some(_) => replies::mailbox_disabled(),
                 None => replies::unknown_mailbox(),
             };
@@ -104,6 +107,23 @@ impl Session<'_> {
         self.audit_refusal("rcpt", &refusal, Some(address.to_string()))
             .await;
         Err(refusal)
+    }
+
+    /// Whether the mailbox is at or above its quota (RFC 9208 enforcement on delivery; the
+    /// store refuses an over-quota delivery at commit time too).
+    async fn over_quota(&self, mailbox: &mssd_store::Mailbox) -> bool {
+        if mailbox.quota_bytes.is_none() {
+            return false;
+        }
+        match self.ctx.store.quota(mailbox.id).await {
+            Ok(usage) => usage
+                .limit_bytes
+                .is_some_and(|limit| usage.used_bytes >= limit),
+            Err(e) => {
+                tracing::error!(error = %e, "smtp: quota lookup failed");
+                false
+            }
+        }
     }
 
     /// A remote recipient at a listed domain: what the national directory says of it, under

@@ -1,19 +1,23 @@
-//! Messages in folders: delivery, append, listing, flags, expunge.
+//! Messages entering folders (delivery, append) and single-message flag changes.
 //!
 //! UIDs come from the folder's `uid_next`, which only grows, so a UID is never reused even after
 //! an expunge. Every change bumps the folder's `highest_modseq` and stamps the message with it.
+//! Every entry added counts in its mailbox's usage, and is checked against its quota first.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::blobs::{delete_unreferenced_blobs, insert_blob};
+use super::blobs::insert_blob;
 use super::connection::DbResult;
 use super::convert::{u32_from_i64, u64_from_i64};
-use super::folders::{folder_exists, inbox_of};
+use super::flag_json::{flags_json, parse_flags};
+use super::folders::{inbox_of, mailbox_of};
+use super::quota::{add_usage, delta, ensure_room};
 use crate::error::{Error, Result};
 use crate::flags::{is_seen, normalize_flags};
-use crate::model::{Delivered, Delivery, FolderId, MailboxId, MessageMeta};
+use crate::model::{Delivered, Delivery, FolderChange, FolderId, MailboxId};
 
-/// Stores the bytes once and appends them to the INBOX of each distinct recipient.
+/// Stores the bytes once and appends them to the INBOX of each distinct recipient. If any
+/// recipient lacks room, nothing is delivered (`QuotaExceeded` names that mailbox).
 pub(crate) fn deliver(conn: &Connection, d: &Delivery) -> Result<Vec<Delivered>> {
     let mut recipients: Vec<MailboxId> = Vec::with_capacity(d.recipients.len());
     for r in &d.recipients {
@@ -24,13 +28,18 @@ pub(crate) fn deliver(conn: &Connection, d: &Delivery) -> Result<Vec<Delivered>>
     if recipients.is_empty() {
         return Err(Error::invalid("delivery", "it has no recipient"));
     }
-    let blob = insert_blob(conn, &d.message)?;
-    recipients
-        .into_iter()
+    let size = message_size(&d.message);
+    let inboxes = recipients
+        .iter()
         .map(|mailbox| {
-            let folder = inbox_of(conn, mailbox)?;
-            add_message(conn, folder, blob, &[], d.internal_date)
+            ensure_room(conn, *mailbox, size)?;
+            inbox_of(conn, *mailbox)
         })
+        .collect::<Result<Vec<FolderId>>>()?;
+    let blob = insert_blob(conn, &d.message)?;
+    inboxes
+        .into_iter()
+        .map(|folder| add_message(conn, folder, blob, size, &[], d.internal_date))
         .collect()
 }
 
@@ -42,15 +51,18 @@ pub(crate) fn append(
     internal_date: i64,
 ) -> Result<Delivered> {
     let flags = normalize_flags(flags)?;
+    let size = message_size(message);
+    ensure_room(conn, mailbox_of(conn, folder)?, size)?;
     let blob = insert_blob(conn, message)?;
-    add_message(conn, folder, blob, &flags, internal_date)
+    add_message(conn, folder, blob, size, &flags, internal_date)
 }
 
-/// Takes the next UID of `folder` and records the message under it.
-fn add_message(
+/// Takes the next UID of `folder`, records the message under it and counts it in the usage.
+pub(crate) fn add_message(
     conn: &Connection,
     folder: FolderId,
     blob_id: i64,
+    size: u64,
     flags: &[String],
     internal_date: i64,
 ) -> Result<Delivered> {
@@ -81,72 +93,24 @@ fn add_message(
         ])
     })
     .db("recording a message in a folder")?;
+    let mailbox = MailboxId(mailbox);
+    add_usage(conn, mailbox, delta(size)?, 1)?;
     Ok(Delivered {
-        mailbox: MailboxId(mailbox),
+        mailbox,
         folder,
         uid: u32_from_i64(uid, "folders", "uid_next")?,
         modseq: u64_from_i64(modseq, "folders", "highest_modseq")?,
     })
 }
 
-pub(crate) fn list(conn: &Connection, folder: FolderId) -> Result<Vec<MessageMeta>> {
-    if !folder_exists(conn, folder)? {
-        return Err(Error::not_found(format!("folder {}", folder.0)));
-    }
-    type RawMeta = (i64, i64, String, i64, i64, String);
-    let rows: Vec<RawMeta> = conn
-        .prepare_cached(
-            "SELECT m.uid, m.modseq, m.flags, b.size, m.internal_date, b.sha256 \
-             FROM messages m JOIN blobs b ON b.id = m.blob_id \
-             WHERE m.folder_id = ?1 ORDER BY m.uid",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_map([folder.0], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
-            .collect()
-        })
-        .db("listing messages")?;
-    rows.into_iter()
-        .map(|(uid, modseq, flags, size, internal_date, sha256)| {
-            Ok(MessageMeta {
-                uid: u32_from_i64(uid, "messages", "uid")?,
-                modseq: u64_from_i64(modseq, "messages", "modseq")?,
-                flags: parse_flags(&flags)?,
-                size: u64_from_i64(size, "blobs", "size")?,
-                internal_date,
-                sha256,
-            })
-        })
-        .collect()
-}
-
-pub(crate) fn body(conn: &Connection, folder: FolderId, uid: u32) -> Result<Option<Vec<u8>>> {
-    conn.prepare_cached(
-        "SELECT b.bytes FROM messages m JOIN blobs b ON b.id = m.blob_id \
-         WHERE m.folder_id = ?1 AND m.uid = ?2",
-    )
-    .and_then(|mut stmt| {
-        stmt.query_row(params![folder.0, uid], |r| r.get(0))
-            .optional()
-    })
-    .db("reading a message")
-}
-
 /// Replaces the flags. Unchanged flags are no change: the modseq stays (RFC 7162).
+/// Returns the message's modseq and, when it changed, the folder change to publish.
 pub(crate) fn set_flags(
     conn: &Connection,
     folder: FolderId,
     uid: u32,
     flags: &[String],
-) -> Result<u64> {
+) -> Result<(u64, Option<FolderChange>)> {
     let flags = normalize_flags(flags)?;
     let (current, modseq): (String, i64) = conn
         .prepare_cached("SELECT flags, modseq FROM messages WHERE folder_id = ?1 AND uid = ?2")
@@ -157,9 +121,27 @@ pub(crate) fn set_flags(
         .db("reading a message's flags")?
         .ok_or_else(|| Error::not_found(format!("message UID {uid} in folder {}", folder.0)))?;
     if parse_flags(&current)? == flags {
-        return u64_from_i64(modseq, "messages", "modseq");
+        return Ok((u64_from_i64(modseq, "messages", "modseq")?, None));
     }
     let modseq = bump_modseq(conn, folder)?;
+    write_flags(conn, folder, uid, &flags, modseq)?;
+    let change = FolderChange {
+        mailbox: mailbox_of(conn, folder)?,
+        folder,
+        highest_modseq: modseq,
+    };
+    Ok((modseq, Some(change)))
+}
+
+/// Stores already normalised flags under `modseq`.
+pub(crate) fn write_flags(
+    conn: &Connection,
+    folder: FolderId,
+    uid: u32,
+    flags: &[String],
+    modseq: u64,
+) -> Result<()> {
+    let modseq = super::convert::i64_from_u64(modseq, "modseq")?;
     conn.prepare_cached(
         "UPDATE messages SET flags = ?3, seen = ?4, modseq = ?5 WHERE folder_id = ?1 AND uid = ?2",
     )
@@ -167,64 +149,28 @@ pub(crate) fn set_flags(
         stmt.execute(params![
             folder.0,
             uid,
-            flags_json(&flags),
-            is_seen(&flags),
+            flags_json(flags),
+            is_seen(flags),
             modseq
         ])
     })
     .db("updating a message's flags")?;
+    Ok(())
+}
+
+/// Gives the folder a new highest modseq and returns it.
+pub(crate) fn bump_modseq(conn: &Connection, folder: FolderId) -> Result<u64> {
+    let modseq: i64 = conn
+        .prepare_cached(
+            "UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ?1 \
+             RETURNING highest_modseq",
+        )
+        .and_then(|mut stmt| stmt.query_row([folder.0], |r| r.get(0)).optional())
+        .db("bumping a folder's modseq")?
+        .ok_or_else(|| Error::not_found(format!("folder {}", folder.0)))?;
     u64_from_i64(modseq, "folders", "highest_modseq")
 }
 
-/// Removes the given UIDs; returns those that existed, in order. Blobs left unused go too.
-pub(crate) fn expunge(conn: &Connection, folder: FolderId, uids: &[u32]) -> Result<Vec<u32>> {
-    if !folder_exists(conn, folder)? {
-        return Err(Error::not_found(format!("folder {}", folder.0)));
-    }
-    let mut uids = uids.to_vec();
-    uids.sort_unstable();
-    uids.dedup();
-    let mut removed = Vec::new();
-    let mut blob_ids = Vec::new();
-    let mut delete = conn
-        .prepare_cached("DELETE FROM messages WHERE folder_id = ?1 AND uid = ?2 RETURNING blob_id")
-        .db("preparing expunge")?;
-    for uid in uids {
-        let blob: Option<i64> = delete
-            .query_row(params![folder.0, uid], |r| r.get(0))
-            .optional()
-            .db("expunging a message")?;
-        if let Some(blob) = blob {
-            removed.push(uid);
-            blob_ids.push(blob);
-        }
-    }
-    if !removed.is_empty() {
-        bump_modseq(conn, folder)?;
-        delete_unreferenced_blobs(conn, &blob_ids)?;
-    }
-    Ok(removed)
-}
-
-fn bump_modseq(conn: &Connection, folder: FolderId) -> Result<i64> {
-    conn.prepare_cached(
-        "UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ?1 \
-         RETURNING highest_modseq",
-    )
-    .and_then(|mut stmt| stmt.query_row([folder.0], |r| r.get(0)).optional())
-    .db("bumping a folder's modseq")?
-    .ok_or_else(|| Error::not_found(format!("folder {}", folder.0)))
-}
-
-fn flags_json(flags: &[String]) -> String {
-    serde_json::Value::from(flags.to_vec()).to_string()
-}
-
-fn parse_flags(json: &str) -> Result<Vec<String>> {
-    serde_json::from_str(json).map_err(|e| {
-        Error::corrupt(
-            "messages",
-            format!("flags are not a JSON string array: {e}"),
-        )
-    })
+fn message_size(message: &[u8]) -> u64 {
+    u64::try_from(message.len()).unwrap_or(u64::MAX)
 }

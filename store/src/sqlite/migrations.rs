@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_documents.sql"),
     include_str!("migrations/0003_grants.sql"),
     include_str!("migrations/0004_directory.sql"),
+    include_str!("migrations/0005_imap.sql"),
 ];
 
 /// The schema version this code writes.

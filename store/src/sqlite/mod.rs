@@ -4,19 +4,28 @@ mod audit;
 mod blobs;
 mod connection;
 mod convert;
+mod copy_move;
 mod directory_impl;
 mod directory_read;
 mod directory_write;
 mod documents;
+mod flag_json;
+mod flag_store;
+mod folder_admin;
+mod folder_names;
 mod folders;
 mod grants;
 mod health;
 mod mailboxes;
+mod message_read;
+mod message_removal;
 mod messages;
 mod migrations;
 mod queue;
+mod quota;
 mod readers;
 mod store_impl;
+mod subscriptions;
 mod writer;
 #[cfg(test)]
 mod writer_tests;
@@ -26,8 +35,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::info;
 
+use crate::change_feed::ChangeFeed;
 use crate::error::Result;
-use crate::model::WriterStats;
+use crate::model::{Delivered, FolderChange, WriterStats};
 pub use migrations::{latest_schema_version, migration_scripts};
 use readers::ReadPool;
 use writer::{BatchLimits, Writer};
@@ -59,6 +69,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
     readers: ReadPool,
+    feed: ChangeFeed,
 }
 
 impl SqliteStore {
@@ -81,6 +92,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             writer,
             readers: ReadPool::new(path.to_path_buf(), options.read_connections),
+            feed: ChangeFeed::new(),
         })
     }
 
@@ -101,6 +113,37 @@ impl SqliteStore {
     fn writer_alive(&self) -> bool {
         self.writer.is_alive()
     }
+
+    /// Runs a write job that reports the folders it changed, and publishes them on the change
+    /// feed only once the job's batch is committed (fsynced): a woken IDLE session must find
+    /// the change when it reads.
+    async fn write_publishing<T, F>(&self, weight: usize, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<(T, Vec<FolderChange>)> + Send + 'static,
+    {
+        let (value, changes) = self.writer.run(weight, work).await?;
+        for change in changes {
+            self.feed.publish(change);
+        }
+        Ok(value)
+    }
+}
+
+/// One change per folder touched by `delivered`, with the highest modseq reached there.
+fn changes_of(delivered: &[Delivered]) -> Vec<FolderChange> {
+    let mut changes: Vec<FolderChange> = Vec::with_capacity(delivered.len());
+    for d in delivered {
+        match changes.iter_mut().find(|c| c.folder == d.folder) {
+            Some(c) => c.highest_modseq = c.highest_modseq.max(d.modseq),
+            None => changes.push(FolderChange {
+                mailbox: d.mailbox,
+                folder: d.folder,
+                highest_modseq: d.modseq,
+            }),
+        }
+    }
+    changes
 }
 
 /// Seconds since the Unix epoch; 0 if the clock is before it.

@@ -5,13 +5,17 @@ use mssd_core::Address;
 
 use super::connection::DbResult;
 use super::{
-    SqliteStore, audit, documents, folders, grants, health, mailboxes, messages, now_unix, queue,
+    SqliteStore, audit, changes_of, copy_move, documents, flag_store, folder_admin, folders,
+    grants, health, mailboxes, message_read, message_removal, messages, now_unix, queue, quota,
+    subscriptions,
 };
+use crate::change_feed::ChangeFeed;
 use crate::error::{Error, Result};
 use crate::model::{
-    Acceptance, Accepted, AuditEvent, AuditRecord, Delivered, Delivery, Folder, FolderId, Grant,
-    Mailbox, MailboxId, MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary,
-    Queued, RecipientStatus, Rights, StoreHealth, WriterStats,
+    Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,
+    FlagOp, FlagsOutcome, Folder, FolderId, Grant, Mailbox, MailboxId, MailboxStatus, MessageMeta,
+    NewMailbox, NewQueued, QueueId, QueueSummary, Queued, QuotaUsage, RecipientStatus, Rights,
+    StoreHealth, WriterStats,
 };
 use crate::store::Store;
 
@@ -75,9 +79,12 @@ impl Store for SqliteStore {
 
     async fn deliver(&self, d: Delivery) -> Result<Vec<Delivered>> {
         let weight = d.message.len();
-        self.writer
-            .run(weight, move |c| messages::deliver(c, &d))
-            .await
+        self.write_publishing(weight, move |c| {
+            let delivered = messages::deliver(c, &d)?;
+            let changes = changes_of(&delivered);
+            Ok((delivered, changes))
+        })
+        .await
     }
 
     async fn append(
@@ -87,35 +94,39 @@ impl Store for SqliteStore {
         flags: Vec<String>,
         internal_date: i64,
     ) -> Result<Delivered> {
-        self.writer
-            .run(message.len(), move |c| {
-                messages::append(c, folder, &message, &flags, internal_date)
-            })
-            .await
+        self.write_publishing(message.len(), move |c| {
+            let delivered = messages::append(c, folder, &message, &flags, internal_date)?;
+            Ok((delivered, changes_of(&[delivered])))
+        })
+        .await
     }
 
     async fn messages(&self, folder: FolderId) -> Result<Vec<MessageMeta>> {
-        self.readers.run(move |c| messages::list(c, folder)).await
+        self.readers
+            .run(move |c| message_read::list(c, folder))
+            .await
     }
 
     async fn message_body(&self, folder: FolderId, uid: u32) -> Result<Option<Vec<u8>>> {
         self.readers
-            .run(move |c| messages::body(c, folder, uid))
+            .run(move |c| message_read::body(c, folder, uid))
             .await
     }
 
     async fn set_flags(&self, folder: FolderId, uid: u32, flags: Vec<String>) -> Result<u64> {
-        self.writer
-            .run(SMALL_JOB, move |c| {
-                messages::set_flags(c, folder, uid, &flags)
-            })
-            .await
+        self.write_publishing(SMALL_JOB, move |c| {
+            let (modseq, change) = messages::set_flags(c, folder, uid, &flags)?;
+            Ok((modseq, change.into_iter().collect()))
+        })
+        .await
     }
 
     async fn expunge(&self, folder: FolderId, uids: Vec<u32>) -> Result<Vec<u32>> {
-        self.writer
-            .run(SMALL_JOB, move |c| messages::expunge(c, folder, &uids))
-            .await
+        self.write_publishing(SMALL_JOB, move |c| {
+            let (removed, change) = message_removal::expunge(c, folder, &uids)?;
+            Ok((removed, change.into_iter().collect()))
+        })
+        .await
     }
 
     async fn enqueue(&self, q: NewQueued) -> Result<QueueId> {
@@ -128,21 +139,21 @@ impl Store for SqliteStore {
     async fn accept(&self, a: Acceptance) -> Result<Accepted> {
         let weight = a.delivery.as_ref().map_or(0, |d| d.message.len())
             + a.queued.as_ref().map_or(0, |q| q.message.len());
-        self.writer
-            .run(weight, move |c| {
-                let delivered = match &a.delivery {
-                    Some(d) => messages::deliver(c, d)?,
-                    None => Vec::new(),
-                };
-                let queued = a
-                    .queued
-                    .as_ref()
-                    .map(|q| queue::enqueue(c, q, now_unix()))
-                    .transpose()?;
-                audit::append(c, &a.audit)?;
-                Ok(Accepted { delivered, queued })
-            })
-            .await
+        self.write_publishing(weight, move |c| {
+            let delivered = match &a.delivery {
+                Some(d) => messages::deliver(c, d)?,
+                None => Vec::new(),
+            };
+            let queued = a
+                .queued
+                .as_ref()
+                .map(|q| queue::enqueue(c, q, now_unix()))
+                .transpose()?;
+            audit::append(c, &a.audit)?;
+            let changes = changes_of(&delivered);
+            Ok((Accepted { delivered, queued }, changes))
+        })
+        .await
     }
 
     async fn queue(&self) -> Result<Vec<Queued>> {
@@ -274,5 +285,124 @@ impl Store for SqliteStore {
 
     fn stats(&self) -> WriterStats {
         self.writer_stats()
+    }
+
+    async fn message_bodies(
+        &self,
+        folder: FolderId,
+        uids: Vec<u32>,
+    ) -> Result<Vec<(u32, Vec<u8>)>> {
+        self.readers
+            .run(move |c| message_read::bodies(c, folder, &uids))
+            .await
+    }
+
+    async fn folder(&self, id: FolderId) -> Result<Option<Folder>> {
+        self.readers.run(move |c| folders::by_id(c, id)).await
+    }
+
+    async fn create_folder(&self, mailbox: MailboxId, name: &str) -> Result<Folder> {
+        let name = name.to_owned();
+        self.writer
+            .run(SMALL_JOB, move |c| {
+                folder_admin::create_folder(c, mailbox, &name, now_unix())
+            })
+            .await
+    }
+
+    async fn rename_folder(&self, mailbox: MailboxId, from: &str, to: &str) -> Result<()> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.write_publishing(SMALL_JOB, move |c| {
+            let changes = folder_admin::rename_folder(c, mailbox, &from, &to)?;
+            Ok(((), changes))
+        })
+        .await
+    }
+
+    async fn delete_folder(&self, mailbox: MailboxId, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.write_publishing(SMALL_JOB, move |c| {
+            let change = folder_admin::delete_folder(c, mailbox, &name)?;
+            Ok(((), vec![change]))
+        })
+        .await
+    }
+
+    async fn subscribe(&self, mailbox: MailboxId, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.writer
+            .run(SMALL_JOB, move |c| {
+                subscriptions::subscribe(c, mailbox, &name)
+            })
+            .await
+    }
+
+    async fn unsubscribe(&self, mailbox: MailboxId, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.writer
+            .run(SMALL_JOB, move |c| {
+                subscriptions::unsubscribe(c, mailbox, &name)
+            })
+            .await
+    }
+
+    async fn subscriptions(&self, mailbox: MailboxId) -> Result<Vec<String>> {
+        self.readers
+            .run(move |c| subscriptions::list(c, mailbox))
+            .await
+    }
+
+    async fn store_flags(
+        &self,
+        folder: FolderId,
+        uids: Vec<u32>,
+        op: FlagOp,
+        flags: Vec<String>,
+        unchanged_since: Option<u64>,
+    ) -> Result<FlagsOutcome> {
+        self.write_publishing(SMALL_JOB, move |c| {
+            let (outcome, change) =
+                flag_store::store_flags(c, folder, &uids, op, &flags, unchanged_since)?;
+            Ok((outcome, change.into_iter().collect()))
+        })
+        .await
+    }
+
+    async fn changes_since(&self, folder: FolderId, since: u64) -> Result<Changes> {
+        self.readers
+            .run(move |c| message_read::changes_since(c, folder, since))
+            .await
+    }
+
+    async fn copy_messages(
+        &self,
+        from: FolderId,
+        uids: Vec<u32>,
+        to: FolderId,
+    ) -> Result<CopyOutcome> {
+        self.write_publishing(SMALL_JOB, move |c| {
+            copy_move::copy_messages(c, from, &uids, to)
+        })
+        .await
+    }
+
+    async fn move_messages(
+        &self,
+        from: FolderId,
+        uids: Vec<u32>,
+        to: FolderId,
+    ) -> Result<CopyOutcome> {
+        self.write_publishing(SMALL_JOB, move |c| {
+            copy_move::move_messages(c, from, &uids, to)
+        })
+        .await
+    }
+
+    async fn quota(&self, mailbox: MailboxId) -> Result<QuotaUsage> {
+        self.readers.run(move |c| quota::usage(c, mailbox)).await
+    }
+
+    fn change_feed(&self) -> ChangeFeed {
+        self.feed.clone()
     }
 }

@@ -53,3 +53,22 @@ pub fn new_mailbox(address: &str) -> NewMailbox {
         quota_bytes: None,
     }
 }
+
+pub fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// The folder of `mailbox` named `name`.
+pub async fn folder_named(
+    store: &dyn mssd_store::Store,
+    mailbox: mssd_store::MailboxId,
+    name: &str,
+) -> mssd_store::Folder {
+    store
+        .folders(mailbox)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no folder {name}"))
+}

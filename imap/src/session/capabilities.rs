@@ -1,0 +1,125 @@
+//! What the server announces, by connection phase (RFC 9051 7.2.2): STARTTLS and
+//! LOGINDISABLED before TLS, the SASL mechanisms once TLS is up, the rest after login.
+
+use imap_next::imap_types::auth::AuthMechanism;
+use imap_next::imap_types::core::{Atom, Vec1};
+use imap_next::imap_types::extensions::quota::Resource;
+use imap_next::imap_types::response::Capability;
+use mssd_auth::Mechanism;
+
+/// Where the connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Clear text: authentication impossible until STARTTLS.
+    Plain,
+    /// TLS up, not logged in: these mechanisms may be used.
+    Tls(Vec<Mechanism>),
+    Authenticated,
+}
+
+/// Extensions offered in every phase.
+fn extensions() -> Vec<Capability<'static>> {
+    let mut caps = vec![
+        Capability::Imap4Rev1,
+        Capability::SaslIr,
+        Capability::LiteralPlus,
+        Capability::Enable,
+        Capability::Id,
+        Capability::Idle,
+        Capability::Namespace,
+        Capability::UidPlus,
+        Capability::Move,
+        Capability::Unselect,
+        Capability::CondStore,
+        Capability::QResync,
+        Capability::Quota,
+        Capability::QuotaRes(Resource::Storage),
+    ];
+    caps.extend(
+        ["SPECIAL-USE", "CHILDREN"]
+            .into_iter()
+            .filter_map(|name| Atom::try_from(name).ok().map(Capability::from)),
+    );
+    caps
+}
+
+pub(crate) fn capabilities(phase: Phase) -> Vec1<Capability<'static>> {
+    let mut caps = extensions();
+    match phase {
+        Phase::Plain => {
+            caps.push(Capability::StartTls);
+            caps.push(Capability::LoginDisabled);
+        }
+        Phase::Tls(mechanisms) => {
+            caps.extend(
+                mechanisms
+                    .iter()
+                    .map(|m| Capability::Auth(auth_mechanism(*m))),
+            );
+            if !mechanisms
+                .iter()
+                .any(|m| matches!(m, Mechanism::Plain | Mechanism::Login))
+            {
+                caps.push(Capability::LoginDisabled);
+            }
+        }
+        Phase::Authenticated => {}
+    }
+    Vec1::unvalidated(caps)
+}
+
+fn auth_mechanism(m: Mechanism) -> AuthMechanism<'static> {
+    match m {
+        Mechanism::Plain => AuthMechanism::Plain,
+        Mechanism::Login => AuthMechanism::Login,
+        Mechanism::OauthBearer => AuthMechanism::OAuthBearer,
+        Mechanism::Xoauth2 => AuthMechanism::XOAuth2,
+        other => AuthMechanism::try_from(other.as_str().to_owned()).unwrap_or(AuthMechanism::Plain),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(phase: Phase) -> Vec<String> {
+        capabilities(phase)
+            .into_iter()
+            .map(|c| c.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn phases_announce_what_they_allow() {
+        let plain = names(Phase::Plain);
+        assert!(plain.contains(&"STARTTLS".into()));
+        assert!(plain.contains(&"LOGINDISABLED".into()));
+        assert!(!plain.iter().any(|c| c.starts_with("AUTH=")));
+
+        let tls = names(Phase::Tls(vec![Mechanism::External, Mechanism::Plain]));
+        assert!(tls.contains(&"AUTH=EXTERNAL".into()), "{tls:?}");
+        assert!(tls.contains(&"AUTH=PLAIN".into()));
+        assert!(!tls.contains(&"STARTTLS".into()));
+        assert!(!tls.contains(&"LOGINDISABLED".into()));
+
+        let tokens_only = names(Phase::Tls(vec![Mechanism::Xoauth2]));
+        assert!(tokens_only.contains(&"LOGINDISABLED".into()));
+
+        let user = names(Phase::Authenticated);
+        for expected in [
+            "IMAP4REV1",
+            "IDLE",
+            "MOVE",
+            "UIDPLUS",
+            "CONDSTORE",
+            "QUOTA",
+            "SPECIAL-USE",
+        ] {
+            assert!(
+                user.iter().any(|c| c.eq_ignore_ascii_case(expected)),
+                "{expected} missing from {user:?}"
+            );
+        }
+        assert!(!user.iter().any(|c| c.starts_with("AUTH=")));
+    }
+}

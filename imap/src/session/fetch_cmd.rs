@@ -1,0 +1,210 @@
+//! FETCH and UID FETCH, with CONDSTORE CHANGEDSINCE and QRESYNC VANISHED.
+//!
+//! Messages are served in chunks: one store read per chunk for the bytes that are needed
+//! (body sections, or ENVELOPE/BODYSTRUCTURE not yet in the shared summary cache), then the
+//! chunk's responses are encoded and written before the next chunk is read. So memory stays
+//! bounded and a FETCH 1:* (FLAGS ENVELOPE) on a warm folder reads no message at all.
+
+use std::sync::Arc;
+
+use imap_next::imap_types::command::FetchModifier;
+use imap_next::imap_types::core::Tag;
+use imap_next::imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItemName};
+use imap_next::imap_types::response::Data;
+use imap_next::imap_types::sequence::SequenceSet;
+use mssd_store::FlagOp;
+
+use super::Session;
+use super::responses::{bad, ok};
+use crate::fetch::{self, FetchPlan};
+use crate::sequence;
+use crate::summary::Summary;
+
+/// Messages per store read and per write.
+const CHUNK: usize = 250;
+
+impl Session<'_> {
+    pub(crate) async fn fetch(
+        &mut self,
+        tag: &Tag<'static>,
+        set: SequenceSet,
+        names: MacroOrMessageDataItemNames<'static>,
+        by_uid: bool,
+        modifiers: Vec<FetchModifier>,
+    ) {
+        let mut changed_since = None;
+        let mut vanished = false;
+        for modifier in &modifiers {
+            match modifier {
+                FetchModifier::ChangedSince(v) => changed_since = Some(v.get()),
+                FetchModifier::Vanished => vanished = true,
+            }
+        }
+        if vanished && (!by_uid || !self.enabled.qresync || changed_since.is_none()) {
+            self.send_status(bad(
+                tag,
+                None,
+                "VANISHED needs UID FETCH, QRESYNC enabled and CHANGEDSINCE",
+            ));
+            return;
+        }
+        if changed_since.is_some() {
+            self.enabled.condstore = true;
+        }
+        let Some(selected) = self.selected.as_ref() else {
+            return;
+        };
+        let mut indices = match sequence::resolve(&set, selected.uids(), by_uid) {
+            Ok(indices) => indices,
+            Err(e) => {
+                self.send_status(bad(tag, None, &e.to_string()));
+                return;
+            }
+        };
+        if let Some(since) = changed_since {
+            indices.retain(|i| selected.metas()[*i].modseq > since);
+        }
+        let mut plan = fetch::plan(&names, by_uid, self.enabled.condstore);
+        if let (true, Some(since)) = (vanished, changed_since) {
+            self.send_vanished_earlier(&set, since).await;
+        }
+        if plan.marks_seen
+            && self
+                .selected
+                .as_ref()
+                .is_some_and(|s| !s.read_only && s.target.write)
+        {
+            self.mark_seen(&indices).await;
+            if !plan.items.contains(&MessageDataItemName::Flags) {
+                plan.items.push(MessageDataItemName::Flags);
+            }
+        }
+        for chunk in indices.chunks(CHUNK) {
+            let responses = self.fetch_chunk(&plan, chunk).await;
+            for data in responses {
+                self.send_data(data);
+            }
+            if self.wire.drain().await.is_err() {
+                return;
+            }
+        }
+        self.send_status(ok(tag, None, "FETCH completed"));
+    }
+
+    async fn fetch_chunk(&self, plan: &FetchPlan, chunk: &[usize]) -> Vec<Data<'static>> {
+        let Some(selected) = self.selected.as_ref() else {
+            return Vec::new();
+        };
+        let summaries = &self.ctx.summaries;
+        let mut cached: Vec<Option<Arc<Summary>>> = Vec::with_capacity(chunk.len());
+        let mut wanted = Vec::new();
+        for &index in chunk {
+            let meta = &selected.metas()[index];
+            let summary = if plan.needs_summary {
+                summaries.get(&meta.sha256)
+            } else {
+                None
+            };
+            if plan.needs_bytes || (plan.needs_summary && summary.is_none()) {
+                wanted.push(meta.uid);
+            }
+            cached.push(summary);
+        }
+        let bodies = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            match self.ctx.store.message_bodies(selected.folder, wanted).await {
+                Ok(bodies) => bodies,
+                Err(e) => {
+                    tracing::error!(error = %e, "imap: reading messages for FETCH failed");
+                    Vec::new()
+                }
+            }
+        };
+        let mut responses = Vec::with_capacity(chunk.len());
+        for (&index, summary) in chunk.iter().zip(cached) {
+            let meta = &selected.metas()[index];
+            let bytes = bodies
+                .binary_search_by_key(&meta.uid, |(uid, _)| *uid)
+                .ok()
+                .map(|i| bodies[i].1.as_slice());
+            let summary = match (summary, bytes) {
+                (Some(summary), _) => Some(summary),
+                (None, Some(bytes)) if plan.needs_summary => {
+                    Some(summaries.insert(&meta.sha256, bytes))
+                }
+                _ => None,
+            };
+            // A message expunged meanwhile by another session has no bytes: leave it out.
+            if (plan.needs_bytes && bytes.is_none()) || (plan.needs_summary && summary.is_none()) {
+                continue;
+            }
+            match fetch::items(plan, meta, &meta.flags, summary.as_deref(), bytes) {
+                Ok(items) => responses.push(Data::Fetch {
+                    seq: selected.seq_of(index),
+                    items,
+                }),
+                Err(e) => tracing::warn!(uid = meta.uid, error = %e, "imap: FETCH item failed"),
+            }
+        }
+        responses
+    }
+
+    /// BODY[...] without PEEK sets \Seen (RFC 9051 6.4.5), in one transaction.
+    async fn mark_seen(&mut self, indices: &[usize]) {
+        let Some(selected) = self.selected.as_ref() else {
+            return;
+        };
+        let unseen: Vec<u32> = indices
+            .iter()
+            .map(|i| &selected.metas()[*i])
+            .filter(|m| !m.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Seen")))
+            .map(|m| m.uid)
+            .collect();
+        if unseen.is_empty() {
+            return;
+        }
+        let folder = selected.folder;
+        let outcome = self
+            .ctx
+            .store
+            .store_flags(folder, unseen, FlagOp::Add, vec!["\\Seen".into()], None)
+            .await;
+        match outcome {
+            Ok(outcome) => {
+                if let Some(selected) = self.selected.as_mut() {
+                    for update in outcome.updated {
+                        if let Some(index) = selected.index_of(update.uid) {
+                            let meta = &mut selected.view_mut().metas[index];
+                            meta.flags = update.flags;
+                            meta.modseq = update.modseq;
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "imap: setting \\Seen failed"),
+        }
+    }
+
+    /// QRESYNC: UIDs of the set expunged after `since` (RFC 7162 3.2.6).
+    async fn send_vanished_earlier(&mut self, set: &SequenceSet, since: u64) {
+        let Some(folder) = self.selected.as_ref().map(|s| s.folder) else {
+            return;
+        };
+        let Ok(changes) = self.ctx.store.changes_since(folder, since).await else {
+            return;
+        };
+        let expunged = changes.expunged;
+        let in_set: Vec<u32> = sequence::resolve(set, &expunged, true)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| expunged[i])
+            .collect();
+        if let Some(known_uids) = sequence::compress(&in_set) {
+            self.send_data(Data::Vanished {
+                earlier: true,
+                known_uids,
+            });
+        }
+    }
+}

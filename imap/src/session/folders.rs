@@ -1,0 +1,412 @@
+//! Folder commands: CREATE, DELETE, RENAME, SUBSCRIBE/UNSUBSCRIBE, LIST/LSUB, STATUS, and the
+//! name resolution every folder-taking command shares.
+
+use std::num::NonZeroU32;
+
+use imap_next::imap_types::core::{Atom, QuotedChar, Tag};
+use imap_next::imap_types::flag::FlagNameAttribute;
+use imap_next::imap_types::mailbox::{ListMailbox, Mailbox as ImapMailbox};
+use imap_next::imap_types::response::{Code, Data};
+use imap_next::imap_types::status::{StatusDataItem, StatusDataItemName};
+use mssd_store::{Folder, Grant, MailboxId};
+
+use super::Session;
+use super::names::{self, DELIMITER, NameError, SHARED_PREFIX, Target};
+use super::responses::{code, no, ok};
+
+impl Session<'_> {
+    pub(crate) fn user_id(&self) -> MailboxId {
+        self.user.as_ref().map_or(MailboxId(0), |u| u.mailbox.id)
+    }
+
+    /// Mailboxes granted to the user, with their ids (a grant on a removed mailbox is skipped).
+    pub(crate) async fn grants(&self) -> Vec<(MailboxId, Grant)> {
+        let Some(user) = &self.user else {
+            return Vec::new();
+        };
+        let grants = match self.ctx.store.grants_to(&user.mailbox.address).await {
+            Ok(grants) => grants,
+            Err(e) => {
+                tracing::error!(error = %e, "imap: reading grants failed");
+                return Vec::new();
+            }
+        };
+        let mut resolved = Vec::with_capacity(grants.len());
+        for grant in grants {
+            if let Ok(Some(mailbox)) = self.ctx.store.mailbox(&grant.mailbox).await {
+                resolved.push((mailbox.id, grant));
+            }
+        }
+        resolved
+    }
+
+    /// Resolves a command's folder name, answering NO itself when it names nothing usable.
+    pub(crate) async fn target(
+        &mut self,
+        tag: &Tag<'static>,
+        mailbox: &ImapMailbox<'_>,
+    ) -> Option<Target> {
+        let resolved = match names::mailbox_name(mailbox) {
+            Ok(name) => {
+                let grants = if name.len() >= SHARED_PREFIX.len()
+                    && name[..SHARED_PREFIX.len()].eq_ignore_ascii_case(SHARED_PREFIX)
+                {
+                    self.grants().await
+                } else {
+                    Vec::new()
+                };
+                names::resolve(self.user_id(), &grants, &name)
+            }
+            Err(e) => Err(e),
+        };
+        match resolved {
+            Ok(target) => Some(target),
+            Err(NameError::Invalid) => {
+                self.send_status(no(tag, Some(code("CANNOT")), "invalid folder name"));
+                None
+            }
+            Err(NameError::NotGranted | NameError::Container) => {
+                self.send_status(no(tag, Some(code("NONEXISTENT")), "no such folder"));
+                None
+            }
+        }
+    }
+
+    /// The folder a target names, if it exists.
+    pub(crate) async fn folder_of(
+        &mut self,
+        tag: &Tag<'static>,
+        target: &Target,
+    ) -> Option<Folder> {
+        match self.ctx.store.folders(target.owner).await {
+            Ok(folders) => {
+                let found = folders.into_iter().find(|f| f.name == target.folder);
+                if found.is_none() {
+                    self.send_status(no(tag, Some(code("NONEXISTENT")), "no such folder"));
+                }
+                found
+            }
+            Err(e) => {
+                self.store_failed(tag, &e);
+                None
+            }
+        }
+    }
+
+    /// Answers a store failure: precise codes for what the client can act on, a generic
+    /// temporary failure (detail in the log only) for the rest.
+    pub(crate) fn store_failed(&mut self, tag: &Tag<'static>, e: &mssd_store::Error) {
+        use mssd_store::Error as E;
+        let status = match e {
+            E::QuotaExceeded { .. } => no(tag, Some(Code::OverQuota), "quota exceeded"),
+            E::NotFound { .. } => no(tag, Some(code("NONEXISTENT")), "no such folder or message"),
+            E::AlreadyExists { .. } => no(tag, Some(code("ALREADYEXISTS")), "already exists"),
+            E::Invalid { reason, .. } => no(tag, Some(code("CANNOT")), reason),
+            other => {
+                tracing::error!(peer = %self.peer, error = %other, "imap: store operation failed");
+                no(
+                    tag,
+                    Some(code("UNAVAILABLE")),
+                    "temporary failure, try again",
+                )
+            }
+        };
+        self.send_status(status);
+    }
+
+    fn own_only(&mut self, tag: &Tag<'static>, target: &Target, what: &str) -> bool {
+        if target.shared_from.is_some() {
+            self.send_status(no(
+                tag,
+                Some(code("NOPERM")),
+                &format!("{what} is not allowed in shared mailboxes"),
+            ));
+            return false;
+        }
+        true
+    }
+
+    pub(crate) async fn create(&mut self, tag: &Tag<'static>, mailbox: ImapMailbox<'static>) {
+        let Some(target) = self.target(tag, &mailbox).await else {
+            return;
+        };
+        if !self.own_only(tag, &target, "CREATE") {
+            return;
+        }
+        if target.folder == "INBOX" {
+            self.send_status(no(tag, Some(code("ALREADYEXISTS")), "INBOX always exists"));
+            return;
+        }
+        let existing: Vec<String> = match self.ctx.store.folders(target.owner).await {
+            Ok(folders) => folders.into_iter().map(|f| f.name).collect(),
+            Err(e) => return self.store_failed(tag, &e),
+        };
+        if existing.contains(&target.folder) {
+            self.send_status(no(
+                tag,
+                Some(code("ALREADYEXISTS")),
+                "folder already exists",
+            ));
+            return;
+        }
+        // RFC 3501 6.3.3: create the missing superiors too.
+        let parts: Vec<&str> = target.folder.split(DELIMITER).collect();
+        for depth in 1..=parts.len() {
+            let name = parts[..depth].join("/");
+            if existing.contains(&name) || (depth == 1 && name.eq_ignore_ascii_case("INBOX")) {
+                continue;
+            }
+            if let Err(e) = self.ctx.store.create_folder(target.owner, &name).await {
+                return self.store_failed(tag, &e);
+            }
+        }
+        self.send_status(ok(tag, None, "CREATE completed"));
+    }
+
+    pub(crate) async fn delete(&mut self, tag: &Tag<'static>, mailbox: ImapMailbox<'static>) {
+        let Some(target) = self.target(tag, &mailbox).await else {
+            return;
+        };
+        if !self.own_only(tag, &target, "DELETE") {
+            return;
+        }
+        if target.folder == "INBOX" {
+            self.send_status(no(tag, Some(code("CANNOT")), "INBOX cannot be deleted"));
+            return;
+        }
+        if self.is_selected(&target) {
+            self.selected = None;
+        }
+        match self
+            .ctx
+            .store
+            .delete_folder(target.owner, &target.folder)
+            .await
+        {
+            Ok(()) => {
+                self.audit(
+                    "imap.folder.delete",
+                    target.display.clone(),
+                    "deleted",
+                    serde_json::json!({}),
+                )
+                .await;
+                self.send_status(ok(tag, None, "DELETE completed"))
+            }
+            Err(e) => self.store_failed(tag, &e),
+        }
+    }
+
+    pub(crate) async fn rename(
+        &mut self,
+        tag: &Tag<'static>,
+        from: ImapMailbox<'static>,
+        to: ImapMailbox<'static>,
+    ) {
+        let Some(source) = self.target(tag, &from).await else {
+            return;
+        };
+        let Some(destination) = self.target(tag, &to).await else {
+            return;
+        };
+        if !self.own_only(tag, &source, "RENAME") || !self.own_only(tag, &destination, "RENAME") {
+            return;
+        }
+        if source.folder == "INBOX" {
+            self.send_status(no(
+                tag,
+                Some(code("CANNOT")),
+                "renaming INBOX is not supported; move its messages instead",
+            ));
+            return;
+        }
+        match self
+            .ctx
+            .store
+            .rename_folder(source.owner, &source.folder, &destination.folder)
+            .await
+        {
+            Ok(()) => self.send_status(ok(tag, None, "RENAME completed")),
+            Err(e) => self.store_failed(tag, &e),
+        }
+    }
+
+    pub(crate) async fn subscribe(
+        &mut self,
+        tag: &Tag<'static>,
+        mailbox: ImapMailbox<'static>,
+        on: bool,
+    ) {
+        let Ok(name) = names::mailbox_name(&mailbox) else {
+            self.send_status(no(tag, Some(code("CANNOT")), "invalid folder name"));
+            return;
+        };
+        let user = self.user_id();
+        let result = if on {
+            self.ctx.store.subscribe(user, &name).await
+        } else {
+            self.ctx.store.unsubscribe(user, &name).await
+        };
+        match result {
+            Ok(()) => self.send_status(ok(
+                tag,
+                None,
+                if on {
+                    "SUBSCRIBE completed"
+                } else {
+                    "UNSUBSCRIBE completed"
+                },
+            )),
+            Err(e) => self.store_failed(tag, &e),
+        }
+    }
+
+    pub(crate) async fn list(
+        &mut self,
+        tag: &Tag<'static>,
+        reference: ImapMailbox<'static>,
+        wildcard: ListMailbox<'static>,
+        subscribed_only: bool,
+    ) {
+        let reference = match &reference {
+            ImapMailbox::Inbox => "INBOX".to_owned(),
+            ImapMailbox::Other(other) => String::from_utf8_lossy(other.as_ref()).into_owned(),
+        };
+        let pattern_text = match &wildcard {
+            ListMailbox::Token(token) => String::from_utf8_lossy(token.as_ref()).into_owned(),
+            ListMailbox::String(s) => String::from_utf8_lossy(s.as_ref()).into_owned(),
+        };
+        let command = if subscribed_only { "LSUB" } else { "LIST" };
+        if pattern_text.is_empty() {
+            // RFC 3501 6.3.8: the hierarchy delimiter and root.
+            let data = list_data(
+                subscribed_only,
+                String::new(),
+                vec![FlagNameAttribute::Noselect],
+            );
+            self.send_data(data);
+            self.send_status(ok(tag, None, &format!("{command} completed")));
+            return;
+        }
+        let pattern = format!("{reference}{pattern_text}");
+        let all = match self.visible_folders().await {
+            Ok(all) => all,
+            Err(e) => return self.store_failed(tag, &e),
+        };
+        let subscriptions = if subscribed_only {
+            match self.ctx.store.subscriptions(self.user_id()).await {
+                Ok(s) => Some(s),
+                Err(e) => return self.store_failed(tag, &e),
+            }
+        } else {
+            None
+        };
+        let mut lines = Vec::new();
+        for listed in &all {
+            if !names::matches(&pattern, &listed.name) {
+                continue;
+            }
+            if let Some(subscribed) = &subscriptions
+                && !subscribed.iter().any(|s| s == &listed.name)
+            {
+                continue;
+            }
+            let mut attributes = Vec::new();
+            if !listed.selectable {
+                attributes.push(FlagNameAttribute::Noselect);
+            }
+            let children = names::has_children(&listed.name, &all);
+            attributes.extend(atom_attribute(if children {
+                "HasChildren"
+            } else {
+                "HasNoChildren"
+            }));
+            if let Some(special) = &listed.special_use {
+                attributes.extend(atom_attribute(special.trim_start_matches('\\')));
+            }
+            lines.push(list_data(subscribed_only, listed.name.clone(), attributes));
+        }
+        for line in lines {
+            self.send_data(line);
+        }
+        self.send_status(ok(tag, None, &format!("{command} completed")));
+    }
+
+    /// Own folders and the folders of granted mailboxes.
+    pub(crate) async fn visible_folders(&self) -> mssd_store::Result<Vec<names::Listed>> {
+        let own = self.ctx.store.folders(self.user_id()).await?;
+        let mut shared = Vec::new();
+        for (id, grant) in self.grants().await {
+            if grant.rights.read {
+                shared.push((grant.mailbox.clone(), self.ctx.store.folders(id).await?));
+            }
+        }
+        Ok(names::visible(&own, &shared))
+    }
+
+    pub(crate) async fn status(
+        &mut self,
+        tag: &Tag<'static>,
+        mailbox: ImapMailbox<'static>,
+        items: Vec<StatusDataItemName>,
+    ) {
+        let Some(target) = self.target(tag, &mailbox).await else {
+            return;
+        };
+        let Some(folder) = self.folder_of(tag, &target).await else {
+            return;
+        };
+        let values = items
+            .iter()
+            .filter_map(|item| status_item(item, &folder))
+            .collect::<Vec<_>>();
+        self.send_data(Data::Status {
+            mailbox: names::to_imap(&target.display),
+            items: values.into(),
+        });
+        self.send_status(ok(tag, None, "STATUS completed"));
+    }
+
+    pub(crate) fn is_selected(&self, target: &Target) -> bool {
+        self.selected
+            .as_ref()
+            .is_some_and(|s| s.target.owner == target.owner && s.target.folder == target.folder)
+    }
+}
+
+fn status_item(item: &StatusDataItemName, folder: &Folder) -> Option<StatusDataItem> {
+    let nz = |v: u32| NonZeroU32::new(v.max(1)).unwrap_or(NonZeroU32::MIN);
+    Some(match item {
+        StatusDataItemName::Messages => StatusDataItem::Messages(folder.messages),
+        StatusDataItemName::Recent => StatusDataItem::Recent(0),
+        StatusDataItemName::UidNext => StatusDataItem::UidNext(nz(folder.uid_next)),
+        StatusDataItemName::UidValidity => StatusDataItem::UidValidity(nz(folder.uid_validity)),
+        StatusDataItemName::Unseen => StatusDataItem::Unseen(folder.unseen),
+        StatusDataItemName::HighestModSeq => StatusDataItem::HighestModSeq(folder.highest_modseq),
+        StatusDataItemName::Deleted | StatusDataItemName::DeletedStorage => return None,
+    })
+}
+
+fn atom_attribute(name: &str) -> Option<FlagNameAttribute<'static>> {
+    Atom::try_from(name.to_owned())
+        .ok()
+        .map(FlagNameAttribute::from)
+}
+
+fn list_data(lsub: bool, name: String, items: Vec<FlagNameAttribute<'static>>) -> Data<'static> {
+    let delimiter = QuotedChar::try_from(DELIMITER).ok();
+    let mailbox = names::to_imap(&name);
+    if lsub {
+        Data::Lsub {
+            items,
+            delimiter,
+            mailbox,
+        }
+    } else {
+        Data::List {
+            items,
+            delimiter,
+            mailbox,
+        }
+    }
+}

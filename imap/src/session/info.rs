@@ -1,0 +1,152 @@
+//! ID (RFC 2971), NAMESPACE (RFC 2342), ENABLE (RFC 5161), GETQUOTA/GETQUOTAROOT (RFC 9208).
+
+use imap_next::imap_types::core::{AString, IString, NString, QuotedChar, Tag, Vec1};
+use imap_next::imap_types::extensions::enable::CapabilityEnable;
+use imap_next::imap_types::extensions::namespace::Namespace;
+use imap_next::imap_types::extensions::quota::{QuotaGet, Resource};
+use imap_next::imap_types::mailbox::Mailbox as ImapMailbox;
+use imap_next::imap_types::response::Data;
+
+use super::Session;
+use super::names::{self, DELIMITER, SHARED_PREFIX};
+use super::responses::{code, no, ok};
+
+impl Session<'_> {
+    pub(crate) fn id(&mut self, tag: &Tag<'static>) {
+        let pairs = [("name", "mssd"), ("version", env!("CARGO_PKG_VERSION"))];
+        let parameters = pairs
+            .into_iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    IString::try_from(k).ok()?,
+                    NString(Some(IString::try_from(v).ok()?)),
+                ))
+            })
+            .collect();
+        self.send_data(Data::Id {
+            parameters: Some(parameters),
+        });
+        self.send_status(ok(tag, None, "ID completed"));
+    }
+
+    pub(crate) fn namespace(&mut self, tag: &Tag<'static>) {
+        let delimiter = QuotedChar::try_from(DELIMITER).ok();
+        let space = |prefix: &str| {
+            IString::try_from(prefix.to_owned())
+                .ok()
+                .map(|p| vec![Namespace::new(p, delimiter)])
+                .unwrap_or_default()
+        };
+        self.send_data(Data::Namespace {
+            personal: space(""),
+            other: Vec::new(),
+            shared: space(&format!("{SHARED_PREFIX}{DELIMITER}")),
+        });
+        self.send_status(ok(tag, None, "NAMESPACE completed"));
+    }
+
+    pub(crate) fn enable(
+        &mut self,
+        tag: &Tag<'static>,
+        requested: Vec1<CapabilityEnable<'static>>,
+    ) {
+        let mut enabled = Vec::new();
+        for capability in requested.into_inner() {
+            let name = capability.to_string().to_ascii_uppercase();
+            match name.as_str() {
+                "CONDSTORE" if !self.enabled.condstore => {
+                    self.enabled.condstore = true;
+                    enabled.push(capability);
+                }
+                "QRESYNC" if !self.enabled.qresync => {
+                    self.enabled.qresync = true;
+                    self.enabled.condstore = true;
+                    enabled.push(capability);
+                }
+                _ => {}
+            }
+        }
+        self.send_data(Data::Enabled {
+            capabilities: enabled,
+        });
+        self.send_status(ok(tag, None, "ENABLE completed"));
+    }
+
+    pub(crate) async fn get_quota_root(
+        &mut self,
+        tag: &Tag<'static>,
+        mailbox: ImapMailbox<'static>,
+    ) {
+        let Some(target) = self.target(tag, &mailbox).await else {
+            return;
+        };
+        let root = quota_root_name(&target);
+        let usage = match self.ctx.store.quota(target.owner).await {
+            Ok(usage) => usage,
+            Err(e) => return self.store_failed(tag, &e),
+        };
+        let roots: Vec<AString<'static>> = if usage.limit_bytes.is_some() {
+            AString::try_from(root.clone()).ok().into_iter().collect()
+        } else {
+            Vec::new()
+        };
+        self.send_data(Data::QuotaRoot {
+            mailbox: names::to_imap(&target.display),
+            roots,
+        });
+        if let Some(data) = quota_data(&root, usage) {
+            self.send_data(data);
+        }
+        self.send_status(ok(tag, None, "GETQUOTAROOT completed"));
+    }
+
+    pub(crate) async fn get_quota(&mut self, tag: &Tag<'static>, root: AString<'static>) {
+        let root = String::from_utf8_lossy(root.as_ref()).into_owned();
+        // Roots are "" (the user's mailbox) and "Shared/<address>" (a granted mailbox).
+        let target = if root.is_empty() {
+            Some(self.user_id())
+        } else {
+            let grants = self.grants().await;
+            names::resolve(self.user_id(), &grants, &root)
+                .ok()
+                .map(|t| t.owner)
+        };
+        let Some(owner) = target else {
+            self.send_status(no(tag, Some(code("NONEXISTENT")), "no such quota root"));
+            return;
+        };
+        match self.ctx.store.quota(owner).await {
+            Ok(usage) => match quota_data(&root, usage) {
+                Some(data) => {
+                    self.send_data(data);
+                    self.send_status(ok(tag, None, "GETQUOTA completed"));
+                }
+                None => {
+                    self.send_status(no(tag, Some(code("NONEXISTENT")), "no quota on this root"))
+                }
+            },
+            Err(e) => self.store_failed(tag, &e),
+        }
+    }
+}
+
+fn quota_root_name(target: &names::Target) -> String {
+    match &target.shared_from {
+        Some(owner) => names::shared_name(owner, "INBOX"),
+        None => String::new(),
+    }
+}
+
+/// STORAGE in units of 1024 octets (RFC 9208 5.1), rounded up.
+fn quota_data(root: &str, usage: mssd_store::QuotaUsage) -> Option<Data<'static>> {
+    let limit = usage.limit_bytes?;
+    let quota = QuotaGet::new(
+        Resource::Storage,
+        usage.used_bytes.div_ceil(1024),
+        limit / 1024,
+    );
+    Some(Data::Quota {
+        root: AString::try_from(root.to_owned()).ok()?,
+        quotas: Vec1::from(quota),
+    })
+}

@@ -1,0 +1,283 @@
+//! Folder names as clients see them, and what they point at.
+//!
+//! The personal namespace is the user's own folders ("INBOX", "Sent", "Projets/2026"); the
+//! shared namespace is "Shared/<address>" for the INBOX of a mailbox granted to the user and
+//! "Shared/<address>/<folder>" for its other folders. The hierarchy delimiter is '/'.
+
+use imap_next::imap_types::core::AString;
+use imap_next::imap_types::mailbox::Mailbox as ImapMailbox;
+use mssd_core::Address;
+#[cfg(test)]
+use mssd_store::Rights;
+use mssd_store::{Folder, Grant, MailboxId};
+
+pub(crate) const DELIMITER: char = '/';
+pub(crate) const SHARED_PREFIX: &str = "Shared";
+
+/// A folder name resolved against the user's own and granted mailboxes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub owner: MailboxId,
+    /// The owner's address when the folder belongs to a granted (shared) mailbox.
+    pub shared_from: Option<Address>,
+    /// The folder's name inside its mailbox ("INBOX", "Sent"...).
+    pub folder: String,
+    /// The name as the client sees it.
+    pub display: String,
+    pub read: bool,
+    pub write: bool,
+}
+
+/// Why a name resolves to nothing the user may open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NameError {
+    /// Not valid UTF-8 or empty.
+    Invalid,
+    /// "Shared/x" where x is not granted to the user (reported as nonexistent: a grant's
+    /// absence must not reveal whether the mailbox exists).
+    NotGranted,
+    /// "Shared" itself: a container, not a folder.
+    Container,
+}
+
+/// The text of an IMAP mailbox name; INBOX in any case is "INBOX".
+pub(crate) fn mailbox_name(mailbox: &ImapMailbox<'_>) -> Result<String, NameError> {
+    match mailbox {
+        ImapMailbox::Inbox => Ok("INBOX".into()),
+        ImapMailbox::Other(other) => {
+            let name = std::str::from_utf8(other.as_ref()).map_err(|_| NameError::Invalid)?;
+            let name = name.trim_end_matches(DELIMITER);
+            if name.is_empty() {
+                return Err(NameError::Invalid);
+            }
+            Ok(normalize_inbox(name))
+        }
+    }
+}
+
+/// "inbox" and "Inbox/x" name the INBOX (RFC 3501 5.1: INBOX is case-insensitive).
+fn normalize_inbox(name: &str) -> String {
+    match name.split_once(DELIMITER) {
+        Some((first, rest)) if first.eq_ignore_ascii_case("INBOX") => format!("INBOX/{rest}"),
+        None if name.eq_ignore_ascii_case("INBOX") => "INBOX".into(),
+        _ => name.to_owned(),
+    }
+}
+
+pub(crate) fn to_imap(name: &str) -> ImapMailbox<'static> {
+    match AString::try_from(name.to_owned()) {
+        Ok(astring) => ImapMailbox::from(astring),
+        Err(_) => ImapMailbox::Inbox,
+    }
+}
+
+/// Resolves a client-side name for `user` holding `grants`.
+pub(crate) fn resolve(
+    user: MailboxId,
+    grants: &[(MailboxId, Grant)],
+    name: &str,
+) -> Result<Target, NameError> {
+    let Some(rest) = strip_shared(name) else {
+        return Ok(Target {
+            owner: user,
+            shared_from: None,
+            folder: name.to_owned(),
+            display: name.to_owned(),
+            read: true,
+            write: true,
+        });
+    };
+    if rest.is_empty() {
+        return Err(NameError::Container);
+    }
+    let (address, folder) = match rest.split_once(DELIMITER) {
+        Some((address, folder)) => (address, normalize_inbox(folder)),
+        None => (rest, "INBOX".to_owned()),
+    };
+    let (owner, grant) = grants
+        .iter()
+        .find(|(_, g)| g.mailbox.canonical().eq_ignore_ascii_case(address))
+        .ok_or(NameError::NotGranted)?;
+    if !grant.rights.read {
+        return Err(NameError::NotGranted);
+    }
+    Ok(Target {
+        owner: *owner,
+        shared_from: Some(grant.mailbox.clone()),
+        display: shared_name(&grant.mailbox, &folder),
+        folder,
+        read: true,
+        write: grant.rights.write,
+    })
+}
+
+/// "Shared/rest" (prefix in any case) -> Some("rest"); "Shared" -> Some("").
+fn strip_shared(name: &str) -> Option<&str> {
+    let head = name.get(..SHARED_PREFIX.len())?;
+    if !head.eq_ignore_ascii_case(SHARED_PREFIX) {
+        return None;
+    }
+    match name[SHARED_PREFIX.len()..].strip_prefix(DELIMITER) {
+        Some(rest) => Some(rest),
+        None if name.len() == SHARED_PREFIX.len() => Some(""),
+        None => None,
+    }
+}
+
+/// The client-side name of `folder` in the granted mailbox `owner`.
+pub(crate) fn shared_name(owner: &Address, folder: &str) -> String {
+    if folder == "INBOX" {
+        format!("{SHARED_PREFIX}/{}", owner.canonical())
+    } else {
+        format!("{SHARED_PREFIX}/{}/{folder}", owner.canonical())
+    }
+}
+
+/// One LIST line: a selectable folder or a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Listed {
+    pub name: String,
+    pub special_use: Option<String>,
+    pub selectable: bool,
+}
+
+/// Every name the user can see: own folders, then "Shared" and the granted mailboxes' folders.
+pub(crate) fn visible(own: &[Folder], shared: &[(Address, Vec<Folder>)]) -> Vec<Listed> {
+    let mut names: Vec<Listed> = own
+        .iter()
+        .map(|f| Listed {
+            name: f.name.clone(),
+            special_use: f.special_use.clone(),
+            selectable: true,
+        })
+        .collect();
+    if !shared.is_empty() {
+        names.push(Listed {
+            name: SHARED_PREFIX.into(),
+            special_use: None,
+            selectable: false,
+        });
+    }
+    for (owner, folders) in shared {
+        names.extend(folders.iter().map(|f| Listed {
+            name: shared_name(owner, &f.name),
+            special_use: f.special_use.clone(),
+            selectable: true,
+        }));
+    }
+    names
+}
+
+/// Whether `name` has children among `all`.
+pub(crate) fn has_children(name: &str, all: &[Listed]) -> bool {
+    all.iter().any(|other| {
+        other.name.len() > name.len() + 1
+            && other.name.starts_with(name)
+            && other.name[name.len()..].starts_with(DELIMITER)
+    })
+}
+
+/// RFC 3501 6.3.8 LIST matching: `*` matches anything, `%` anything but the delimiter.
+/// INBOX matches case-insensitively.
+pub(crate) fn matches(pattern: &str, name: &str) -> bool {
+    let name = if name.eq_ignore_ascii_case("INBOX")
+        && pattern.len() >= 5
+        && pattern[..5].eq_ignore_ascii_case("INBOX")
+    {
+        format!("{}{}", &pattern[..5], &name[5..])
+    } else {
+        name.to_owned()
+    };
+    wildcard(pattern.as_bytes(), name.as_bytes())
+}
+
+fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => name.is_empty(),
+        Some((b'*', rest)) => (0..=name.len()).any(|i| wildcard(rest, &name[i..])),
+        Some((b'%', rest)) => {
+            let stop = name
+                .iter()
+                .position(|&b| b == DELIMITER as u8)
+                .unwrap_or(name.len());
+            (0..=stop).any(|i| wildcard(rest, &name[i..]))
+        }
+        Some((p, rest)) => name.first() == Some(p) && wildcard(rest, &name[1..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(address: &str, read: bool, write: bool) -> (MailboxId, Grant) {
+        (
+            MailboxId(7),
+            Grant {
+                mailbox: Address::parse(address).unwrap(),
+                grantee: Address::parse("user@hop.mssante.fr").unwrap(),
+                rights: Rights {
+                    read,
+                    write,
+                    send: false,
+                },
+                granted_at: 0,
+            },
+        )
+    }
+
+    #[test]
+    fn names_resolve_to_own_or_granted_folders() {
+        let grants = [grant("secretariat@hop.mssante.fr", true, false)];
+        let me = MailboxId(1);
+        type Expected = Result<(i64, &'static str, bool), NameError>;
+        let cases: [(&str, Expected); 7] = [
+            ("INBOX", Ok((1, "INBOX", true))),
+            ("Projets/2026", Ok((1, "Projets/2026", true))),
+            ("Shared/secretariat@hop.mssante.fr", Ok((7, "INBOX", false))),
+            (
+                "shared/Secretariat@hop.mssante.fr/Sent",
+                Ok((7, "Sent", false)),
+            ),
+            ("Shared/other@hop.mssante.fr", Err(NameError::NotGranted)),
+            ("Shared", Err(NameError::Container)),
+            ("SharedStuff", Ok((1, "SharedStuff", true))),
+        ];
+        for (name, expected) in cases {
+            let got = resolve(me, &grants, name).map(|t| (t.owner.0, t.folder.clone(), t.write));
+            let expected = expected.map(|(o, f, w)| (o, f.to_owned(), w));
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn list_patterns() {
+        let cases = [
+            ("*", "Shared/a@b.fr/Sent", true),
+            ("%", "Shared/a@b.fr", false),
+            ("%", "Sent", true),
+            ("Shared/%", "Shared/a@b.fr", true),
+            ("Shared/%", "Shared/a@b.fr/Sent", false),
+            ("inbox", "INBOX", true),
+            ("S*t", "Sent", true),
+            ("S*t", "Shared/a@b.fr/Draft", true),
+            ("Drafts", "Sent", false),
+            ("", "INBOX", false),
+        ];
+        for (pattern, name, expected) in cases {
+            assert_eq!(matches(pattern, name), expected, "{pattern} vs {name}");
+        }
+    }
+
+    #[test]
+    fn inbox_names_are_case_insensitive() {
+        for (input, expected) in [
+            ("inbox", "INBOX"),
+            ("Inbox/a", "INBOX/a"),
+            ("Sent/", "Sent"),
+        ] {
+            let mailbox = to_imap(input);
+            assert_eq!(mailbox_name(&mailbox).unwrap(), expected, "{input}");
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! SEARCH and UID SEARCH. Flag, size, date and UID criteria run on the view in memory;
+//! header and text criteria read messages in chunks, only when the criteria need them.
+
+use std::num::NonZeroU32;
+
+use imap_next::imap_types::core::{Charset, Tag, Vec1};
+use imap_next::imap_types::response::{Code, Data};
+use imap_next::imap_types::search::SearchKey;
+use std::ops::Range;
+use std::sync::Arc;
+
+use super::Session;
+use super::responses::{no, ok};
+use crate::search::{self, SearchScope};
+use crate::summary::Summary;
+
+const CHUNK: usize = 200;
+
+impl Session<'_> {
+    pub(crate) async fn search(
+        &mut self,
+        tag: &Tag<'static>,
+        charset: Option<Charset<'static>>,
+        criteria: Vec1<SearchKey<'static>>,
+        by_uid: bool,
+    ) {
+        if let Some(charset) = &charset {
+            let name = charset.as_ref().to_ascii_uppercase();
+            if name != "UTF-8" && name != "US-ASCII" {
+                let allowed = ["UTF-8", "US-ASCII"]
+                    .into_iter()
+                    .filter_map(|c| Charset::try_from(c).ok())
+                    .collect();
+                self.send_status(no(
+                    tag,
+                    Some(Code::BadCharset { allowed }),
+                    "unsupported charset",
+                ));
+                return;
+            }
+        }
+        let criteria = criteria.into_inner();
+        let needs_bytes = search::needs_message_bytes(&criteria);
+        // Header criteria run on the header blocks of the summary cache; only BODY and TEXT
+        // need whole messages read from the store.
+        let headers_only = needs_bytes && !search::needs_body(&criteria);
+        let Some(total) = self.selected.as_ref().map(|s| s.uids().len()) else {
+            return;
+        };
+        let mut hits: Vec<u32> = Vec::new();
+        let mut start = 0;
+        while start < total {
+            let end = if needs_bytes {
+                (start + CHUNK).min(total)
+            } else {
+                total
+            };
+            let texts = if needs_bytes {
+                match self.search_texts(start..end, headers_only).await {
+                    Ok(texts) => texts,
+                    Err(e) => return self.store_failed(tag, &e),
+                }
+            } else {
+                Vec::new()
+            };
+            let Some(selected) = self.selected.as_ref() else {
+                return;
+            };
+            let scope = SearchScope {
+                uids: selected.uids(),
+            };
+            for index in start..end {
+                let meta = &selected.metas()[index];
+                let message = texts
+                    .get(index - start)
+                    .and_then(|t| t.as_ref())
+                    .map(SearchText::bytes);
+                if search::matches(&criteria, &scope, index, meta, message) {
+                    hits.push(if by_uid {
+                        meta.uid
+                    } else {
+                        u32::try_from(index + 1).unwrap_or(u32::MAX)
+                    });
+                }
+            }
+            start = end;
+        }
+        let numbers: Vec<NonZeroU32> = hits.into_iter().filter_map(NonZeroU32::new).collect();
+        self.send_data(Data::Search(numbers, None));
+        self.send_status(ok(tag, None, "SEARCH completed"));
+    }
+
+    /// What the criteria are evaluated on for messages `range` of the view: header blocks
+    /// (from the summary cache, reading only the messages missing from it) or whole messages.
+    async fn search_texts(
+        &self,
+        range: Range<usize>,
+        headers_only: bool,
+    ) -> mssd_store::Result<Vec<Option<SearchText>>> {
+        let Some(selected) = self.selected.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let metas = &selected.metas()[range];
+        let summaries = &self.ctx.summaries;
+        let cached: Vec<Option<Arc<Summary>>> = metas
+            .iter()
+            .map(|m| {
+                if headers_only {
+                    summaries.get(&m.sha256)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let wanted: Vec<u32> = metas
+            .iter()
+            .zip(&cached)
+            .filter(|(_, c)| c.is_none())
+            .map(|(m, _)| m.uid)
+            .collect();
+        let bodies = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            self.ctx
+                .store
+                .message_bodies(selected.folder, wanted)
+                .await?
+        };
+        // Both in UID order: walk them together, moving each body out once.
+        let mut bodies = bodies.into_iter().peekable();
+        Ok(metas
+            .iter()
+            .zip(cached)
+            .map(|(meta, cached)| {
+                if let Some(summary) = cached {
+                    return Some(SearchText::Header(summary));
+                }
+                while bodies.peek().is_some_and(|(uid, _)| *uid < meta.uid) {
+                    bodies.next();
+                }
+                let (_, bytes) = bodies.next_if(|(uid, _)| *uid == meta.uid)?;
+                Some(if headers_only {
+                    SearchText::Header(summaries.insert(&meta.sha256, &bytes))
+                } else {
+                    SearchText::Whole(bytes)
+                })
+            })
+            .collect())
+    }
+}
+
+/// The bytes a message is searched in.
+enum SearchText {
+    Header(Arc<Summary>),
+    Whole(Vec<u8>),
+}
+
+impl SearchText {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            SearchText::Header(summary) => &summary.header,
+            SearchText::Whole(bytes) => bytes,
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Reading messages: metadata listings, bodies, and what changed after a modseq.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::connection::DbResult;
+use super::convert::{i64_from_u64, u32_from_i64, u64_from_i64};
+use super::flag_json::parse_flags;
+use super::folders::{by_id, folder_exists};
+use crate::error::{Error, Result};
+use crate::model::{Changes, FolderId, MessageMeta};
+
+const META_COLUMNS: &str = "m.uid, m.modseq, m.flags, b.size, m.internal_date, b.sha256";
+
+pub(crate) fn list(conn: &Connection, folder: FolderId) -> Result<Vec<MessageMeta>> {
+    if !folder_exists(conn, folder)? {
+        return Err(Error::not_found(format!("folder {}", folder.0)));
+    }
+    metas(conn, folder, None)
+}
+
+/// Messages changed and UIDs expunged after `since`; both lookups go through a modseq index.
+pub(crate) fn changes_since(conn: &Connection, folder: FolderId, since: u64) -> Result<Changes> {
+    let current =
+        by_id(conn, folder)?.ok_or_else(|| Error::not_found(format!("folder {}", folder.0)))?;
+    if current.highest_modseq <= since {
+        return Ok(Changes {
+            folder: current,
+            changed: Vec::new(),
+            expunged: Vec::new(),
+        });
+    }
+    let changed = metas(conn, folder, Some(since))?;
+    let since = i64_from_u64(since, "modseq")?;
+    let expunged: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT uid FROM expunged WHERE folder_id = ?1 AND modseq > ?2 ORDER BY uid",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map(params![folder.0, since], |r| r.get(0))?
+                .collect()
+        })
+        .db("listing expunged UIDs")?;
+    Ok(Changes {
+        folder: current,
+        changed,
+        expunged: expunged
+            .into_iter()
+            .map(|uid| u32_from_i64(uid, "expunged", "uid"))
+            .collect::<Result<_>>()?,
+    })
+}
+
+/// Metadata of the folder's messages (only those with modseq > `since` when given), UID order.
+fn metas(conn: &Connection, folder: FolderId, since: Option<u64>) -> Result<Vec<MessageMeta>> {
+    type RawMeta = (i64, i64, String, i64, i64, String);
+    let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<RawMeta> {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ))
+    };
+    let rows: Vec<RawMeta> = match since {
+        None => conn
+            .prepare_cached(&format!(
+                "SELECT {META_COLUMNS} FROM messages m JOIN blobs b ON b.id = m.blob_id \
+                 WHERE m.folder_id = ?1 ORDER BY m.uid"
+            ))
+            .and_then(|mut stmt| stmt.query_map([folder.0], read)?.collect()),
+        Some(since) => {
+            let since = i64_from_u64(since, "modseq")?;
+            conn.prepare_cached(&format!(
+                "SELECT {META_COLUMNS} FROM messages m INDEXED BY messages_modseq \
+                 JOIN blobs b ON b.id = m.blob_id \
+                 WHERE m.folder_id = ?1 AND m.modseq > ?2 ORDER BY m.uid"
+            ))
+            .and_then(|mut stmt| stmt.query_map(params![folder.0, since], read)?.collect())
+        }
+    }
+    .db("listing messages")?;
+    rows.into_iter()
+        .map(|(uid, modseq, flags, size, internal_date, sha256)| {
+            Ok(MessageMeta {
+                uid: u32_from_i64(uid, "messages", "uid")?,
+                modseq: u64_from_i64(modseq, "messages", "modseq")?,
+                flags: parse_flags(&flags)?,
+                size: u64_from_i64(size, "blobs", "size")?,
+                internal_date,
+                sha256,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn body(conn: &Connection, folder: FolderId, uid: u32) -> Result<Option<Vec<u8>>> {
+    conn.prepare_cached(
+        "SELECT b.bytes FROM messages m JOIN blobs b ON b.id = m.blob_id \
+         WHERE m.folder_id = ?1 AND m.uid = ?2",
+    )
+    .and_then(|mut stmt| {
+        stmt.query_row(params![folder.0, uid], |r| r.get(0))
+            .optional()
+    })
+    .db("reading a message")
+}
+
+/// Bodies of several messages in one snapshot; unknown UIDs skipped; UID order.
+pub(crate) fn bodies(
+    conn: &Connection,
+    folder: FolderId,
+    uids: &[u32],
+) -> Result<Vec<(u32, Vec<u8>)>> {
+    let mut uids = uids.to_vec();
+    uids.sort_unstable();
+    uids.dedup();
+    let mut out = Vec::with_capacity(uids.len());
+    for uid in uids {
+        if let Some(bytes) = body(conn, folder, uid)? {
+            out.push((uid, bytes));
+        }
+    }
+    Ok(out)
+}

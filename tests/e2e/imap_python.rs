@@ -1,0 +1,150 @@
+//! End-to-end: Python's standard `imaplib` (an independent IMAP client) against the real
+//! `mssd` on 143 with STARTTLS — reading, flagging, searching, moving, expunging, and IDLE
+//! seeing a message the test delivers by SMTP while the script waits.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use mssd_e2e::submission::stored_id;
+use mssd_e2e::submission_world::{A, ORG_PASSWORD, PASSWORD, World, martin, secretariat, world};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mssd");
+
+/// Reads, flags, searches, moves and expunges, then IDLEs: prints "IDLING" when the server
+/// has accepted IDLE, and the JSON of everything it saw as its last line.
+const SCRIPT: &str = r#"
+import imaplib, json, ssl, sys
+root, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=root)
+ctx.check_hostname = False
+out = {}
+m = imaplib.IMAP4("127.0.0.1", port, timeout=30)
+out["greeting_logindisabled"] = "LOGINDISABLED" in m.capabilities
+m.starttls(ssl_context=ctx)
+out["login"] = m.login(user, password)[0]
+typ, data = m.select("INBOX")
+out["select"] = [typ, data[0].decode()]
+typ, data = m.fetch("1:2", "(ENVELOPE BODYSTRUCTURE BODY[1])")
+out["fetch_status"] = typ
+out["fetch"] = [[x.decode("latin-1") for x in item] if isinstance(item, tuple) else item.decode("latin-1") for item in data]
+out["store"] = m.store("2", "+FLAGS", "(\\Flagged)")[0]
+out["search_flagged"] = m.search(None, "FLAGGED")[1][0].decode()
+out["search_subject"] = m.search(None, "SUBJECT", '"Second"')[1][0].decode()
+typ, data = m.uid("MOVE", "1", "Archive")
+out["move"] = typ
+out["move_expunge"] = [d.decode() for d in m.response("EXPUNGE")[1] if d]
+out["archive_status"] = m.status("Archive", "(MESSAGES)")[1][0].decode()
+m.store("1", "+FLAGS", "(\\Deleted)")
+typ, data = m.expunge()
+out["expunge"] = [typ, [d.decode() for d in data if d]]
+tag = m._new_tag()
+m.send(tag + b" IDLE\r\n")
+out["idle_start"] = m.readline().decode().strip()
+print("IDLING", flush=True)
+while True:
+    line = m.readline().decode().strip()
+    if line.endswith("EXISTS") or not line:
+        out["idle_event"] = line
+        break
+m.send(b"DONE\r\n")
+out["idle_done"] = m.readline().decode().strip()
+out["idle_tag"] = tag.decode()
+m.logout()
+print(json.dumps(out), flush=True)
+"#;
+
+fn text_message(subject: &str) -> String {
+    format!(
+        "From: <{}>\r\nTo: <{}>\r\nSubject: {subject}\r\n\r\nCorps de {subject}.\r\n",
+        secretariat(),
+        martin()
+    )
+}
+
+fn deliver(world: &World, subjects: &[&str]) {
+    let mut smtp = world.logged_in(&secretariat(), ORG_PASSWORD);
+    for subject in subjects {
+        let message = text_message(subject);
+        stored_id(&smtp.send_message(&secretariat(), &[&martin()], message.as_bytes()));
+    }
+}
+
+/// Every string inside `value`, joined by newlines.
+fn strings(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(strings).collect::<Vec<_>>().join("\n"),
+        other => other.to_string(),
+    }
+}
+
+#[test]
+fn python_imaplib_reads_files_and_idles() {
+    let world = world(BIN);
+    deliver(&world, &["Premier", "Second"]);
+    let mut child = Command::new("python3")
+        .arg("-")
+        .arg(world.op.pki("root.pem"))
+        .arg(world.server.addr("imap").port().to_string())
+        .args([martin().as_str(), PASSWORD])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("python3");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), SCRIPT.as_bytes()).unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a line from python").unwrap();
+    assert_eq!(first, "IDLING", "the script failed before IDLE");
+    deliver(&world, &["Troisieme"]);
+    let json = lines.next().expect("the JSON line").unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "python failed; printed {json}"
+    );
+    let out: Value = serde_json::from_str(&json).unwrap();
+
+    assert_eq!(out["greeting_logindisabled"], true);
+    assert_eq!(out["login"], "OK");
+    assert_eq!(out["select"], serde_json::json!(["OK", "2"]));
+    assert_eq!(out["fetch_status"], "OK");
+    let fetched = strings(&out["fetch"]);
+    for expected in [
+        "\"Premier\"",
+        "\"Second\"",
+        "hopital-a.test.mssante.fr",
+        "PLAIN",
+    ] {
+        assert!(
+            fetched.to_uppercase().contains(&expected.to_uppercase()),
+            "{expected} in {fetched}"
+        );
+    }
+    assert!(
+        fetched.contains("Corps de Premier.\r\n"),
+        "BODY[1] in {fetched}"
+    );
+    assert!(
+        fetched.contains(&format!("\"secretariat\" \"{A}\"")),
+        "{fetched}"
+    );
+    assert_eq!(out["store"], "OK");
+    assert_eq!(out["search_flagged"], "2");
+    assert_eq!(out["search_subject"], "2");
+    assert_eq!(out["move"], "OK");
+    let archive = out["archive_status"].as_str().unwrap();
+    assert!(archive.ends_with(" (MESSAGES 1)"), "{archive}");
+    assert_eq!(out["move_expunge"], serde_json::json!(["1"]));
+    assert_eq!(out["expunge"], serde_json::json!(["OK", ["1"]]));
+    assert!(
+        out["idle_start"].as_str().unwrap().starts_with('+'),
+        "{out}"
+    );
+    assert_eq!(out["idle_event"], "* 1 EXISTS");
+    let done = format!("{} OK", out["idle_tag"].as_str().unwrap());
+    assert!(
+        out["idle_done"].as_str().unwrap().starts_with(&done),
+        "{out}"
+    );
+}
