@@ -20,12 +20,16 @@ pub struct Summary {
     /// The raw header block (up to and including the blank line), which answers header SEARCH
     /// criteria without reading the message again.
     pub header: Vec<u8>,
+    /// `ENVELOPE (...)` as sent on the wire, for the direct FETCH encoder.
+    pub envelope_wire: Vec<u8>,
 }
 
 impl Summary {
     pub fn of(message: &[u8]) -> Summary {
+        let envelope = envelope(message);
         Summary {
-            envelope: envelope(message),
+            envelope_wire: crate::fetch::wire::encode_envelope(&envelope),
+            envelope,
             body_structure: body_structure(message, true),
             body: body_structure(message, false),
             header: crate::mime::split_header_body(message).0.to_vec(),

@@ -210,9 +210,22 @@ async fn run(args: &Args) -> Result<bool> {
     cpu.print();
     figures.mix_b = Some(mix_b);
 
-    if args.idle_connections > 0 {
+    // A fresh process for the memory figure: it is what the IDLE sessions cost, not the
+    // caches the mixes warmed (those are bounded and reported before the IDLE connections).
+    let server = if args.idle_connections > 0 {
+        server.stop(Duration::from_secs(30))?;
+        let server = operator.start()?;
+        let endpoint = ImapEndpoint {
+            addr: server.addr("imaps")?,
+            ..endpoint
+        };
+        let pid = child_pid(&bin)?;
+        println!("\nrestarted mssd (pid {pid}) for the IDLE memory measure");
         idle_memory(args, &endpoint, &idle_users, pid, &mut figures).await;
-    }
+        server
+    } else {
+        server
+    };
 
     let status = server.stop(Duration::from_secs(30))?;
     println!(

@@ -4,6 +4,7 @@
 mod binary;
 mod flags;
 mod names;
+pub mod wire;
 
 use std::borrow::Cow;
 use std::num::{NonZeroU32, NonZeroU64};

@@ -79,7 +79,15 @@ impl Session<'_> {
                 plan.items.push(MessageDataItemName::Flags);
             }
         }
+        let direct = fetch::wire::direct(&plan);
         for chunk in indices.chunks(CHUNK) {
+            if direct {
+                let bytes = self.fetch_chunk_direct(&plan, chunk).await;
+                if self.wire.write_raw(&bytes).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             let responses = self.fetch_chunk(&plan, chunk).await;
             for data in responses {
                 self.send_data(data);
@@ -89,6 +97,74 @@ impl Session<'_> {
             }
         }
         self.send_status(ok(tag, None, "FETCH completed"));
+    }
+
+    /// The listing FETCH (UID, FLAGS, ENVELOPE, RFC822.SIZE, MODSEQ) encoded directly from
+    /// the summaries' pre-encoded envelopes.
+    async fn fetch_chunk_direct(&self, plan: &FetchPlan, chunk: &[usize]) -> Vec<u8> {
+        let summaries = if plan.needs_summary {
+            self.chunk_summaries(chunk).await
+        } else {
+            Vec::new()
+        };
+        let Some(selected) = self.selected.as_ref() else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(chunk.len() * 512);
+        for (n, &index) in chunk.iter().enumerate() {
+            let meta = &selected.metas()[index];
+            let summary = summaries.get(n).and_then(|s| s.as_deref());
+            if plan.needs_summary && summary.is_none() {
+                continue;
+            }
+            fetch::wire::write_fetch(
+                &mut out,
+                selected.seq_of(index).get(),
+                plan,
+                meta,
+                &meta.flags,
+                summary,
+            );
+        }
+        out
+    }
+
+    /// Summaries of a chunk's messages: from the cache, reading only the missing messages.
+    async fn chunk_summaries(&self, chunk: &[usize]) -> Vec<Option<Arc<Summary>>> {
+        let Some(selected) = self.selected.as_ref() else {
+            return Vec::new();
+        };
+        let summaries = &self.ctx.summaries;
+        let mut found: Vec<Option<Arc<Summary>>> = chunk
+            .iter()
+            .map(|&i| summaries.get(&selected.metas()[i].sha256))
+            .collect();
+        let wanted: Vec<u32> = chunk
+            .iter()
+            .zip(&found)
+            .filter(|(_, s)| s.is_none())
+            .map(|(&i, _)| selected.metas()[i].uid)
+            .collect();
+        if wanted.is_empty() {
+            return found;
+        }
+        let bodies = match self.ctx.store.message_bodies(selected.folder, wanted).await {
+            Ok(bodies) => bodies,
+            Err(e) => {
+                tracing::error!(error = %e, "imap: reading messages for FETCH failed");
+                return found;
+            }
+        };
+        for (&index, slot) in chunk.iter().zip(found.iter_mut()) {
+            if slot.is_some() {
+                continue;
+            }
+            let meta = &selected.metas()[index];
+            if let Ok(i) = bodies.binary_search_by_key(&meta.uid, |(uid, _)| *uid) {
+                *slot = Some(summaries.insert(&meta.sha256, &bodies[i].1));
+            }
+        }
+        found
     }
 
     async fn fetch_chunk(&self, plan: &FetchPlan, chunk: &[usize]) -> Vec<Data<'static>> {

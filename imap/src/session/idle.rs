@@ -48,6 +48,7 @@ impl Session<'_> {
             return Flow::Close;
         }
         let timeout = self.ctx.config.idle_timeout;
+        self.wire.release_buffers();
         loop {
             match self.wire.poll_decoded() {
                 Ok(Some(Ok(Event::IdleDoneReceived))) => break,

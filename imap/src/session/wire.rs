@@ -19,7 +19,8 @@ use tokio_rustls::TlsAcceptor;
 
 /// Write when this much output is buffered, without waiting for the command to end.
 const FLUSH_AT: usize = 128 * 1024;
-const READ_CHUNK: usize = 16 * 1024;
+/// Per-connection read buffer: small, because most connections sit idle (TLS has its own).
+const READ_CHUNK: usize = 4 * 1024;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why the connection cannot go on.
@@ -54,7 +55,7 @@ impl Wire {
             conn,
             proto: Server::new(options.clone(), greeting),
             options,
-            out: Vec::with_capacity(4096),
+            out: Vec::new(),
             pending: VecDeque::new(),
             read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
         }
@@ -161,12 +162,23 @@ impl Wire {
         Ok(())
     }
 
+    /// Writes bytes encoded outside imap-next (the direct FETCH encoder). Everything imap-next
+    /// had queued is written first, so the order on the wire is the order of production.
+    pub(crate) async fn write_raw(&mut self, bytes: &[u8]) -> Result<(), WireError> {
+        self.drain().await?;
+        self.out.extend_from_slice(bytes);
+        if self.out.len() >= FLUSH_AT {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
     pub(crate) async fn flush(&mut self) -> Result<(), WireError> {
         if !self.out.is_empty() {
             self.conn.write_all(&self.out).await?;
             self.out.clear();
             if self.out.capacity() > 4 * FLUSH_AT {
-                self.out.shrink_to(4096);
+                self.out = Vec::new();
             }
         }
         self.conn.flush().await?;
@@ -188,6 +200,14 @@ impl Wire {
         self.pending.clear();
         self.proto = silent_server(self.options.clone());
         Ok(())
+    }
+
+    /// Gives back the output buffer before a long wait (IDLE): a thousand idle sessions should
+    /// not each keep the capacity of their largest response.
+    pub(crate) fn release_buffers(&mut self) {
+        if self.out.is_empty() {
+            self.out = Vec::new();
+        }
     }
 
     pub(crate) async fn close(&mut self) {

@@ -240,5 +240,30 @@ fn quota_is_reported_and_enforced_on_append() {
         );
         let status = ok(&mut client, "STATUS INBOX (MESSAGES)").await;
         assert_eq!(status_items(&status), "MESSAGES 1");
+
+        // Delivery is held to the quota too. 60 KiB more passes RCPT (10 KiB used) but not the
+        // commit: 452 4.2.2 after DATA. Once the mailbox is full, RCPT itself is refused.
+        let mut smtp = world.logged_in(&martin(), PASSWORD);
+        let sixty = text_message(&martin(), &small, "60K", &"z".repeat(60 * 1024));
+        let at_commit = smtp.send_message(&martin(), &[&small], sixty.as_bytes());
+        assert!(at_commit.starts_with("452 4.2.2 "), "{at_commit}");
+        // Exactly what is left: the mailbox is then full to the byte.
+        let head = "Subject: fill\r\n\r\n";
+        let fill = format!(
+            "{head}{}",
+            "f".repeat(64 * 1024 - ten_kib.len() - head.len())
+        );
+        assert!(
+            client
+                .append("INBOX", "", fill.as_bytes(), false)
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        let small_one = text_message(&martin(), &small, "1K", "hello");
+        let at_rcpt = smtp.send_message(&martin(), &[&small], small_one.as_bytes());
+        assert!(at_rcpt.starts_with("452 4.2.2 "), "{at_rcpt}");
+        let status = ok(&mut client, "STATUS INBOX (MESSAGES)").await;
+        assert_eq!(status_items(&status), "MESSAGES 2");
     });
 }
