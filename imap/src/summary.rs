@@ -2,38 +2,67 @@
 //! shared by all sessions through a bounded cache keyed by the message's SHA-256.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use imap_codec::imap_types::body::BodyStructure;
 use imap_codec::imap_types::envelope::Envelope;
 
 use crate::mime::{body_structure, envelope};
 
-/// The parsed views of one message.
+/// The parsed views of one message. ENVELOPE and the header block are computed at once (they
+/// need the header only); BODY/BODYSTRUCTURE need a MIME parse of the whole message and are
+/// computed the first time a FETCH asks for them, so listing a folder never pays for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub envelope: Envelope<'static>,
-    /// BODYSTRUCTURE (with extension data).
-    pub body_structure: BodyStructure<'static>,
-    /// BODY (without extension data).
-    pub body: BodyStructure<'static>,
     /// The raw header block (up to and including the blank line), which answers header SEARCH
     /// criteria without reading the message again.
     pub header: Vec<u8>,
     /// `ENVELOPE (...)` as sent on the wire, for the direct FETCH encoder.
     pub envelope_wire: Vec<u8>,
+    structures: OnceLock<Structures>,
+}
+
+/// BODYSTRUCTURE and BODY of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Structures {
+    /// BODYSTRUCTURE (with extension data).
+    pub body_structure: BodyStructure<'static>,
+    /// BODY (without extension data).
+    pub body: BodyStructure<'static>,
 }
 
 impl Summary {
+    /// Every view, computed now.
     pub fn of(message: &[u8]) -> Summary {
+        let summary = Summary::headers_of(message);
+        summary.structures_of(message);
+        summary
+    }
+
+    /// ENVELOPE and header block only; the structures wait for `structures_of`.
+    pub fn headers_of(message: &[u8]) -> Summary {
         let envelope = envelope(message);
         Summary {
             envelope_wire: crate::fetch::wire::encode_envelope(&envelope),
             envelope,
+            header: crate::mime::split_header_body(message).0.to_vec(),
+            structures: OnceLock::new(),
+        }
+    }
+
+    /// The structures, if computed.
+    pub fn structures(&self) -> Option<&Structures> {
+        self.structures.get()
+    }
+
+    /// The structures of `message` (the one this summary is of), computed once.
+    pub fn structures_of(&self, message: &[u8]) -> &Structures {
+        self.structures.get_or_init(|| Structures {
             body_structure: body_structure(message, true),
             body: body_structure(message, false),
-            header: crate::mime::split_header_body(message).0.to_vec(),
-        }
+        })
     }
 }
 
@@ -43,7 +72,7 @@ impl Summary {
 #[derive(Debug)]
 pub struct SummaryCache {
     max_entries: usize,
-    entries: Mutex<HashMap<String, Arc<Summary>>>,
+    entries: Mutex<HashMap<Key, Arc<Summary>, BuildHasherDefault<KeyHasher>>>,
 }
 
 impl SummaryCache {
@@ -51,23 +80,24 @@ impl SummaryCache {
     pub fn new(max_entries: usize) -> SummaryCache {
         SummaryCache {
             max_entries,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::default()),
         }
     }
 
     pub fn get(&self, sha256: &str) -> Option<Arc<Summary>> {
-        self.lock().get(sha256).cloned()
+        self.lock().get(&Key::of(sha256)).cloned()
     }
 
     /// Computes the summary of `message` (without holding the lock) and stores it. If another
     /// session stored the same message meanwhile, that summary is kept and returned.
     pub fn insert(&self, sha256: &str, message: &[u8]) -> Arc<Summary> {
-        let summary = Arc::new(Summary::of(message));
+        let summary = Arc::new(Summary::headers_of(message));
         if self.max_entries == 0 {
             return summary;
         }
+        let key = Key::of(sha256);
         let mut entries = self.lock();
-        if let Some(existing) = entries.get(sha256) {
+        if let Some(existing) = entries.get(&key) {
             return existing.clone();
         }
         if entries.len() >= self.max_entries {
@@ -78,7 +108,7 @@ impl SummaryCache {
                 kept <= keep
             });
         }
-        entries.insert(sha256.to_owned(), summary.clone());
+        entries.insert(key, summary.clone());
         summary
     }
 
@@ -100,9 +130,53 @@ impl SummaryCache {
 
     /// A poisoned lock only means another thread panicked mid-operation; the map itself is always
     /// consistent (every operation is a single map call), so keep using it.
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Summary>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Key, Arc<Summary>, BuildHasherDefault<KeyHasher>>> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A cache key: the first 128 bits of the SHA-256, read from its hex form (no string hashing
+/// or comparison on the hot path). A key that is not SHA-256 hex is hashed to 128 bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key(u128);
+
+impl Key {
+    fn of(sha256: &str) -> Key {
+        match sha256.get(..32).map(|hex| u128::from_str_radix(hex, 16)) {
+            Some(Ok(bits)) => Key(bits),
+            _ => {
+                let half = |seed: u64| {
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    h.write_u64(seed);
+                    h.write(sha256.as_bytes());
+                    h.finish()
+                };
+                Key((u128::from(half(1)) << 64) | u128::from(half(2)))
+            }
+        }
+    }
+}
+
+/// The key is already uniformly distributed: its low 64 bits are the hash.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        self.0 ^= value as u64;
     }
 }

@@ -14,15 +14,21 @@ fn summary_holds_the_three_views() {
     let message = xdm_message();
     let summary = Summary::of(message.as_bytes());
     assert_eq!(summary.envelope, envelope(message.as_bytes()));
+    let structures = summary.structures().expect("Summary::of computes them");
     assert_eq!(
-        summary.body_structure,
+        structures.body_structure,
         body_structure(message.as_bytes(), true)
     );
-    assert_eq!(summary.body, body_structure(message.as_bytes(), false));
+    assert_eq!(structures.body, body_structure(message.as_bytes(), false));
     assert_ne!(
-        summary.body, summary.body_structure,
+        structures.body, structures.body_structure,
         "BODY has no extension data"
     );
+    // The cache computes them only when a FETCH asks.
+    let lazy = Summary::headers_of(message.as_bytes());
+    assert!(lazy.structures().is_none());
+    assert_eq!(lazy.envelope, summary.envelope);
+    assert_eq!(lazy.structures_of(message.as_bytes()), structures);
 }
 
 #[test]
@@ -33,13 +39,13 @@ fn hit_after_insert() {
     let inserted = cache.insert("aa", PLAIN.as_bytes());
     let hit = cache.get("aa").expect("cached");
     assert!(Arc::ptr_eq(&inserted, &hit));
-    assert_eq!(*hit, Summary::of(PLAIN.as_bytes()));
+    assert_eq!(*hit, Summary::headers_of(PLAIN.as_bytes()));
     // A second insert of the same key keeps the first summary.
     let again = cache.insert("aa", INTERNATIONAL.as_bytes());
     assert!(Arc::ptr_eq(&inserted, &again));
     assert_eq!(cache.len(), 1);
     let other = cache.get_or_insert("bb", INTERNATIONAL.as_bytes());
-    assert_eq!(*other, Summary::of(INTERNATIONAL.as_bytes()));
+    assert_eq!(*other, Summary::headers_of(INTERNATIONAL.as_bytes()));
     assert_eq!(cache.len(), 2);
 }
 
@@ -77,7 +83,10 @@ fn concurrent_use() {
         xdm_message(),
         nested_message(),
     ];
-    let expected: Vec<Summary> = messages.iter().map(|m| Summary::of(m.as_bytes())).collect();
+    let expected: Vec<Summary> = messages
+        .iter()
+        .map(|m| Summary::headers_of(m.as_bytes()))
+        .collect();
     let workers: Vec<_> = (0..4)
         .map(|worker| {
             let cache = cache.clone();

@@ -98,6 +98,14 @@ const SEEDS: &[&str] = &[
          (1, 'Old'); \
          INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11);"
     ),
+    // version 6: an index only; the rows of version 5.
+    concat!(
+        seed_v4!(),
+        "UPDATE mailboxes SET used_bytes = 5, used_messages = 1 WHERE id = 1; \
+         INSERT INTO subscriptions (mailbox_id, name) VALUES (1, 'INBOX'), (1, 'Sent'), \
+         (1, 'Old'); \
+         INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11);"
+    ),
 ];
 
 /// Builds a database at schema version `k` the way an older mssd left it.

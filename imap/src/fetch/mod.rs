@@ -33,6 +33,9 @@ pub struct FetchPlan {
     pub needs_bytes: bool,
     /// ENVELOPE / BODY / BODYSTRUCTURE (served from the summary cache).
     pub needs_summary: bool,
+    /// BODY / BODYSTRUCTURE: the summary must hold its structures (computed from the bytes
+    /// the first time).
+    pub needs_structures: bool,
     /// BODY[...] without PEEK, RFC822, RFC822.TEXT, BINARY[...] without PEEK.
     pub marks_seen: bool,
 }
@@ -102,6 +105,9 @@ pub fn plan(
     let needs_summary = items
         .iter()
         .any(|item| matches!(item, N::Envelope | N::Body | N::BodyStructure));
+    let needs_structures = items
+        .iter()
+        .any(|item| matches!(item, N::Body | N::BodyStructure));
     let marks_seen = items.iter().any(|item| {
         matches!(
             item,
@@ -115,6 +121,7 @@ pub fn plan(
         items,
         needs_bytes,
         needs_summary,
+        needs_structures,
         marks_seen,
     }
 }
@@ -130,13 +137,16 @@ pub fn items(
     message: Option<&[u8]>,
 ) -> Result<Vec1<MessageDataItem<'static>>, FetchError> {
     let summary = || summary.ok_or(FetchError::MissingSummary);
+    let structures = || summary()?.structures().ok_or(FetchError::MissingSummary);
     let message = || message.ok_or(FetchError::MissingMessage);
     let mut out = Vec::with_capacity(plan.items.len());
     for name in &plan.items {
         use MessageDataItemName as N;
         out.push(match name {
-            N::Body => MessageDataItem::Body(summary()?.body.clone()),
-            N::BodyStructure => MessageDataItem::BodyStructure(summary()?.body_structure.clone()),
+            N::Body => MessageDataItem::Body(structures()?.body.clone()),
+            N::BodyStructure => {
+                MessageDataItem::BodyStructure(structures()?.body_structure.clone())
+            }
             N::Envelope => MessageDataItem::Envelope(summary()?.envelope.clone()),
             N::Flags => MessageDataItem::Flags(flags_to_imap(flags)),
             N::InternalDate => MessageDataItem::InternalDate(internal_date(meta.internal_date)?),

@@ -181,7 +181,10 @@ impl Session<'_> {
             } else {
                 None
             };
-            if plan.needs_bytes || (plan.needs_summary && summary.is_none()) {
+            let complete = summary
+                .as_ref()
+                .is_some_and(|s| !plan.needs_structures || s.structures().is_some());
+            if plan.needs_bytes || (plan.needs_summary && !complete) {
                 wanted.push(meta.uid);
             }
             cached.push(summary);
@@ -205,11 +208,22 @@ impl Session<'_> {
                 .ok()
                 .map(|i| bodies[i].1.as_slice());
             let summary = match (summary, bytes) {
-                (Some(summary), _) => Some(summary),
-                (None, Some(bytes)) if plan.needs_summary => {
-                    Some(summaries.insert(&meta.sha256, bytes))
+                (Some(summary), None) => Some(summary),
+                (Some(summary), Some(bytes)) => {
+                    if plan.needs_structures {
+                        summary.structures_of(bytes);
+                    }
+                    Some(summary)
                 }
-                _ => None,
+                (None, Some(bytes)) if plan.needs_summary => {
+                    let summary = summaries.insert(&meta.sha256, bytes);
+                    if plan.needs_structures {
+                        summary.structures_of(bytes);
+                    }
+                    Some(summary)
+                }
+                (None, None) => None,
+                (None, Some(_)) => None,
             };
             // A message expunged meanwhile by another session has no bytes: leave it out.
             if (plan.needs_bytes && bytes.is_none()) || (plan.needs_summary && summary.is_none()) {

@@ -66,7 +66,8 @@ fn metas(conn: &Connection, folder: FolderId, since: Option<u64>) -> Result<Vec<
     let rows: Vec<RawMeta> = match since {
         None => conn
             .prepare_cached(&format!(
-                "SELECT {META_COLUMNS} FROM messages m JOIN blobs b ON b.id = m.blob_id \
+                "SELECT {META_COLUMNS} FROM messages m \
+                 JOIN blobs b INDEXED BY blobs_meta ON b.id = m.blob_id \
                  WHERE m.folder_id = ?1 ORDER BY m.uid"
             ))
             .and_then(|mut stmt| stmt.query_map([folder.0], read)?.collect()),
@@ -74,7 +75,7 @@ fn metas(conn: &Connection, folder: FolderId, since: Option<u64>) -> Result<Vec<
             let since = i64_from_u64(since, "modseq")?;
             conn.prepare_cached(&format!(
                 "SELECT {META_COLUMNS} FROM messages m INDEXED BY messages_modseq \
-                 JOIN blobs b ON b.id = m.blob_id \
+                 JOIN blobs b INDEXED BY blobs_meta ON b.id = m.blob_id \
                  WHERE m.folder_id = ?1 AND m.modseq > ?2 ORDER BY m.uid"
             ))
             .and_then(|mut stmt| stmt.query_map(params![folder.0, since], read)?.collect())

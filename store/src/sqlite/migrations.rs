@@ -14,6 +14,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_grants.sql"),
     include_str!("migrations/0004_directory.sql"),
     include_str!("migrations/0005_imap.sql"),
+    include_str!("migrations/0006_blob_meta.sql"),
 ];
 
 /// The schema version this code writes.
