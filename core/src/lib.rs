@@ -15,6 +15,7 @@ mod ins;
 mod luhn;
 mod mailbox_kind;
 mod password;
+mod password_memory;
 pub mod redact;
 mod serde_string;
 

@@ -1,11 +1,12 @@
 //! Password hashing for mailbox accounts: argon2id, PHC string format.
 
-use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
 use rand::rngs::OsRng;
 
 use crate::error::{Error, Result};
+use crate::password_memory::MappedBlocks;
 
 /// 16 bytes, the salt length recommended by RFC 9106.
 const SALT_BYTES: usize = 16;
@@ -37,15 +38,50 @@ pub fn hash_password(plain: &str) -> Result<String> {
 }
 
 /// True when `plain` matches the PHC string `phc`. A malformed hash, or a hash of another
-/// algorithm, gives false (fail closed). The comparison is constant-time (argon2 crate).
+/// algorithm, gives false (fail closed). The comparison is constant-time.
 /// Parameters are read from `phc`, so hashes made with older parameters still verify.
+/// The working memory is mapped for this call only (see `password_memory`).
 pub fn verify_password(phc: &str, plain: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    match verify_in_mapped_memory(&parsed, plain) {
+        Some(matches) => matches,
+        None => Argon2::default()
             .verify_password(plain.as_bytes(), &parsed)
             .is_ok(),
-        Err(_) => false,
     }
+}
+
+/// The verification with memory of its own; None when the hash cannot be verified this way
+/// (the allocator-backed path then decides, failing closed on anything malformed).
+fn verify_in_mapped_memory(parsed: &PasswordHash<'_>, plain: &str) -> Option<bool> {
+    let expected = parsed.hash?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::V0x13,
+    };
+    let params = Params::try_from(parsed).ok()?;
+    let params = Params::new(
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        Some(expected.len()),
+    )
+    .ok()?;
+    let mut salt = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+    let blocks = MappedBlocks::new(params.block_count())?;
+    let mut computed = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(plain.as_bytes(), salt, &mut computed, blocks)
+        .ok()?;
+    Some(constant_time_eq(&computed, expected.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -56,6 +92,12 @@ mod tests {
     fn hash_then_verify() {
         let phc = hash_password("correct horse battery staple").unwrap();
         assert!(phc.starts_with("$argon2id$v=19$"), "{phc}");
+        // The default parameters take the mapped-memory path, not the fallback.
+        let parsed = PasswordHash::new(&phc).unwrap();
+        assert_eq!(
+            verify_in_mapped_memory(&parsed, "correct horse battery staple"),
+            Some(true)
+        );
         let cases = [
             ("correct horse battery staple", true),
             ("correct horse battery stapl", false),
@@ -65,6 +107,44 @@ mod tests {
         ];
         for (attempt, expected) in cases {
             assert_eq!(verify_password(&phc, attempt), expected, "{attempt:?}");
+        }
+    }
+
+    #[test]
+    fn hashes_with_other_parameters_and_algorithms_verify_with_their_own() {
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let cases = [
+            (Algorithm::Argon2id, Params::new(8, 1, 1, None).unwrap()),
+            (Algorithm::Argon2i, Params::new(64, 3, 2, Some(16)).unwrap()),
+            (
+                Algorithm::Argon2d,
+                Params::new(1024, 2, 1, Some(64)).unwrap(),
+            ),
+        ];
+        for (algorithm, params) in cases {
+            let argon = Argon2::new(algorithm, Version::V0x13, params.clone());
+            let phc = argon.hash_password(b"secret", &salt).unwrap().to_string();
+            let parsed = PasswordHash::new(&phc).unwrap();
+            assert_eq!(
+                verify_in_mapped_memory(&parsed, "secret"),
+                Some(true),
+                "{phc}"
+            );
+            assert_eq!(
+                verify_in_mapped_memory(&parsed, "secreT"),
+                Some(false),
+                "{phc}"
+            );
+            assert!(verify_password(&phc, "secret"));
+            assert!(!verify_password(&phc, "Secret"));
+        }
+        for malformed in [
+            "",
+            "$argon2id$v=19$m=8,t=1,p=1$c2FsdA",
+            "plain text",
+            "$scrypt$ln=4",
+        ] {
+            assert!(!verify_password(malformed, "secret"), "{malformed}");
         }
     }
 
