@@ -88,6 +88,16 @@ impl SummaryCache {
         self.lock().get(&Key::of(sha256)).cloned()
     }
 
+    /// Several lookups under one lock (a FETCH of a chunk of messages).
+    pub fn get_many<'k>(
+        &self,
+        sha256s: impl Iterator<Item = &'k str>,
+    ) -> Vec<Option<Arc<Summary>>> {
+        let keys: Vec<Key> = sha256s.map(Key::of).collect();
+        let entries = self.lock();
+        keys.iter().map(|key| entries.get(key).cloned()).collect()
+    }
+
     /// Computes the summary of `message` (without holding the lock) and stores it. If another
     /// session stored the same message meanwhile, that summary is kept and returned.
     pub fn insert(&self, sha256: &str, message: &[u8]) -> Arc<Summary> {

@@ -35,9 +35,21 @@ impl<'m> MessageText<'m> {
     /// Whether a field called `name` contains `needle` (already lowercased); an empty needle
     /// matches any message having the field.
     pub(super) fn header_contains(&self, name: &[u8], needle: &str) -> bool {
-        self.fields()
-            .iter()
-            .any(|field| field.name.eq_ignore_ascii_case(name) && field.value.contains(needle))
+        if let Some(fields) = self.fields.get() {
+            return fields.iter().any(|field| {
+                field.name.eq_ignore_ascii_case(name) && field.value.contains(needle)
+            });
+        }
+        // One criterion on one field (the usual SEARCH SUBJECT/FROM): decode only that field.
+        let (header, _) = split_header_body(self.raw);
+        header_fields(header)
+            .into_iter()
+            .filter(|field| field.name.eq_ignore_ascii_case(name))
+            .any(|field| {
+                decode_unstructured(field.value)
+                    .to_lowercase()
+                    .contains(needle)
+            })
     }
 
     /// BODY: the decoded body text contains `needle` (lowercased).

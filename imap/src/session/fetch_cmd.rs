@@ -16,6 +16,7 @@ use mssd_store::FlagOp;
 
 use super::Session;
 use super::responses::{bad, ok};
+use super::wire::WireError;
 use crate::fetch::{self, FetchPlan};
 use crate::sequence;
 use crate::summary::Summary;
@@ -82,8 +83,7 @@ impl Session<'_> {
         let direct = fetch::wire::direct(&plan);
         for chunk in indices.chunks(CHUNK) {
             if direct {
-                let bytes = self.fetch_chunk_direct(&plan, chunk).await;
-                if self.wire.write_raw(&bytes).await.is_err() {
+                if self.fetch_chunk_direct(&plan, chunk).await.is_err() {
                     return;
                 }
                 continue;
@@ -100,17 +100,21 @@ impl Session<'_> {
     }
 
     /// The listing FETCH (UID, FLAGS, ENVELOPE, RFC822.SIZE, MODSEQ) encoded directly from
-    /// the summaries' pre-encoded envelopes.
-    async fn fetch_chunk_direct(&self, plan: &FetchPlan, chunk: &[usize]) -> Vec<u8> {
+    /// the summaries' pre-encoded envelopes into the connection's output buffer.
+    async fn fetch_chunk_direct(
+        &mut self,
+        plan: &FetchPlan,
+        chunk: &[usize],
+    ) -> Result<(), WireError> {
         let summaries = if plan.needs_summary {
             self.chunk_summaries(chunk).await
         } else {
             Vec::new()
         };
+        let out = self.wire.raw_buffer().await?;
         let Some(selected) = self.selected.as_ref() else {
-            return Vec::new();
+            return Ok(());
         };
-        let mut out = Vec::with_capacity(chunk.len() * 512);
         for (n, &index) in chunk.iter().enumerate() {
             let meta = &selected.metas()[index];
             let summary = summaries.get(n).and_then(|s| s.as_deref());
@@ -118,7 +122,7 @@ impl Session<'_> {
                 continue;
             }
             fetch::wire::write_fetch(
-                &mut out,
+                out,
                 selected.seq_of(index).get(),
                 plan,
                 meta,
@@ -126,7 +130,7 @@ impl Session<'_> {
                 summary,
             );
         }
-        out
+        self.wire.flush_if_full().await
     }
 
     /// Summaries of a chunk's messages: from the cache, reading only the missing messages.
@@ -135,10 +139,8 @@ impl Session<'_> {
             return Vec::new();
         };
         let summaries = &self.ctx.summaries;
-        let mut found: Vec<Option<Arc<Summary>>> = chunk
-            .iter()
-            .map(|&i| summaries.get(&selected.metas()[i].sha256))
-            .collect();
+        let metas = selected.metas();
+        let mut found = summaries.get_many(chunk.iter().map(|&i| metas[i].sha256.as_str()));
         let wanted: Vec<u32> = chunk
             .iter()
             .zip(&found)
@@ -174,13 +176,16 @@ impl Session<'_> {
         let summaries = &self.ctx.summaries;
         let mut cached: Vec<Option<Arc<Summary>>> = Vec::with_capacity(chunk.len());
         let mut wanted = Vec::new();
+        let metas = selected.metas();
+        let mut looked_up = if plan.needs_summary {
+            summaries.get_many(chunk.iter().map(|&i| metas[i].sha256.as_str()))
+        } else {
+            Vec::new()
+        }
+        .into_iter();
         for &index in chunk {
-            let meta = &selected.metas()[index];
-            let summary = if plan.needs_summary {
-                summaries.get(&meta.sha256)
-            } else {
-                None
-            };
+            let meta = &metas[index];
+            let summary = looked_up.next().flatten();
             let complete = summary
                 .as_ref()
                 .is_some_and(|s| !plan.needs_structures || s.structures().is_some());

@@ -162,11 +162,15 @@ impl Wire {
         Ok(())
     }
 
-    /// Writes bytes encoded outside imap-next (the direct FETCH encoder). Everything imap-next
-    /// had queued is written first, so the order on the wire is the order of production.
-    pub(crate) async fn write_raw(&mut self, bytes: &[u8]) -> Result<(), WireError> {
+    /// The output buffer, for bytes encoded outside imap-next (the direct FETCH encoder),
+    /// once everything imap-next had queued is in it: the order on the wire is the order of
+    /// production. Call `flush_if_full` after writing.
+    pub(crate) async fn raw_buffer(&mut self) -> Result<&mut Vec<u8>, WireError> {
         self.drain().await?;
-        self.out.extend_from_slice(bytes);
+        Ok(&mut self.out)
+    }
+
+    pub(crate) async fn flush_if_full(&mut self) -> Result<(), WireError> {
         if self.out.len() >= FLUSH_AT {
             self.flush().await?;
         }
