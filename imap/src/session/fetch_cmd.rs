@@ -24,6 +24,23 @@ use crate::summary::Summary;
 /// Messages per store read and per write.
 const CHUNK: usize = 250;
 
+/// Message bytes being read ahead for the next chunk.
+type Prefetch = tokio::task::JoinHandle<mssd_store::Result<Vec<(u32, Vec<u8>)>>>;
+
+/// UIDs of `chunk` whose summary is not in `cached`.
+fn missing(
+    chunk: &[usize],
+    metas: &[mssd_store::MessageMeta],
+    cached: &[Option<Arc<Summary>>],
+) -> Vec<u32> {
+    chunk
+        .iter()
+        .zip(cached)
+        .filter(|(_, s)| s.is_none())
+        .map(|(&i, _)| metas[i].uid)
+        .collect()
+}
+
 impl Session<'_> {
     pub(crate) async fn fetch(
         &mut self,
@@ -81,9 +98,18 @@ impl Session<'_> {
             }
         }
         let direct = fetch::wire::direct(&plan);
-        for chunk in indices.chunks(CHUNK) {
+        let chunks: Vec<&[usize]> = indices.chunks(CHUNK).collect();
+        // The direct path reads the next chunk's messages (those missing from the summary
+        // cache) while it parses the current one: the store reads on its own thread.
+        let mut prefetch: Option<Prefetch> = None;
+        for (k, chunk) in chunks.iter().enumerate() {
             if direct {
-                if self.fetch_chunk_direct(&plan, chunk).await.is_err() {
+                let next = chunks.get(k + 1).copied();
+                if self
+                    .fetch_chunk_direct(&plan, chunk, &mut prefetch, next)
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 continue;
@@ -105,9 +131,11 @@ impl Session<'_> {
         &mut self,
         plan: &FetchPlan,
         chunk: &[usize],
+        prefetch: &mut Option<Prefetch>,
+        next: Option<&[usize]>,
     ) -> Result<(), WireError> {
         let summaries = if plan.needs_summary {
-            self.chunk_summaries(chunk).await
+            self.chunk_summaries(chunk, prefetch, next).await
         } else {
             Vec::new()
         };
@@ -133,35 +161,52 @@ impl Session<'_> {
         self.wire.flush_if_full().await
     }
 
-    /// Summaries of a chunk's messages: from the cache, reading only the missing messages.
-    async fn chunk_summaries(&self, chunk: &[usize]) -> Vec<Option<Arc<Summary>>> {
+    /// Summaries of a chunk's messages: from the cache, computing the missing ones from
+    /// bytes read ahead (`prefetch`, started by the previous chunk) or read now; and starts
+    /// the read of the `next` chunk's missing messages before computing.
+    async fn chunk_summaries(
+        &self,
+        chunk: &[usize],
+        prefetch: &mut Option<Prefetch>,
+        next: Option<&[usize]>,
+    ) -> Vec<Option<Arc<Summary>>> {
         let Some(selected) = self.selected.as_ref() else {
             return Vec::new();
         };
         let summaries = &self.ctx.summaries;
         let metas = selected.metas();
         let mut found = summaries.get_many(chunk.iter().map(|&i| metas[i].sha256.as_str()));
-        let wanted: Vec<u32> = chunk
-            .iter()
-            .zip(&found)
-            .filter(|(_, s)| s.is_none())
-            .map(|(&i, _)| selected.metas()[i].uid)
-            .collect();
-        if wanted.is_empty() {
-            return found;
-        }
-        let bodies = match self.ctx.store.message_bodies(selected.folder, wanted).await {
-            Ok(bodies) => bodies,
-            Err(e) => {
-                tracing::error!(error = %e, "imap: reading messages for FETCH failed");
-                return found;
+        let bodies = match prefetch.take() {
+            Some(read) => read.await.ok().and_then(Result::ok).unwrap_or_default(),
+            None => {
+                let wanted = missing(chunk, metas, &found);
+                if wanted.is_empty() {
+                    Vec::new()
+                } else {
+                    self.ctx
+                        .store
+                        .message_bodies(selected.folder, wanted)
+                        .await
+                        .unwrap_or_default()
+                }
             }
         };
+        if let Some(next) = next {
+            let cached = summaries.get_many(next.iter().map(|&i| metas[i].sha256.as_str()));
+            let wanted = missing(next, metas, &cached);
+            if !wanted.is_empty() {
+                let store = Arc::clone(&self.ctx.store);
+                let folder = selected.folder;
+                *prefetch = Some(tokio::spawn(async move {
+                    store.message_bodies(folder, wanted).await
+                }));
+            }
+        }
         for (&index, slot) in chunk.iter().zip(found.iter_mut()) {
             if slot.is_some() {
                 continue;
             }
-            let meta = &selected.metas()[index];
+            let meta = &metas[index];
             if let Ok(i) = bodies.binary_search_by_key(&meta.uid, |(uid, _)| *uid) {
                 *slot = Some(summaries.insert(&meta.sha256, &bodies[i].1));
             }
