@@ -3,7 +3,9 @@
 //! - [`mime`]: ENVELOPE, BODY/BODYSTRUCTURE and BODY[section] computed from a message exactly as stored.
 //! - [`sequence`], [`search`], [`fetch`], [`summary`]: sans-I/O pieces of the commands.
 //! - [`session`]: one connection's state machine over `imap-next`, against the store.
-//! - [`server`]: what the binary starts: shared state (store, authenticator, caches, limits).
+//! - [`server`]: what the binary starts: shared state (store, authenticator, caches, limits);
+//!   [`serve`] runs one connection.
+//! - [`views`]: message lists of selected folders shared between sessions.
 
 mod error;
 pub mod fetch;
@@ -13,6 +15,8 @@ pub mod sequence;
 pub mod server;
 mod session;
 pub mod summary;
+pub mod views;
 
 pub use error::{Error, Result};
 pub use server::{ImapConfig, ImapContext};
+pub use session::serve;

@@ -5,8 +5,13 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use imap_codec::ResponseCodec;
+use imap_codec::encode::Encoder;
 use imap_codec::imap_types::body::BodyStructure;
+use imap_codec::imap_types::core::Vec1;
 use imap_codec::imap_types::envelope::Envelope;
+use imap_codec::imap_types::fetch::MessageDataItem;
+use imap_codec::imap_types::response::{Data, Response};
 
 use crate::mime::{body_structure, envelope};
 
@@ -45,7 +50,7 @@ impl Summary {
     pub fn headers_of(message: &[u8]) -> Summary {
         let envelope = envelope(message);
         Summary {
-            envelope_wire: crate::fetch::wire::encode_envelope(&envelope),
+            envelope_wire: encode_envelope(&envelope),
             envelope,
             header: crate::mime::split_header_body(message).0.to_vec(),
             structures: OnceLock::new(),
@@ -188,5 +193,22 @@ impl Hasher for KeyHasher {
 
     fn write_u128(&mut self, value: u128) {
         self.0 ^= value as u64;
+    }
+}
+
+/// `ENVELOPE (...)` as imap-codec encodes it, for the summary cache.
+fn encode_envelope(envelope: &Envelope<'static>) -> Vec<u8> {
+    let data = Data::Fetch {
+        seq: std::num::NonZeroU32::MIN,
+        items: Vec1::from(MessageDataItem::Envelope(envelope.clone())),
+    };
+    let bytes = ResponseCodec::default()
+        .encode(&Response::Data(data))
+        .dump();
+    // "* 1 FETCH (" ... ")\r\n"
+    const PREFIX: &[u8] = b"* 1 FETCH (";
+    match (bytes.strip_prefix(PREFIX), bytes.len() >= PREFIX.len() + 3) {
+        (Some(_), true) => bytes[PREFIX.len()..bytes.len() - 3].to_vec(),
+        _ => Vec::new(),
     }
 }

@@ -7,13 +7,8 @@
 
 use std::io::Write;
 
-use imap_codec::ResponseCodec;
-use imap_codec::encode::Encoder;
-use imap_codec::imap_types::core::Vec1;
-use imap_codec::imap_types::envelope::Envelope;
-use imap_codec::imap_types::fetch::{MessageDataItem, MessageDataItemName};
+use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::flag::FlagFetch;
-use imap_codec::imap_types::response::{Data, Response};
 use mssd_store::MessageMeta;
 
 use super::{FetchPlan, flags_to_imap};
@@ -32,23 +27,6 @@ pub fn direct(plan: &FetchPlan) -> bool {
                     | MessageDataItemName::ModSeq
             )
         })
-}
-
-/// `ENVELOPE (...)` as imap-codec encodes it, for the summary cache.
-pub fn encode_envelope(envelope: &Envelope<'static>) -> Vec<u8> {
-    let data = Data::Fetch {
-        seq: std::num::NonZeroU32::MIN,
-        items: Vec1::from(MessageDataItem::Envelope(envelope.clone())),
-    };
-    let bytes = ResponseCodec::default()
-        .encode(&Response::Data(data))
-        .dump();
-    // "* 1 FETCH (" ... ")\r\n"
-    const PREFIX: &[u8] = b"* 1 FETCH (";
-    match (bytes.strip_prefix(PREFIX), bytes.len() >= PREFIX.len() + 3) {
-        (Some(_), true) => bytes[PREFIX.len()..bytes.len() - 3].to_vec(),
-        _ => Vec::new(),
-    }
 }
 
 /// Appends `* seq FETCH (...)\r\n` for one message. Items the plan holds but this message

@@ -2,24 +2,20 @@
 
 mod config;
 mod user_limits;
-mod views;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use mssd_auth::Authenticator;
-use mssd_certs::{ChainValidator, Conn};
+use mssd_certs::ChainValidator;
 use mssd_store::Store;
-use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 pub use config::ImapConfig;
 pub use user_limits::{UserConnections, UserSlot};
-pub use views::{FolderViews, View};
 
-use crate::session::Session;
 use crate::summary::SummaryCache;
+use crate::views::FolderViews;
 
 /// One per server, shared by every IMAP connection.
 pub struct ImapContext {
@@ -72,12 +68,5 @@ impl ImapContext {
             validator,
             counters: ImapCounters::default(),
         }
-    }
-
-    /// Serves one connection until logout, error, timeout or server shutdown.
-    /// `conn` is plain on the STARTTLS port and already TLS on the implicit-TLS port.
-    pub async fn serve(&self, conn: Conn, peer: SocketAddr, shutdown: watch::Receiver<bool>) {
-        ImapCounters::bump(&self.counters.sessions);
-        Session::new(self, conn, peer).run(shutdown).await;
     }
 }

@@ -12,7 +12,7 @@ use imap_next::imap_types::mailbox::Mailbox as ImapMailbox;
 use imap_next::imap_types::response::Code;
 
 use super::Session;
-use super::responses::{code, no, ok};
+use super::responses::{no, ok};
 
 impl Session<'_> {
     pub(crate) async fn append(
@@ -23,18 +23,7 @@ impl Session<'_> {
         date: Option<DateTime>,
         message: LiteralOrLiteral8<'static>,
     ) {
-        let Some(target) = self.target(tag, &mailbox).await else {
-            return;
-        };
-        if !target.write {
-            self.send_status(no(
-                tag,
-                Some(code("NOPERM")),
-                "read-only access to this shared mailbox",
-            ));
-            return;
-        }
-        let Some(folder) = self.folder_of_trycreate(tag, &target).await else {
+        let Some(folder) = self.writable_destination(tag, &mailbox).await else {
             return;
         };
         let bytes = match message {

@@ -26,18 +26,7 @@ impl Session<'_> {
         let Some(uids) = self.resolve_uids(tag, &set, by_uid) else {
             return;
         };
-        let Some(target) = self.target(tag, &mailbox).await else {
-            return;
-        };
-        if !target.write {
-            self.send_status(no(
-                tag,
-                Some(code("NOPERM")),
-                "read-only access to the destination",
-            ));
-            return;
-        }
-        let Some(destination) = self.folder_of_trycreate(tag, &target).await else {
+        let Some(destination) = self.writable_destination(tag, &mailbox).await else {
             return;
         };
         let Some(source) = self.selected.as_ref().map(|s| s.folder) else {
@@ -79,8 +68,27 @@ impl Session<'_> {
         self.send_status(ok(tag, None, "MOVE completed"));
     }
 
+    /// The folder APPEND, COPY or MOVE writes to: `NO [NOPERM]` without the write right,
+    /// `NO [TRYCREATE]` when it does not exist (RFC 3501 6.4.7).
+    pub(crate) async fn writable_destination(
+        &mut self,
+        tag: &Tag<'static>,
+        mailbox: &ImapMailbox<'_>,
+    ) -> Option<mssd_store::FolderId> {
+        let target = self.target(tag, mailbox).await?;
+        if !target.write {
+            self.send_status(no(
+                tag,
+                Some(code("NOPERM")),
+                "read-only access to this shared mailbox",
+            ));
+            return None;
+        }
+        self.folder_of_trycreate(tag, &target).await
+    }
+
     /// The destination folder; a missing one gets NO [TRYCREATE] (RFC 3501 6.4.7).
-    pub(crate) async fn folder_of_trycreate(
+    async fn folder_of_trycreate(
         &mut self,
         tag: &Tag<'static>,
         target: &super::names::Target,

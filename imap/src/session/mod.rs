@@ -63,6 +63,18 @@ pub(crate) struct TlsState {
     pub refused: Option<String>,
 }
 
+/// Serves one connection until logout, error, timeout or server shutdown.
+/// `conn` is plain on the STARTTLS port and already TLS on the implicit-TLS port.
+pub async fn serve(
+    ctx: &ImapContext,
+    conn: Conn,
+    peer: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+) {
+    ImapCounters::bump(&ctx.counters.sessions);
+    Session::new(ctx, conn, peer).run(shutdown).await;
+}
+
 pub struct Session<'a> {
     ctx: &'a ImapContext,
     wire: Wire,

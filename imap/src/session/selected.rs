@@ -19,7 +19,7 @@ use super::Session;
 use super::names::Target;
 use crate::fetch::flags_to_imap;
 use crate::sequence;
-use crate::server::View;
+use crate::views::View;
 
 pub(crate) struct Selected {
     pub target: Target,

@@ -105,17 +105,14 @@ async fn serve_connection(
                 smtp_session(state, Role::Submission, conn, peer, shutdown).await
             }
         }
-        Protocol::Imap => state.imap.serve(Conn::Plain(stream), peer, shutdown).await,
+        Protocol::Imap => mssd_imap::serve(&state.imap, Conn::Plain(stream), peer, shutdown).await,
         Protocol::Imaps => {
             // Like submissions: the session validates a client certificate itself (EXTERNAL).
             if let Some(tls) = state
                 .tls_handshake(protocol, &state.smtp.tls, stream, peer)
                 .await
             {
-                state
-                    .imap
-                    .serve(Conn::Tls(Box::new(tls)), peer, shutdown)
-                    .await
+                mssd_imap::serve(&state.imap, Conn::Tls(Box::new(tls)), peer, shutdown).await
             }
         }
     }
