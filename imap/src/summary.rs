@@ -48,9 +48,9 @@ impl Summary {
 
     /// ENVELOPE and header block only; the structures wait for `structures_of`.
     pub fn headers_of(message: &[u8]) -> Summary {
-        let envelope = envelope(message);
+        let (envelope, envelope_wire) = encode_envelope(envelope(message));
         Summary {
-            envelope_wire: encode_envelope(&envelope),
+            envelope_wire,
             envelope,
             header: crate::mime::split_header_body(message).0.to_vec(),
             structures: OnceLock::new(),
@@ -197,18 +197,28 @@ impl Hasher for KeyHasher {
 }
 
 /// `ENVELOPE (...)` as imap-codec encodes it, for the summary cache.
-fn encode_envelope(envelope: &Envelope<'static>) -> Vec<u8> {
-    let data = Data::Fetch {
+fn encode_envelope(envelope: Envelope<'static>) -> (Envelope<'static>, Vec<u8>) {
+    let response = Response::Data(Data::Fetch {
         seq: std::num::NonZeroU32::MIN,
-        items: Vec1::from(MessageDataItem::Envelope(envelope.clone())),
+        items: Vec1::from(MessageDataItem::Envelope(envelope)),
+    });
+    let mut bytes = ResponseCodec::default().encode(&response).dump();
+    // Take the envelope back out rather than encoding a clone.
+    let envelope = match response {
+        Response::Data(Data::Fetch { items, .. }) => match items.into_inner().pop() {
+            Some(MessageDataItem::Envelope(envelope)) => envelope,
+            // Unreachable: the response built above holds exactly this item.
+            _ => crate::mime::envelope(b""),
+        },
+        _ => crate::mime::envelope(b""),
     };
-    let bytes = ResponseCodec::default()
-        .encode(&Response::Data(data))
-        .dump();
     // "* 1 FETCH (" ... ")\r\n"
     const PREFIX: &[u8] = b"* 1 FETCH (";
-    match (bytes.strip_prefix(PREFIX), bytes.len() >= PREFIX.len() + 3) {
-        (Some(_), true) => bytes[PREFIX.len()..bytes.len() - 3].to_vec(),
-        _ => Vec::new(),
+    if bytes.starts_with(PREFIX) && bytes.len() >= PREFIX.len() + 3 {
+        bytes.truncate(bytes.len() - 3);
+        bytes.drain(..PREFIX.len());
+    } else {
+        bytes.clear();
     }
+    (envelope, bytes)
 }

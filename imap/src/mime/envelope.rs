@@ -5,15 +5,17 @@ use imap_codec::imap_types::core::NString;
 use imap_codec::imap_types::envelope::{Address, Envelope};
 
 use super::address::{AddressItem, MailboxAddress, parse_address_list};
-use super::header_block::{first_value, split_header_body};
+use super::header_block::{first_value_in, header_fields, split_header_body};
 use super::imap_string::{nstring, nstring_non_empty};
 
 /// The ENVELOPE of `message`. Sender and Reply-To default to From when absent or empty.
 pub fn envelope(message: &[u8]) -> Envelope<'static> {
     let (header, _) = split_header_body(message);
-    let text = |name: &str| nstring_non_empty(first_value(header, name).as_deref());
+    // Split once: ENVELOPE reads ten fields.
+    let fields = header_fields(header);
+    let text = |name: &str| nstring_non_empty(first_value_in(&fields, name).as_deref());
     let addresses = |name: &str| {
-        first_value(header, name)
+        first_value_in(&fields, name)
             .map(|value| imap_addresses(&parse_address_list(&value)))
             .unwrap_or_default()
     };

@@ -54,8 +54,13 @@ pub fn header_fields(header: &[u8]) -> Vec<HeaderField<'_>> {
 
 /// The value of the first field called `name` (case-insensitive), unfolded and trimmed.
 pub(crate) fn first_value(header: &[u8], name: &str) -> Option<Vec<u8>> {
-    header_fields(header)
-        .into_iter()
+    first_value_in(&header_fields(header), name)
+}
+
+/// `first_value` on fields already split (a caller reading several fields splits once).
+pub(crate) fn first_value_in(fields: &[HeaderField<'_>], name: &str) -> Option<Vec<u8>> {
+    fields
+        .iter()
         .find(|field| field.name.eq_ignore_ascii_case(name.as_bytes()))
         .map(|field| unfold(field.value))
 }
