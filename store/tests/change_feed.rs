@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{folder_named, new_mailbox, open_temp, strings};
+use common::{add_mailbox, folder_named, open_temp, strings};
 use mssd_store::{FlagOp, Store};
 use tokio::sync::watch::Receiver;
 use tokio::time::timeout;
@@ -26,10 +26,7 @@ fn quiet(rx: &Receiver<u64>) -> bool {
 async fn watchers_see_every_kind_of_committed_change() {
     let db = open_temp();
     let s = &db.store;
-    let m = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
+    let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await;
     let trash = folder_named(s, m.id, "Trash").await;
     let feed = s.change_feed();
@@ -116,10 +113,7 @@ async fn watchers_see_every_kind_of_committed_change() {
 async fn accept_publishes_its_local_deliveries() {
     let db = open_temp();
     let s = &db.store;
-    let m = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
+    let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await;
     let mut rx = s.change_feed().watch(inbox.id, inbox.highest_modseq);
     let accepted = s
@@ -148,10 +142,7 @@ async fn accept_publishes_its_local_deliveries() {
 async fn unwatched_folders_cost_no_map_entry() {
     let db = open_temp();
     let s = &db.store;
-    let m = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
+    let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     let feed = s.change_feed();
     for i in 0..20 {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{folder_named, new_mailbox, open_temp};
+use common::{add_mailbox, folder_named, open_temp};
 use mssd_store::{Error, FolderId, Store};
 
 fn names(folders: &[mssd_store::Folder]) -> Vec<String> {
@@ -15,10 +15,7 @@ fn names(folders: &[mssd_store::Folder]) -> Vec<String> {
 async fn create_folder_rules() {
     let db = open_temp();
     let s = &db.store;
-    let m = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
+    let m = add_mailbox(s, "a@x.mssante.fr").await;
 
     let created = s.create_folder(m.id, "Projets").await.unwrap();
     assert_eq!(created.name, "Projets");
@@ -67,10 +64,7 @@ async fn create_folder_rules() {
 async fn delete_then_create_gives_a_new_uidvalidity_and_keeps_subfolders() {
     let db = open_temp();
     let s = &db.store;
-    let m = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
+    let m = add_mailbox(s, "a@x.mssante.fr").await;
     let first = s.create_folder(m.id, "Dossiers").await.unwrap();
     let child = s.create_folder(m.id, "Dossiers/Patient").await.unwrap();
     s.append(first.id, b"hello".to_vec(), vec![], 1)
@@ -101,14 +95,8 @@ async fn delete_then_create_gives_a_new_uidvalidity_and_keeps_subfolders() {
 async fn rename_moves_children_and_keeps_uidvalidity() {
     let db = open_temp();
     let s = &db.store;
-    let m = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
-    let other = s
-        .create_mailbox(new_mailbox("b@x.mssante.fr"))
-        .await
-        .unwrap();
+    let m = add_mailbox(s, "a@x.mssante.fr").await;
+    let other = add_mailbox(s, "b@x.mssante.fr").await;
     s.create_folder(other.id, "Nouveau").await.unwrap();
     let top = s.create_folder(m.id, "Ancien").await.unwrap();
     let child = s.create_folder(m.id, "Ancien/Fils").await.unwrap();
@@ -192,10 +180,7 @@ async fn rename_moves_children_and_keeps_uidvalidity() {
 async fn subscriptions() {
     let db = open_temp();
     let s = &db.store;
-    let m = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
+    let m = add_mailbox(s, "a@x.mssante.fr").await;
     let defaults = common::strings(&["Archive", "Drafts", "INBOX", "Sent", "Trash"]);
     assert_eq!(s.subscriptions(m.id).await.unwrap(), defaults);
 

@@ -2,17 +2,14 @@
 
 mod common;
 
-use common::{folder_named, new_mailbox, open_temp, strings};
+use common::{add_mailbox, folder_named, open_temp, strings};
 use mssd_store::{Error, FlagOp, FolderId, Store};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn store_flags_ops_and_unchanged_since() {
     let db = open_temp();
     let s = &db.store;
-    let m = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
+    let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     for i in 0..3 {
         s.append(inbox, format!("m{i}").into_bytes(), vec![], 1)
@@ -126,10 +123,7 @@ async fn store_flags_ops_and_unchanged_since() {
 async fn changes_since_lists_changed_and_expunged() {
     let db = open_temp();
     let s = &db.store;
-    let m = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
+    let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     for i in 0..4 {
         s.append(inbox, format!("m{i}").into_bytes(), vec![], 1)
@@ -173,10 +167,7 @@ async fn changes_since_lists_changed_and_expunged() {
 async fn copy_shares_the_blob_and_gives_increasing_uids() {
     let db = open_temp();
     let s = &db.store;
-    let m = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
+    let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     let archive = folder_named(s, m.id, "Archive").await;
     s.append(archive.id, b"already there".to_vec(), vec![], 1)
@@ -240,14 +231,8 @@ async fn copy_shares_the_blob_and_gives_increasing_uids() {
 async fn move_leaves_expunged_entries_in_the_source() {
     let db = open_temp();
     let s = &db.store;
-    let a = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
-    let b = s
-        .create_mailbox(new_mailbox("b@x.mssante.fr"))
-        .await
-        .unwrap();
+    let a = add_mailbox(s, "a@x.mssante.fr").await;
+    let b = add_mailbox(s, "b@x.mssante.fr").await;
     let inbox = folder_named(s, a.id, "INBOX").await.id;
     let trash = folder_named(s, a.id, "Trash").await.id;
     let shared = folder_named(s, b.id, "INBOX").await.id;
@@ -296,10 +281,7 @@ async fn move_leaves_expunged_entries_in_the_source() {
 async fn message_bodies_in_one_read() {
     let db = open_temp();
     let s = &db.store;
-    let m = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
+    let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     for i in 0..4 {
         s.append(inbox, format!("body {i}").into_bytes(), vec![], 1)

@@ -4,7 +4,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{TestDb, folder_named, new_mailbox, open_temp, strings};
+use common::{TestDb, add_mailbox, folder_named, new_mailbox, open_temp, strings};
 use mssd_store::{Delivery, Error, MailboxId, Store};
 
 /// Usage recomputed from the rows, to compare with the maintained counters.
@@ -29,14 +29,8 @@ async fn usage(db: &TestDb, mailbox: MailboxId) -> (u64, u64) {
 async fn counters_stay_exact_through_every_write() {
     let db = open_temp();
     let s = &db.store;
-    let a = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
-    let b = s
-        .create_mailbox(new_mailbox("b@x.mssante.fr"))
-        .await
-        .unwrap();
+    let a = add_mailbox(s, "a@x.mssante.fr").await;
+    let b = add_mailbox(s, "b@x.mssante.fr").await;
     let a_inbox = folder_named(s, a.id, "INBOX").await.id;
     let a_trash = folder_named(s, a.id, "Trash").await.id;
     let b_inbox = folder_named(s, b.id, "INBOX").await.id;
@@ -90,10 +84,7 @@ async fn counters_stay_exact_through_every_write() {
 async fn counters_match_the_rows_after_each_step() {
     let db = open_temp();
     let s = &db.store;
-    let a = s
-        .create_mailbox(new_mailbox("a@x.mssante.fr"))
-        .await
-        .unwrap();
+    let a = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, a.id, "INBOX").await.id;
     let sent = folder_named(s, a.id, "Sent").await.id;
     let steps: Vec<(&str, (u64, u64))> = vec![
@@ -124,10 +115,7 @@ async fn counters_match_the_rows_after_each_step() {
 async fn quota_exceeded_leaves_nothing() {
     let db = open_temp();
     let s = &db.store;
-    let roomy = s
-        .create_mailbox(new_mailbox("roomy@x.mssante.fr"))
-        .await
-        .unwrap();
+    let roomy = add_mailbox(s, "roomy@x.mssante.fr").await;
     let mut small = new_mailbox("small@x.mssante.fr");
     small.quota_bytes = Some(20);
     let small = s.create_mailbox(small).await.unwrap();

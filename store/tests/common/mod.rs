@@ -72,3 +72,9 @@ pub async fn folder_named(
         .find(|f| f.name == name)
         .unwrap_or_else(|| panic!("no folder {name}"))
 }
+
+/// Creates the mailbox `address` as `new_mailbox` describes it.
+pub async fn add_mailbox(store: &SqliteStore, address: &str) -> mssd_store::Mailbox {
+    use mssd_store::Store;
+    store.create_mailbox(new_mailbox(address)).await.unwrap()
+}
