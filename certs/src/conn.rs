@@ -1,5 +1,5 @@
 //! A client connection that starts in clear text and may be upgraded by STARTTLS, or starts
-//! in TLS (port 465). Sessions read and write through it without caring which.
+//! in TLS (ports 465 and 993). Sessions read and write through it without caring which.
 
 use std::io;
 use std::pin::Pin;

@@ -54,7 +54,8 @@ pub(crate) fn capabilities(phase: Phase) -> Vec1<Capability<'static>> {
             caps.extend(
                 mechanisms
                     .iter()
-                    .map(|m| Capability::Auth(auth_mechanism(*m))),
+                    .filter_map(|m| auth_mechanism(*m))
+                    .map(Capability::Auth),
             );
             if !mechanisms
                 .iter()
@@ -68,13 +69,14 @@ pub(crate) fn capabilities(phase: Phase) -> Vec1<Capability<'static>> {
     Vec1::unvalidated(caps)
 }
 
-fn auth_mechanism(m: Mechanism) -> AuthMechanism<'static> {
+/// None only if imap-types refused a mechanism name (then it is not advertised).
+fn auth_mechanism(m: Mechanism) -> Option<AuthMechanism<'static>> {
     match m {
-        Mechanism::Plain => AuthMechanism::Plain,
-        Mechanism::Login => AuthMechanism::Login,
-        Mechanism::OauthBearer => AuthMechanism::OAuthBearer,
-        Mechanism::Xoauth2 => AuthMechanism::XOAuth2,
-        other => AuthMechanism::try_from(other.as_str().to_owned()).unwrap_or(AuthMechanism::Plain),
+        Mechanism::Plain => Some(AuthMechanism::Plain),
+        Mechanism::Login => Some(AuthMechanism::Login),
+        Mechanism::OauthBearer => Some(AuthMechanism::OAuthBearer),
+        Mechanism::Xoauth2 => Some(AuthMechanism::XOAuth2),
+        other => AuthMechanism::try_from(other.as_str().to_owned()).ok(),
     }
 }
 

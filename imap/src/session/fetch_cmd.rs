@@ -176,21 +176,24 @@ impl Session<'_> {
         let summaries = &self.ctx.summaries;
         let metas = selected.metas();
         let mut found = summaries.get_many(chunk.iter().map(|&i| metas[i].sha256.as_str()));
-        let bodies = match prefetch.take() {
-            Some(read) => read.await.ok().and_then(Result::ok).unwrap_or_default(),
+        let read = match prefetch.take() {
+            Some(read) => read.await.unwrap_or_else(|e| {
+                Err(mssd_store::Error::Sqlite(format!("read-ahead task: {e}")))
+            }),
             None => {
                 let wanted = missing(chunk, metas, &found);
                 if wanted.is_empty() {
-                    Vec::new()
+                    Ok(Vec::new())
                 } else {
-                    self.ctx
-                        .store
-                        .message_bodies(selected.folder, wanted)
-                        .await
-                        .unwrap_or_default()
+                    self.ctx.store.message_bodies(selected.folder, wanted).await
                 }
             }
         };
+        // Messages left without a summary are left out of the response, like expunged ones.
+        let bodies = read.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "imap: reading messages for FETCH failed");
+            Vec::new()
+        });
         if let Some(next) = next {
             let cached = summaries.get_many(next.iter().map(|&i| metas[i].sha256.as_str()));
             let wanted = missing(next, metas, &cached);
@@ -257,24 +260,14 @@ impl Session<'_> {
                 .binary_search_by_key(&meta.uid, |(uid, _)| *uid)
                 .ok()
                 .map(|i| bodies[i].1.as_slice());
-            let summary = match (summary, bytes) {
-                (Some(summary), None) => Some(summary),
-                (Some(summary), Some(bytes)) => {
-                    if plan.needs_structures {
-                        summary.structures_of(bytes);
-                    }
-                    Some(summary)
-                }
-                (None, Some(bytes)) if plan.needs_summary => {
-                    let summary = summaries.insert(&meta.sha256, bytes);
-                    if plan.needs_structures {
-                        summary.structures_of(bytes);
-                    }
-                    Some(summary)
-                }
-                (None, None) => None,
-                (None, Some(_)) => None,
-            };
+            let summary = summary.or_else(|| {
+                bytes
+                    .filter(|_| plan.needs_summary)
+                    .map(|bytes| summaries.insert(&meta.sha256, bytes))
+            });
+            if let (Some(summary), Some(bytes), true) = (&summary, bytes, plan.needs_structures) {
+                summary.structures_of(bytes);
+            }
             // A message expunged meanwhile by another session has no bytes: leave it out.
             if (plan.needs_bytes && bytes.is_none()) || (plan.needs_summary && summary.is_none()) {
                 continue;

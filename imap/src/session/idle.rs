@@ -49,16 +49,16 @@ impl Session<'_> {
         }
         let timeout = self.ctx.config.idle_timeout;
         self.wire.release_buffers();
-        loop {
-            match self.wire.poll_decoded() {
-                Ok(Some(Ok(Event::IdleDoneReceived))) => break,
-                Ok(Some(Ok(_))) => {}
-                Ok(Some(Err(_))) => self.send_status(untagged_bad("expected DONE")),
-                Ok(None) => {}
-                Err(_) => return Flow::Close,
-            }
-            if self.wire.drain().await.is_err() {
-                return Flow::Close;
+        'idle: loop {
+            // Everything already received first (each call also writes what is queued).
+            loop {
+                match self.wire.decoded().await {
+                    Ok(Some(Ok(Event::IdleDoneReceived))) => break 'idle,
+                    Ok(Some(Ok(_))) => {}
+                    Ok(Some(Err(_))) => self.send_status(untagged_bad("expected DONE")),
+                    Ok(None) => break,
+                    Err(_) => return Flow::Close,
+                }
             }
             let wire = &mut self.wire;
             let watch = self.selected.as_mut().map(|s| &mut s.watch);

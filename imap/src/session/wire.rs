@@ -72,20 +72,18 @@ impl Wire {
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Decoded, WireError> {
         loop {
-            if let Some(decoded) = self.pending.pop_front() {
+            if let Some(decoded) = self.decoded().await? {
                 return Ok(decoded);
             }
-            match self.proto.next() {
-                Ok(Event::ResponseSent { .. } | Event::GreetingSent { .. }) => {}
-                Ok(event) => return Ok(Ok(event)),
-                Err(Interrupt::Io(Io::Output(bytes))) => self.buffer(bytes).await?,
-                Err(Interrupt::Io(Io::NeedMoreInput)) => {
-                    self.flush().await?;
-                    self.read(timeout, shutdown).await?;
-                }
-                Err(Interrupt::Error(e)) => return Ok(Err(e)),
-            }
+            self.read(timeout, shutdown).await?;
         }
+    }
+
+    /// An event already decoded from what was read, once everything queued is written
+    /// (IDLE checks for DONE this way without waiting for more input).
+    pub(crate) async fn decoded(&mut self) -> Result<Option<Decoded>, WireError> {
+        self.drain().await?;
+        Ok(self.pending.pop_front())
     }
 
     /// Encodes and writes everything enqueued so far. Events decoded meanwhile are kept.
@@ -110,22 +108,6 @@ impl Wire {
         }
         self.proto.enqueue_input(&self.read_buf[..n]);
         Ok(())
-    }
-
-    /// Whether an event is already decoded and waiting (IDLE checks for DONE this way).
-    pub(crate) fn poll_decoded(&mut self) -> Result<Option<Decoded>, WireError> {
-        if let Some(decoded) = self.pending.pop_front() {
-            return Ok(Some(decoded));
-        }
-        loop {
-            match self.proto.next() {
-                Ok(Event::ResponseSent { .. } | Event::GreetingSent { .. }) => {}
-                Ok(event) => return Ok(Some(Ok(event))),
-                Err(Interrupt::Io(Io::Output(bytes))) => self.out.extend_from_slice(&bytes),
-                Err(Interrupt::Io(Io::NeedMoreInput)) => return Ok(None),
-                Err(Interrupt::Error(e)) => return Ok(Some(Err(e))),
-            }
-        }
     }
 
     async fn read(
