@@ -14,3 +14,9 @@ pub use body_structure::body_structure;
 pub use envelope::envelope;
 pub use header_block::{HeaderField, header_fields, split_header_body};
 pub use section::{Partial, section};
+
+/// How many MIME levels (multiparts and encapsulated messages) a walker descends. Deeper parts
+/// are opaque: BODYSTRUCTURE shows them as application/octet-stream and BODY[1.1.…] past it
+/// finds nothing. Real mail nests a handful of levels; the cap keeps recursion (ours and
+/// imap-codec's encoder) and re-parsing bounded whatever a sender writes.
+pub const MAX_MIME_DEPTH: usize = 32;

@@ -8,6 +8,7 @@ use imap_codec::imap_types::core::AString;
 use imap_codec::imap_types::fetch::{Part, Section};
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
+use super::MAX_MIME_DEPTH;
 use super::header_block::{header_fields, split_header_body};
 
 /// `<offset.length>` of a FETCH BODY[...]: same shape as imap-types' `BodyExt::partial`.
@@ -96,6 +97,10 @@ fn message_of<'m>(top: Entity<'m>, path: Option<&Part>) -> Option<&'m [u8]> {
 }
 
 fn locate<'m>(top: Entity<'m>, path: &Part) -> Option<Entity<'m>> {
+    // Each level re-parses its container: past the cap a part is opaque (see MAX_MIME_DEPTH).
+    if path.0.as_ref().len() > MAX_MIME_DEPTH {
+        return None;
+    }
     let mut current = top;
     for number in path.0.as_ref() {
         current = child(current, number.get() as usize)?;
