@@ -9,6 +9,7 @@
 
 mod error;
 pub mod fetch;
+pub mod input_limits;
 pub mod mime;
 pub mod search;
 pub mod sequence;

@@ -280,3 +280,12 @@ impl Drop for Mssd {
         let _ = self.child.wait();
     }
 }
+
+/// A `kB` field of `/proc/<pid>/status` (e.g. "VmRSS", "VmHWM"), in KiB.
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    text.lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+}

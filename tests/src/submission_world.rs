@@ -50,6 +50,11 @@ pub struct World {
 /// for B to a closed port (queued mail stays queued), password logins for PER and ORG, and
 /// the four mailboxes above; then started.
 pub fn world(bin: &str) -> World {
+    world_with(bin, "")
+}
+
+/// `world`, with `extra` appended to the configuration (e.g. an `[imap]` table).
+pub fn world_with(bin: &str, extra: &str) -> World {
     let op = Operator::new(bin, A);
     let issuer = TokenIssuer::new(ISSUER);
     std::fs::write(op.data_dir().join("jwks.json"), issuer.jwks_json()).unwrap();
@@ -76,6 +81,8 @@ password_kinds = ["PER", "ORG"]
 issuer = "{ISSUER}"
 jwks = "jwks.json"
 audience = "{AUDIENCE}"
+
+{extra}
 "#
         ),
     );

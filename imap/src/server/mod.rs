@@ -14,6 +14,7 @@ use tokio_rustls::TlsAcceptor;
 pub use config::ImapConfig;
 pub use user_limits::{UserConnections, UserSlot};
 
+use crate::input_limits::LiteralBudget;
 use crate::summary::SummaryCache;
 use crate::views::FolderViews;
 
@@ -32,6 +33,8 @@ pub struct ImapContext {
     /// Message lists of selected folders, shared between sessions.
     pub views: FolderViews,
     pub counters: ImapCounters,
+    /// Large literals being received by all sessions (`max_literals_in_flight`).
+    pub literal_budget: Arc<LiteralBudget>,
 }
 
 /// Counters for `/metrics`.
@@ -61,6 +64,7 @@ impl ImapContext {
             summaries: SummaryCache::new(config.summary_cache_entries),
             users: UserConnections::new(config.max_connections_per_user),
             views: FolderViews::default(),
+            literal_budget: Arc::new(LiteralBudget::new(config.max_literals_in_flight)),
             config,
             store,
             auth,

@@ -254,6 +254,7 @@ impl Session<'_> {
                     mailbox,
                     _slot: slot,
                 });
+                self.wire.authenticated(self.ctx.config.write_timeout);
                 Ok(LoginOk::LoggedIn(Code::Capability(capabilities(
                     self.phase(),
                 ))))

@@ -19,7 +19,7 @@ mod store_cmd;
 mod wire;
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::Instant;
 
 use imap_next::imap_types::command::{Command, CommandBody};
 use imap_next::imap_types::core::Tag;
@@ -29,6 +29,7 @@ use mssd_certs::{CertInfo, Conn};
 use mssd_store::{AuditEvent, Mailbox};
 use tokio::sync::watch;
 
+use crate::input_limits::InputGate;
 use crate::server::{ImapContext, ImapCounters, UserSlot};
 use capabilities::{Phase, capabilities};
 use responses::{bad, bye, code, ok, tag_of, text, untagged_bad};
@@ -87,6 +88,8 @@ pub struct Session<'a> {
     /// The tagged completion of the running command, sent after the untagged updates that
     /// the command's own changes (or others') cause (RFC 9051 7: updates before completion).
     tagged: Option<Status<'static>>,
+    /// Until then the client must have authenticated (`login_timeout` after connecting).
+    login_deadline: Instant,
 }
 
 impl<'a> Session<'a> {
@@ -109,9 +112,21 @@ impl<'a> Session<'a> {
             code: Some(Code::Capability(capabilities(phase))),
             text: text(format!("{} mssd IMAP ready", ctx.config.hostname)),
         };
+        let gate = InputGate::new(
+            ctx.config.max_line_length as usize,
+            u64::from(ctx.config.max_literal_size),
+        );
         Session {
             ctx,
-            wire: Wire::new(conn, options, greeting),
+            wire: Wire::new(
+                conn,
+                options,
+                greeting,
+                gate,
+                ctx.literal_budget.clone(),
+                ctx.config.login_timeout,
+            ),
+            login_deadline: Instant::now() + ctx.config.login_timeout,
             peer,
             tls,
             user: None,
@@ -125,11 +140,20 @@ impl<'a> Session<'a> {
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         self.audit_tls().await;
         loop {
-            let timeout = self.timeout();
-            let decoded = match self.wire.next_event(timeout, &mut shutdown).await {
+            let deadline = self.deadline();
+            let decoded = match self.wire.next_event(deadline, &mut shutdown).await {
                 Ok(decoded) => decoded,
+                Err(WireError::TimedOut) if self.user.is_none() => {
+                    self.send_status(bye(None, "too slow: authenticate sooner"));
+                    break;
+                }
                 Err(WireError::TimedOut) => {
                     self.send_status(bye(None, "autologout: idle for too long"));
+                    break;
+                }
+                Err(WireError::Refused(reason)) => {
+                    tracing::info!(peer = %self.peer, reason, "imap: input refused, closing");
+                    self.send_status(bye(Some(code("TOOBIG")), reason));
                     break;
                 }
                 Err(WireError::Shutdown) => {
@@ -154,11 +178,13 @@ impl<'a> Session<'a> {
         self.wire.close().await;
     }
 
-    fn timeout(&self) -> Duration {
+    /// When waiting for the next command ends: the idle timeout once logged in (from now, so
+    /// bytes that never make a command do not extend it), the login deadline before.
+    fn deadline(&self) -> Instant {
         if self.user.is_some() {
-            self.ctx.config.idle_timeout
+            Instant::now() + self.ctx.config.idle_timeout
         } else {
-            self.ctx.config.login_timeout
+            self.login_deadline
         }
     }
 

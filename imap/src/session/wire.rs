@@ -7,7 +7,8 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use imap_next::imap_types::response::{Greeting, GreetingKind};
 use imap_next::server::{Error as ProtocolError, Event, Options, Server};
@@ -17,11 +18,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+use crate::input_limits::{InputGate, LiteralBudget, Step};
+
 /// Write when this much output is buffered, without waiting for the command to end.
 const FLUSH_AT: usize = 128 * 1024;
 /// Per-connection read buffer: small, because most connections sit idle (TLS has its own).
 const READ_CHUNK: usize = 4 * 1024;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Writes go out in pieces of this size, each within the write timeout: a client that stops
+/// reading is cut off, one that reads slowly but steadily is not.
+const WRITE_PIECE: usize = 64 * 1024;
 
 /// Why the connection cannot go on.
 #[derive(Debug)]
@@ -30,6 +36,8 @@ pub(crate) enum WireError {
     Io(io::Error),
     TimedOut,
     Shutdown,
+    /// The input broke a limit that leaves the stream unusable: BYE with this text.
+    Refused(&'static str),
 }
 
 impl From<io::Error> for WireError {
@@ -47,10 +55,21 @@ pub(crate) struct Wire {
     out: Vec<u8>,
     pending: VecDeque<Decoded>,
     read_buf: Box<[u8]>,
+    gate: InputGate,
+    budget: Arc<LiteralBudget>,
+    /// How long one piece of output may take to be written.
+    pub(crate) write_timeout: Duration,
 }
 
 impl Wire {
-    pub(crate) fn new(conn: Conn, options: Options, greeting: Greeting<'static>) -> Wire {
+    pub(crate) fn new(
+        conn: Conn,
+        options: Options,
+        greeting: Greeting<'static>,
+        gate: InputGate,
+        budget: Arc<LiteralBudget>,
+        write_timeout: Duration,
+    ) -> Wire {
         Wire {
             conn,
             proto: Server::new(options.clone(), greeting),
@@ -58,24 +77,34 @@ impl Wire {
             out: Vec::new(),
             pending: VecDeque::new(),
             read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
+            gate,
+            budget,
+            write_timeout,
         }
+    }
+
+    /// The session logged in: the input limits after authentication apply from now on.
+    pub(crate) fn authenticated(&mut self, write_timeout: Duration) {
+        self.gate.authenticated();
+        self.write_timeout = write_timeout;
     }
 
     pub(crate) fn conn(&self) -> &Conn {
         &self.conn
     }
 
-    /// The next decoded event, reading from the socket as needed.
+    /// The next decoded event, reading from the socket as needed, by `deadline`: the time
+    /// is for the whole command, so a client trickling bytes does not extend it.
     pub(crate) async fn next_event(
         &mut self,
-        timeout: Duration,
+        deadline: Instant,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Decoded, WireError> {
         loop {
             if let Some(decoded) = self.decoded().await? {
                 return Ok(decoded);
             }
-            self.read(timeout, shutdown).await?;
+            self.read(deadline, shutdown).await?;
         }
     }
 
@@ -91,7 +120,11 @@ impl Wire {
         loop {
             match self.proto.next() {
                 Ok(Event::ResponseSent { .. } | Event::GreetingSent { .. }) => {}
-                Ok(event) => self.pending.push_back(Ok(event)),
+                Ok(event) => {
+                    // The command's literals are complete: its reservation goes back.
+                    self.budget.release(self.gate.take_reserved());
+                    self.pending.push_back(Ok(event));
+                }
                 Err(Interrupt::Io(Io::Output(bytes))) => self.buffer(bytes).await?,
                 Err(Interrupt::Io(Io::NeedMoreInput)) => return self.flush().await,
                 Err(Interrupt::Error(e)) => self.pending.push_back(Err(e)),
@@ -106,36 +139,66 @@ impl Wire {
         if n == 0 {
             return Err(WireError::Closed);
         }
-        self.proto.enqueue_input(&self.read_buf[..n]);
-        Ok(())
+        self.feed(n)
     }
 
     async fn read(
         &mut self,
-        timeout: Duration,
+        deadline: Instant,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), WireError> {
         if *shutdown.borrow() {
             return Err(WireError::Shutdown);
         }
+        let deadline = tokio::time::Instant::from_std(deadline);
         tokio::select! {
-            read = tokio::time::timeout(timeout, self.conn.read(&mut self.read_buf)) => match read {
+            read = tokio::time::timeout_at(deadline, self.conn.read(&mut self.read_buf)) => match read {
                 Err(_) => Err(WireError::TimedOut),
                 Ok(Ok(0)) => Err(WireError::Closed),
-                Ok(Ok(n)) => {
-                    self.proto.enqueue_input(&self.read_buf[..n]);
-                    Ok(())
-                }
+                Ok(Ok(n)) => self.feed(n),
                 Ok(Err(e)) => Err(WireError::Io(e)),
             },
             _ = shutdown.changed() => Err(WireError::Shutdown),
         }
     }
 
+    /// Passes the `n` bytes just read through the input limits to the state machine.
+    fn feed(&mut self, n: usize) -> Result<(), WireError> {
+        for step in self.gate.push(&self.read_buf[..n], &self.budget) {
+            match step {
+                Step::Forward(bytes) => self.proto.enqueue_input(&bytes),
+                // Without a tag there is nothing to answer: the client waits for ever.
+                Step::RefuseLiteral { tag: None, .. } => {
+                    return Err(WireError::Refused("literal too large"));
+                }
+                Step::RefuseLiteral {
+                    tag: Some(tag),
+                    size,
+                    limit,
+                    budget,
+                } => {
+                    let status = refusal(tag, size, limit, budget);
+                    self.proto.enqueue_status(status);
+                }
+                Step::Close { reason } => return Err(WireError::Refused(reason)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `bytes`, each piece within the write timeout.
+    async fn write_bounded(&mut self, bytes: &[u8]) -> Result<(), WireError> {
+        for piece in bytes.chunks(WRITE_PIECE) {
+            tokio::time::timeout(self.write_timeout, self.conn.write_all(piece))
+                .await
+                .map_err(|_| WireError::TimedOut)??;
+        }
+        Ok(())
+    }
+
     async fn buffer(&mut self, bytes: Vec<u8>) -> Result<(), WireError> {
         if self.out.is_empty() && bytes.len() >= FLUSH_AT {
-            self.conn.write_all(&bytes).await?;
-            return Ok(());
+            return self.write_bounded(&bytes).await;
         }
         self.out.extend_from_slice(&bytes);
         if self.out.len() >= FLUSH_AT {
@@ -161,13 +224,17 @@ impl Wire {
 
     pub(crate) async fn flush(&mut self) -> Result<(), WireError> {
         if !self.out.is_empty() {
-            self.conn.write_all(&self.out).await?;
+            let out = std::mem::take(&mut self.out);
+            self.write_bounded(&out).await?;
+            self.out = out;
             self.out.clear();
             if self.out.capacity() > 4 * FLUSH_AT {
                 self.out = Vec::new();
             }
         }
-        self.conn.flush().await?;
+        tokio::time::timeout(self.write_timeout, self.conn.flush())
+            .await
+            .map_err(|_| WireError::TimedOut)??;
         Ok(())
     }
 
@@ -198,8 +265,41 @@ impl Wire {
 
     pub(crate) async fn close(&mut self) {
         let _ = self.drain().await;
-        let _ = self.conn.shutdown().await;
+        let _ = tokio::time::timeout(self.write_timeout, self.conn.shutdown()).await;
     }
+}
+
+impl Drop for Wire {
+    fn drop(&mut self) {
+        self.budget.release(self.gate.take_reserved());
+    }
+}
+
+/// The answer to a synchronizing literal refused before its data: BAD when too large for the
+/// phase, NO [LIMIT] when the server's budget for large literals is spent (try later).
+fn refusal(
+    tag: String,
+    size: u64,
+    limit: u64,
+    budget: bool,
+) -> imap_next::imap_types::response::Status<'static> {
+    use super::responses::{bad, bye, code, no};
+    use imap_next::imap_types::core::Tag;
+    let Ok(tag) = Tag::try_from(tag) else {
+        return bye(None, "literal refused");
+    };
+    if budget {
+        return no(
+            &tag,
+            Some(code("LIMIT")),
+            "too many large uploads in progress, try again later",
+        );
+    }
+    bad(
+        &tag,
+        Some(code("TOOBIG")),
+        &format!("literal of {size} bytes refused: the limit here is {limit} bytes"),
+    )
 }
 
 /// A fresh state machine that has already "sent" its greeting (there is none after STARTTLS).

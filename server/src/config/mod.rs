@@ -95,6 +95,8 @@ pub struct ImapSettings {
     pub max_literal_size: u32,
     pub idle_timeout: Duration,
     pub max_connections_per_user: usize,
+    pub login_timeout: Duration,
+    pub max_literals_in_flight: u64,
 }
 
 #[derive(Debug, Clone)]

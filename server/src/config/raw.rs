@@ -139,6 +139,10 @@ pub struct RawImap {
     pub idle_timeout: Option<String>,
     /// Concurrent IMAP sessions per mailbox.
     pub max_connections_per_user: Option<usize>,
+    /// Time from connection to authentication, e.g. "60s" (not extended by input).
+    pub login_timeout: Option<String>,
+    /// Bytes of APPEND literals all sessions may be receiving at once, e.g. "512M".
+    pub max_literals_in_flight: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

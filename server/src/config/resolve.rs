@@ -452,10 +452,32 @@ fn imap_settings(
             "must be at least 1".into(),
         ));
     }
+    let login_timeout = match &raw.login_timeout {
+        Some(text) => super::parse_duration(text).map_err(|m| bad("imap.login_timeout", m))?,
+        None => Duration::from_secs(60),
+    };
+    if !(Duration::from_secs(1)..=Duration::from_secs(600)).contains(&login_timeout) {
+        return Err(bad(
+            "imap.login_timeout",
+            "must be between 1s and 10m".into(),
+        ));
+    }
+    let max_literals_in_flight = match &raw.max_literals_in_flight {
+        Some(text) => super::parse_size(text).map_err(|m| bad("imap.max_literals_in_flight", m))?,
+        None => 512 << 20,
+    };
+    if max_literals_in_flight < max_literal_size {
+        return Err(bad(
+            "imap.max_literals_in_flight",
+            "must be at least imap.max_literal_size".into(),
+        ));
+    }
     Ok(super::ImapSettings {
         max_literal_size: u32::try_from(max_literal_size).unwrap_or(u32::MAX),
         idle_timeout,
         max_connections_per_user,
+        login_timeout,
+        max_literals_in_flight,
     })
 }
 

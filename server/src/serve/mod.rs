@@ -175,6 +175,8 @@ fn imap_context(config: &Config, smtp: &mssd_smtp::SmtpContext) -> mssd_imap::Im
     imap.max_literal_size = config.imap.max_literal_size;
     imap.idle_timeout = config.imap.idle_timeout;
     imap.max_connections_per_user = config.imap.max_connections_per_user;
+    imap.login_timeout = config.imap.login_timeout;
+    imap.max_literals_in_flight = config.imap.max_literals_in_flight;
     mssd_imap::ImapContext::new(
         imap,
         smtp.store.clone(),

@@ -1,0 +1,315 @@
+//! Input limits applied before imap-next sees a byte (sans-I/O, resumable across reads).
+//!
+//! imap-next 0.3.4 has one literal limit and one command limit for the whole connection, fixed
+//! when the connection starts, and it answers `+` to any literal under them: a client that
+//! has not logged in could make us buffer a 50 MB `LOGIN` literal. This gate follows the
+//! command framing itself (lines, and literals announced at their end) and applies limits by
+//! phase:
+//!
+//! - before authentication, lines and literals of a few KiB;
+//! - after, command lines of 64 KiB and literals of 64 KiB, except the message literal of
+//!   APPEND, up to `max_literal_size`, reserved in a server-wide budget first.
+//!
+//! A line is held here until its CRLF (never more than the line limit), so an oversized
+//! literal is refused before imap-next can invite it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Lines before authentication (an XOAUTH2 initial response with a token is the longest).
+pub const PRE_AUTH_MAX_LINE: usize = 16 * 1024;
+/// Literals before authentication (a LOGIN password).
+pub const PRE_AUTH_MAX_LITERAL: u64 = 4 * 1024;
+/// Literals after authentication, other than APPEND's message.
+pub const SMALL_LITERAL: u64 = 64 * 1024;
+
+/// What the gate does with bytes of input, in order.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Pass these bytes to the protocol state machine.
+    Forward(Vec<u8>),
+    /// A synchronizing literal over the limit: the line was dropped; answer a tagged BAD
+    /// (or NO [LIMIT] when `budget`) and go on with the next line.
+    RefuseLiteral {
+        tag: Option<String>,
+        size: u64,
+        limit: u64,
+        budget: bool,
+    },
+    /// The stream cannot be resynchronised (a line over the limit, a non-synchronizing
+    /// literal over it): say BYE and close.
+    Close { reason: &'static str },
+}
+
+/// Bytes of large literals reserved by all connections together.
+#[derive(Debug)]
+pub struct LiteralBudget {
+    limit: u64,
+    used: AtomicU64,
+}
+
+impl LiteralBudget {
+    pub fn new(limit: u64) -> LiteralBudget {
+        LiteralBudget {
+            limit,
+            used: AtomicU64::new(0),
+        }
+    }
+
+    fn try_reserve(&self, bytes: u64) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(bytes).filter(|&total| total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    pub fn release(&self, bytes: u64) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                Some(used.saturating_sub(bytes))
+            });
+    }
+
+    pub fn in_use(&self) -> u64 {
+        self.used.load(Ordering::Acquire)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_line: usize,
+    pub max_literal: u64,
+    /// The largest APPEND message literal once authenticated.
+    pub max_append_literal: u64,
+}
+
+/// Where the gate is in the input.
+#[derive(Debug)]
+enum Position {
+    /// Collecting a line; `continues_append` when it continues an APPEND after a literal.
+    Line { continues_append: bool },
+    /// Inside a literal: this many bytes to pass through.
+    Literal { remaining: u64, append: bool },
+    /// Refused for good: the connection is being closed.
+    Closed,
+}
+
+#[derive(Debug)]
+pub struct InputGate {
+    authenticated: bool,
+    max_line_after_auth: usize,
+    max_append_literal: u64,
+    line: Vec<u8>,
+    position: Position,
+    /// Bytes of the budget this connection holds for the command in progress.
+    reserved: u64,
+}
+
+impl InputGate {
+    pub fn new(max_line_after_auth: usize, max_append_literal: u64) -> InputGate {
+        InputGate {
+            authenticated: false,
+            max_line_after_auth,
+            max_append_literal,
+            line: Vec::new(),
+            position: Position::Line {
+                continues_append: false,
+            },
+            reserved: 0,
+        }
+    }
+
+    /// From now on, the limits after authentication apply.
+    pub fn authenticated(&mut self) {
+        self.authenticated = true;
+    }
+
+    pub fn limits(&self) -> Limits {
+        if self.authenticated {
+            Limits {
+                max_line: self.max_line_after_auth,
+                max_literal: SMALL_LITERAL,
+                max_append_literal: self.max_append_literal,
+            }
+        } else {
+            Limits {
+                max_line: PRE_AUTH_MAX_LINE,
+                max_literal: PRE_AUTH_MAX_LITERAL,
+                max_append_literal: PRE_AUTH_MAX_LITERAL,
+            }
+        }
+    }
+
+    /// The budget this connection holds, handed back once its command was decoded.
+    pub fn take_reserved(&mut self) -> u64 {
+        std::mem::take(&mut self.reserved)
+    }
+
+    /// Runs `input` through the gate.
+    pub fn push(&mut self, mut input: &[u8], budget: &LiteralBudget) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let mut forward = Vec::new();
+        while !input.is_empty() {
+            match self.position {
+                Position::Closed => return steps,
+                Position::Literal { remaining, append } => {
+                    let n = usize::try_from(remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(input.len());
+                    forward.extend_from_slice(&input[..n]);
+                    input = &input[n..];
+                    let remaining = remaining - n as u64;
+                    self.position = match remaining {
+                        0 => Position::Line {
+                            continues_append: append,
+                        },
+                        _ => Position::Literal { remaining, append },
+                    };
+                }
+                Position::Line { continues_append } => {
+                    let limits = self.limits();
+                    let end = input.iter().position(|&b| b == b'\n');
+                    let take = end.map_or(input.len(), |i| i + 1);
+                    if self.line.len() + take > limits.max_line {
+                        flush(&mut forward, &mut steps);
+                        steps.push(Step::Close {
+                            reason: "command line too long",
+                        });
+                        self.position = Position::Closed;
+                        self.line = Vec::new();
+                        return steps;
+                    }
+                    self.line.extend_from_slice(&input[..take]);
+                    input = &input[take..];
+                    if end.is_none() {
+                        continue;
+                    }
+                    let line = std::mem::take(&mut self.line);
+                    let append = continues_append || is_append(&line);
+                    match literal_announcement(&line) {
+                        None => {
+                            forward.extend_from_slice(&line);
+                            self.position = Position::Line {
+                                continues_append: false,
+                            };
+                        }
+                        Some((size, sync)) => match self.admit(size, append, &limits, budget) {
+                            Ok(()) => {
+                                forward.extend_from_slice(&line);
+                                self.position = match size {
+                                    0 => Position::Line {
+                                        continues_append: append,
+                                    },
+                                    _ => Position::Literal {
+                                        remaining: size,
+                                        append,
+                                    },
+                                };
+                            }
+                            Err((limit, from_budget)) => {
+                                flush(&mut forward, &mut steps);
+                                if !sync {
+                                    steps.push(Step::Close {
+                                        reason: "non-synchronizing literal too large",
+                                    });
+                                    self.position = Position::Closed;
+                                    return steps;
+                                }
+                                steps.push(Step::RefuseLiteral {
+                                    tag: if continues_append {
+                                        None
+                                    } else {
+                                        tag_of(&line)
+                                    },
+                                    size,
+                                    limit,
+                                    budget: from_budget,
+                                });
+                                self.position = Position::Line {
+                                    continues_append: false,
+                                };
+                            }
+                        },
+                    }
+                }
+            }
+        }
+        flush(&mut forward, &mut steps);
+        steps
+    }
+
+    /// Whether a literal of `size` may come; Err gives the limit and whether the server-wide
+    /// budget (rather than the size limit) refused it.
+    fn admit(
+        &mut self,
+        size: u64,
+        append: bool,
+        limits: &Limits,
+        budget: &LiteralBudget,
+    ) -> Result<(), (u64, bool)> {
+        let limit = if append {
+            limits.max_append_literal.max(limits.max_literal)
+        } else {
+            limits.max_literal
+        };
+        if size > limit {
+            return Err((limit, false));
+        }
+        if size > SMALL_LITERAL {
+            if !budget.try_reserve(size) {
+                return Err((limit, true));
+            }
+            self.reserved += size;
+        }
+        Ok(())
+    }
+}
+
+fn flush(forward: &mut Vec<u8>, steps: &mut Vec<Step>) {
+    if !forward.is_empty() {
+        steps.push(Step::Forward(std::mem::take(forward)));
+    }
+}
+
+/// `{N}` or `{N+}` (LITERAL+) ending a line (before CRLF): the size and whether it is
+/// synchronizing. Binary literals `~{N}` (RFC 3516) end the same way.
+pub fn literal_announcement(line: &[u8]) -> Option<(u64, bool)> {
+    let line = line.strip_suffix(b"\n")?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let inner = line.strip_suffix(b"}")?;
+    let open = inner.iter().rposition(|&b| b == b'{')?;
+    let digits = &inner[open + 1..];
+    let (digits, sync) = match digits.strip_suffix(b"+") {
+        Some(d) => (d, false),
+        None => (digits, true),
+    };
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits)
+        .ok()?
+        .parse::<u64>()
+        .ok()
+        .map(|n| (n, sync))
+}
+
+/// The tag of a command line, when it looks like one.
+fn tag_of(line: &[u8]) -> Option<String> {
+    let end = line.iter().position(|&b| b == b' ')?;
+    let tag = &line[..end];
+    let valid = !tag.is_empty()
+        && tag
+            .iter()
+            .all(|&b| b.is_ascii_graphic() && !b"(){%*\"\\+".contains(&b));
+    valid.then(|| String::from_utf8_lossy(tag).into_owned())
+}
+
+/// `tag APPEND …`: the command whose last literal is a message.
+fn is_append(line: &[u8]) -> bool {
+    let mut words = line.split(|&b| b == b' ');
+    let _tag = words.next();
+    words
+        .next()
+        .is_some_and(|command| command.eq_ignore_ascii_case(b"APPEND"))
+}
