@@ -13,7 +13,7 @@ use crate::config::AuthConfig;
 use crate::outcome::{AuthContext, AuthFailure, Authenticated, FailureReason};
 use crate::password_verifier::{Argon2Verifier, PasswordVerifier};
 use crate::sasl::{Credentials, Mechanism};
-use crate::throttle::Throttle;
+use crate::throttle::{Attempt, Throttle};
 use crate::token::TokenValidator;
 
 /// Decides authentication attempts. One per server, shared by every session.
@@ -24,6 +24,9 @@ pub struct Authenticator {
     bearer_scope: String,
     throttle: Mutex<Throttle>,
     pub(crate) verifier: Arc<dyn PasswordVerifier>,
+    /// Password verifications running at once (argon2 takes 19 MiB and a core each): the
+    /// others wait their turn, so a burst of guesses cannot exhaust memory.
+    pub(crate) verifications: tokio::sync::Semaphore,
 }
 
 impl Authenticator {
@@ -44,6 +47,7 @@ impl Authenticator {
             bearer_scope,
             throttle: Mutex::new(Throttle::new(config.throttle)),
             verifier: Arc::new(Argon2Verifier::new()),
+            verifications: tokio::sync::Semaphore::new(concurrent_verifications()),
         }
     }
 
@@ -87,23 +91,16 @@ impl Authenticator {
     ) -> Result<Authenticated, AuthFailure> {
         let mechanism = credentials.mechanism();
         let account = account_tried(&credentials);
-        let outcome = self.decide(credentials, ctx, account.as_deref()).await;
+        let outcome = self.throttled(credentials, ctx, account.as_deref()).await;
         let outcome = match outcome {
-            Ok(authenticated) => {
-                if let Some(account) = &account {
-                    self.throttle().record_success(account);
-                }
-                self.throttle()
-                    .record_success(&authenticated.mailbox.address.canonical());
+            Ok((authenticated, attempt)) => {
+                self.throttle().finish(attempt, false, Instant::now());
                 Ok(authenticated)
             }
-            Err(failure) => {
-                if failure.reason.counts_as_failure() {
-                    self.throttle().record_failure(
-                        ctx.peer.ip(),
-                        account.as_deref(),
-                        Instant::now(),
-                    );
+            Err((failure, attempt)) => {
+                if let Some(attempt) = attempt {
+                    let failed = failure.reason.counts_as_failure();
+                    self.throttle().finish(attempt, failed, Instant::now());
                 }
                 Err(failure)
             }
@@ -122,30 +119,48 @@ impl Authenticator {
         })
     }
 
-    async fn decide(
+    /// `decide`, within an attempt reserved in the throttle before anything is verified.
+    async fn throttled(
         &self,
         credentials: Credentials,
         ctx: &AuthContext,
         account: Option<&str>,
-    ) -> Result<Authenticated, AuthFailure> {
+    ) -> Result<(Authenticated, Attempt), (AuthFailure, Option<Attempt>)> {
         if !ctx.tls {
-            return Err(AuthFailure::new(
+            let failure = AuthFailure::new(
                 FailureReason::TlsRequired,
                 "authentication attempted without TLS",
-            ));
+            );
+            return Err((failure, None));
         }
-        if let Some(retry_after) =
-            self.throttle()
-                .retry_after(ctx.peer.ip(), account, Instant::now())
-        {
-            return Err(AuthFailure::new(
-                FailureReason::Throttled { retry_after },
-                format!(
-                    "too many failures from this IP or for this account; retry in {} s",
-                    retry_after.as_secs().max(1)
-                ),
-            ));
+        let begun = self
+            .throttle()
+            .begin(ctx.peer.ip(), account, Instant::now());
+        let attempt = match begun {
+            Ok(attempt) => attempt,
+            Err(retry_after) => {
+                let failure = AuthFailure::new(
+                    FailureReason::Throttled { retry_after },
+                    format!(
+                        "too many failures (or attempts under way) from this IP, or from it \
+                         for this account; retry in {} s",
+                        retry_after.as_secs().max(1)
+                    ),
+                );
+                return Err((failure, None));
+            }
+        };
+        match self.decide(credentials, ctx).await {
+            Ok(authenticated) => Ok((authenticated, attempt)),
+            Err(failure) => Err((failure, Some(attempt))),
         }
+    }
+
+    async fn decide(
+        &self,
+        credentials: Credentials,
+        ctx: &AuthContext,
+    ) -> Result<Authenticated, AuthFailure> {
         let mechanism = credentials.mechanism();
         if !self
             .mechanisms(ctx.tls, ctx.client_certificate.is_some())
@@ -192,6 +207,13 @@ impl Authenticator {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// One verification per core, at least 2 and at most 8.
+fn concurrent_verifications() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(2, 8)
 }
 
 /// The account an attempt names before anything is checked: the throttle key and the audit

@@ -33,7 +33,13 @@ impl Authenticator {
             })?,
             None => None,
         };
-        // Always one verification, known account or not: timing tells nothing.
+        // Always one verification, known account or not: timing tells nothing. The permit
+        // bounds how many run at once (the semaphore is never closed).
+        let _permit = self
+            .verifications
+            .acquire()
+            .await
+            .map_err(|e| AuthFailure::new(FailureReason::TemporaryFailure, e.to_string()))?;
         let verified = self
             .verifier
             .verify(mailbox.as_ref(), password)

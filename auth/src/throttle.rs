@@ -1,9 +1,14 @@
-//! Throttling of failed authentications, per client IP and per account.
+//! Throttling of failed authentications, per client IP and per (client IP, account), as
+//! Dovecot does: never per account alone, since addresses are public in the Annuaire and
+//! anyone could otherwise lock anyone out.
 //!
 //! Pure logic: every method takes `now`, so tests drive the clock. Failures are counted in
-//! a sliding window; from the `max_failures`-th failure in the window on, further attempts
-//! are refused for a delay that doubles with each failure, up to `max_delay`. Tables are
-//! bounded: past `max_entries` the least recently touched entry is forgotten.
+//! a sliding window; from the `max_failures`-th failure in the window on (for an IP alone,
+//! `IP_FAILURE_FACTOR` times as many, since one NAT address serves a whole hospital),
+//! further attempts are refused for a delay that doubles with each failure, up to
+//! `max_delay`. An attempt is reserved before its password is verified and counts as a
+//! failure until it is known: 64 simultaneous guesses cannot all get through the check.
+//! Tables are bounded: past `max_entries` the least recently touched entry is forgotten.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::Hash;
@@ -15,6 +20,10 @@ const IPV6_PREFIX_SEGMENTS: usize = 4;
 /// Failures kept per key beyond `max_failures`: enough for the delay to reach any
 /// sensible cap (2^16 times the initial delay).
 const EXTRA_FAILURES_KEPT: usize = 16;
+/// An IP alone may fail this many times more than one (IP, account) pair.
+pub const IP_FAILURE_FACTOR: u32 = 4;
+/// What a client refused for lack of a free attempt (others in flight) is told to wait.
+const IN_FLIGHT_RETRY: Duration = Duration::from_secs(1);
 
 /// Settings of the throttle (`[auth.throttle]`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,41 +50,105 @@ impl Default for ThrottleConfig {
     }
 }
 
-/// Failure counters per IP and per account.
+/// Failure counters per IP and per (IP, account).
 pub struct Throttle {
     config: ThrottleConfig,
     ips: FailureTable<IpAddr>,
-    accounts: FailureTable<String>,
+    pairs: FailureTable<(IpAddr, String)>,
+}
+
+/// An attempt under way: it holds a slot in each table until `finish`.
+#[derive(Debug)]
+pub struct Attempt {
+    ip: IpAddr,
+    pair: Option<(IpAddr, String)>,
 }
 
 impl Throttle {
     pub fn new(config: ThrottleConfig) -> Throttle {
         Throttle {
             ips: FailureTable::new(config.max_entries),
-            accounts: FailureTable::new(config.max_entries),
+            pairs: FailureTable::new(config.max_entries),
             config,
         }
     }
 
-    /// How long the client must wait, when the IP or the account is blocked at `now`.
-    pub fn retry_after(&self, ip: IpAddr, account: Option<&str>, now: Instant) -> Option<Duration> {
-        let by_ip = self.ips.retry_after(&ip_key(ip), now);
-        let by_account = account.and_then(|a| self.accounts.retry_after(&account_key(a), now));
-        by_ip.max(by_account)
+    fn ip_limit(&self) -> usize {
+        self.config.max_failures.saturating_mul(IP_FAILURE_FACTOR) as usize
     }
 
-    pub fn record_failure(&mut self, ip: IpAddr, account: Option<&str>, now: Instant) {
-        self.ips.record_failure(ip_key(ip), now, &self.config);
-        if let Some(account) = account {
-            self.accounts
-                .record_failure(account_key(account), now, &self.config);
+    fn pair_limit(&self) -> usize {
+        self.config.max_failures as usize
+    }
+
+    /// How long the client must wait, when its IP or its (IP, account) pair is blocked at
+    /// `now` (attempts in flight count as failures).
+    pub fn retry_after(&self, ip: IpAddr, account: Option<&str>, now: Instant) -> Option<Duration> {
+        let ip = ip_key(ip);
+        let by_ip = self
+            .ips
+            .retry_after(&ip, now, self.ip_limit(), &self.config);
+        let by_pair = account.and_then(|a| {
+            let key = (ip, account_key(a));
+            self.pairs
+                .retry_after(&key, now, self.pair_limit(), &self.config)
+        });
+        by_ip.max(by_pair)
+    }
+
+    /// Reserves an attempt, or says how long to wait. The attempt counts as a failure
+    /// until `finish` says otherwise.
+    pub fn begin(
+        &mut self,
+        ip: IpAddr,
+        account: Option<&str>,
+        now: Instant,
+    ) -> Result<Attempt, Duration> {
+        if let Some(wait) = self.retry_after(ip, account, now) {
+            return Err(wait);
+        }
+        let ip = ip_key(ip);
+        self.ips.touch(ip, now).in_flight += 1;
+        let pair = account.map(|a| (ip, account_key(a)));
+        if let Some(pair) = &pair {
+            self.pairs.touch(pair.clone(), now).in_flight += 1;
+        }
+        Ok(Attempt { ip, pair })
+    }
+
+    /// Ends an attempt: a failure is counted; a success forgets the pair's failures (not
+    /// the IP's: one good password must not clear a spray from the same address).
+    pub fn finish(&mut self, attempt: Attempt, failed: bool, now: Instant) {
+        self.ips.settle(&attempt.ip);
+        if let Some(pair) = &attempt.pair {
+            self.pairs.settle(pair);
+        }
+        if failed {
+            let (ip_limit, pair_limit) = (self.ip_limit(), self.pair_limit());
+            self.ips
+                .record_failure(attempt.ip, now, ip_limit, &self.config);
+            if let Some(pair) = attempt.pair {
+                self.pairs
+                    .record_failure(pair, now, pair_limit, &self.config);
+            }
+        } else if let Some(pair) = &attempt.pair {
+            self.pairs.remove(pair);
         }
     }
 
-    /// A success forgets the account's failures (not the IP's: one good password must not
-    /// clear a spray from the same address).
-    pub fn record_success(&mut self, account: &str) {
-        self.accounts.remove(&account_key(account));
+    /// A failure outside `begin`/`finish` (tests, and attempts refused before any check).
+    pub fn record_failure(&mut self, ip: IpAddr, account: Option<&str>, now: Instant) {
+        let attempt = Attempt {
+            ip: ip_key(ip),
+            pair: account.map(|a| (ip_key(ip), account_key(a))),
+        };
+        let (ip_limit, pair_limit) = (self.ip_limit(), self.pair_limit());
+        self.ips
+            .record_failure(attempt.ip, now, ip_limit, &self.config);
+        if let Some(pair) = attempt.pair {
+            self.pairs
+                .record_failure(pair, now, pair_limit, &self.config);
+        }
     }
 
     pub fn tracked_ips(&self) -> usize {
@@ -83,7 +156,7 @@ impl Throttle {
     }
 
     pub fn tracked_accounts(&self) -> usize {
-        self.accounts.entries.len()
+        self.pairs.entries.len()
     }
 }
 
@@ -108,6 +181,8 @@ fn account_key(account: &str) -> String {
 struct Record {
     failures: VecDeque<Instant>,
     blocked_until: Option<Instant>,
+    /// Attempts reserved and not yet finished.
+    in_flight: usize,
     /// Position in `FailureTable::by_age`.
     touched: (Instant, u64),
 }
@@ -130,12 +205,31 @@ impl<K: Hash + Eq + Clone> FailureTable<K> {
         }
     }
 
-    fn retry_after(&self, key: &K, now: Instant) -> Option<Duration> {
-        let until = self.entries.get(key)?.blocked_until?;
-        (until > now).then(|| until - now)
+    fn retry_after(
+        &self,
+        key: &K,
+        now: Instant,
+        limit: usize,
+        config: &ThrottleConfig,
+    ) -> Option<Duration> {
+        let record = self.entries.get(key)?;
+        if let Some(until) = record.blocked_until
+            && until > now
+        {
+            return Some(until - now);
+        }
+        let recent = record
+            .failures
+            .iter()
+            .filter(|&&t| now.saturating_duration_since(t) < config.window)
+            .count();
+        // Once the delay is over one attempt at a time may go; before the limit, as many as
+        // would still fit under it if they all failed.
+        (record.in_flight > 0 && recent + record.in_flight >= limit).then_some(IN_FLIGHT_RETRY)
     }
 
-    fn record_failure(&mut self, key: K, now: Instant, config: &ThrottleConfig) {
+    /// The record of `key`, created if needed, made the youngest.
+    fn touch(&mut self, key: K, now: Instant) -> &mut Record {
         let touched = (now, self.next_sequence);
         self.next_sequence += 1;
         if !self.entries.contains_key(&key) && self.entries.len() >= self.max_entries {
@@ -144,12 +238,23 @@ impl<K: Hash + Eq + Clone> FailureTable<K> {
         let record = self.entries.entry(key.clone()).or_insert_with(|| Record {
             failures: VecDeque::new(),
             blocked_until: None,
+            in_flight: 0,
             touched,
         });
         self.by_age.remove(&record.touched);
         record.touched = touched;
         self.by_age.insert(touched, key);
+        record
+    }
 
+    fn settle(&mut self, key: &K) {
+        if let Some(record) = self.entries.get_mut(key) {
+            record.in_flight = record.in_flight.saturating_sub(1);
+        }
+    }
+
+    fn record_failure(&mut self, key: K, now: Instant, limit: usize, config: &ThrottleConfig) {
+        let record = self.touch(key, now);
         while record
             .failures
             .front()
@@ -158,12 +263,12 @@ impl<K: Hash + Eq + Clone> FailureTable<K> {
             record.failures.pop_front();
         }
         record.failures.push_back(now);
-        if record.failures.len() > config.max_failures as usize + EXTRA_FAILURES_KEPT {
+        if record.failures.len() > limit + EXTRA_FAILURES_KEPT {
             record.failures.pop_front();
         }
         let count = record.failures.len();
-        if count >= config.max_failures as usize {
-            let doublings = (count - config.max_failures as usize) as u32;
+        if count >= limit {
+            let doublings = (count - limit) as u32;
             record.blocked_until = Some(now + delay(config, doublings));
         }
     }
@@ -192,152 +297,5 @@ fn delay(config: &ThrottleConfig, doublings: u32) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SECOND: Duration = Duration::from_secs(1);
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    fn config() -> ThrottleConfig {
-        ThrottleConfig {
-            max_failures: 3,
-            window: 600 * SECOND,
-            initial_delay: 10 * SECOND,
-            max_delay: 60 * SECOND,
-            max_entries: 4,
-        }
-    }
-
-    #[test]
-    fn delay_doubles_up_to_the_cap() {
-        let cases = [(0, 10), (1, 20), (2, 40), (3, 60), (10, 60), (40, 60)];
-        for (doublings, secs) in cases {
-            assert_eq!(delay(&config(), doublings), secs * SECOND, "{doublings}");
-        }
-    }
-
-    /// Each row: seconds since start, event, then the expected retry_after (seconds) for
-    /// (ip, account) right after it.
-    #[test]
-    fn failure_sequence_table() {
-        enum Event {
-            Fail(&'static str, &'static str),
-            Success(&'static str),
-            Check(&'static str, &'static str),
-        }
-        use Event::*;
-        let rows: &[(u32, Event, Option<u32>)] = &[
-            (0, Fail("192.0.2.1", "a@x.fr"), None),
-            (1, Fail("192.0.2.1", "a@x.fr"), None),
-            (2, Fail("192.0.2.1", "a@x.fr"), Some(10)),
-            (5, Check("192.0.2.1", "a@x.fr"), Some(7)),
-            // The account is blocked from another IP too, case-insensitively.
-            (5, Check("192.0.2.9", "A@X.FR"), Some(7)),
-            // The IP is blocked for another account too.
-            (5, Check("192.0.2.1", "b@x.fr"), Some(7)),
-            (12, Check("192.0.2.1", "a@x.fr"), None),
-            (12, Fail("192.0.2.1", "a@x.fr"), Some(20)),
-            (32, Fail("192.0.2.1", "a@x.fr"), Some(40)),
-            (72, Fail("192.0.2.1", "a@x.fr"), Some(60)),
-            (132, Fail("192.0.2.1", "a@x.fr"), Some(60)),
-            // Success clears the account, not the IP.
-            (140, Success("a@x.fr"), None),
-            (140, Check("192.0.2.77", "a@x.fr"), None),
-            (140, Check("192.0.2.1", "a@x.fr"), Some(52)),
-            // Past the window, old failures no longer count.
-            (2000, Fail("192.0.2.1", "c@x.fr"), None),
-            (2001, Fail("192.0.2.1", "c@x.fr"), None),
-            (2002, Fail("192.0.2.1", "c@x.fr"), Some(10)),
-        ];
-        let start = Instant::now();
-        let mut throttle = Throttle::new(config());
-        for (at, event, expected) in rows {
-            let now = start + *at * SECOND;
-            let (checked_ip, checked_account) = match event {
-                Fail(i, a) => {
-                    throttle.record_failure(ip(i), Some(a), now);
-                    (*i, *a)
-                }
-                Success(a) => {
-                    throttle.record_success(a);
-                    ("198.51.100.1", *a)
-                }
-                Check(i, a) => (*i, *a),
-            };
-            let got = throttle.retry_after(ip(checked_ip), Some(checked_account), now);
-            assert_eq!(got, expected.map(|s| s * SECOND), "at {at}s");
-        }
-    }
-
-    #[test]
-    fn ipv6_counts_per_64_and_mapped_ipv4_as_ipv4() {
-        let cases = [
-            ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::"),
-            ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::"),
-            ("::ffff:192.0.2.5", "192.0.2.5"),
-            ("192.0.2.5", "192.0.2.5"),
-        ];
-        for (input, key) in cases {
-            assert_eq!(ip_key(ip(input)), ip(key), "{input}");
-        }
-        let start = Instant::now();
-        let mut throttle = Throttle::new(config());
-        for (i, addr) in ["2001:db8::1", "2001:db8::2", "2001:db8::3"]
-            .iter()
-            .enumerate()
-        {
-            throttle.record_failure(ip(addr), None, start + i as u32 * SECOND);
-        }
-        assert!(
-            throttle
-                .retry_after(ip("2001:db8::ffff"), None, start + 3 * SECOND)
-                .is_some()
-        );
-        assert!(
-            throttle
-                .retry_after(ip("2001:db8:0:1::1"), None, start + 3 * SECOND)
-                .is_none()
-        );
-    }
-
-    #[test]
-    fn tables_are_bounded_and_forget_the_oldest() {
-        let start = Instant::now();
-        let mut throttle = Throttle::new(config());
-        // Block 192.0.2.0 first, then touch 5 other IPs: the table holds 4.
-        for s in 0..3 {
-            throttle.record_failure(ip("192.0.2.0"), None, start + s * SECOND);
-        }
-        assert!(
-            throttle
-                .retry_after(ip("192.0.2.0"), None, start + 3 * SECOND)
-                .is_some()
-        );
-        for i in 1..=5u32 {
-            throttle.record_failure(
-                ip(&format!("192.0.2.{i}")),
-                Some(&format!("u{i}@x.fr")),
-                start + (3 + i) * SECOND,
-            );
-            assert!(throttle.tracked_ips() <= 4);
-            assert!(throttle.tracked_accounts() <= 4);
-        }
-        assert_eq!(throttle.tracked_ips(), 4);
-        assert_eq!(
-            throttle.retry_after(ip("192.0.2.0"), None, start + 9 * SECOND),
-            None
-        );
-        // Touching an entry makes it the youngest: 192.0.2.2 survives the next insert.
-        throttle.record_failure(ip("192.0.2.2"), None, start + 10 * SECOND);
-        throttle.record_failure(ip("192.0.2.9"), None, start + 11 * SECOND);
-        throttle.record_failure(ip("192.0.2.2"), None, start + 12 * SECOND);
-        assert!(
-            throttle
-                .retry_after(ip("192.0.2.2"), None, start + 12 * SECOND)
-                .is_some()
-        );
-    }
-}
+#[path = "throttle_tests.rs"]
+mod tests;

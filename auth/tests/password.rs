@@ -234,8 +234,10 @@ async fn no_tls_means_no_mechanism_and_refusal() {
     assert_eq!(events.last().unwrap().detail["reason"], "tls_required");
 }
 
+/// Per (IP, account) and per IP, never per account: addresses are public in the Annuaire,
+/// and wrong passwords from one IP must not lock the owner out from another.
 #[tokio::test]
-async fn failures_are_throttled_per_account_and_per_ip() {
+async fn failures_are_throttled_per_ip_and_account_never_per_account() {
     let fx = fixture_with_mailboxes().await;
     let auth = fx.authenticator(AuthConfig {
         throttle: ThrottleConfig {
@@ -262,27 +264,16 @@ async fn failures_are_throttled_per_account_and_per_ip() {
         panic!("{throttled:?}");
     };
     assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(30));
-    // ...for another account from this IP...
-    let other = auth
-        .authenticate(
-            plain("secretariat@hopital.test.mssante.fr", PASSWORD),
-            &ctx(attacker, true, None),
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(other.reason, FailureReason::Throttled { .. }));
-    // ...and for this account from another IP.
-    let elsewhere = auth
-        .authenticate(
-            plain(martin, PASSWORD),
-            &ctx("203.0.113.5:1234", true, None),
-        )
-        .await
-        .unwrap_err();
-    assert!(matches!(elsewhere.reason, FailureReason::Throttled { .. }));
-    // Another account from another IP is not affected.
+    // ...but another account from this IP is not blocked (the IP allows 4 x 3 failures)...
     auth.authenticate(
         plain("secretariat@hopital.test.mssante.fr", PASSWORD),
+        &ctx(attacker, true, None),
+    )
+    .await
+    .unwrap();
+    // ...and the owner logs in from another IP.
+    auth.authenticate(
+        plain(martin, PASSWORD),
         &ctx("203.0.113.5:1234", true, None),
     )
     .await
@@ -296,8 +287,7 @@ async fn failures_are_throttled_per_account_and_per_ip() {
             "auth.failure",
             "auth.failure",
             "auth.throttled",
-            "auth.throttled",
-            "auth.throttled",
+            "auth.success",
             "auth.success"
         ]
     );
