@@ -13,8 +13,9 @@ pub const DEFAULT_BEARER_SCOPE: &str = "openid";
 pub struct OidcSettings {
     /// The exact `iss` of accepted tokens.
     pub issuer: String,
-    /// When set, tokens must name it in `aud`.
-    pub audience: Option<String>,
+    /// Tokens must name it in `aud` (and in `azp` when they have one): mssd's client id at
+    /// the issuer.
+    pub audience: String,
     /// The issuer's signing keys (from the `jwks` file).
     pub jwks: Jwks,
     /// The scope a client should request, sent back in the bearer error JSON.
@@ -22,7 +23,7 @@ pub struct OidcSettings {
 }
 
 impl OidcSettings {
-    pub fn new(issuer: String, audience: Option<String>, jwks: Jwks) -> OidcSettings {
+    pub fn new(issuer: String, audience: String, jwks: Jwks) -> OidcSettings {
         OidcSettings {
             issuer,
             audience,

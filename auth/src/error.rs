@@ -67,6 +67,9 @@ pub enum Error {
         found: Vec<String>,
     },
 
+    #[error("token was issued to {found:?} (azp), not to the configured audience {expected:?}")]
+    TokenWrongAuthorizedParty { expected: String, found: String },
+
     #[error("token carries no identity claim (SubjectNameID or preferred_username)")]
     TokenNoIdentity,
 
@@ -94,6 +97,7 @@ impl Error {
                 | Error::TokenNotYetValid { .. }
                 | Error::TokenWrongIssuer { .. }
                 | Error::TokenWrongAudience { .. }
+                | Error::TokenWrongAuthorizedParty { .. }
                 | Error::TokenNoIdentity
                 | Error::TokenBadIdentity { .. }
         )

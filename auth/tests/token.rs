@@ -83,7 +83,7 @@ fn oidc(signers: &[&TestSigner]) -> AuthConfig {
     AuthConfig {
         oidc: Some(OidcSettings::new(
             ISS.to_owned(),
-            Some(AUDIENCE.to_owned()),
+            AUDIENCE.to_owned(),
             jwks,
         )),
         ..AuthConfig::default()
@@ -114,6 +114,11 @@ async fn bearer_outcomes_table() {
     wrong_issuer["iss"] = json!("https://auth.esw.esante.gouv.fr/auth/realms/other");
     let mut wrong_audience = claims(DR_MARTIN);
     wrong_audience["aud"] = json!("another-operator");
+    // Issued to another service that also lists us in aud: azp names the real client.
+    let mut other_party = claims(DR_MARTIN);
+    other_party["azp"] = json!("another-service");
+    let mut without_aud = claims(DR_MARTIN);
+    without_aud.as_object_mut().unwrap().remove("aud");
     let mut preferred = claims(DR_MARTIN);
     preferred.as_object_mut().unwrap().remove("SubjectNameID");
     preferred["preferred_username"] = json!(DR_MARTIN);
@@ -164,6 +169,16 @@ async fn bearer_outcomes_table() {
         (
             "wrong audience",
             xoauth2(MARTIN_BOX, &rs.sign(&wrong_audience)),
+            rejected("does not contain the configured audience"),
+        ),
+        (
+            "azp names another service",
+            xoauth2(MARTIN_BOX, &rs.sign(&other_party)),
+            rejected("(azp), not to the configured audience"),
+        ),
+        (
+            "no aud at all",
+            xoauth2(MARTIN_BOX, &rs.sign(&without_aud)),
             rejected("does not contain the configured audience"),
         ),
         (

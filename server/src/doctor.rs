@@ -418,7 +418,7 @@ fn check_auth_and_relay(config: &Config, report: &mut Report) {
                     oidc.issuer,
                     jwks.keys().len(),
                     oidc.jwks,
-                    oidc.audience.as_deref().unwrap_or("any")
+                    oidc.audience
                 ),
             ),
             Err(e) => report.add(Level::Fail, "auth.oidc", format!("{}: {e}", oidc.jwks)),

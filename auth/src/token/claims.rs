@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClaimExpectations {
     pub issuer: String,
-    /// When set, `aud` (a string or an array) must contain it.
-    pub audience: Option<String>,
+    /// `aud` (a string or an array) must contain it, and `azp`, when present, must be it: a
+    /// token issued to another service of the same issuer opens nothing here.
+    pub audience: String,
     /// Tolerated clock difference with the issuer, in seconds.
     pub leeway_secs: i64,
 }
@@ -27,7 +28,7 @@ pub struct VerifiedToken {
 /// The claims naming the professional, in order of preference (Pro Santé Connect).
 const IDENTITY_CLAIMS: [&str; 2] = ["SubjectNameID", "preferred_username"];
 
-/// Checks `iss`, `exp`, `nbf`, `iat` and `aud` of a JSON claims set against `expected` at
+/// Checks `iss`, `exp`, `nbf`, `iat`, `aud` and `azp` of a JSON claims set against `expected` at
 /// `now` (Unix seconds), then reads the idNat_PS.
 pub fn check_claims(
     payload: &[u8],
@@ -72,14 +73,24 @@ pub fn check_claims(
         }
     }
 
-    if let Some(audience) = &expected.audience {
-        let found = audiences(&claims)?;
-        if !found.iter().any(|aud| aud == audience) {
-            return Err(Error::TokenWrongAudience {
-                expected: audience.clone(),
-                found: found.into_iter().take(10).collect(),
+    let found = audiences(&claims)?;
+    if !found.iter().any(|aud| *aud == expected.audience) {
+        return Err(Error::TokenWrongAudience {
+            expected: expected.audience.clone(),
+            found: found.into_iter().take(10).collect(),
+        });
+    }
+    // OpenID Connect Core 2: azp is the party the token was issued to.
+    match claims.get("azp") {
+        None => {}
+        Some(Value::String(azp)) if *azp == expected.audience => {}
+        Some(Value::String(azp)) => {
+            return Err(Error::TokenWrongAuthorizedParty {
+                expected: expected.audience.clone(),
+                found: azp.chars().take(200).collect(),
             });
         }
+        Some(_) => return Err(Error::malformed_token("claim azp is not a string")),
     }
 
     Ok(VerifiedToken {
@@ -151,7 +162,7 @@ mod tests {
     fn expectations(audience: Option<&str>) -> ClaimExpectations {
         ClaimExpectations {
             issuer: ISS.to_owned(),
-            audience: audience.map(str::to_owned),
+            audience: audience.unwrap_or("mssd").to_owned(),
             leeway_secs: 60,
         }
     }
@@ -263,7 +274,40 @@ mod tests {
                 Err(Error::malformed_token("claim iss is not a string")),
             ),
         ];
-        for (payload, audience, expected) in cases {
+        let more: Vec<(String, Option<&str>, Result<VerifiedToken>)> = vec![
+            (
+                format!(
+                    r#"{{"iss":"{ISS}","exp":{exp},"SubjectNameID":"{RPPS_ID}","aud":"mssd","azp":"mssd"}}"#
+                ),
+                Some("mssd"),
+                ok(exp),
+            ),
+            (
+                format!(
+                    r#"{{"iss":"{ISS}","exp":{exp},"SubjectNameID":"{RPPS_ID}","aud":["mssd","other"],"azp":"other"}}"#
+                ),
+                Some("mssd"),
+                Err(Error::TokenWrongAuthorizedParty {
+                    expected: "mssd".into(),
+                    found: "other".into(),
+                }),
+            ),
+            (
+                format!(
+                    r#"{{"iss":"{ISS}","exp":{exp},"SubjectNameID":"{RPPS_ID}","aud":"mssd","azp":1}}"#
+                ),
+                Some("mssd"),
+                Err(Error::malformed_token("claim azp is not a string")),
+            ),
+        ];
+        for (payload, audience, expected) in cases.into_iter().chain(more) {
+            // Cases about other claims: give them the audience every token needs now.
+            let payload = match audience {
+                None if !payload.contains("\"aud\"") => {
+                    payload.replacen('{', r#"{"aud":"mssd","#, 1)
+                }
+                _ => payload,
+            };
             assert_eq!(
                 check_claims(payload.as_bytes(), &expectations(audience), NOW),
                 expected,

@@ -21,7 +21,7 @@ pub struct TokenValidator {
 }
 
 impl TokenValidator {
-    pub fn new(issuer: String, audience: Option<String>, jwks: Jwks) -> TokenValidator {
+    pub fn new(issuer: String, audience: String, jwks: Jwks) -> TokenValidator {
         TokenValidator {
             expectations: ClaimExpectations {
                 issuer,
@@ -99,7 +99,7 @@ mod tests {
         let rs = rsa_signer();
         let validator = TokenValidator::new(
             ISS.to_owned(),
-            Some("mssd".to_owned()),
+            "mssd".to_owned(),
             Jwks::from_json(&TestSigner::jwks_json(&[&es, rs])).unwrap(),
         );
         let good_es = es.sign(&claims());
@@ -174,7 +174,7 @@ mod tests {
         let second = TestSigner::es256("k2");
         let validator = TokenValidator::new(
             ISS.to_owned(),
-            None,
+            "mssd".to_owned(),
             Jwks::from_json(&TestSigner::jwks_json(&[&first])).unwrap(),
         );
         let no_kid = first.sign_with_header(&json!({"alg": "ES256"}), &claims());

@@ -138,7 +138,7 @@ pub struct TrustListConfig {
 pub struct OidcConfig {
     pub issuer: String,
     pub jwks: String,
-    pub audience: Option<String>,
+    pub audience: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -149,18 +149,26 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         None => None,
     };
 
-    let oidc = raw.auth.oidc.map(|o| OidcConfig {
-        issuer: o.issuer,
-        // A relative JWKS file is relative to the data dir, like the TLS files.
-        jwks: if o.jwks.contains("://") {
-            o.jwks
-        } else {
-            absolute(&data_dir, Path::new(&o.jwks))
-                .display()
-                .to_string()
-        },
-        audience: o.audience,
-    });
+    let oidc = match raw.auth.oidc {
+        None => None,
+        // Without an audience any token of the issuer (Pro Santé Connect serves many
+        // services) would open mailboxes here.
+        Some(o) => Some(OidcConfig {
+            audience: o
+                .audience
+                .filter(|a| !a.trim().is_empty())
+                .ok_or_else(|| bad("auth.oidc.audience", NO_AUDIENCE.into()))?,
+            issuer: o.issuer,
+            // A relative JWKS file is relative to the data dir, like the TLS files.
+            jwks: if o.jwks.contains("://") {
+                o.jwks
+            } else {
+                absolute(&data_dir, Path::new(&o.jwks))
+                    .display()
+                    .to_string()
+            },
+        }),
+    };
     let password_kinds = match raw.auth.password_kinds {
         None => vec![
             MailboxKind::Per,
@@ -421,6 +429,9 @@ fn is_dotted_oid(s: &str) -> bool {
     s.contains('.') && arcs.all(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
+const NO_AUDIENCE: &str = "required: the client id mssd is registered under at the issuer \
+     (tokens issued to other services are refused)";
+
 fn imap_settings(
     raw: &super::raw::RawImap,
     bad: &dyn Fn(&str, String) -> Error,
@@ -611,6 +622,14 @@ mod tests {
             (
                 "[server]\ndomains=[\"a.fr\"]\n[limits]\nmax_connections=0\n",
                 &["limits"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[auth.oidc]\nissuer=\"https://i\"\njwks=\"j.json\"\n",
+                &["auth.oidc.audience", "required"],
+            ),
+            (
+                "[server]\ndomains=[\"a.fr\"]\n[imap]\nlogin_timeout=\"1h\"\n",
+                &["imap.login_timeout"],
             ),
         ];
         for (text, needles) in cases {
