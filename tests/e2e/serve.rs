@@ -288,6 +288,15 @@ fn client_certificate_from_another_ca_is_refused_and_audited() {
         1,
         "{kinds:?}"
     );
+    let refused: Vec<serde_json::Value> = mssd_e2e::store::audit(&op.data_dir())
+        .into_iter()
+        .filter(|(k, _, _)| k == "imap.certificate.refused")
+        .map(|(_, _, d)| d)
+        .collect();
+    // The subject of the other operator's app certificate, marked as claimed only.
+    let claimed = refused[0]["claimed_dn"].as_str().unwrap_or_default();
+    assert!(claimed.starts_with("CN="), "{}", refused[0]);
+    assert!(refused[0]["peer_dn"].is_null(), "{}", refused[0]);
 }
 
 #[test]

@@ -295,6 +295,26 @@ fn refusals_of_trust_each_have_their_reply_and_audit_line() {
         "{reasons}"
     );
     assert!(reasons.to_lowercase().contains("revoked"), "{reasons}");
+    // A refused certificate's subject is what the peer claims, never a verified peer_dn.
+    let refused_certificates: Vec<serde_json::Value> = mssd_e2e::store::audit(&world.a.data_dir())
+        .into_iter()
+        .filter(|(k, _, d)| {
+            k == "smtp.refused"
+                && d["reply"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("550 5.7.1 Client certificate refused"))
+        })
+        .map(|(_, _, d)| d)
+        .collect();
+    for detail in &refused_certificates {
+        assert!(detail["peer_dn"].is_null(), "{detail}");
+        assert!(
+            detail["claimed_dn"]
+                .as_str()
+                .is_some_and(|dn| dn.contains(PEER_CN)),
+            "{detail}"
+        );
+    }
 }
 
 #[test]

@@ -46,7 +46,9 @@ pub(crate) fn tls_state(ctx: &ImapContext, conn: &Conn, peer: SocketAddr) -> Tls
                 Ok(info) => (Some(info), None),
                 Err(e) => {
                     tracing::warn!(%peer, error = %e, "imap: client certificate refused");
-                    (None, Some(e.to_string()))
+                    // What the certificate says of itself: never to be read as who it is.
+                    let claimed_dn = mssd_certs::peer_info(chain).map(|i| i.subject.to_string());
+                    (None, Some((e.to_string(), claimed_dn)))
                 }
             }
         }
@@ -61,12 +63,12 @@ impl Session<'_> {
     /// Audits a refused client certificate (a refusal of trust), once per connection.
     pub(crate) async fn audit_tls(&mut self) {
         let refused = self.tls.as_mut().and_then(|t| t.refused.take());
-        if let Some(error) = refused {
+        if let Some((error, claimed_dn)) = refused {
             self.audit(
                 "imap.certificate.refused",
                 "imap".into(),
                 "refused",
-                serde_json::json!({ "error": error }),
+                serde_json::json!({ "error": error, "claimed_dn": claimed_dn }),
             )
             .await;
         }

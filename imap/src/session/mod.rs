@@ -60,8 +60,8 @@ pub(crate) struct Enabled {
 pub(crate) struct TlsState {
     /// The client certificate, validated against our trust anchors (for EXTERNAL).
     pub certificate: Option<CertInfo>,
-    /// Why a presented certificate was refused, until audited.
-    pub refused: Option<String>,
+    /// Why a presented certificate was refused and the subject it claims, until audited.
+    pub refused: Option<(String, Option<String>)>,
 }
 
 /// Serves one connection until logout, error, timeout or server shutdown.

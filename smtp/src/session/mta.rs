@@ -174,6 +174,7 @@ impl Session<'_> {
             "helo": self.helo,
             "tls": self.tls.as_ref().map(|t| format!("{} {}", t.version, t.cipher)),
             "peer_dn": self.peer_dn(),
+            "claimed_dn": self.claimed_dn(),
             "identity": self.user.as_ref().map(|u| u.identity.audit_label()),
             "sender": self.tx.as_ref().map(|t| t.sender.as_ref().map_or_else(|| "<>".to_string(), |s| s.to_string())),
             "address": about,
@@ -190,9 +191,20 @@ impl Session<'_> {
             .await;
     }
 
+    /// The subject DN of the peer's certificate once it validated against our anchors.
     pub(super) fn peer_dn(&self) -> Option<String> {
         match &self.verdict {
             Some(PeerVerdict::Valid(info)) => Some(info.subject.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The subject of a presented certificate that did not validate (or was not checked
+    /// yet): what the peer claims to be, kept apart from `peer_dn` so no one reads it as
+    /// verified.
+    pub(super) fn claimed_dn(&self) -> Option<String> {
+        match &self.verdict {
+            Some(PeerVerdict::Valid(_)) => None,
             _ => self
                 .tls
                 .as_ref()
