@@ -7,6 +7,7 @@ use mssd_store::{AuditEvent, Store};
 use serde_json::{Value, json};
 
 use crate::outcome::{AuthContext, AuthFailure, Authenticated, FailureReason};
+use crate::refusal_audit::RefusalAudit;
 use crate::sasl::Mechanism;
 
 pub(crate) const KIND_SUCCESS: &str = "auth.success";
@@ -23,12 +24,25 @@ pub(crate) struct AttemptRecord<'a> {
 
 /// Writes the audit event and the log line. A success that cannot be audited is refused
 /// (fail closed: no untraced access); a failure that cannot be audited is still a failure.
+/// Failures go through `refusals`: past a few a minute from one source, they are counted
+/// rather than written (and logged at debug level only).
 pub(crate) async fn record_attempt(
     store: &dyn Store,
+    refusals: &RefusalAudit,
     record: &AttemptRecord<'_>,
     outcome: Result<Authenticated, AuthFailure>,
 ) -> Result<Authenticated, AuthFailure> {
-    let event = audit_event(record, &outcome);
+    let mut event = audit_event(record, &outcome);
+    if outcome.is_err() {
+        let detail = std::mem::take(&mut event.detail);
+        match refusals.gate(record.ctx.peer.ip(), &event.kind, detail) {
+            Some(detail) => event.detail = detail,
+            None => {
+                tracing::debug!(peer = %record.ctx.peer, kind = %event.kind, "audit line rate-limited");
+                return outcome;
+            }
+        }
+    }
     log_attempt(record, &outcome);
     match (store.audit(event).await, outcome) {
         (Ok(()), outcome) => outcome,

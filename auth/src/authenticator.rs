@@ -12,6 +12,7 @@ use crate::audit::{AttemptRecord, record_attempt};
 use crate::config::AuthConfig;
 use crate::outcome::{AuthContext, AuthFailure, Authenticated, FailureReason};
 use crate::password_verifier::{Argon2Verifier, PasswordVerifier};
+use crate::refusal_audit::RefusalAudit;
 use crate::sasl::{Credentials, Mechanism};
 use crate::throttle::{Attempt, Throttle};
 use crate::token::TokenValidator;
@@ -27,6 +28,8 @@ pub struct Authenticator {
     /// Password verifications running at once (argon2 takes 19 MiB and a core each): the
     /// others wait their turn, so a burst of guesses cannot exhaust memory.
     pub(crate) verifications: tokio::sync::Semaphore,
+    /// Shared by every listener: audit lines of refusals before authentication.
+    refusals: RefusalAudit,
 }
 
 impl Authenticator {
@@ -48,6 +51,7 @@ impl Authenticator {
             throttle: Mutex::new(Throttle::new(config.throttle)),
             verifier: Arc::new(Argon2Verifier::new()),
             verifications: tokio::sync::Semaphore::new(concurrent_verifications()),
+            refusals: RefusalAudit::default(),
         }
     }
 
@@ -55,6 +59,12 @@ impl Authenticator {
     pub fn with_password_verifier(mut self, verifier: Arc<dyn PasswordVerifier>) -> Self {
         self.verifier = verifier;
         self
+    }
+
+    /// The rate limit of audit lines for refusals before authentication, for the listeners'
+    /// own refusals (SMTP commands, TLS handshakes, certificates).
+    pub fn refusal_audit(&self) -> &RefusalAudit {
+        &self.refusals
     }
 
     /// The token validator, so a JWKS reloader can call `replace_jwks`.
@@ -110,7 +120,7 @@ impl Authenticator {
             ctx,
             account: account.as_deref(),
         };
-        let outcome = record_attempt(self.store.as_ref(), &record, outcome).await;
+        let outcome = record_attempt(self.store.as_ref(), &self.refusals, &record, outcome).await;
         outcome.map_err(|mut failure| {
             if mechanism.is_bearer() {
                 failure.bearer_challenge = Some(self.bearer_error_json());

@@ -160,7 +160,8 @@ impl Throttle {
     }
 }
 
-fn ip_key(ip: IpAddr) -> IpAddr {
+/// The source an address counts as: an IPv4 address, or the /64 of an IPv6 one.
+pub(crate) fn ip_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

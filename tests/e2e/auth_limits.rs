@@ -112,3 +112,46 @@ fn a_burst_of_wrong_passwords_is_bounded_in_memory() {
         "peak grew from {before} to {after_four} KiB"
     );
 }
+
+/// A client that has not authenticated repeats refused commands: the audit trail keeps the
+/// first lines of each kind from it, then counts instead of writing (it grew by ~2,000 rows
+/// a second before).
+#[test]
+fn refusals_before_authentication_do_not_flood_the_audit_trail() {
+    use mssd_e2e::SmtpClient;
+    let world = world(BIN);
+    let addr = world.server.addr("smtp");
+    let mut refused = 0;
+    for _ in 0..10 {
+        let (mut client, greeting) = SmtpClient::connect(addr);
+        assert!(greeting.starts_with("220"), "{greeting}");
+        client.command("EHLO flood.test");
+        for _ in 0..50 {
+            let reply = client.command(&format!("MAIL FROM:<x@{}>", mssd_e2e::submission_world::A));
+            if reply.starts_with("530 5.7.0") {
+                refused += 1;
+            } else {
+                break;
+            }
+        }
+    }
+    assert!(refused >= 100, "only {refused} refusals were provoked");
+    let rows: Vec<serde_json::Value> = mssd_e2e::store::audit(&world.op.data_dir())
+        .into_iter()
+        .filter(|(kind, _, _)| kind == "smtp.refused")
+        .map(|(_, _, detail)| detail)
+        .collect();
+    assert!(!rows.is_empty(), "the first refusal is written");
+    assert!(
+        rows.len() <= mssd_auth::refusal_audit::LINES_PER_WINDOW as usize,
+        "{} rows for {refused} refusals",
+        rows.len()
+    );
+    assert!(
+        rows[0]["reply"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("530 5.7.0")),
+        "{}",
+        rows[0]
+    );
+}

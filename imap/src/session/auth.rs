@@ -64,13 +64,12 @@ impl Session<'_> {
     pub(crate) async fn audit_tls(&mut self) {
         let refused = self.tls.as_mut().and_then(|t| t.refused.take());
         if let Some((error, claimed_dn)) = refused {
-            self.audit(
-                "imap.certificate.refused",
-                "imap".into(),
-                "refused",
-                serde_json::json!({ "error": error, "claimed_dn": claimed_dn }),
-            )
-            .await;
+            let kind = "imap.certificate.refused";
+            let detail = serde_json::json!({ "error": error, "claimed_dn": claimed_dn });
+            let gate = self.ctx.auth.refusal_audit();
+            if let Some(detail) = gate.gate(self.peer.ip(), kind, detail) {
+                self.audit(kind, "imap".into(), "refused", detail).await;
+            }
         }
     }
 

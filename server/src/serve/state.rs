@@ -52,15 +52,20 @@ impl ServerState {
             .tls_failures
             .fetch_add(1, Ordering::Relaxed);
         tracing::warn!(listener = protocol.name(), %peer, %error, "TLS handshake failed");
-        self.audit(AuditEvent {
-            at: audit::now_ms(),
-            kind: "tls.refused".into(),
-            actor: peer.to_string(),
-            subject: protocol.name().into(),
-            outcome: "refused".into(),
-            detail: serde_json::json!({ "error": error }),
-        })
-        .await;
+        // Handshakes cost a client nothing to fail: past a few a minute, count them.
+        let detail = serde_json::json!({ "error": error });
+        let gate = self.smtp.auth.refusal_audit();
+        if let Some(detail) = gate.gate(peer.ip(), "tls.refused", detail) {
+            self.audit(AuditEvent {
+                at: audit::now_ms(),
+                kind: "tls.refused".into(),
+                actor: peer.to_string(),
+                subject: protocol.name().into(),
+                outcome: "refused".into(),
+                detail,
+            })
+            .await;
+        }
         None
     }
 

@@ -180,6 +180,22 @@ impl Session<'_> {
             "address": about,
         });
         let kind = format!("{}.refused", self.role_name());
+        // Before authentication (no user, no validated peer certificate) a client can repeat
+        // a refused command as fast as it likes: past a few lines a minute, count them.
+        let authenticated =
+            self.user.is_some() || matches!(self.verdict, Some(PeerVerdict::Valid(_)));
+        let detail = match authenticated {
+            true => detail,
+            false => match self
+                .ctx
+                .auth
+                .refusal_audit()
+                .gate(self.peer.ip(), &kind, detail)
+            {
+                Some(detail) => detail,
+                None => return,
+            },
+        };
         self.ctx
             .audit(
                 &kind,
