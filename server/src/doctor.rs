@@ -51,6 +51,7 @@ pub async fn run(config: &Config) -> Result<bool> {
         ),
     );
     check_tls(config, &mut report);
+    check_file_modes(config, &mut report);
     check_store(config, &mut report).await;
     check_listeners(config, &mut report);
     let retry: Vec<String> = config
@@ -201,6 +202,28 @@ async fn check_store(config: &Config, report: &mut Report) {
         Ok(h) if h.healthy() => report.add(Level::Ok, "store", h.to_string()),
         Ok(h) => report.add(Level::Fail, "store", h.to_string()),
         Err(e) => report.add(Level::Fail, "store", e.to_string()),
+    }
+}
+
+/// The data dir, database and keys must be owner-only (serve tightens them at start).
+fn check_file_modes(config: &Config, report: &mut Report) {
+    let loose = crate::file_modes::loose_modes(config);
+    if loose.is_empty() {
+        report.add(
+            Level::Ok,
+            "files",
+            "data dir, database and private keys are owner-only".to_owned(),
+        );
+    }
+    for fix in loose {
+        report.add(
+            Level::Fail,
+            "files",
+            format!(
+                "{fix} (chmod {:o} it; mssd serve does at start)",
+                fix.wanted
+            ),
+        );
     }
 }
 

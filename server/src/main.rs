@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod doctor;
 mod error;
+mod file_modes;
 mod logging;
 mod mailbox_cmd;
 mod metrics;

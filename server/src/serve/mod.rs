@@ -26,8 +26,15 @@ pub async fn run(config: Config) -> Result<()> {
     // Install the handlers first: a SIGTERM that arrives while we start must still mean a
     // graceful stop, not the default action (death).
     let signals = Signals::install()?;
+    crate::file_modes::owner_only_umask();
     if config.embedded {
         bootstrap::first_start(&config).await?;
+    }
+    for fixed in crate::file_modes::tighten(&config)? {
+        let (was, now) = (format!("{:04o}", fixed.mode), format!("{:04o}", fixed.wanted));
+        let path = fixed.path.display();
+        tracing::warn!(%path, was, now, "file mode tightened: it let others than its owner in");
+        println!("mssd: tightened {fixed}: now {:04o}", fixed.wanted);
     }
     let store = store_open::open(&config)?;
     let tls = tls_setup::load(&config.tls)?;

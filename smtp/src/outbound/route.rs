@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use hickory_resolver::TokioResolver;
+use hickory_resolver::proto::rr::RData;
 use tokio::sync::OnceCell;
 
 use super::outcome::Failure;
@@ -162,7 +163,7 @@ impl Router {
             .resolver
             .get_or_init(|| async {
                 TokioResolver::builder_tokio()
-                    .map(|b| b.build())
+                    .and_then(|b| b.build())
                     .map_err(|e| e.to_string())
             })
             .await
@@ -171,10 +172,14 @@ impl Router {
         match resolver.mx_lookup(format!("{domain}.")).await {
             Ok(lookup) => {
                 let records = lookup
+                    .answers()
                     .iter()
-                    .map(|mx| MxRecord {
-                        preference: mx.preference(),
-                        exchange: mx.exchange().to_ascii(),
+                    .filter_map(|record| match &record.data {
+                        RData::MX(mx) => Some(MxRecord {
+                            preference: mx.preference,
+                            exchange: mx.exchange.to_ascii(),
+                        }),
+                        _ => None,
                     })
                     .collect();
                 hosts_from_mx(domain, records)
