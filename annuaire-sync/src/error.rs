@@ -15,6 +15,16 @@ pub enum Error {
     /// The zip archive is unreadable or holds no extraction file.
     #[error("zip archive {path}: {detail}")]
     Zip { path: PathBuf, detail: String },
+    /// The content goes past a cap (a zip bomb, or not an extraction file).
+    #[error(
+        "{path} holds more than {limit} {what}: refused (an extraction file is far smaller; \
+         a zip expanding this much is not one)"
+    )]
+    TooLarge {
+        path: PathBuf,
+        what: String,
+        limit: u64,
+    },
     /// The file has no header line at all.
     #[error("{path} is empty: an extraction file starts with a header line")]
     EmptyFile { path: PathBuf },

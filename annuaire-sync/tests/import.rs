@@ -186,6 +186,54 @@ async fn zipped_file_gives_the_same_counts() {
     assert!(err.to_string().contains("holds no .txt entry"), "{err}");
 }
 
+/// A zip of a few hundred KB expanding to 64 MiB, and a file of too many lines: refused
+/// at the cap, quickly, naming it; the directory in force is kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn zip_bombs_and_endless_files_are_refused_at_the_caps() {
+    let env = env();
+    let good = env.dir.path().join("good.txt");
+    write_correspondance(&good, 10);
+    env.import(&good, false).await.unwrap();
+
+    let header = messy_correspondance().lines().next().unwrap().to_owned();
+    let mut content = format!("{header}\r\n").into_bytes();
+    content.resize(content.len() + (64 << 20), b'\n');
+    let bomb = env
+        .dir
+        .path()
+        .join("Extraction_Correspondance_MSSante_202601010000.zip");
+    write_zip(
+        &bomb,
+        "Extraction_Correspondance_MSSante_202601010000.txt",
+        &content,
+    );
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 20);
+    let capped = |max_bytes: u64, max_lines: u64| ImportOptions {
+        progress: ProgressMode::Off,
+        max_bytes,
+        max_lines,
+        ..ImportOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let err = import_file(&env.store, &bomb, &capped(8 << 20, 1 << 40))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("holds more than 8388608 bytes once decompressed"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    let long = env.dir.path().join("long.txt");
+    write_correspondance(&long, 1_000);
+    let err = import_file(&env.store, &long, &capped(1 << 40, 100))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("more than 100 lines"), "{err}");
+    assert_eq!(env.entries(DirectorySet::Mailboxes).await, Some(10));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn latin1_file_is_refused_and_the_directory_kept() {
     let env = env();

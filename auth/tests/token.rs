@@ -81,11 +81,7 @@ async fn fixture() -> (Fixture, TestSigner) {
 fn oidc(signers: &[&TestSigner]) -> AuthConfig {
     let jwks = Jwks::from_json(&TestSigner::jwks_json(signers)).unwrap();
     AuthConfig {
-        oidc: Some(OidcSettings::new(
-            ISS.to_owned(),
-            AUDIENCE.to_owned(),
-            jwks,
-        )),
+        oidc: Some(OidcSettings::new(ISS.to_owned(), AUDIENCE.to_owned(), jwks)),
         ..AuthConfig::default()
     }
 }

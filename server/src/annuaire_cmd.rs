@@ -115,6 +115,8 @@ async fn import(
     let options = ImportOptions {
         force,
         max_removal_share: config.annuaire.max_removal_share,
+        max_bytes: config.annuaire.max_extracted_size,
+        max_lines: config.annuaire.max_lines,
         progress: ProgressMode::Auto,
         ..ImportOptions::default()
     };

@@ -211,6 +211,8 @@ async fn import_from_source(config: &Config, store: &dyn Store, source: &str) ->
     for file in files {
         let options = mssd_annuaire::ImportOptions {
             max_removal_share: config.annuaire.max_removal_share,
+            max_bytes: config.annuaire.max_extracted_size,
+            max_lines: config.annuaire.max_lines,
             progress: mssd_annuaire::extraction::ProgressMode::Lines,
             source: Some(source.to_string()),
             ..Default::default()

@@ -33,7 +33,17 @@ pub struct ImportOptions {
     pub chunk_rows: usize,
     /// Name recorded as the source; the path when `None`.
     pub source: Option<String>,
+    /// Largest content read (after decompression): a zip of a few KB can expand to
+    /// gigabytes. The national files are a few hundred MB.
+    pub max_bytes: u64,
+    /// Most lines read (the national files have a few million).
+    pub max_lines: u64,
 }
+
+/// Default `max_bytes`: 4 GiB.
+pub const DEFAULT_MAX_BYTES: u64 = 4 << 30;
+/// Default `max_lines`: 20 million.
+pub const DEFAULT_MAX_LINES: u64 = 20_000_000;
 
 impl Default for ImportOptions {
     fn default() -> Self {
@@ -43,6 +53,8 @@ impl Default for ImportOptions {
             progress: ProgressMode::Auto,
             chunk_rows: 10_000,
             source: None,
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_lines: DEFAULT_MAX_LINES,
         }
     }
 }
@@ -69,9 +81,8 @@ pub async fn import_file(
     let (sender, mut receiver) = mpsc::channel(2);
     let reader = {
         let path = path.to_path_buf();
-        let mode = options.progress;
-        let chunk = options.chunk_rows.max(1);
-        tokio::task::spawn_blocking(move || read_file(&path, mode, chunk, &sender))
+        let options = options.clone();
+        tokio::task::spawn_blocking(move || read_file(&path, &options, &sender))
     };
     let mut generation: Option<(FileKind, DirectoryGeneration)> = None;
     let mut counts = None;
@@ -227,11 +238,21 @@ fn now_unix() -> i64 {
 /// The blocking half: reads and parses, sending chunks of rows to the async half.
 fn read_file(
     path: &Path,
-    mode: ProgressMode,
-    chunk: usize,
+    options: &ImportOptions,
     sender: &mpsc::Sender<ReaderMessage>,
 ) -> Result<()> {
+    let (mode, chunk) = (options.progress, options.chunk_rows.max(1));
+    let too_large = |what: &str, limit: u64| Error::TooLarge {
+        path: path.to_path_buf(),
+        what: what.to_owned(),
+        limit,
+    };
     with_input(path, |reader, total| {
+        // A zip announcing more than the cap is refused before reading; one that lies is
+        // stopped by the count below.
+        if total > options.max_bytes {
+            return Err(too_large("bytes once decompressed", options.max_bytes));
+        }
         let mut progress = Progress::start(mode, total);
         let mut parser = ExtractionParser::new();
         let mut line = Vec::new();
@@ -244,6 +265,12 @@ fn read_file(
                     detail: e.to_string(),
                 })?;
             read_bytes += used as u64;
+            if read_bytes > options.max_bytes {
+                return Err(too_large("bytes once decompressed", options.max_bytes));
+            }
+            if parser.counts().lines >= options.max_lines && outcome != LineRead::End {
+                return Err(too_large("lines", options.max_lines));
+            }
             let row = match outcome {
                 LineRead::End => break,
                 LineRead::TooLong if parser.kind().is_none() => {

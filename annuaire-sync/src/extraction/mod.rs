@@ -13,7 +13,10 @@ mod report;
 mod rows;
 
 pub use columns::FileKind;
-pub use import::{DEFAULT_MAX_REMOVAL_SHARE, DIFF_SAMPLE, ImportOptions, import_file};
+pub use import::{
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, DEFAULT_MAX_REMOVAL_SHARE, DIFF_SAMPLE, ImportOptions,
+    import_file,
+};
 pub use input::MAX_LINE_BYTES;
 pub use parser::{ExtractionParser, MAX_MALFORMED_KEPT, MalformedLine, ParseCounts};
 pub use progress::ProgressMode;

@@ -59,6 +59,8 @@ pub struct AnnuaireSettings {
     pub source: Option<String>,
     pub refresh: Duration,
     pub max_removal_share: f64,
+    pub max_extracted_size: u64,
+    pub max_lines: u64,
     pub unknown_recipient: UnknownRecipient,
     pub ldap: Option<LdapSettings>,
 }

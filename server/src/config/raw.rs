@@ -164,6 +164,10 @@ pub struct RawAnnuaire {
     pub refresh: Option<String>,
     /// Refuse an import removing more than this share of the entries (0..1).
     pub max_removal_share: Option<f64>,
+    /// Refuse a file larger than this once decompressed, e.g. "4G".
+    pub max_extracted_size: Option<String>,
+    /// Refuse a file of more lines than this.
+    pub max_lines: Option<u64>,
     /// A recipient at a listed domain unknown to the national directory: "off", "warn", "refuse".
     pub unknown_recipient: Option<String>,
     pub ldap: Option<RawLdap>,

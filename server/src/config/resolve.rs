@@ -377,6 +377,17 @@ fn annuaire_settings(
         source: raw.source,
         refresh: duration("annuaire.refresh", raw.refresh, 86_400)?,
         max_removal_share: share("annuaire.max_removal_share", raw.max_removal_share, 0.10)?,
+        max_extracted_size: match &raw.max_extracted_size {
+            Some(text) => {
+                super::parse_size(text).map_err(|m| bad("annuaire.max_extracted_size", m))?
+            }
+            None => mssd_annuaire::extraction::DEFAULT_MAX_BYTES,
+        },
+        max_lines: match raw.max_lines {
+            Some(0) => return Err(bad("annuaire.max_lines", "must be at least 1".into())),
+            Some(n) => n,
+            None => mssd_annuaire::extraction::DEFAULT_MAX_LINES,
+        },
         unknown_recipient,
         ldap,
     })

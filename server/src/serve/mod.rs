@@ -31,7 +31,10 @@ pub async fn run(config: Config) -> Result<()> {
         bootstrap::first_start(&config).await?;
     }
     for fixed in crate::file_modes::tighten(&config)? {
-        let (was, now) = (format!("{:04o}", fixed.mode), format!("{:04o}", fixed.wanted));
+        let (was, now) = (
+            format!("{:04o}", fixed.mode),
+            format!("{:04o}", fixed.wanted),
+        );
         let path = fixed.path.display();
         tracing::warn!(%path, was, now, "file mode tightened: it let others than its owner in");
         println!("mssd: tightened {fixed}: now {:04o}", fixed.wanted);
