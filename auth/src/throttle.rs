@@ -15,8 +15,6 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-/// IPv6 clients usually hold a whole /64: count them as one.
-const IPV6_PREFIX_SEGMENTS: usize = 4;
 /// Failures kept per key beyond `max_failures`: enough for the delay to reach any
 /// sensible cap (2^16 times the initial delay).
 const EXTRA_FAILURES_KEPT: usize = 16;
@@ -162,17 +160,7 @@ impl Throttle {
 
 /// The source an address counts as: an IPv4 address, or the /64 of an IPv6 one.
 pub(crate) fn ip_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let mut segments = v6.segments();
-                segments[IPV6_PREFIX_SEGMENTS..].fill(0);
-                IpAddr::V6(segments.into())
-            }
-        },
-    }
+    mssd_core::client_source(ip)
 }
 
 fn account_key(account: &str) -> String {

@@ -5,6 +5,7 @@
 //! whoever is talking to the server.
 
 mod address;
+mod client_source;
 mod domain;
 mod error;
 mod id_nat;
@@ -20,6 +21,7 @@ pub mod redact;
 mod serde_string;
 
 pub use address::Address;
+pub use client_source::client_source;
 pub use domain::normalize_domain;
 pub use error::{Error, Result};
 pub use id_nat::{IdNatPs, IdNatStruct, RppsRang};

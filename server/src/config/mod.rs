@@ -4,6 +4,7 @@
 mod duration;
 mod raw;
 mod resolve;
+mod sections;
 mod size;
 
 use std::collections::BTreeMap;
@@ -159,6 +160,9 @@ pub struct LogConfig {
 pub struct Limits {
     pub max_connections: usize,
     pub max_connections_per_ip: usize,
+    pub mta_reserve: usize,
+    /// Cap per listener name.
+    pub per_listener: std::collections::HashMap<&'static str, usize>,
 }
 
 impl Config {

@@ -120,6 +120,10 @@ pub struct RawLog {
 pub struct RawLimits {
     pub max_connections: Option<usize>,
     pub max_connections_per_ip: Option<usize>,
+    /// Slots of max_connections only the MTA listener (port 25) may take.
+    pub mta_reserve: Option<usize>,
+    /// Cap per listener, by listener name (smtp, submission, submissions, imap, imaps, http).
+    pub listeners: Option<std::collections::BTreeMap<String, usize>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,14 +6,17 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::raw::{RawConfig, RawListeners};
+use super::sections::{imap_settings, resolve_limits};
 use super::{
-    AnnuaireSettings, Config, LdapSettings, Limits, Listeners, LogConfig, LogFormat, OidcConfig,
+    AnnuaireSettings, Config, LdapSettings, Listeners, LogConfig, LogFormat, OidcConfig,
     QueueSettings, SmtpSettings, TlsConfig, TrustListConfig, UnknownRecipient,
 };
 use crate::error::{Error, Result};
 use mssd_core::MailboxKind;
 
 const DEFAULT_REFRESH: Duration = Duration::from_secs(3600);
+const NO_AUDIENCE: &str = "required: the client id mssd is registered under at the issuer \
+     (tokens issued to other services are refused)";
 
 pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Result<Config> {
     // toml's error names the unknown or mistyped key with its line and column.
@@ -253,13 +256,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         level: raw.log.level.unwrap_or_else(|| "info".into()),
     };
 
-    let limits = Limits {
-        max_connections: raw.limits.max_connections.unwrap_or(4096),
-        max_connections_per_ip: raw.limits.max_connections_per_ip.unwrap_or(64),
-    };
-    if limits.max_connections == 0 || limits.max_connections_per_ip == 0 {
-        return Err(bad("limits", "connection limits must be at least 1".into()));
-    }
+    let limits = resolve_limits(raw.limits, &bad)?;
 
     Ok(Config {
         origin: origin.to_string(),
@@ -440,218 +437,6 @@ fn is_dotted_oid(s: &str) -> bool {
     s.contains('.') && arcs.all(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
-const NO_AUDIENCE: &str = "required: the client id mssd is registered under at the issuer \
-     (tokens issued to other services are refused)";
-
-fn imap_settings(
-    raw: &super::raw::RawImap,
-    bad: &dyn Fn(&str, String) -> Error,
-) -> Result<super::ImapSettings> {
-    let max_literal_size = match &raw.max_literal_size {
-        Some(text) => super::parse_size(text).map_err(|m| bad("imap.max_literal_size", m))?,
-        None => 50 << 20,
-    };
-    if !(64 << 10..=1 << 30).contains(&max_literal_size) {
-        return Err(bad(
-            "imap.max_literal_size",
-            "must be between 64K and 1G".into(),
-        ));
-    }
-    let idle_timeout = match &raw.idle_timeout {
-        Some(text) => super::parse_duration(text).map_err(|m| bad("imap.idle_timeout", m))?,
-        None => Duration::from_secs(30 * 60),
-    };
-    if idle_timeout < Duration::from_secs(60) {
-        return Err(bad(
-            "imap.idle_timeout",
-            "must be at least 1m (RFC 9051 asks for at least 30m)".into(),
-        ));
-    }
-    let max_connections_per_user = raw.max_connections_per_user.unwrap_or(50);
-    if max_connections_per_user == 0 {
-        return Err(bad(
-            "imap.max_connections_per_user",
-            "must be at least 1".into(),
-        ));
-    }
-    let login_timeout = match &raw.login_timeout {
-        Some(text) => super::parse_duration(text).map_err(|m| bad("imap.login_timeout", m))?,
-        None => Duration::from_secs(60),
-    };
-    if !(Duration::from_secs(1)..=Duration::from_secs(600)).contains(&login_timeout) {
-        return Err(bad(
-            "imap.login_timeout",
-            "must be between 1s and 10m".into(),
-        ));
-    }
-    let max_literals_in_flight = match &raw.max_literals_in_flight {
-        Some(text) => super::parse_size(text).map_err(|m| bad("imap.max_literals_in_flight", m))?,
-        None => 512 << 20,
-    };
-    if max_literals_in_flight < max_literal_size {
-        return Err(bad(
-            "imap.max_literals_in_flight",
-            "must be at least imap.max_literal_size".into(),
-        ));
-    }
-    Ok(super::ImapSettings {
-        max_literal_size: u32::try_from(max_literal_size).unwrap_or(u32::MAX),
-        idle_timeout,
-        max_connections_per_user,
-        login_timeout,
-        max_literals_in_flight,
-    })
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(text: &str) -> Result<Config> {
-        from_toml(text, "test.toml", Path::new("/etc/mssd"), false)
-    }
-
-    fn error_of(text: &str) -> String {
-        match load(text) {
-            Ok(_) => panic!("expected an error for:\n{text}"),
-            Err(e) => e.to_string(),
-        }
-    }
-
-    #[test]
-    fn embedded_default_is_valid() {
-        let c = from_toml(
-            super::super::EMBEDDED_TOML,
-            "embedded",
-            Path::new("/tmp/x"),
-            true,
-        )
-        .unwrap();
-        assert_eq!(c.domains, vec!["hopital.test.mssante.fr"]);
-        assert_eq!(c.citizen_domain.as_deref(), Some("patient.test.mssante.fr"));
-        assert_eq!(c.data_dir, Path::new("/tmp/x/mssd-data"));
-        assert_eq!(
-            c.tls.certificate,
-            Path::new("/tmp/x/mssd-data/pki/server.pem")
-        );
-        assert_eq!(c.listeners.smtp.unwrap().to_string(), "127.0.0.1:2525");
-        assert_eq!(c.listeners.http.unwrap().to_string(), "127.0.0.1:8080");
-    }
-
-    #[test]
-    fn minimal_file_gets_defaults() {
-        let c = load("[server]\ndomains = [\"Hopital-A.MSSante.fr\"]\n").unwrap();
-        assert_eq!(c.domains, vec!["hopital-a.mssante.fr"]);
-        assert_eq!(c.hostname, "mail.hopital-a.mssante.fr");
-        assert_eq!(c.data_dir, Path::new("/var/lib/mssd"));
-        assert_eq!(
-            c.tls.trust_anchors,
-            vec![PathBuf::from("/var/lib/mssd/pki/root.pem")]
-        );
-        assert_eq!(c.listeners.smtp.unwrap().to_string(), "0.0.0.0:25");
-        assert_eq!(c.trust_list.refresh, DEFAULT_REFRESH);
-    }
-
-    #[test]
-    fn relative_data_dir_resolves_against_the_file() {
-        let c = load(
-            "[server]\ndomains=[\"a.fr\"]\ndata_dir=\"data\"\n[tls]\ncertificate=\"/abs/c.pem\"\n",
-        )
-        .unwrap();
-        assert_eq!(c.data_dir, Path::new("/etc/mssd/data"));
-        assert_eq!(c.tls.certificate, Path::new("/abs/c.pem"));
-        assert_eq!(
-            c.tls.private_key,
-            Path::new("/etc/mssd/data/pki/server.key")
-        );
-    }
-
-    #[test]
-    fn listeners_section_lists_exactly_what_runs() {
-        let c = load("[server]\ndomains=[\"a.fr\"]\n[listeners]\nsmtp=\"127.0.0.1:0\"\n").unwrap();
-        assert!(c.listeners.smtp.is_some());
-        assert!(c.listeners.imap.is_none() && c.listeners.http.is_none());
-    }
-
-    #[test]
-    fn errors_name_the_key() {
-        let cases: &[(&str, &[&str])] = &[
-            (
-                "[server]\ndomains=[\"a.fr\"]\nbogus=1\n",
-                &["unknown field `bogus`", "line 3"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[tls]\ncertificat=\"x\"\n",
-                &["unknown field `certificat`", "line 4"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[nope]\n",
-                &["unknown field `nope`"],
-            ),
-            ("[server]\n", &["missing field `domains`"]),
-            (
-                "[server]\ndomains=[]\n",
-                &["server.domains", "at least one"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\",\"A.fr\"]\n",
-                &["server.domains[1]", "twice"],
-            ),
-            ("[server]\ndomains=[\"a b\"]\n", &["server.domains[0]"]),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[listeners]\nsmtp=\"localhost\"\n",
-                &["listeners.smtp", "ip:port"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[trust_list]\nrefresh=\"60\"\n",
-                &["trust_list.refresh", "no unit"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[trust_list]\nrefresh=\"10s\"\n",
-                &["trust_list.refresh", "once a minute"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[tls]\ntrust_anchors=[]\n",
-                &["tls.trust_anchors", "system store"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[tls]\naccepted_policies=[\"x.y\"]\n",
-                &["tls.accepted_policies[0]"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[relay]\nroutes={\"b.fr\"=\"nohost\"}\n",
-                &["relay.routes.\"b.fr\"", "host:port"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[citizen]\ndomain=\"a.fr\"\n",
-                &["citizen.domain", "also in server.domains"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[log]\nformat=\"xml\"\n",
-                &["log.format"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[limits]\nmax_connections=0\n",
-                &["limits"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[auth.oidc]\nissuer=\"https://i\"\njwks=\"j.json\"\n",
-                &["auth.oidc.audience", "required"],
-            ),
-            (
-                "[server]\ndomains=[\"a.fr\"]\n[imap]\nlogin_timeout=\"1h\"\n",
-                &["imap.login_timeout"],
-            ),
-        ];
-        for (text, needles) in cases {
-            let message = error_of(text);
-            for needle in *needles {
-                assert!(
-                    message.contains(needle),
-                    "{text:?}: {message:?} lacks {needle:?}"
-                );
-            }
-            assert!(message.contains("test.toml"), "{message}");
-        }
-    }
-}
+#[path = "resolve_tests.rs"]
+mod tests;

@@ -42,7 +42,7 @@ pub async fn accept_loop(
                 }
             },
         };
-        let permit = match state.limits.try_acquire(peer.ip()) {
+        let permit = match state.limits.try_acquire(protocol, peer.ip()) {
             Ok(permit) => permit,
             Err(reason) => {
                 metrics.refused_limit.fetch_add(1, Ordering::Relaxed);

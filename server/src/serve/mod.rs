@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::{annuaire_setup, audit, bootstrap, smtp_setup, store_open, tls_setup, trust_setup};
-use limits::ConnectionLimits;
+use limits::{ConnectionLimits, LimitSettings};
 use protocol::Protocol;
 use state::ServerState;
 
@@ -68,10 +68,12 @@ pub async fn run(config: Config) -> Result<()> {
         annuaire_setup::spawn_import_loop(shared_config, store.clone(), directory.clone());
 
     let state = Arc::new(ServerState {
-        limits: ConnectionLimits::new(
-            config.limits.max_connections,
-            config.limits.max_connections_per_ip,
-        ),
+        limits: ConnectionLimits::new(LimitSettings {
+            max_total: config.limits.max_connections,
+            max_per_ip: config.limits.max_connections_per_ip,
+            mta_reserve: config.limits.mta_reserve,
+            per_listener: config.limits.per_listener.clone(),
+        }),
         metrics: Default::default(),
         store,
         config,
