@@ -24,3 +24,6 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+
+# Fuzzing smoke run: every fuzz target for 20 s (fuzz/run.sh long runs them for hours).
+./fuzz/run.sh smoke
