@@ -10,7 +10,8 @@ use mssd_imap::input_limits::{InputGate, LiteralBudget, Step};
 use mssd_imap::search::{SearchScope, matches};
 use mssd_store::MessageMeta;
 
-const MESSAGE: &[u8] = b"From: A <a@x.mssante.fr>\r\nTo: b@y.mssante.fr\r\nSubject: hello\r\n\r\nbody\r\n";
+const MESSAGE: &[u8] =
+    b"From: A <a@x.mssante.fr>\r\nTo: b@y.mssante.fr\r\nSubject: hello\r\n\r\nbody\r\n";
 const UIDS: [u32; 5] = [3, 4, 9, 10, 200];
 
 pub fn run(data: &[u8], authenticated: bool) {
@@ -46,7 +47,12 @@ fn drain(server: &mut Server) -> bool {
         match server.next() {
             Ok(Event::CommandReceived { command }) => handle(&command.body),
             Ok(Event::IdleCommandReceived { .. }) => {
-                let _ = server.idle_accept(imap_next::imap_types::response::CommandContinuationRequest::basic(None, "idling").expect("text"));
+                let _ = server.idle_accept(
+                    imap_next::imap_types::response::CommandContinuationRequest::basic(
+                        None, "idling",
+                    )
+                    .expect("text"),
+                );
             }
             Ok(_) => {}
             Err(Interrupt::Io(Io::Output(_))) => {}
@@ -59,10 +65,18 @@ fn drain(server: &mut Server) -> bool {
 
 fn handle(body: &CommandBody<'_>) {
     match body {
-        CommandBody::Fetch { sequence_set, uid, .. }
-        | CommandBody::Store { sequence_set, uid, .. }
-        | CommandBody::Copy { sequence_set, uid, .. }
-        | CommandBody::Move { sequence_set, uid, .. } => {
+        CommandBody::Fetch {
+            sequence_set, uid, ..
+        }
+        | CommandBody::Store {
+            sequence_set, uid, ..
+        }
+        | CommandBody::Copy {
+            sequence_set, uid, ..
+        }
+        | CommandBody::Move {
+            sequence_set, uid, ..
+        } => {
             let _ = mssd_imap::sequence::resolve(sequence_set, &UIDS, *uid);
         }
         CommandBody::Search { criteria, uid, .. } => {

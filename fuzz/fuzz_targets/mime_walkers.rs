@@ -31,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
         .map(|i| NonZeroU32::new(u32::from((selector >> i) & 3) + 1).unwrap_or(NonZeroU32::MIN))
         .collect();
     let _ = section(message, None, None);
-    let _ = section(message, Some(&Section::Text(None)), Some((3, NonZeroU32::MIN)));
+    let _ = section(
+        message,
+        Some(&Section::Text(None)),
+        Some((3, NonZeroU32::MIN)),
+    );
     if let Ok(path) = Vec1::try_from(path) {
         let part = Part(path);
         let _ = section(message, Some(&Section::Part(part.clone())), None);

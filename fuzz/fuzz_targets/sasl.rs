@@ -27,7 +27,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let mechanism = MECHANISMS[usize::from(first) % MECHANISMS.len()];
     let mut lines = rest.split(|&b| b == b'\n');
-    let initial = if first & 0x80 != 0 { lines.next() } else { None };
+    let initial = if first & 0x80 != 0 {
+        lines.next()
+    } else {
+        None
+    };
     let (mut exchange, _) = SaslExchange::start(mechanism, initial);
     for line in lines.take(8) {
         let _ = exchange.step(line);

@@ -36,9 +36,10 @@ fuzz_target!(|data: &[u8]| {
         input = match input {
             Input::Command => match receiver.ingest(&mut iter) {
                 Ok(Request::Data) => Input::Data(DataReceiver::new()),
-                Ok(Request::Bdat { chunk_size, is_last }) => {
-                    Input::Bdat(BdatReceiver::new(chunk_size, is_last))
-                }
+                Ok(Request::Bdat {
+                    chunk_size,
+                    is_last,
+                }) => Input::Bdat(BdatReceiver::new(chunk_size, is_last)),
                 Ok(Request::Auth { .. }) => Input::Auth(Vec::new()),
                 Ok(_) => Input::Command,
                 Err(smtp_proto::Error::NeedsMoreData { .. }) => break,

@@ -64,6 +64,9 @@ pub fn context(
     );
     smtp.max_message_size = config.smtp.max_message_size;
     smtp.max_recipients = config.smtp.max_recipients;
+    smtp.command_timeout = config.smtp.command_timeout;
+    smtp.data_timeout = config.smtp.data_timeout;
+    smtp.login_timeout = config.smtp.login_timeout;
     smtp.directory = Some(Arc::new(crate::annuaire_setup::DirectoryLookup(directory)));
     smtp.unknown_recipient = match config.annuaire.unknown_recipient {
         UnknownRecipient::Off => UnknownRecipientPolicy::Off,

@@ -42,6 +42,9 @@ pub struct SmtpConfig {
     /// RFC 5321 §4.5.3.2: 5 minutes for commands, 3 for a data block, 10 after the final dot.
     pub command_timeout: Duration,
     pub data_timeout: Duration,
+    /// From connection to authentication (AUTH on submission, a validated peer certificate
+    /// on the MTA port), whatever the client sends meanwhile.
+    pub login_timeout: Duration,
     /// The national directory, for the unknown-recipient policy.
     pub directory: Option<Arc<dyn KnownRecipients>>,
     pub unknown_recipient: UnknownRecipientPolicy,
@@ -63,6 +66,7 @@ impl SmtpConfig {
             max_errors: 20,
             command_timeout: Duration::from_secs(300),
             data_timeout: Duration::from_secs(180),
+            login_timeout: Duration::from_secs(120),
             directory: None,
             unknown_recipient: UnknownRecipientPolicy::Off,
         }

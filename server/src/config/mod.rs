@@ -91,6 +91,9 @@ pub struct LdapSettings {
 pub struct SmtpSettings {
     pub max_message_size: usize,
     pub max_recipients: usize,
+    pub command_timeout: Duration,
+    pub data_timeout: Duration,
+    pub login_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]

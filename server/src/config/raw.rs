@@ -132,6 +132,12 @@ pub struct RawSmtp {
     /// e.g. "50M"; advertised in EHLO SIZE and enforced while receiving.
     pub max_message_size: Option<String>,
     pub max_recipients: Option<usize>,
+    /// A whole command line must arrive within this, e.g. "5m" (RFC 5321 4.5.3.2).
+    pub command_timeout: Option<String>,
+    /// The longest pause within a message, e.g. "3m".
+    pub data_timeout: Option<String>,
+    /// From connection to authentication, e.g. "2m" (not extended by input).
+    pub login_timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

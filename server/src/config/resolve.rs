@@ -200,9 +200,22 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         ));
     }
     let imap = imap_settings(&raw.imap, &bad)?;
+    let timeout = |key: &str, text: &Option<String>, default: u64| -> Result<Duration> {
+        let value = match text {
+            Some(text) => super::parse_duration(text).map_err(|m| bad(key, m))?,
+            None => Duration::from_secs(default),
+        };
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&value) {
+            return Err(bad(key, "must be between 1s and 1h".into()));
+        }
+        Ok(value)
+    };
     let smtp = SmtpSettings {
         max_message_size: max_message_size as usize,
         max_recipients: raw.smtp.max_recipients.unwrap_or(1000),
+        command_timeout: timeout("smtp.command_timeout", &raw.smtp.command_timeout, 300)?,
+        data_timeout: timeout("smtp.data_timeout", &raw.smtp.data_timeout, 180)?,
+        login_timeout: timeout("smtp.login_timeout", &raw.smtp.login_timeout, 120)?,
     };
     if smtp.max_recipients < 100 {
         return Err(bad(

@@ -11,6 +11,7 @@ mod state;
 mod submission;
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -39,6 +40,9 @@ enum Flow {
 }
 
 const READ_BUFFER: usize = 64 * 1024;
+/// Past the first `data_timeout` of a message, it must keep coming at this many bytes a second
+/// on average: a sender trickling a byte now and then cannot hold the session for ever.
+const MIN_DATA_RATE: u64 = 1024;
 
 pub struct Session<'a> {
     ctx: &'a SmtpContext,
@@ -60,6 +64,18 @@ pub struct Session<'a> {
     accepted: usize,
     /// Set by the recipient check when the directory does not know the recipient (warn).
     directory_warning: bool,
+    clock: Clock,
+}
+
+/// When reads stop being waited for. Bytes that never complete a command do not extend a
+/// deadline: the time counts from the end of the previous command.
+struct Clock {
+    connected: Instant,
+    /// The commands processed and whether in a message, when the current wait began.
+    progress: (usize, bool),
+    wait_started: Instant,
+    last_read: Instant,
+    message_bytes: u64,
 }
 
 impl<'a> Session<'a> {
@@ -83,6 +99,49 @@ impl<'a> Session<'a> {
             errors: 0,
             accepted: 0,
             directory_warning: false,
+            clock: Clock {
+                connected: Instant::now(),
+                progress: (0, false),
+                wait_started: Instant::now(),
+                last_read: Instant::now(),
+                message_bytes: 0,
+            },
+        }
+    }
+
+    /// Whether the client has authenticated (submission) or presented a validated
+    /// certificate (MTA port): until then the login deadline applies.
+    fn authenticated(&self) -> bool {
+        self.user.is_some() || matches!(self.verdict, Some(PeerVerdict::Valid(_)))
+    }
+
+    /// The deadline of the next read: a whole command within `command_timeout`; a message
+    /// with a pause of at most `data_timeout` and, past its first `data_timeout`, an average
+    /// of MIN_DATA_RATE; before authentication, never past `login_timeout` from connection.
+    fn read_deadline(&mut self) -> Instant {
+        let now = Instant::now();
+        let config = &self.ctx.config;
+        let in_message = matches!(
+            self.input,
+            Input::Data(_) | Input::Bdat(_) | Input::Discard { .. }
+        );
+        let progress = (self.commands, in_message);
+        if progress != self.clock.progress {
+            self.clock.progress = progress;
+            self.clock.wait_started = now;
+            self.clock.message_bytes = 0;
+        }
+        let deadline = if in_message {
+            let floor = Duration::from_secs(self.clock.message_bytes / MIN_DATA_RATE);
+            (self.clock.last_read.max(self.clock.wait_started) + config.data_timeout)
+                .min(self.clock.wait_started + config.data_timeout + floor)
+        } else {
+            self.clock.wait_started + config.command_timeout
+        };
+        if self.authenticated() {
+            deadline
+        } else {
+            deadline.min(self.clock.connected + config.login_timeout)
         }
     }
 
@@ -95,27 +154,25 @@ impl<'a> Session<'a> {
             if !self.flush().await {
                 break;
             }
-            let timeout = match self.input {
-                Input::Data(_) | Input::Bdat(_) | Input::Discard { .. } => {
-                    self.ctx.config.data_timeout
-                }
-                _ => self.ctx.config.command_timeout,
-            };
+            let deadline = tokio::time::Instant::from_std(self.read_deadline());
             let read = tokio::select! {
                 _ = shutdown.changed() => {
                     self.reply(replies::shutting_down(&self.ctx.config.hostname));
                     break;
                 }
-                read = tokio::time::timeout(timeout, self.conn.read(&mut buf)) => read,
+                read = tokio::time::timeout_at(deadline, self.conn.read(&mut buf)) => read,
             };
             let n = match read {
                 Err(_) => {
+                    tracing::info!(peer = %self.peer, authenticated = self.authenticated(), "smtp session timed out");
                     self.reply(replies::timeout(&self.ctx.config.hostname));
                     break;
                 }
                 Ok(Ok(0)) | Ok(Err(_)) => break,
                 Ok(Ok(n)) => n,
             };
+            self.clock.last_read = Instant::now();
+            self.clock.message_bytes += n as u64;
             match self.process(&buf[..n]).await {
                 Flow::Continue => {}
                 Flow::Close => break,
@@ -127,7 +184,7 @@ impl<'a> Session<'a> {
             }
         }
         let _ = self.flush().await;
-        let _ = self.conn.shutdown().await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.conn.shutdown()).await;
         tracing::debug!(peer = %self.peer, accepted = self.accepted, commands = self.commands, "smtp session closed");
     }
 
@@ -142,7 +199,13 @@ impl<'a> Session<'a> {
         if self.out.is_empty() {
             return true;
         }
-        let ok = self.conn.write_all(&self.out).await.is_ok() && self.conn.flush().await.is_ok();
+        // A client that stops reading its replies is cut off like one that stops writing.
+        let limit = self.ctx.config.command_timeout;
+        let write = async {
+            self.conn.write_all(&self.out).await?;
+            self.conn.flush().await
+        };
+        let ok = matches!(tokio::time::timeout(limit, write).await, Ok(Ok(())));
         self.out.clear();
         ok
     }
