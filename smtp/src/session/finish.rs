@@ -65,6 +65,11 @@ impl Session<'_> {
             return self.reply(reply);
         }
         if self.role == Role::Submission {
+            if let Err(reply) = self.check_authors(&mut tx).await {
+                self.audit_refusal("content", &reply, tx.sender.as_ref().map(|s| s.to_string()))
+                    .await;
+                return self.reply(reply);
+            }
             self.complete_headers(&mut tx);
         }
         let size = tx.body.len();

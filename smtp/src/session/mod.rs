@@ -3,6 +3,7 @@
 //! our users (AUTH after TLS). Replies to pipelined commands are written together once the
 //! bytes read so far are processed (RFC 2920).
 
+mod author_check;
 mod commands;
 mod finish;
 mod input;
