@@ -37,6 +37,8 @@ use error::Result;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every command may create the database, keys or exports: owner-only from the start.
+    file_modes::owner_only_umask();
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

@@ -97,3 +97,44 @@ fn author_fields_must_be_addresses_the_user_may_send_as() {
         "{refusals:#?}"
     );
 }
+
+/// RFC 3461 §5.2.3: a message we deliver ourselves with NOTIFY=SUCCESS gets a "delivered" DSN,
+/// for local submission as for mail from other operators (tests/e2e/smtp_relay.rs).
+#[test]
+fn local_delivery_with_notify_success_gives_a_delivered_dsn() {
+    let world = world(BIN);
+    let mut client = world.logged_in(&martin(), PASSWORD);
+    let mail = client.command(&format!("MAIL FROM:<{}> ENVID=accuse-1 RET=HDRS", martin()));
+    assert!(mail.starts_with("250"), "{mail}");
+    let rcpt = client.command(&format!(
+        "RCPT TO:<{}> NOTIFY=SUCCESS ORCPT=rfc822;{}",
+        secretariat(),
+        secretariat()
+    ));
+    assert!(rcpt.starts_with("250"), "{rcpt}");
+    assert!(client.command("DATA").starts_with("354"));
+    client.send_raw(
+        format!(
+            "From: <{}>\r\nSubject: ordonnance\r\n\r\nbody\r\n.\r\n",
+            martin()
+        )
+        .as_bytes(),
+    );
+    let end = client.reply();
+    assert!(end.starts_with("250 2.0.0"), "{end}");
+    // The report is in the sender's INBOX when the 250 is sent.
+    let reports = world.inbox(&martin());
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let dsn = &reports[0];
+    for field in [
+        "Action: delivered".to_owned(),
+        "Status: 2.0.0".to_owned(),
+        format!("Final-Recipient: rfc822; {}", secretariat()),
+        format!("Original-Recipient: rfc822; {}", secretariat()),
+        "Original-Envelope-Id: accuse-1".to_owned(),
+    ] {
+        assert!(dsn.contains(&field), "{field}: {dsn}");
+    }
+    assert!(dsn.contains("text/rfc822-headers"), "RET=HDRS: {dsn}");
+    assert_eq!(world.inbox(&secretariat()).len(), 1);
+}

@@ -27,7 +27,8 @@ struct Pair {
     b_smtp_port: u16,
 }
 
-/// A and B sharing one test CA; both listed; A routes B's domain to B's fixed SMTP port.
+/// A and B sharing one test CA; both listed; each routes the other's domain to its fixed
+/// SMTP port (B sends its delivery reports back to A).
 fn pair(queue: &str) -> Pair {
     let a = Operator::new(BIN, A);
     let b = Operator::sharing_ca(BIN, B, &a);
@@ -41,18 +42,27 @@ fn pair(queue: &str) -> Pair {
     let issuer = TokenIssuer::new(ISSUER);
     std::fs::write(a.data_dir().join("jwks.json"), issuer.jwks_json()).unwrap();
     let b_smtp_port = free_port();
+    let a_smtp_port = free_port();
     let trust = "[trust_list]\nsource = \"liste-blanche.xml\"\n";
-    a.configure(
+    let a_listeners = DEFAULT_LISTENERS.replace(
+        "smtp = \"127.0.0.1:0\"",
+        &format!("smtp = \"127.0.0.1:{a_smtp_port}\""),
+    );
+    a.configure_listeners(
         "",
         &format!(
             "{trust}\n[relay]\nroutes = {{ \"{B}\" = \"127.0.0.1:{b_smtp_port}\" }}\n\n[queue]\n{queue}\n\n[auth.oidc]\nissuer = \"{ISSUER}\"\njwks = \"jwks.json\"\naudience = \"mssd-test\"\n"
         ),
+        &a_listeners,
     );
     let b_listeners = DEFAULT_LISTENERS.replace(
         "smtp = \"127.0.0.1:0\"",
         &format!("smtp = \"127.0.0.1:{b_smtp_port}\""),
     );
-    b.configure_listeners("", trust, &b_listeners);
+    let b_sections = format!(
+        "{trust}\n[relay]\nroutes = {{ \"{A}\" = \"127.0.0.1:{a_smtp_port}\" }}\n\n[queue]\n{queue}\n"
+    );
+    b.configure_listeners("", &b_sections, &b_listeners);
     let ok = |op: &Operator, args: &[&str], stdin: Option<&str>| {
         let out = op.cli(args, stdin);
         assert!(out.status.success(), "{args:?}: {}", out.stderr);
@@ -341,21 +351,95 @@ fn b_down_then_back_is_retried_and_delivered_and_expiry_bounces() {
     assert!(mssd_e2e::store::queue(&pair.a.data_dir()).is_empty());
 }
 
+/// RFC 3461: A passes NOTIFY and ENVID on to B, which has DSN; B, the final MTA, reports
+/// "delivered" back to A's user; A reports nothing itself: exactly one receipt.
 #[test]
-fn notify_success_gives_a_success_dsn() {
+fn notify_success_gives_exactly_one_delivered_dsn_from_the_final_mta() {
     let pair = pair("retry = [\"1s\"]\npoll = \"1s\"");
     let b = pair.b.start();
     let a = pair.a.start();
-    submit_with_dsn(&a, &pair.a, "", "NOTIFY=SUCCESS,FAILURE", "notify");
+    submit_with_dsn(
+        &a,
+        &pair.a,
+        "ENVID=env-77 RET=HDRS",
+        "NOTIFY=SUCCESS,FAILURE",
+        "notify",
+    );
     assert_eq!(wait_for_messages(&pair.b.data_dir(), DUPONT, 1).len(), 1);
     let reports = wait_for_messages(&pair.a.data_dir(), MARTIN, 1);
-    assert_eq!(reports.len(), 1, "a success DSN for the sender");
+    // Time for a second report to arrive, were one sent.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let reports_now = mssd_e2e::store::messages(&pair.a.data_dir(), MARTIN, "INBOX");
+    assert_eq!(
+        reports_now.len(),
+        1,
+        "exactly one receipt: {reports_now:#?}"
+    );
     let dsn = String::from_utf8_lossy(&reports[0]).into_owned();
+    assert!(dsn.contains("Action: delivered"), "{dsn}");
+    assert!(dsn.contains("Status: 2.0.0"), "{dsn}");
     assert!(
-        dsn.contains("Action: delivered") || dsn.contains("Action: relayed"),
+        dsn.contains(&format!("Final-Recipient: rfc822; {DUPONT}")),
         "{dsn}"
     );
-    assert!(dsn.contains("Status: 2."), "{dsn}");
+    assert!(dsn.contains("Original-Envelope-Id: env-77"), "{dsn}");
+    assert!(
+        dsn.contains(&format!("Reporting-MTA: dns; mail.{B}")),
+        "{dsn}"
+    );
+    drop(a);
+    drop(b);
+}
+
+/// A relaying server killed with SIGKILL while it hands a round of queued messages to B:
+/// each message B accepted is recorded as it is accepted, so after the restart at most the
+/// one in flight goes twice (every message of the round went twice before, 70–100 of them).
+#[test]
+fn a_relay_killed_mid_round_resends_at_most_the_message_in_flight() {
+    const COUNT: usize = 120;
+    let pair = pair("retry = [\"1s\"]\npoll = \"1s\"");
+    let a = pair.a.start();
+    // B is down: everything queues at A.
+    let mut client = submission(&a, &pair.a);
+    let auth = client.command(&format!("AUTH PLAIN {}", plain(MARTIN, PASSWORD)));
+    assert!(auth.starts_with("235"), "{auth}");
+    for i in 0..COUNT {
+        let reply =
+            client.send_message(MARTIN, &[DUPONT], message(&format!("crash-{i}")).as_bytes());
+        assert!(reply.starts_with("250"), "{reply}");
+    }
+    let b = pair.b.start();
+    // Kill A once B has part of the round.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = mssd_e2e::store::messages(&pair.b.data_dir(), DUPONT, "INBOX").len();
+        if got >= COUNT / 4 || Instant::now() > deadline {
+            assert!(
+                got < COUNT,
+                "the round ended before the kill ({got}); nothing was tested"
+            );
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    mssd_e2e::crash::sigkill(a);
+    let a = pair.a.start();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let by_id = loop {
+        let by_id = mssd_e2e::crash::messages_by_id(&pair.b.data_dir(), DUPONT, "INBOX");
+        let distinct: std::collections::HashSet<&String> = by_id.iter().map(|(id, _)| id).collect();
+        if distinct.len() >= COUNT || Instant::now() > deadline {
+            break by_id;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (id, _) in &by_id {
+        *counts.entry(id.as_str()).or_default() += 1;
+    }
+    assert_eq!(counts.len(), COUNT, "every message arrived (at least once)");
+    let twice = counts.values().filter(|&&n| n > 1).count();
+    assert!(twice <= 1, "{twice} messages were delivered twice");
     drop(a);
     drop(b);
 }

@@ -421,17 +421,14 @@ fn recipients_outside_the_trust_space_are_refused_and_listed_remote_ones_queued(
 fn five_failed_passwords_from_one_ip_throttle_even_the_right_password() {
     let world = world(BIN);
     let (mut client, _) = world.starttls_session();
-    // Five different accounts: only the IP can be what is counted.
-    let accounts = [
-        martin(),
-        format!("inconnu1@{A}"),
-        format!("inconnu2@{A}"),
-        secretariat(),
-        format!("inconnu3@{A}"),
-    ];
-    for account in &accounts {
-        let reply = client.command(&format!("AUTH PLAIN {}", plain(account, "wrong password")));
-        assert_eq!(reply, BAD_CREDENTIALS, "{account}");
+    // Five wrong passwords for one account from one IP: that (IP, account) pair is throttled
+    // (another IP is not: tests/e2e/auth_limits.rs).
+    for _ in 0..5 {
+        let reply = client.command(&format!(
+            "AUTH PLAIN {}",
+            plain(&martin(), "wrong password")
+        ));
+        assert_eq!(reply, BAD_CREDENTIALS);
     }
     let (mut client, _) = world.starttls_session();
     let reply = client.command(&format!("AUTH PLAIN {}", plain(&martin(), PASSWORD)));

@@ -26,7 +26,6 @@ pub async fn run(config: Config) -> Result<()> {
     // Install the handlers first: a SIGTERM that arrives while we start must still mean a
     // graceful stop, not the default action (death).
     let signals = Signals::install()?;
-    crate::file_modes::owner_only_umask();
     if config.embedded {
         bootstrap::first_start(&config).await?;
     }

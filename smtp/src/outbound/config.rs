@@ -55,11 +55,6 @@ pub struct OutboundConfig {
     pub timeouts: Timeouts,
     /// Use BDAT (RFC 3030) when the peer offers CHUNKING; else DATA with dot-stuffing.
     pub use_chunking: bool,
-    /// NOTIFY=SUCCESS to a peer that advertises DSN: send the sender a "delivered" DSN when
-    /// the peer accepts the message (mssd's reading of the MSSanté accusé de réception).
-    /// RFC 3461 §5.2.2 would leave that DSN to the final MTA, which then reports too: set it
-    /// false once peers do. To a peer without DSN a "relayed" DSN is always sent.
-    pub success_dsn_on_dsn_peer: bool,
 }
 
 impl OutboundConfig {
@@ -76,7 +71,6 @@ impl OutboundConfig {
             batch: 100,
             timeouts: Timeouts::default(),
             use_chunking: true,
-            success_dsn_on_dsn_peer: true,
         }
     }
 }

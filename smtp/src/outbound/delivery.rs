@@ -89,6 +89,7 @@ impl Deliverer {
                     })
                     .await;
                 self.audit_delivery(&client, &job, &sent.outcomes).await;
+                self.record_accepted(&job, &sent.outcomes).await;
                 results.push(job.settle(sent.outcomes));
                 if !sent.reusable {
                     last_failure = Failure::temporary(
@@ -103,6 +104,29 @@ impl Deliverer {
         }
         results.extend(remaining.into_iter().map(|job| job.fail_all(&last_failure)));
         results
+    }
+
+    /// Records at once, durably, the recipients the peer just accepted, before the next
+    /// message goes: a crash later in the round then re-sends only the message in flight on
+    /// this connection, not every message of the round (the settling after the round writes
+    /// the same status again, and the reports).
+    async fn record_accepted(&self, job: &Job, outcomes: &[Outcome]) {
+        for (address, outcome) in job.recipients.iter().zip(outcomes) {
+            if !matches!(outcome, Outcome::Delivered(_)) {
+                continue;
+            }
+            let status = mssd_store::RecipientStatus::Delivered;
+            let detail = Some(outcome.detail());
+            if let Err(e) = self
+                .ctx
+                .store
+                .set_recipient_status(job.entry.id, address, status, detail)
+                .await
+            {
+                // The round's settling tries again; at worst the message goes twice.
+                tracing::error!(queue_id = job.entry.id.0, error = %e, "smtp outbound: recording a delivery failed");
+            }
+        }
     }
 
     async fn connect(&self, hop: &NextHop) -> Result<SmtpClient<TcpStream>, Failure> {

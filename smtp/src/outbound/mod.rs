@@ -4,7 +4,7 @@
 //! the recipient's domain, retries on a schedule until expiry, and DSNs (RFC 3464) to the
 //! sender on failure, on expiry, and on NOTIFY=SUCCESS.
 
-mod bounce;
+pub(crate) mod bounce;
 pub mod capabilities;
 pub mod client;
 pub mod config;

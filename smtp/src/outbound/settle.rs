@@ -164,16 +164,12 @@ impl QueueRunner {
                 reply,
                 peer_has_dsn,
             }) => {
-                if !envelope.wants_success_dsn(address)
-                    || (*peer_has_dsn && !self.config.success_dsn_on_dsn_peer)
-                {
+                // RFC 3461 §5.2.2: a peer with DSN got NOTIFY and reports delivery itself;
+                // only a peer without DSN leaves us to say "relayed".
+                if !envelope.wants_success_dsn(address) || *peer_has_dsn {
                     return None;
                 }
-                let action = if *peer_has_dsn {
-                    Action::Delivered
-                } else {
-                    Action::Relayed
-                };
+                let action = Action::Relayed;
                 let status = success_status(reply);
                 Some(RecipientReport {
                     smtp_reply: Some(reply.clone()),

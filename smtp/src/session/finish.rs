@@ -106,11 +106,15 @@ impl Session<'_> {
             detail: detail(&accepted),
         };
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let delivered_report = self.delivered_report(&tx, now);
         let acceptance = self.acceptance(&mut tx, now, audit);
         match self.ctx.store.accept(acceptance).await {
             Ok(done) => {
                 if done.queued.is_some() {
                     self.ctx.queue_notify.notify_one();
+                }
+                if let Some(report) = delivered_report {
+                    self.send_delivered_report(report, now).await;
                 }
                 self.accepted += 1;
                 self.notify_unknown_recipients(&tx, message_id.as_deref())

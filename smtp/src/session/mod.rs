@@ -5,6 +5,7 @@
 
 mod author_check;
 mod commands;
+mod delivered_dsn;
 mod finish;
 mod input;
 mod mta;

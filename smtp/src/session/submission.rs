@@ -220,7 +220,11 @@ impl Session<'_> {
 
     /// Whether `own` holds the send right on `sender` (an ORG mailbox it works for), and that
     /// mailbox is active.
-    pub(super) async fn delegated_sender(&self, own: &Address, sender: &Address) -> Result<bool, Reply> {
+    pub(super) async fn delegated_sender(
+        &self,
+        own: &Address,
+        sender: &Address,
+    ) -> Result<bool, Reply> {
         let store = &self.ctx.store;
         let grants = store.grants_to(own).await.map_err(|e| {
             tracing::error!(error = %e, "smtp: reading grants failed");
