@@ -80,7 +80,10 @@ fn handle(body: &CommandBody<'_>) {
             let _ = mssd_imap::sequence::resolve(sequence_set, &UIDS, *uid);
         }
         CommandBody::Search { criteria, uid, .. } => {
-            let scope = SearchScope { uids: &UIDS };
+            let scope = SearchScope {
+                uids: &UIDS,
+                recent: &UIDS[3..],
+            };
             let meta = MessageMeta {
                 uid: UIDS[0],
                 modseq: 1,

@@ -52,7 +52,10 @@ fuzz_target!(|data: &[u8]| {
         internal_date: 0,
         sha256: String::new(),
     };
-    let scope = SearchScope { uids: &[1] };
+    let scope = SearchScope {
+            uids: &[1],
+            recent: &[],
+        };
     let needle = || AString::try_from("mssante").expect("an atom");
     for key in [
         SearchKey::Body(needle()),

@@ -11,6 +11,7 @@ mod error;
 pub mod fetch;
 pub mod input_limits;
 pub mod mime;
+pub mod recent;
 pub mod search;
 pub mod sequence;
 pub mod server;

@@ -253,7 +253,7 @@ fn items_wire_table() {
             "FETCH 1 FLAGS",
             PLAIN,
             &["\\Recent", "bad flag", "\\Answered"],
-            "FLAGS (\\Answered)".into(),
+            "FLAGS (\\Recent \\Answered)".into(),
         ),
         ("FETCH 1 FLAGS", PLAIN, &[], "FLAGS ()".into()),
         (
@@ -570,7 +570,8 @@ fn flags_to_imap_table() {
                 "$Label1".try_into().unwrap(),
             ))],
         ),
-        (&["\\Recent"], vec![]),
+        // Added by the session for messages recent to it (never stored).
+        (&["\\Recent"], vec![FlagFetch::Recent]),
         (&["two words", "", "(paren", "\\"], vec![]),
         (
             &["\\Custom"],

@@ -95,7 +95,10 @@ fn sections_envelope_and_search_of_deep_nesting_answer() {
             internal_date: 0,
             sha256: String::new(),
         };
-        let scope = SearchScope { uids: &[1] };
+        let scope = SearchScope {
+            uids: &[1],
+            recent: &[],
+        };
         let body = SearchKey::Body(AString::try_from("needle").expect("atom"));
         let text = SearchKey::Text(AString::try_from("deep").expect("atom"));
         // The search answers; the header still matches TEXT.

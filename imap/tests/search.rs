@@ -48,6 +48,10 @@ const INTERNAL_DATE: i64 = 1_796_254_200;
 const VIEW: [u32; 6] = [3, 4, 7, 10, 11, 20];
 /// The message under test is the 4th of the view (UID 10).
 const INDEX: usize = 3;
+/// Addresses as RFC 5322 allows them: comments inside, encoded display names, a group.
+const COMMENTED_FROM: &str = "From: =?utf-8?q?Dr_=C3=89tienne?= <user-from (comment)@ (comment) domain.org>\r\nTo: \"x\" <to-user (c) @example.fr>\r\nCc: team: c1@example.fr, c2@example.fr;\r\nSubject: s\r\n\r\nbody\r\n";
+/// UIDs recent to the searching session: VIEW[INDEX] (10) among them.
+const RECENT: [u32; 2] = [10, 20];
 
 fn meta(flags: &[&str]) -> MessageMeta {
     MessageMeta {
@@ -132,9 +136,10 @@ fn metadata_criteria_table() {
             &bare,
             true,
         ),
-        ("RECENT never", K::Recent, &bare, false),
-        ("NEW never", K::New, &bare, false),
-        ("OLD always", K::Old, &flagged, true),
+        ("RECENT: recent to this session", K::Recent, &bare, true),
+        ("NEW: recent and unseen", K::New, &bare, true),
+        ("NEW: recent but seen", K::New, &flagged, false),
+        ("OLD: not for a recent message", K::Old, &flagged, false),
         ("LARGER size-1", K::Larger(size - 1), &bare, true),
         ("LARGER size", K::Larger(size), &bare, false),
         ("SMALLER size+1", K::Smaller(size + 1), &bare, true),
@@ -199,7 +204,10 @@ fn metadata_criteria_table() {
             false,
         ),
     ];
-    let scope = SearchScope { uids: &VIEW };
+    let scope = SearchScope {
+        uids: &VIEW,
+        recent: &RECENT,
+    };
     for (name, key, meta, want) in cases {
         let criteria = [key];
         assert!(!needs_message_bytes(&criteria), "{name} needs no bytes");
@@ -307,6 +315,43 @@ fn text_criteria_table() {
             true,
         ),
         ("TEXT body", K::Text(s("normale")), LAB_RESULTS, true),
+        // Addresses match as parsed, comments and display names out (RFC 3501 6.4.4).
+        (
+            "FROM with comments inside the address",
+            K::From(s("user-from@domain.org")),
+            COMMENTED_FROM,
+            true,
+        ),
+        (
+            "FROM display name",
+            K::From(s("Dr Étienne")),
+            COMMENTED_FROM,
+            true,
+        ),
+        (
+            "TO as parsed",
+            K::To(s("to-user@example.fr")),
+            COMMENTED_FROM,
+            true,
+        ),
+        (
+            "CC group member",
+            K::Cc(s("c2@example.fr")),
+            COMMENTED_FROM,
+            true,
+        ),
+        (
+            "BCC absent",
+            K::Bcc(s("user-from@domain.org")),
+            COMMENTED_FROM,
+            false,
+        ),
+        (
+            "FROM another address",
+            K::From(s("other@domain.org")),
+            COMMENTED_FROM,
+            false,
+        ),
         ("TEXT absent", K::Text(s("scanner")), LAB_RESULTS, false),
         (
             "BODY nested alternative text",
@@ -393,7 +438,10 @@ fn text_criteria_table() {
             true,
         ),
     ];
-    let scope = SearchScope { uids: &VIEW };
+    let scope = SearchScope {
+        uids: &VIEW,
+        recent: &RECENT,
+    };
     let meta = meta(&[]);
     for (name, key, message, want) in cases {
         let criteria = [key];
@@ -405,7 +453,10 @@ fn text_criteria_table() {
 
 #[test]
 fn text_criteria_without_bytes_do_not_match() {
-    let scope = SearchScope { uids: &VIEW };
+    let scope = SearchScope {
+        uids: &VIEW,
+        recent: &RECENT,
+    };
     let meta = meta(&[]);
     let subject = SearchKey::Subject(s("résultats"));
     assert!(!matches(
@@ -470,7 +521,10 @@ fn flag_criteria_on_a_large_view() {
         SearchKey::Undeleted,
         not(SearchKey::Keyword(atom("$Label1"))),
     ];
-    let scope = SearchScope { uids: &uids };
+    let scope = SearchScope {
+        uids: &uids,
+        recent: &[],
+    };
     let started = Instant::now();
     let found = metas
         .iter()
@@ -480,4 +534,17 @@ fn flag_criteria_on_a_large_view() {
     let elapsed = started.elapsed();
     assert_eq!(found, 2_500);
     eprintln!("flag-only SEARCH over 10,000 messages: {elapsed:?}");
+}
+
+/// A message not recent to the session: OLD, neither RECENT nor NEW.
+#[test]
+fn old_messages_are_neither_recent_nor_new() {
+    let scope = SearchScope {
+        uids: &VIEW,
+        recent: &[20],
+    };
+    let bare = meta(&[]);
+    assert!(matches(&[SearchKey::Old], &scope, INDEX, &bare, None));
+    assert!(!matches(&[SearchKey::Recent], &scope, INDEX, &bare, None));
+    assert!(!matches(&[SearchKey::New], &scope, INDEX, &bare, None));
 }

@@ -3,15 +3,16 @@
 use imap_codec::imap_types::core::Atom;
 use imap_codec::imap_types::flag::{Flag, FlagFetch};
 
-/// Converts stored flag strings to imap-types FlagFetch values (system flags, keywords); skips
-/// invalid atoms. `\Recent` is never reported (RFC 9051 removed it).
+/// Converts flag strings to imap-types FlagFetch values (system flags, keywords); skips
+/// invalid atoms. `\Recent` is never stored (STORE and APPEND cannot set it): the session adds
+/// it for the messages recent to it.
 pub fn flags_to_imap(flags: &[String]) -> Vec<FlagFetch<'static>> {
     flags.iter().filter_map(|flag| flag_to_imap(flag)).collect()
 }
 
 fn flag_to_imap(flag: &str) -> Option<FlagFetch<'static>> {
     let converted = match flag.strip_prefix('\\') {
-        Some(name) if name.eq_ignore_ascii_case("recent") => return None,
+        Some(name) if name.eq_ignore_ascii_case("recent") => return Some(FlagFetch::Recent),
         Some(name) => Atom::try_from(name.to_owned()).map(Flag::system),
         None => Atom::try_from(flag.to_owned()).map(Flag::keyword),
     };

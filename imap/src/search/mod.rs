@@ -2,8 +2,8 @@
 //!
 //! Flag, size, date, sequence and UID criteria use the metadata only; the string criteria and
 //! SENT* need the message bytes, which the caller reads only when [`needs_message_bytes`] says so.
-//! Strings match as case-insensitive substrings of decoded values. `\Recent` does not exist here
-//! (RFC 9051 removed it): RECENT and NEW never match, OLD always does.
+//! Strings match as case-insensitive substrings of decoded values. RECENT, NEW and OLD use the
+//! session's recent UIDs (RFC 3501 2.3.2).
 
 mod dates;
 mod text;
@@ -23,6 +23,8 @@ use text::MessageText;
 pub struct SearchScope<'a> {
     /// UIDs of the selected view, ascending: `uids[i]` has sequence number `i + 1`.
     pub uids: &'a [u32],
+    /// The UIDs recent for this session, ascending.
+    pub recent: &'a [u32],
 }
 
 /// Whether evaluating needs the message bytes (header/body/text criteria), so the caller reads
@@ -93,6 +95,10 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
+    fn is_recent(&self) -> bool {
+        self.scope.recent.binary_search(&self.meta.uid).is_ok()
+    }
+
     /// AND of `keys`: the metadata-only ones first, so a message they reject is never parsed.
     fn all(&self, keys: &[SearchKey<'_>]) -> bool {
         keys.iter()
@@ -133,8 +139,9 @@ impl Context<'_> {
             SearchKey::Unseen => !has_flag(meta, "\\Seen"),
             SearchKey::Keyword(keyword) => has_flag(meta, keyword.as_ref()),
             SearchKey::Unkeyword(keyword) => !has_flag(meta, keyword.as_ref()),
-            SearchKey::Recent | SearchKey::New => false,
-            SearchKey::Old => true,
+            SearchKey::Recent => self.is_recent(),
+            SearchKey::New => self.is_recent() && !has_flag(meta, "\\Seen"),
+            SearchKey::Old => !self.is_recent(),
 
             SearchKey::Larger(size) => meta.size > u64::from(*size),
             SearchKey::Smaller(size) => meta.size < u64::from(*size),
@@ -151,10 +158,10 @@ impl Context<'_> {
                 self.sent_day_is(date.as_ref(), &[Ordering::Equal, Ordering::Greater])
             }
 
-            SearchKey::Bcc(needle) => self.header(b"Bcc", needle),
-            SearchKey::Cc(needle) => self.header(b"Cc", needle),
-            SearchKey::From(needle) => self.header(b"From", needle),
-            SearchKey::To(needle) => self.header(b"To", needle),
+            SearchKey::Bcc(needle) => self.address(b"Bcc", needle),
+            SearchKey::Cc(needle) => self.address(b"Cc", needle),
+            SearchKey::From(needle) => self.address(b"From", needle),
+            SearchKey::To(needle) => self.address(b"To", needle),
             SearchKey::Subject(needle) => self.header(b"Subject", needle),
             SearchKey::Header(name, needle) => self.header(name.as_ref(), needle),
             SearchKey::Body(needle) => self
@@ -172,6 +179,14 @@ impl Context<'_> {
         self.text
             .as_ref()
             .is_some_and(|text| text.header_contains(name, &lowercase(needle)))
+    }
+
+    /// FROM, TO, CC, BCC: the field's text, or an address in it as parsed (comments and
+    /// display names out, so `<a (c)@ (c) b.org>` matches `a@b.org`).
+    fn address(&self, name: &[u8], needle: &AString<'_>) -> bool {
+        self.text
+            .as_ref()
+            .is_some_and(|text| text.address_contains(name, &lowercase(needle)))
     }
 
     fn internal_day_is(&self, date: &NaiveDate, wanted: &[Ordering]) -> bool {

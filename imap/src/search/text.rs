@@ -8,7 +8,7 @@ use mail_parser::decoders::html::html_to_text;
 use mail_parser::parsers::MessageStream;
 use mail_parser::{DateTime, HeaderValue, Message, MessageParser, PartType};
 
-use crate::mime::{header_fields, split_header_body};
+use crate::mime::{AddressItem, header_fields, parse_address_list, split_header_body};
 
 /// One top-level header field: its name as stored and its decoded value, lowercased.
 struct DecodedField<'m> {
@@ -49,6 +49,34 @@ impl<'m> MessageText<'m> {
                 decode_unstructured(field.value)
                     .to_lowercase()
                     .contains(needle)
+            })
+    }
+
+    /// `header_contains`, or an address of a field called `name` as parsed (`local@domain`,
+    /// or its decoded display name) contains `needle` (lowercased).
+    pub(super) fn address_contains(&self, name: &[u8], needle: &str) -> bool {
+        if self.header_contains(name, needle) {
+            return true;
+        }
+        let (header, _) = split_header_body(self.raw);
+        header_fields(header)
+            .into_iter()
+            .filter(|field| field.name.eq_ignore_ascii_case(name))
+            .flat_map(|field| parse_address_list(field.value))
+            .flat_map(|item| match item {
+                AddressItem::Mailbox(mailbox) => vec![mailbox],
+                AddressItem::Group { members, .. } => members,
+            })
+            .any(|mailbox| {
+                let address = format!(
+                    "{}@{}",
+                    String::from_utf8_lossy(&mailbox.mailbox),
+                    String::from_utf8_lossy(&mailbox.host)
+                );
+                address.to_lowercase().contains(needle)
+                    || mailbox.name.is_some_and(|name| {
+                        decode_unstructured(&name).to_lowercase().contains(needle)
+                    })
             })
     }
 

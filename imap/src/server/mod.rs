@@ -15,6 +15,7 @@ pub use config::ImapConfig;
 pub use user_limits::{UserConnections, UserSlot};
 
 use crate::input_limits::LiteralBudget;
+use crate::recent::RecentClaims;
 use crate::summary::SummaryCache;
 use crate::views::FolderViews;
 
@@ -35,6 +36,8 @@ pub struct ImapContext {
     pub counters: ImapCounters,
     /// Large literals being received by all sessions (`max_literals_in_flight`).
     pub literal_budget: Arc<LiteralBudget>,
+    /// Which session gets `\Recent` for which messages.
+    pub recent: RecentClaims,
 }
 
 /// Counters for `/metrics`.
@@ -65,6 +68,7 @@ impl ImapContext {
             users: UserConnections::new(config.max_connections_per_user),
             views: FolderViews::default(),
             literal_budget: Arc::new(LiteralBudget::new(config.max_literals_in_flight)),
+            recent: RecentClaims::default(),
             config,
             store,
             auth,

@@ -32,6 +32,8 @@ fn extensions() -> Vec<Capability<'static>> {
         Capability::Unselect,
         Capability::CondStore,
         Capability::QResync,
+        // RFC 3516: FETCH BINARY[] / BINARY.SIZE[] and APPEND of ~{…} literals.
+        Capability::Binary,
         Capability::Quota,
         Capability::QuotaRes(Resource::Storage),
     ];

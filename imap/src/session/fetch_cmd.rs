@@ -154,7 +154,7 @@ impl Session<'_> {
                 selected.seq_of(index).get(),
                 plan,
                 meta,
-                &meta.flags,
+                &selected.flags_for(meta),
                 summary,
             );
         }
@@ -272,7 +272,8 @@ impl Session<'_> {
             if (plan.needs_bytes && bytes.is_none()) || (plan.needs_summary && summary.is_none()) {
                 continue;
             }
-            match fetch::items(plan, meta, &meta.flags, summary.as_deref(), bytes) {
+            let flags = selected.flags_for(meta);
+            match fetch::items(plan, meta, &flags, summary.as_deref(), bytes) {
                 Ok(items) => responses.push(Data::Fetch {
                     seq: selected.seq_of(index),
                     items,

@@ -326,6 +326,11 @@ impl Session<'_> {
             }
             lines.push(list_data(subscribed_only, listed.name.clone(), attributes));
         }
+        if let Some(subscribed) = &subscriptions {
+            for parent in names::lsub_parents(&pattern, subscribed) {
+                lines.push(list_data(true, parent, vec![FlagNameAttribute::Noselect]));
+            }
+        }
         for line in lines {
             self.send_data(line);
         }
@@ -356,15 +361,41 @@ impl Session<'_> {
         let Some(folder) = self.folder_of(tag, &target).await else {
             return;
         };
+        let recent = if items.contains(&StatusDataItemName::Recent) {
+            self.recent_count(&target, &folder).await
+        } else {
+            0
+        };
         let values = items
             .iter()
-            .filter_map(|item| status_item(item, &folder))
+            .filter_map(|item| status_item(item, &folder, recent))
             .collect::<Vec<_>>();
         self.send_data(Data::Status {
             mailbox: names::to_imap(&target.display),
             items: values.into(),
         });
         self.send_status(ok(tag, None, "STATUS completed"));
+    }
+
+    /// Messages recent in `folder`: this session's when selected, else those no session was
+    /// told of yet (STATUS does not claim them).
+    async fn recent_count(&self, target: &Target, folder: &Folder) -> u32 {
+        if self.is_selected(target)
+            && let Some(selected) = &self.selected
+        {
+            return u32::try_from(selected.recent.len()).unwrap_or(u32::MAX);
+        }
+        let claimed = self.ctx.recent.peek(folder.id);
+        match self.ctx.views.open(self.ctx.store.as_ref(), folder).await {
+            Ok((view, _)) => {
+                let count = view.uids.iter().filter(|&&u| u > claimed).count();
+                u32::try_from(count).unwrap_or(u32::MAX)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "imap: STATUS RECENT could not read the folder");
+                0
+            }
+        }
     }
 
     pub(crate) fn is_selected(&self, target: &Target) -> bool {
@@ -374,11 +405,11 @@ impl Session<'_> {
     }
 }
 
-fn status_item(item: &StatusDataItemName, folder: &Folder) -> Option<StatusDataItem> {
+fn status_item(item: &StatusDataItemName, folder: &Folder, recent: u32) -> Option<StatusDataItem> {
     let nz = |v: u32| NonZeroU32::new(v.max(1)).unwrap_or(NonZeroU32::MIN);
     Some(match item {
         StatusDataItemName::Messages => StatusDataItem::Messages(folder.messages),
-        StatusDataItemName::Recent => StatusDataItem::Recent(0),
+        StatusDataItemName::Recent => StatusDataItem::Recent(recent),
         StatusDataItemName::UidNext => StatusDataItem::UidNext(nz(folder.uid_next)),
         StatusDataItemName::UidValidity => StatusDataItem::UidValidity(nz(folder.uid_validity)),
         StatusDataItemName::Unseen => StatusDataItem::Unseen(folder.unseen),

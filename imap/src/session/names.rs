@@ -179,6 +179,31 @@ pub(crate) fn has_children(name: &str, all: &[Listed]) -> bool {
 
 /// RFC 3501 6.3.8 LIST matching: `*` matches anything, `%` anything but the delimiter.
 /// INBOX matches case-insensitively.
+/// RFC 3501 6.3.9: with `%`, LSUB names the level the pattern reaches: with only "a/b/c"
+/// subscribed, `LSUB "" "a/%"` returns "a/b" (flagged \Noselect by the caller), not nothing.
+/// The parents of subscribed names that match `pattern` and are not subscribed themselves.
+pub(crate) fn lsub_parents(pattern: &str, subscribed: &[String]) -> Vec<String> {
+    if !pattern.contains('%') {
+        return Vec::new();
+    }
+    let mut parents: Vec<String> = Vec::new();
+    for name in subscribed {
+        let mut end = 0;
+        while let Some(at) = name[end..].find(DELIMITER) {
+            end += at;
+            let parent = &name[..end];
+            if matches(pattern, parent)
+                && !subscribed.iter().any(|s| s == parent)
+                && !parents.iter().any(|p| p == parent)
+            {
+                parents.push(parent.to_owned());
+            }
+            end += DELIMITER.len_utf8();
+        }
+    }
+    parents
+}
+
 pub(crate) fn matches(pattern: &str, name: &str) -> bool {
     let name = if name.eq_ignore_ascii_case("INBOX")
         && pattern.len() >= 5
@@ -209,6 +234,26 @@ fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lsub_parents_table() {
+        let subscribed = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let cases: [(&str, &[&str], &[&str]); 6] = [
+            ("a/%", &["a/b/c"], &["a/b"]),
+            ("%", &["a/b/c"], &["a"]),
+            ("a/%", &["a/b/c", "a/b"], &[]),
+            ("a/*", &["a/b/c"], &[]),
+            ("%/%", &["a/b/c", "x/y/z"], &["a/b", "x/y"]),
+            ("b/%", &["a/b/c"], &[]),
+        ];
+        for (pattern, subs, expected) in cases {
+            assert_eq!(
+                lsub_parents(pattern, &subscribed(subs)),
+                expected,
+                "{pattern} {subs:?}"
+            );
+        }
+    }
 
     fn grant(address: &str, read: bool, write: bool) -> (MailboxId, Grant) {
         (

@@ -68,6 +68,7 @@ impl Session<'_> {
             };
             let scope = SearchScope {
                 uids: selected.uids(),
+                recent: &selected.recent,
             };
             for index in start..end {
                 let meta = &selected.metas()[index];

@@ -4,14 +4,14 @@ use std::num::{NonZeroU32, NonZeroU64};
 
 use imap_next::imap_types::command::SelectParameter;
 use imap_next::imap_types::core::Tag;
-use imap_next::imap_types::flag::{Flag, FlagPerm};
+use imap_next::imap_types::flag::FlagPerm;
 use imap_next::imap_types::mailbox::Mailbox as ImapMailbox;
 use imap_next::imap_types::response::{Code, Data};
 use imap_next::imap_types::sequence::SequenceSet;
 
 use super::Session;
 use super::responses::{bad, ok, untagged_ok};
-use super::selected::{Selected, flags_data};
+use super::selected::{Selected, flag_list, flags_data, keywords_of};
 use crate::sequence;
 
 /// QRESYNC's request to resynchronise from a known state (RFC 7162 3.2.5).
@@ -85,6 +85,15 @@ impl Session<'_> {
             .metas
             .iter()
             .position(|m| !m.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Seen")));
+        // SELECT claims the messages no session was told of yet; EXAMINE only looks.
+        let last = view.uids.last().copied().unwrap_or(0);
+        let claimed = if read_only {
+            self.ctx.recent.peek(folder.id)
+        } else {
+            self.ctx.recent.claim(folder.id, last)
+        };
+        let recent: Vec<u32> = view.uids.iter().copied().filter(|&u| u > claimed).collect();
+        let keywords = keywords_of(&view.metas);
         let selected = Selected {
             target,
             folder: folder.id,
@@ -94,17 +103,15 @@ impl Session<'_> {
             known_modseq,
             watch,
             pending_expunges: Vec::new(),
+            recent,
+            keywords,
         };
-        let system = [
-            Flag::Answered,
-            Flag::Flagged,
-            Flag::Deleted,
-            Flag::Seen,
-            Flag::Draft,
-        ];
-        self.send_data(Data::Flags(system.to_vec()));
+        // FLAGS lists the keywords in use too: clients drop flags it does not list.
+        let flags = flag_list(&selected.keywords);
+        self.send_data(Data::Flags(flags.clone()));
         self.send_data(Data::Exists(exists));
-        self.send_data(Data::Recent(0));
+        let recent_count = u32::try_from(selected.recent.len()).unwrap_or(u32::MAX);
+        self.send_data(Data::Recent(recent_count));
         if let Some(index) = first_unseen {
             self.send_status(untagged_ok(
                 Some(Code::Unseen(selected.seq_of(index))),
@@ -123,7 +130,7 @@ impl Session<'_> {
         let permanent = if read_only {
             Vec::new()
         } else {
-            let mut p: Vec<FlagPerm> = system.into_iter().map(FlagPerm::Flag).collect();
+            let mut p: Vec<FlagPerm> = flags.into_iter().map(FlagPerm::Flag).collect();
             p.push(FlagPerm::Asterisk);
             p
         };
@@ -189,12 +196,9 @@ impl Session<'_> {
             .iter()
             .filter_map(|meta| {
                 let index = selected.index_of(meta.uid)?;
-                Some(flags_data(
-                    selected.seq_of(index),
-                    &selected.metas()[index],
-                    true,
-                    true,
-                ))
+                let meta = &selected.metas()[index];
+                let flags = selected.flags_for(meta);
+                Some(flags_data(selected.seq_of(index), meta, &flags, true, true))
             })
             .collect();
         for data in updates {

@@ -9,8 +9,10 @@ use std::num::{NonZeroU32, NonZeroU64};
 use std::sync::Arc;
 
 use imap_next::imap_types::command::CommandBody;
-use imap_next::imap_types::core::Vec1;
+use imap_next::imap_types::core::{Atom, Vec1};
 use imap_next::imap_types::fetch::MessageDataItem;
+use imap_next::imap_types::flag::{Flag, FlagPerm};
+use imap_next::imap_types::response::Code;
 use imap_next::imap_types::response::Data;
 use mssd_store::{FolderId, MessageMeta};
 use tokio::sync::watch;
@@ -34,6 +36,40 @@ pub(crate) struct Selected {
     pub watch: watch::Receiver<u64>,
     /// Expunged by others, not yet announced.
     pub pending_expunges: Vec<u32>,
+    /// UIDs recent for this session (RFC 3501 2.3.2), ascending.
+    pub recent: Vec<u32>,
+    /// Keywords announced in FLAGS (those used in the folder), case-insensitively sorted.
+    pub keywords: Vec<String>,
+}
+
+/// The system flags FLAGS always lists.
+pub(crate) const SYSTEM_FLAGS: [&str; 5] =
+    ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
+
+/// The keywords set on any of `metas`, once each (case-insensitively), sorted.
+pub(crate) fn keywords_of(metas: &[MessageMeta]) -> Vec<String> {
+    let mut keywords: Vec<String> = metas
+        .iter()
+        .flat_map(|m| m.flags.iter())
+        .filter(|f| !f.starts_with('\\'))
+        .cloned()
+        .collect();
+    keywords.sort_by_key(|k| k.to_ascii_lowercase());
+    keywords.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    keywords
+}
+
+/// FLAGS: the system flags and `keywords`.
+pub(crate) fn flag_list(keywords: &[String]) -> Vec<Flag<'static>> {
+    SYSTEM_FLAGS
+        .iter()
+        .map(|f| f.to_string())
+        .chain(keywords.iter().cloned())
+        .filter_map(|name| match name.strip_prefix('\\') {
+            Some(system) => Atom::try_from(system.to_owned()).ok().map(Flag::system),
+            None => Atom::try_from(name).ok().map(Flag::keyword),
+        })
+        .collect()
 }
 
 impl Selected {
@@ -48,6 +84,21 @@ impl Selected {
     /// The view, copied first if another session shares it.
     pub fn view_mut(&mut self) -> &mut View {
         Arc::make_mut(&mut self.view)
+    }
+
+    pub fn is_recent(&self, uid: u32) -> bool {
+        self.recent.binary_search(&uid).is_ok()
+    }
+
+    /// The flags of `meta` as this session shows them: with `\Recent` when recent to it.
+    pub fn flags_for<'m>(&self, meta: &'m MessageMeta) -> std::borrow::Cow<'m, [String]> {
+        if self.is_recent(meta.uid) {
+            let mut flags = meta.flags.clone();
+            flags.push("\\Recent".to_owned());
+            std::borrow::Cow::Owned(flags)
+        } else {
+            std::borrow::Cow::Borrowed(&meta.flags)
+        }
     }
 
     pub fn index_of(&self, uid: u32) -> Option<usize> {
@@ -74,6 +125,7 @@ impl Selected {
             let view = self.view_mut();
             view.uids.retain(|u| gone.binary_search(u).is_err());
             view.metas.retain(|m| gone.binary_search(&m.uid).is_err());
+            self.recent.retain(|u| gone.binary_search(u).is_err());
         }
         seqs
     }
@@ -95,6 +147,7 @@ pub(crate) fn may_announce_expunges(body: &CommandBody<'_>) -> bool {
 pub(crate) fn flags_data(
     seq: NonZeroU32,
     meta: &MessageMeta,
+    flags: &[String],
     with_uid: bool,
     modseq: bool,
 ) -> Data<'static> {
@@ -102,7 +155,7 @@ pub(crate) fn flags_data(
     if with_uid && let Some(uid) = NonZeroU32::new(meta.uid) {
         items.push(MessageDataItem::Uid(uid));
     }
-    items.push(MessageDataItem::Flags(flags_to_imap(&meta.flags)));
+    items.push(MessageDataItem::Flags(flags_to_imap(flags)));
     if modseq && let Some(m) = NonZeroU64::new(meta.modseq) {
         items.push(MessageDataItem::ModSeq(m));
     }
@@ -135,6 +188,41 @@ impl Session<'_> {
         }
     }
 
+    /// FLAGS (and PERMANENTFLAGS) again when the folder now uses a keyword the client was not
+    /// told of (RFC 3501 7.2.6: clients drop flags FLAGS does not list).
+    pub(crate) fn announce_new_keywords(&mut self) {
+        let Some(selected) = self.selected.as_mut() else {
+            return;
+        };
+        let now = keywords_of(selected.metas());
+        let new = now.iter().any(|k| {
+            !selected
+                .keywords
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(k))
+        });
+        if !new {
+            return;
+        }
+        // Keep the ones announced before too: FLAGS never shrinks within a selection.
+        let mut all = selected.keywords.clone();
+        all.extend(now);
+        all.sort_by_key(|k| k.to_ascii_lowercase());
+        all.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        selected.keywords = all;
+        let flags = flag_list(&selected.keywords);
+        let read_only = selected.read_only;
+        self.send_data(Data::Flags(flags.clone()));
+        if !read_only {
+            let mut permanent: Vec<FlagPerm> = flags.into_iter().map(FlagPerm::Flag).collect();
+            permanent.push(FlagPerm::Asterisk);
+            self.send_status(super::responses::untagged_ok(
+                Some(Code::PermanentFlags(permanent)),
+                "flags permitted",
+            ));
+        }
+    }
+
     fn apply_changes(&mut self, changes: mssd_store::Changes) {
         let condstore = self.enabled.condstore;
         let Some(selected) = self.selected.as_mut() else {
@@ -153,7 +241,9 @@ impl Session<'_> {
                     let seq = selected.seq_of(index);
                     selected.view_mut().metas[index] = meta;
                     if flags_changed {
-                        responses.push(flags_data(seq, &selected.metas()[index], true, condstore));
+                        let meta = &selected.metas()[index];
+                        let flags = selected.flags_for(meta);
+                        responses.push(flags_data(seq, meta, &flags, true, condstore));
                     }
                 }
                 None if selected.uids().last().is_none_or(|last| meta.uid > *last) => {
@@ -173,11 +263,29 @@ impl Session<'_> {
         selected.known_modseq = selected.known_modseq.max(changes.folder.highest_modseq);
         let grew = selected.uids().len() > before;
         let exists = u32::try_from(selected.uids().len()).unwrap_or(u32::MAX);
+        if grew {
+            // New mail: recent to this session when it is the first to see it.
+            let last = selected.uids().last().copied().unwrap_or(0);
+            let claimed = if selected.read_only {
+                self.ctx.recent.peek(selected.folder)
+            } else {
+                self.ctx.recent.claim(selected.folder, last)
+            };
+            let new_uids: Vec<u32> = selected.uids()[before..]
+                .iter()
+                .copied()
+                .filter(|&uid| uid > claimed)
+                .collect();
+            selected.recent.extend(new_uids);
+        }
+        let recent = u32::try_from(selected.recent.len()).unwrap_or(u32::MAX);
+        self.announce_new_keywords();
         for data in responses {
             self.send_data(data);
         }
         if grew {
             self.send_data(Data::Exists(exists));
+            self.send_data(Data::Recent(recent));
         }
     }
 
@@ -247,6 +355,8 @@ mod tests {
             known_modseq: 1,
             watch,
             pending_expunges: vec![],
+            recent: vec![20, 50],
+            keywords: vec![],
         };
         let seqs: Vec<u32> = selected
             .remove(&[40, 20, 99])
@@ -255,6 +365,11 @@ mod tests {
             .collect();
         assert_eq!(seqs, vec![2, 3]);
         assert_eq!(selected.uids(), [10, 30, 50]);
+        assert_eq!(
+            selected.recent,
+            [50],
+            "an expunged recent message is no longer recent"
+        );
         assert_eq!(
             selected.metas().iter().map(|m| m.uid).collect::<Vec<_>>(),
             vec![10, 30, 50]

@@ -79,7 +79,8 @@ impl Session<'_> {
             let meta = &selected.metas()[index];
             // .SILENT still reports the new modseq under CONDSTORE (RFC 7162 3.2).
             if !silent || (condstore && changed) {
-                responses.push(flags_data(seq, meta, by_uid, condstore));
+                let flags = selected.flags_for(meta);
+                responses.push(flags_data(seq, meta, &flags, by_uid, condstore));
             }
         }
         let modified: Vec<u32> = if by_uid {
@@ -91,6 +92,8 @@ impl Session<'_> {
                 .filter_map(|uid| selected.index_of(*uid).map(|i| selected.seq_of(i).get()))
                 .collect()
         };
+        // A keyword new to the folder is announced (FLAGS) before the FETCH responses.
+        self.announce_new_keywords();
         for data in responses {
             self.send_data(data);
         }
