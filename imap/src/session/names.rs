@@ -216,24 +216,55 @@ pub(crate) fn matches(pattern: &str, name: &str) -> bool {
     wildcard(pattern.as_bytes(), name.as_bytes())
 }
 
+/// `*` matches anything, `%` anything but the delimiter. Dynamic programming over (pattern
+/// position, name position), so a pattern of many wildcards costs pattern × name steps, not
+/// an exponential backtracking a client could ask for.
 fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
-    match pattern.split_first() {
-        None => name.is_empty(),
-        Some((b'*', rest)) => (0..=name.len()).any(|i| wildcard(rest, &name[i..])),
-        Some((b'%', rest)) => {
-            let stop = name
-                .iter()
-                .position(|&b| b == DELIMITER as u8)
-                .unwrap_or(name.len());
-            (0..=stop).any(|i| wildcard(rest, &name[i..]))
+    // matches[j]: pattern[i..] matches name[j..], for the current i (from the end).
+    let mut matches = vec![false; name.len() + 1];
+    matches[name.len()] = true;
+    for &p in pattern.iter().rev() {
+        let mut next = vec![false; name.len() + 1];
+        for j in (0..=name.len()).rev() {
+            next[j] = match p {
+                b'*' => matches[j] || (j < name.len() && next[j + 1]),
+                b'%' => matches[j] || (j < name.len() && name[j] != DELIMITER as u8 && next[j + 1]),
+                _ => j < name.len() && name[j] == p && matches[j + 1],
+            };
         }
-        Some((p, rest)) => name.first() == Some(p) && wildcard(rest, &name[1..]),
+        matches = next;
     }
+    matches[0]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Many wildcards against a long name: quick (backtracking took exponential time).
+    #[test]
+    fn wildcards_cost_pattern_times_name() {
+        let pattern = "*a".repeat(30) + "b";
+        let name = "a".repeat(200);
+        let started = std::time::Instant::now();
+        assert!(!matches(&pattern, &name));
+        assert!(matches(&("*a".repeat(30) + "*"), &name));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let cases = [
+            ("*", "a/b", true),
+            ("%", "a/b", false),
+            ("a/%", "a/b", true),
+            ("a%", "abc", true),
+            ("a/%/c", "a/b/c", true),
+            ("a*c", "a/b/c", true),
+            ("a%c", "a/b/c", false),
+            ("", "", true),
+            ("x", "", false),
+        ];
+        for (pattern, name, want) in cases {
+            assert_eq!(matches(pattern, name), want, "{pattern} {name}");
+        }
+    }
 
     #[test]
     fn lsub_parents_table() {
