@@ -169,7 +169,8 @@ fn large_literals_share_a_server_budget() {
 
 #[test]
 fn literal_announcements() {
-    let cases: [(&[u8], Option<(u64, bool)>); 8] = [
+    type Announcement = Option<(u64, bool)>;
+    let cases: [(&[u8], Announcement); 8] = [
         (b"a LOGIN {3}\r\n", Some((3, true))),
         (b"a LOGIN {3+}\r\n", Some((3, false))),
         (b"a APPEND INBOX ~{42}\r\n", Some((42, true))),

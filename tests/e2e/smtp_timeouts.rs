@@ -58,7 +58,11 @@ fn trickling_clients_are_cut_at_the_deadlines() {
     }
     let reply = client.reply();
     assert!(reply.starts_with("421 4.4.2"), "{reply}");
-    assert!(start.elapsed() < Duration::from_millis(4500), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_millis(4500),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]

@@ -74,7 +74,7 @@ pub fn check_claims(
     }
 
     let found = audiences(&claims)?;
-    if !found.iter().any(|aud| *aud == expected.audience) {
+    if !found.contains(&expected.audience) {
         return Err(Error::TokenWrongAudience {
             expected: expected.audience.clone(),
             found: found.into_iter().take(10).collect(),

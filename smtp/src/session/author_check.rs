@@ -124,7 +124,8 @@ mod tests {
     #[test]
     fn authors_table() {
         let some = |s: &str| Some(s.to_owned());
-        let cases: Vec<(&str, Vec<Option<String>>, usize, Vec<Option<String>>)> = vec![
+        type Addresses = Vec<Option<String>>;
+        let cases: Vec<(&str, Addresses, usize, Addresses)> = vec![
             ("From: a@x.fr\r\n\r\n", vec![some("a@x.fr")], 1, vec![]),
             (
                 "From: \"Dr A\" <a@x.fr>\r\nSender: s@x.fr\r\n\r\n",
