@@ -122,13 +122,7 @@ impl Throttle {
             self.pairs.settle(pair);
         }
         if failed {
-            let (ip_limit, pair_limit) = (self.ip_limit(), self.pair_limit());
-            self.ips
-                .record_failure(attempt.ip, now, ip_limit, &self.config);
-            if let Some(pair) = attempt.pair {
-                self.pairs
-                    .record_failure(pair, now, pair_limit, &self.config);
-            }
+            self.count_failure(attempt, now);
         } else if let Some(pair) = &attempt.pair {
             self.pairs.remove(pair);
         }
@@ -140,6 +134,10 @@ impl Throttle {
             ip: ip_key(ip),
             pair: account.map(|a| (ip_key(ip), account_key(a))),
         };
+        self.count_failure(attempt, now);
+    }
+
+    fn count_failure(&mut self, attempt: Attempt, now: Instant) {
         let (ip_limit, pair_limit) = (self.ip_limit(), self.pair_limit());
         self.ips
             .record_failure(attempt.ip, now, ip_limit, &self.config);

@@ -47,17 +47,7 @@ print("\n".join(codes))
         root = world.op.pki("root.pem").display(),
         port = world.server.addr("submission").port(),
     );
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "python: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
+    mssd_e2e::python::run_python(&script, &[])
         .lines()
         .map(str::to_owned)
         .collect()

@@ -3,8 +3,7 @@
 //! FLAGS when one appears), `\Recent` for the first session only, the LSUB parent of a
 //! subscribed child, SEARCH FROM on the address as parsed, and BINARY advertised.
 
-use std::process::Command;
-
+use mssd_e2e::python::run_python;
 use mssd_e2e::submission::stored_id;
 use mssd_e2e::submission_world::{ORG_PASSWORD, PASSWORD, World, martin, secretariat, world};
 use serde_json::Value;
@@ -85,8 +84,7 @@ fn python_imaplib_sees_keywords_recent_lsub_parents_and_parsed_addresses() {
     );
     deliver(&world, &[plain.clone(), plain]);
     // A keyword already set on a message before anyone selects: FLAGS must list it.
-    let mut imap_set = Command::new("python3");
-    imap_set.arg("-c").arg(format!(
+    let append = format!(
         r#"
 import imaplib, ssl
 ctx = ssl.create_default_context(cafile="{root}")
@@ -101,28 +99,14 @@ m.logout()
         port = world.server.addr("imap").port(),
         user = martin(),
         password = PASSWORD,
-    ));
-    let out = imap_set.output().expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
+    run_python(&append, &[]);
 
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(SCRIPT)
-        .arg(world.op.pki("root.pem"))
-        .arg(world.server.addr("imap").port().to_string())
-        .args([martin().as_str(), PASSWORD])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "python: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let root = world.op.pki("root.pem");
+    let port = world.server.addr("imap").port().to_string();
+    let user = martin();
+    let printed = run_python(SCRIPT, &[root.to_str().unwrap(), &port, &user, PASSWORD]);
+    let out: Value = serde_json::from_str(&printed).unwrap();
     let text = |key: &str| out[key].to_string();
 
     assert!(

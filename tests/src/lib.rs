@@ -9,6 +9,7 @@ pub mod https;
 pub mod imap_client;
 pub mod peers;
 pub mod process;
+pub mod python;
 pub mod store;
 pub mod submission;
 pub mod submission_world;
