@@ -37,7 +37,7 @@ build() {
 run_one() {
   local target=$1 seconds=$2
   mkdir -p "corpus-run/$target" artifacts
-  local log="target/logs/$target.log"
+  local log="target/logs/$target.$seconds.log"
   mkdir -p target/logs
   if ! "${FUZZ[@]}" run --sanitizer none --release "$target" "corpus-run/$target" "corpus/$target" -- \
       "${BOUNDS[@]}" -max_total_time="$seconds" -artifact_prefix="artifacts/$target-" >"$log" 2>&1; then

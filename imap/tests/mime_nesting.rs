@@ -8,7 +8,7 @@ use common::wire;
 use imap_codec::imap_types::core::AString;
 use imap_codec::imap_types::fetch::{MessageDataItem, Part, Section};
 use imap_codec::imap_types::search::SearchKey;
-use mssd_imap::mime::{MAX_MIME_DEPTH, body_structure, envelope, section};
+use mssd_imap::mime::{MAX_MIME_DEPTH, MAX_MIME_PARTS, body_structure, envelope, section};
 use mssd_imap::search::{SearchScope, matches};
 use mssd_store::MessageMeta;
 
@@ -105,4 +105,24 @@ fn sections_envelope_and_search_of_deep_nesting_answer() {
         let _ = matches(&[body], &scope, 0, &meta, Some(&message));
         assert!(matches(&[text], &scope, 0, &meta, Some(&message)));
     });
+}
+
+/// 560 bytes found by the fuzzer: encapsulated messages reusing one boundary, each parsed
+/// again at its level, fanned out exponentially (over 1 GB). The structure is now bounded.
+#[test]
+fn encapsulated_messages_cannot_fan_out() {
+    let message = include_bytes!("fanout-message.eml");
+    let started = std::time::Instant::now();
+    let text = on_small_stack(move || {
+        let structure = body_structure(message, true);
+        wire(MessageDataItem::BodyStructure(structure))
+    });
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let parts = text.matches("NIL NIL").count();
+    assert!(parts < 4 * MAX_MIME_PARTS, "{parts} parts");
+    assert!(
+        text.len() < 2 << 20,
+        "{} bytes of BODYSTRUCTURE",
+        text.len()
+    );
 }

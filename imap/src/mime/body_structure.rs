@@ -13,21 +13,30 @@ use super::envelope::envelope;
 use super::header_block::{first_value, split_header_body};
 use super::imap_string::{istring, nstring_non_empty};
 
-use super::MAX_MIME_DEPTH;
+use std::cell::Cell;
+
+use super::{MAX_MIME_DEPTH, MAX_MIME_PARTS};
 
 /// Deeper message/rfc822 nesting is reported as an opaque part rather than recursed into.
 const MAX_MESSAGE_DEPTH: usize = 16;
 
 /// BODYSTRUCTURE when `extended`, BODY otherwise.
 pub fn body_structure(message: &[u8], extended: bool) -> BodyStructure<'static> {
-    message_structure(message, extended, 0)
+    let budget = Cell::new(MAX_MIME_PARTS);
+    message_structure(message, extended, 0, &budget)
 }
 
-fn message_structure(message: &[u8], extended: bool, depth: usize) -> BodyStructure<'static> {
+fn message_structure(
+    message: &[u8],
+    extended: bool,
+    depth: usize,
+    budget: &Cell<usize>,
+) -> BodyStructure<'static> {
     let walker = Walker {
         raw: message,
         extended,
         depth,
+        budget,
     };
     match MessageParser::default().parse(message) {
         Some(parsed) => walker.part(&parsed, 0, false, 0),
@@ -40,6 +49,8 @@ struct Walker<'r> {
     raw: &'r [u8],
     extended: bool,
     depth: usize,
+    /// Parts left to describe in the whole structure (MAX_MIME_PARTS).
+    budget: &'r Cell<usize>,
 }
 
 impl Walker<'_> {
@@ -56,7 +67,9 @@ impl Walker<'_> {
         let Some(part) = parsed.parts.get(id) else {
             return self.plain_text(b"");
         };
-        if level >= MAX_MIME_DEPTH && matches!(part.body, PartType::Multipart(_)) {
+        let exhausted = self.budget.get() == 0;
+        self.budget.set(self.budget.get().saturating_sub(1));
+        if exhausted || (level >= MAX_MIME_DEPTH && matches!(part.body, PartType::Multipart(_))) {
             let body = slice(self.raw, part.offset_body, part.offset_end);
             return self.opaque(body);
         }
@@ -134,7 +147,12 @@ impl Walker<'_> {
         {
             SpecificFields::Message {
                 envelope: Box::new(envelope(body)),
-                body_structure: Box::new(message_structure(body, self.extended, self.depth + 1)),
+                body_structure: Box::new(message_structure(
+                    body,
+                    self.extended,
+                    self.depth + 1,
+                    self.budget,
+                )),
                 number_of_lines: lines(body),
             }
         } else {

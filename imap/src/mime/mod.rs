@@ -20,3 +20,8 @@ pub use section::{Partial, section};
 /// finds nothing. Real mail nests a handful of levels; the cap keeps recursion (ours and
 /// imap-codec's encoder) and re-parsing bounded whatever a sender writes.
 pub const MAX_MIME_DEPTH: usize = 32;
+
+/// How many parts one BODYSTRUCTURE describes at most. Encapsulated messages are parsed again
+/// at each level, so a few hundred bytes reusing one boundary can fan out exponentially (the
+/// fuzzer found 560 bytes taking over 1 GB); past this count, parts are opaque.
+pub const MAX_MIME_PARTS: usize = 1000;
