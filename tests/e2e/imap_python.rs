@@ -48,7 +48,12 @@ while True:
         out["idle_event"] = line
         break
 m.send(b"DONE\r\n")
-out["idle_done"] = m.readline().decode().strip()
+while True:
+    # Untagged updates (the RECENT that follows EXISTS) may come before the completion.
+    line = m.readline().decode().strip()
+    if line.startswith(tag.decode()) or not line:
+        out["idle_done"] = line
+        break
 out["idle_tag"] = tag.decode()
 m.logout()
 print(json.dumps(out), flush=True)
