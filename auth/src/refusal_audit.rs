@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::throttle::ip_key;
+use mssd_core::client_source;
 
 pub const WINDOW: Duration = Duration::from_secs(60);
 pub const LINES_PER_WINDOW: u32 = 10;
@@ -49,7 +49,7 @@ impl RefusalAudit {
             .windows
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let key = (ip_key(source), kind.to_owned());
+        let key = (client_source(source), kind.to_owned());
         if !windows.contains_key(&key) && windows.len() >= MAX_SOURCES {
             windows.retain(|_, w| now.saturating_duration_since(w.started) < WINDOW);
             if windows.len() >= MAX_SOURCES {

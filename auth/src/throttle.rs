@@ -15,6 +15,8 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use mssd_core::client_source;
+
 /// Failures kept per key beyond `max_failures`: enough for the delay to reach any
 /// sensible cap (2^16 times the initial delay).
 const EXTRA_FAILURES_KEPT: usize = 16;
@@ -82,7 +84,7 @@ impl Throttle {
     /// How long the client must wait, when its IP or its (IP, account) pair is blocked at
     /// `now` (attempts in flight count as failures).
     pub fn retry_after(&self, ip: IpAddr, account: Option<&str>, now: Instant) -> Option<Duration> {
-        let ip = ip_key(ip);
+        let ip = client_source(ip);
         let by_ip = self
             .ips
             .retry_after(&ip, now, self.ip_limit(), &self.config);
@@ -105,7 +107,7 @@ impl Throttle {
         if let Some(wait) = self.retry_after(ip, account, now) {
             return Err(wait);
         }
-        let ip = ip_key(ip);
+        let ip = client_source(ip);
         self.ips.touch(ip, now).in_flight += 1;
         let pair = account.map(|a| (ip, account_key(a)));
         if let Some(pair) = &pair {
@@ -131,8 +133,8 @@ impl Throttle {
     /// A failure outside `begin`/`finish` (tests, and attempts refused before any check).
     pub fn record_failure(&mut self, ip: IpAddr, account: Option<&str>, now: Instant) {
         let attempt = Attempt {
-            ip: ip_key(ip),
-            pair: account.map(|a| (ip_key(ip), account_key(a))),
+            ip: client_source(ip),
+            pair: account.map(|a| (client_source(ip), account_key(a))),
         };
         self.count_failure(attempt, now);
     }
@@ -154,11 +156,6 @@ impl Throttle {
     pub fn tracked_accounts(&self) -> usize {
         self.pairs.entries.len()
     }
-}
-
-/// The source an address counts as: an IPv4 address, or the /64 of an IPv6 one.
-pub(crate) fn ip_key(ip: IpAddr) -> IpAddr {
-    mssd_core::client_source(ip)
 }
 
 fn account_key(account: &str) -> String {

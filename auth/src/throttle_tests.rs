@@ -137,7 +137,7 @@ fn ipv6_counts_per_64_and_mapped_ipv4_as_ipv4() {
         ("192.0.2.5", "192.0.2.5"),
     ];
     for (input, key) in cases {
-        assert_eq!(ip_key(ip(input)), ip(key), "{input}");
+        assert_eq!(client_source(ip(input)), ip(key), "{input}");
     }
     let start = Instant::now();
     let mut throttle = Throttle::new(config());

@@ -343,17 +343,7 @@ print("sent")
         a = A,
         b = B,
     );
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "python: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    mssd_e2e::python::run_python(&script, &[]);
     let stored = mssd_e2e::store::messages(&world.a.data_dir(), &format!("dr.martin@{A}"), "INBOX");
     assert_eq!(stored.len(), 1);
     let text = String::from_utf8_lossy(&stored[0]);

@@ -498,17 +498,7 @@ print("sent")
         password = PASSWORD,
         org_password = ORG_PASSWORD,
     );
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "python: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    mssd_e2e::python::run_python(&script, &[]);
     for (mailbox, subject, body) in [
         (secretariat(), "587", "via starttls"),
         (martin(), "465", "via implicit TLS"),

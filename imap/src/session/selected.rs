@@ -48,9 +48,13 @@ pub(crate) const SYSTEM_FLAGS: [&str; 5] =
 
 /// The keywords set on any of `metas`, once each (case-insensitively), sorted.
 pub(crate) fn keywords_of(metas: &[MessageMeta]) -> Vec<String> {
-    let mut keywords: Vec<String> = metas
-        .iter()
-        .flat_map(|m| m.flags.iter())
+    keywords_in(metas.iter().map(|m| m.flags.as_slice()))
+}
+
+/// The keywords among some flag lists, once each (case-insensitively), sorted.
+pub(crate) fn keywords_in<'f>(flag_lists: impl Iterator<Item = &'f [String]>) -> Vec<String> {
+    let mut keywords: Vec<String> = flag_lists
+        .flatten()
         .filter(|f| !f.starts_with('\\'))
         .cloned()
         .collect();
@@ -188,13 +192,14 @@ impl Session<'_> {
         }
     }
 
-    /// FLAGS (and PERMANENTFLAGS) again when the folder now uses a keyword the client was not
+    /// FLAGS (and PERMANENTFLAGS) again when `changed` (the keywords of the messages that just
+    /// changed: the rest of the folder was announced at SELECT) holds one the client was not
     /// told of (RFC 3501 7.2.6: clients drop flags FLAGS does not list).
-    pub(crate) fn announce_new_keywords(&mut self) {
+    pub(crate) fn announce_new_keywords(&mut self, changed: Vec<String>) {
         let Some(selected) = self.selected.as_mut() else {
             return;
         };
-        let now = keywords_of(selected.metas());
+        let now = changed;
         let new = now.iter().any(|k| {
             !selected
                 .keywords
@@ -230,6 +235,7 @@ impl Session<'_> {
         };
         let mut responses = Vec::new();
         let before = selected.uids().len();
+        let changed_keywords = keywords_of(&changes.changed);
         for meta in changes.changed {
             match selected.index_of(meta.uid) {
                 Some(index) => {
@@ -279,7 +285,7 @@ impl Session<'_> {
             selected.recent.extend(new_uids);
         }
         let recent = u32::try_from(selected.recent.len()).unwrap_or(u32::MAX);
-        self.announce_new_keywords();
+        self.announce_new_keywords(changed_keywords);
         for data in responses {
             self.send_data(data);
         }

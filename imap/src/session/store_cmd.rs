@@ -10,7 +10,7 @@ use mssd_store::FlagOp;
 
 use super::Session;
 use super::responses::ok;
-use super::selected::flags_data;
+use super::selected::{flags_data, keywords_in};
 use crate::sequence;
 
 impl Session<'_> {
@@ -93,7 +93,8 @@ impl Session<'_> {
                 .collect()
         };
         // A keyword new to the folder is announced (FLAGS) before the FETCH responses.
-        self.announce_new_keywords();
+        let changed_keywords = keywords_in(outcome.updated.iter().map(|u| u.flags.as_slice()));
+        self.announce_new_keywords(changed_keywords);
         for data in responses {
             self.send_data(data);
         }

@@ -108,8 +108,9 @@ impl Deliverer {
 
     /// Records at once, durably, the recipients the peer just accepted, before the next
     /// message goes: a crash later in the round then re-sends only the message in flight on
-    /// this connection, not every message of the round (the settling after the round writes
-    /// the same status again, and the reports).
+    /// this connection, not every message of the round. The settling after the round writes
+    /// the other outcomes and the reports; a recipient whose record failed here stays pending
+    /// (sent again, never lost) unless its whole entry is done.
     async fn record_accepted(&self, job: &Job, outcomes: &[Outcome]) {
         for (address, outcome) in job.recipients.iter().zip(outcomes) {
             if !matches!(outcome, Outcome::Delivered(_)) {
@@ -123,7 +124,7 @@ impl Deliverer {
                 .set_recipient_status(job.entry.id, address, status, detail)
                 .await
             {
-                // The round's settling tries again; at worst the message goes twice.
+                // It stays pending: at worst the message goes twice.
                 tracing::error!(queue_id = job.entry.id.0, error = %e, "smtp outbound: recording a delivery failed");
             }
         }

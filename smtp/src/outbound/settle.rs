@@ -55,17 +55,20 @@ impl QueueRunner {
         let mut pending_error = None;
         for (address, outcome) in &results {
             let status = match outcome {
-                Outcome::Delivered(_) => RecipientStatus::Delivered,
-                Outcome::Failed(_) => RecipientStatus::Failed,
+                // Recorded by the deliverer as the peer accepted it (delivery.rs).
+                Outcome::Delivered(_) => None,
+                Outcome::Failed(_) => Some(RecipientStatus::Failed),
                 Outcome::Deferred(_) => {
                     pending_error.get_or_insert_with(|| outcome.detail());
-                    RecipientStatus::Pending
+                    Some(RecipientStatus::Pending)
                 }
             };
-            self.ctx
-                .store
-                .set_recipient_status(entry.id, address, status, Some(outcome.detail()))
-                .await?;
+            if let Some(status) = status {
+                self.ctx
+                    .store
+                    .set_recipient_status(entry.id, address, status, Some(outcome.detail()))
+                    .await?;
+            }
             tracing::info!(
                 queue_id = entry.id.0,
                 recipient = %address.redacted(),
