@@ -1,0 +1,64 @@
+//! Finding the XDM archive in a message: a part named `IHE_XDM.zip` (name compared without
+//! case, from `Content-Disposition` filename or `Content-Type` name), or an `application/zip`
+//! part when the subject starts with `XDM/1.0/DDM`.
+
+use mail_parser::{Message, MessageParser, MimeHeaders};
+
+use crate::error::{CdaError, Result};
+
+pub const XDM_NAME: &str = "IHE_XDM.zip";
+pub const XDM_SUBJECT_PREFIX: &str = "XDM/1.0/DDM";
+
+/// The decoded bytes of the message's XDM archive, if it has one.
+pub fn find(message: &[u8]) -> Result<Option<Vec<u8>>> {
+    // Cheap refusal first: a message that neither names the archive nor has the subject
+    // prefix anywhere cannot carry one, and most mail is like that.
+    if !contains_ignore_case(message, XDM_NAME.as_bytes())
+        && !contains_ignore_case(message, XDM_SUBJECT_PREFIX.as_bytes())
+    {
+        return Ok(None);
+    }
+    let Some(parsed) = MessageParser::default().parse(message) else {
+        return Ok(None);
+    };
+    let by_subject = parsed
+        .subject()
+        .is_some_and(|s| s.trim_start().starts_with(XDM_SUBJECT_PREFIX));
+    let mut found: Vec<Vec<u8>> = Vec::new();
+    for part in parsed.attachments() {
+        if is_xdm_part(&parsed, part, by_subject) {
+            found.push(part.contents().to_vec());
+        }
+    }
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        n => Err(CdaError::Attachment(format!(
+            "the message has {n} XDM archives; one message carries one"
+        ))),
+    }
+}
+
+fn is_xdm_part(_message: &Message, part: &mail_parser::MessagePart, by_subject: bool) -> bool {
+    let named = part
+        .attachment_name()
+        .is_some_and(|n| n.trim().eq_ignore_ascii_case(XDM_NAME))
+        || part
+            .content_type()
+            .and_then(|ct| ct.attribute("name"))
+            .is_some_and(|n| n.trim().eq_ignore_ascii_case(XDM_NAME));
+    if named {
+        return true;
+    }
+    by_subject
+        && part.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("application")
+                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("zip"))
+        })
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
