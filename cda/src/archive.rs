@@ -50,7 +50,8 @@ pub fn read(zip: &[u8], limits: &XdmLimits) -> Result<Archive> {
             limit: limits.max_entries,
         });
     }
-    let mut archive = ZipArchive::new(Cursor::new(zip)).map_err(|e| CdaError::Zip(e.to_string()))?;
+    let mut archive =
+        ZipArchive::new(Cursor::new(zip)).map_err(|e| CdaError::Zip(e.to_string()))?;
     if archive.len() > limits.max_entries {
         return Err(CdaError::TooManyEntries {
             found: archive.len(),
@@ -77,7 +78,10 @@ pub fn read(zip: &[u8], limits: &XdmLimits) -> Result<Archive> {
 }
 
 /// Checks every entry from the central directory: (index, name, declared size) of the files.
-fn plan(archive: &mut ZipArchive<Cursor<&[u8]>>, limits: &XdmLimits) -> Result<Vec<(usize, String, u64)>> {
+fn plan(
+    archive: &mut ZipArchive<Cursor<&[u8]>>,
+    limits: &XdmLimits,
+) -> Result<Vec<(usize, String, u64)>> {
     let mut plan = Vec::with_capacity(archive.len());
     let mut declared_total = 0u64;
     for index in 0..archive.len() {
@@ -88,7 +92,10 @@ fn plan(archive: &mut ZipArchive<Cursor<&[u8]>>, limits: &XdmLimits) -> Result<V
         if let Some(reason) = entry_name::refusal(&name) {
             return Err(CdaError::UnsafeName { name, reason });
         }
-        if plan.iter().any(|(_, seen, _): &(usize, String, u64)| seen.eq_ignore_ascii_case(&name)) {
+        if plan
+            .iter()
+            .any(|(_, seen, _): &(usize, String, u64)| seen.eq_ignore_ascii_case(&name))
+        {
             return Err(CdaError::UnsafeName {
                 name,
                 reason: "the archive holds this name twice",
@@ -123,7 +130,12 @@ fn plan(archive: &mut ZipArchive<Cursor<&[u8]>>, limits: &XdmLimits) -> Result<V
                 limit: limits.max_entry_size,
             });
         }
-        if size > file.compressed_size().max(1).saturating_mul(limits.max_ratio) {
+        if size
+            > file
+                .compressed_size()
+                .max(1)
+                .saturating_mul(limits.max_ratio)
+        {
             return Err(CdaError::RatioTooHigh {
                 name,
                 limit: limits.max_ratio,
@@ -184,10 +196,18 @@ fn entry_count(zip: &[u8]) -> Result<u64> {
         .checked_sub(20)
         .filter(|&at| zip[at..at + 4] == ZIP64_LOCATOR_MAGIC)
         .ok_or_else(|| CdaError::Zip("entry count 65535 without a zip64 locator".into()))?;
-    let offset = u64::from_le_bytes(zip[locator + 8..locator + 16].try_into().unwrap_or_default());
+    let offset = u64::from_le_bytes(
+        zip[locator + 8..locator + 16]
+            .try_into()
+            .unwrap_or_default(),
+    );
     let at = usize::try_from(offset)
         .ok()
         .filter(|&at| at + 56 <= zip.len() && zip[at..at + 4] == ZIP64_EOCD_MAGIC)
-        .ok_or_else(|| CdaError::Zip("the zip64 end-of-central-directory record is missing".into()))?;
-    Ok(u64::from_le_bytes(zip[at + 32..at + 40].try_into().unwrap_or_default()))
+        .ok_or_else(|| {
+            CdaError::Zip("the zip64 end-of-central-directory record is missing".into())
+        })?;
+    Ok(u64::from_le_bytes(
+        zip[at + 32..at + 40].try_into().unwrap_or_default(),
+    ))
 }

@@ -77,7 +77,9 @@ pub fn metadata_xml(documents: &[XdmDocument], recipients: &[&str]) -> String {
 }
 
 fn slot(name: &str, value: &str) -> String {
-    format!(r#"<rim:Slot name="{name}"><rim:ValueList><rim:Value>{value}</rim:Value></rim:ValueList></rim:Slot>"#)
+    format!(
+        r#"<rim:Slot name="{name}"><rim:ValueList><rim:Value>{value}</rim:Value></rim:ValueList></rim:Slot>"#
+    )
 }
 
 /// A zip of `files` (name, bytes), deflated.
@@ -86,7 +88,9 @@ pub fn zip_files(files: &[(&str, &[u8])]) -> Vec<u8> {
     let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (name, bytes) in files {
         // Writing to memory cannot fail but for a bug in the zip writer.
-        writer.start_file(*name, options).expect("zip entry in memory");
+        writer
+            .start_file(*name, options)
+            .expect("zip entry in memory");
         writer.write_all(bytes).expect("zip write in memory");
     }
     writer.finish().expect("zip in memory").into_inner()
@@ -99,11 +103,22 @@ pub fn xdm_zip(documents: &[XdmDocument], recipients: &[&str]) -> Vec<u8> {
         .map(|n| format!("IHE_XDM/SUBSET01/DOC{n:04}.XML"))
         .collect();
     let mut files: Vec<(&str, &[u8])> = vec![
-        ("README.TXT", b"Archive IHE XDM produite par mssd.\r\n".as_slice()),
-        ("INDEX.HTM", b"<html><body>IHE_XDM/SUBSET01</body></html>".as_slice()),
+        (
+            "README.TXT",
+            b"Archive IHE XDM produite par mssd.\r\n".as_slice(),
+        ),
+        (
+            "INDEX.HTM",
+            b"<html><body>IHE_XDM/SUBSET01</body></html>".as_slice(),
+        ),
         ("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()),
     ];
-    files.extend(names.iter().map(String::as_str).zip(documents.iter().map(|d| d.cda)));
+    files.extend(
+        names
+            .iter()
+            .map(String::as_str)
+            .zip(documents.iter().map(|d| d.cda)),
+    );
     zip_files(&files)
 }
 

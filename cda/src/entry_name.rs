@@ -47,7 +47,10 @@ mod tests {
             ("IHE_XDM/", None),
             ("IHE_XDM/SUBSET01/DOC0001.XML", None),
             ("../x", Some("parent directory component (..)")),
-            ("IHE_XDM/../../etc/passwd", Some("parent directory component (..)")),
+            (
+                "IHE_XDM/../../etc/passwd",
+                Some("parent directory component (..)"),
+            ),
             ("/etc/passwd", Some("absolute path")),
             ("C:/Windows/x", Some("drive letter")),
             ("c:x", Some("drive letter")),

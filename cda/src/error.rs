@@ -11,7 +11,9 @@ pub enum CdaError {
     Zip(String),
     #[error("IHE_XDM.zip has {found} entries, more than the {limit} allowed")]
     TooManyEntries { found: usize, limit: usize },
-    #[error("IHE_XDM.zip entry {name:?} is {size} bytes uncompressed, more than the {limit} allowed")]
+    #[error(
+        "IHE_XDM.zip entry {name:?} is {size} bytes uncompressed, more than the {limit} allowed"
+    )]
     EntryTooLarge { name: String, size: u64, limit: u64 },
     #[error("IHE_XDM.zip expands to more than the {limit} bytes allowed")]
     TotalTooLarge { limit: u64 },

@@ -71,7 +71,9 @@ pub fn parse(file: &str, bytes: &[u8], max_nodes: u32) -> Result<CdaHeader> {
         confidentiality: child(root, HL7, "confidentialityCode")
             .and_then(|n| attr(n, "code"))
             .map(str::to_string),
-        template_ids: children(root, HL7, "templateId").filter_map(instance_id).collect(),
+        template_ids: children(root, HL7, "templateId")
+            .filter_map(instance_id)
+            .collect(),
         patient_ids: patient_role
             .map(|role| {
                 children(role, HL7, "id")
@@ -87,7 +89,8 @@ pub fn parse(file: &str, bytes: &[u8], max_nodes: u32) -> Result<CdaHeader> {
             .filter_map(|a| child(a, HL7, "assignedAuthor"))
             .map(|a| Author {
                 id: child(a, HL7, "id").and_then(instance_id),
-                organization: path(a, HL7, &["representedOrganization", "id"]).and_then(instance_id),
+                organization: path(a, HL7, &["representedOrganization", "id"])
+                    .and_then(instance_id),
             })
             .collect(),
         replaces,
@@ -96,7 +99,10 @@ pub fn parse(file: &str, bytes: &[u8], max_nodes: u32) -> Result<CdaHeader> {
 }
 
 fn instance_id(node: Node) -> Option<InstanceId> {
-    Some(InstanceId::new(attr(node, "root")?, attr(node, "extension")))
+    Some(InstanceId::new(
+        attr(node, "root")?,
+        attr(node, "extension"),
+    ))
 }
 
 fn code(node: Node) -> Option<Code> {
@@ -147,7 +153,9 @@ fn body(file: &str, root: Node) -> Result<Body> {
                 title: child(s, HL7, "title")
                     .map(xml::collapsed_text)
                     .filter(|t| !t.is_empty()),
-                text: child(s, HL7, "text").map(xml::collapsed_text).unwrap_or_default(),
+                text: child(s, HL7, "text")
+                    .map(xml::collapsed_text)
+                    .unwrap_or_default(),
             })
             .collect();
         return Ok(Body::Structured { sections });
@@ -173,7 +181,9 @@ fn body(file: &str, root: Node) -> Result<Body> {
         .decode(&encoded)
         .map_err(|e| bad(format!("nonXMLBody is not valid base64 ({e})")))?;
     if media_type == "application/pdf" && !decoded.starts_with(b"%PDF") {
-        return Err(bad("nonXMLBody declares application/pdf but does not start with %PDF".into()));
+        return Err(bad(
+            "nonXMLBody declares application/pdf but does not start with %PDF".into(),
+        ));
     }
     Ok(Body::Unstructured {
         media_type,

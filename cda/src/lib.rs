@@ -25,8 +25,8 @@ mod xml;
 pub use error::{CdaError, Result};
 pub use limits::XdmLimits;
 pub use model::{
-    Action, Author, Body, CdaHeader, Code, DocumentEntry, InsTraits, InstanceId, PatientId, Section,
-    SubmissionSet,
+    Action, Author, Body, CdaHeader, Code, DocumentEntry, InsTraits, InstanceId, PatientId,
+    Section, SubmissionSet,
 };
 pub use mss_headers::MssHeaders;
 pub use package::{Document, Package};

@@ -43,13 +43,21 @@ pub fn parse(bytes: &[u8], max_nodes: u32) -> Result<Metadata> {
         .filter(|n| n.is_element() && n.tag_name().name() == "ExtrinsicObject")
         .collect();
     if objects.is_empty() {
-        return Err(CdaError::Metadata("no document entry (ExtrinsicObject)".into()));
+        return Err(CdaError::Metadata(
+            "no document entry (ExtrinsicObject)".into(),
+        ));
     }
     let mut entries = Vec::with_capacity(objects.len());
     for object in objects {
         let entry = document_entry(object)?;
-        if entries.iter().any(|e: &DocumentEntry| e.uri.eq_ignore_ascii_case(&entry.uri)) {
-            return Err(CdaError::Metadata(format!("two document entries name {:?}", entry.uri)));
+        if entries
+            .iter()
+            .any(|e: &DocumentEntry| e.uri.eq_ignore_ascii_case(&entry.uri))
+        {
+            return Err(CdaError::Metadata(format!(
+                "two document entries name {:?}",
+                entry.uri
+            )));
         }
         entries.push(entry);
     }
@@ -123,7 +131,10 @@ fn submission_set(root: Node) -> Result<SubmissionSet> {
                 && n.tag_name().name() == "Classification"
                 && n.attribute("classificationNode") == Some(SET_NODE)
         })
-        .filter_map(|n| n.attribute("classifiedObject").or_else(|| n.parent()?.attribute("id")))
+        .filter_map(|n| {
+            n.attribute("classifiedObject")
+                .or_else(|| n.parent()?.attribute("id"))
+        })
         .collect();
     let set = match packages.as_slice() {
         [] => return Ok(SubmissionSet::default()),
@@ -178,9 +189,10 @@ fn slot_value(object: Node, name: &str) -> Option<String> {
 fn uri(object: Node) -> Option<String> {
     let values = slot_values(object, "URI");
     let split = values.len() > 1
-        && values
-            .iter()
-            .all(|v| v.split_once('|').is_some_and(|(n, _)| n.parse::<u32>().is_ok()));
+        && values.iter().all(|v| {
+            v.split_once('|')
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        });
     if !split {
         return values.into_iter().next();
     }

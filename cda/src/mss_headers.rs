@@ -32,7 +32,11 @@ impl MssHeaders {
     }
 
     /// Which of the claimed values disagree with ours: header names, in order.
-    pub fn disagreements(&self, claimed_codes: Option<&str>, claimed_ins: Option<&str>) -> Vec<&'static str> {
+    pub fn disagreements(
+        &self,
+        claimed_codes: Option<&str>,
+        claimed_ins: Option<&str>,
+    ) -> Vec<&'static str> {
         let mut out = Vec::new();
         if let Some(claimed) = claimed_codes
             && !same_codes(claimed, &self.code_cda)
@@ -50,6 +54,10 @@ impl MssHeaders {
 
 /// Codes compared as lists, ignoring white space around the commas.
 fn same_codes(a: &str, b: &str) -> bool {
-    let split = |s: &str| s.split(',').map(|c| c.trim().to_string()).collect::<Vec<_>>();
+    let split = |s: &str| {
+        s.split(',')
+            .map(|c| c.trim().to_string())
+            .collect::<Vec<_>>()
+    };
     split(a) == split(b)
 }

@@ -31,7 +31,10 @@ pub struct Package {
 impl Package {
     /// Every document's CDA code, in order (the `X-MSS-CODECDA` value).
     pub fn codes(&self) -> Vec<&str> {
-        self.documents.iter().map(|d| d.cda.code.code.as_str()).collect()
+        self.documents
+            .iter()
+            .map(|d| d.cda.code.code.as_str())
+            .collect()
     }
 }
 

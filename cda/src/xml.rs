@@ -38,24 +38,37 @@ pub fn children<'a, 'input: 'a>(
     ns: &'a str,
     name: &'a str,
 ) -> impl Iterator<Item = Node<'a, 'input>> + 'a {
-    node.children()
-        .filter(move |c| c.is_element() && c.tag_name().name() == name && c.tag_name().namespace() == Some(ns))
+    node.children().filter(move |c| {
+        c.is_element() && c.tag_name().name() == name && c.tag_name().namespace() == Some(ns)
+    })
 }
 
 /// The first element child of `node` named `name` in namespace `ns`.
-pub fn child<'a, 'input: 'a>(node: Node<'a, 'input>, ns: &'a str, name: &'a str) -> Option<Node<'a, 'input>> {
+pub fn child<'a, 'input: 'a>(
+    node: Node<'a, 'input>,
+    ns: &'a str,
+    name: &'a str,
+) -> Option<Node<'a, 'input>> {
     children(node, ns, name).next()
 }
 
 /// Follows a path of element names from `node`, taking the first match at each step.
-pub fn path<'a, 'input: 'a>(node: Node<'a, 'input>, ns: &'a str, names: &[&'a str]) -> Option<Node<'a, 'input>> {
+pub fn path<'a, 'input: 'a>(
+    node: Node<'a, 'input>,
+    ns: &'a str,
+    names: &[&'a str],
+) -> Option<Node<'a, 'input>> {
     names.iter().try_fold(node, |at, name| child(at, ns, name))
 }
 
 /// The text content of `node` with runs of white space collapsed to one space.
 pub fn collapsed_text(node: Node<'_, '_>) -> String {
     let mut out = String::new();
-    for piece in node.descendants().filter(|n| n.is_text()).filter_map(|n| n.text()) {
+    for piece in node
+        .descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+    {
         for word in piece.split_whitespace() {
             if !out.is_empty() {
                 out.push(' ');
@@ -68,5 +81,7 @@ pub fn collapsed_text(node: Node<'_, '_>) -> String {
 
 /// A non-empty trimmed attribute value.
 pub fn attr<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
-    node.attribute(name).map(str::trim).filter(|v| !v.is_empty())
+    node.attribute(name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }

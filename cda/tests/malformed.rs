@@ -15,7 +15,13 @@ fn read(zip: &[u8]) -> Result<mssd_cda::Package, CdaError> {
 }
 
 fn package_with(cda: &[u8]) -> Vec<u8> {
-    xdm_zip(&[XdmDocument { cda, ..Default::default() }], &[])
+    xdm_zip(
+        &[XdmDocument {
+            cda,
+            ..Default::default()
+        }],
+        &[],
+    )
 }
 
 #[test]
@@ -33,11 +39,20 @@ fn a_good_package_reads() {
 #[test]
 fn broken_xml() {
     let err = read(&package_with(&CDA.as_bytes()[..200])).unwrap_err();
-    assert!(matches!(&err, CdaError::Xml { file, .. } if file == "DOC0001.XML"), "{err}");
-    let err = read(&package_with(b"<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><id root=\"1\"/></Clinical>")).unwrap_err();
+    assert!(
+        matches!(&err, CdaError::Xml { file, .. } if file == "DOC0001.XML"),
+        "{err}"
+    );
+    let err = read(&package_with(
+        b"<ClinicalDocument xmlns=\"urn:hl7-org:v3\"><id root=\"1\"/></Clinical>",
+    ))
+    .unwrap_err();
     assert_eq!(err.kind(), "xml", "{err}");
     let err = read(&package_with(b"<Other/>")).unwrap_err();
-    assert!(matches!(&err, CdaError::NotCda { reason, .. } if reason.contains("Other")), "{err}");
+    assert!(
+        matches!(&err, CdaError::NotCda { reason, .. } if reason.contains("Other")),
+        "{err}"
+    );
     let err = read(&package_with(b"\xff\xfe<")).unwrap_err();
     assert!(err.to_string().contains("not UTF-8"), "{err}");
 }
@@ -54,54 +69,140 @@ fn dtd_and_entities_are_refused() {
         }
     );
     let external = r#"<?xml version="1.0"?><!DOCTYPE x SYSTEM "file:///etc/passwd"><ClinicalDocument xmlns="urn:hl7-org:v3"/>"#;
-    assert_eq!(read(&package_with(external.as_bytes())).unwrap_err().kind(), "xml");
+    assert_eq!(
+        read(&package_with(external.as_bytes())).unwrap_err().kind(),
+        "xml"
+    );
     // The same in METADATA.XML.
-    let metadata = format!("<!DOCTYPE m [<!ENTITY a \"b\">]>{}", metadata_xml(&[XdmDocument { cda: CDA.as_bytes(), ..Default::default() }], &[]).replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", ""));
-    let zip = zip_files(&[("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()), ("IHE_XDM/SUBSET01/DOC0001.XML", CDA.as_bytes())]);
+    let metadata = format!(
+        "<!DOCTYPE m [<!ENTITY a \"b\">]>{}",
+        metadata_xml(
+            &[XdmDocument {
+                cda: CDA.as_bytes(),
+                ..Default::default()
+            }],
+            &[]
+        )
+        .replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", "")
+    );
+    let zip = zip_files(&[
+        ("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()),
+        ("IHE_XDM/SUBSET01/DOC0001.XML", CDA.as_bytes()),
+    ]);
     let err = read(&zip).unwrap_err();
-    assert!(matches!(&err, CdaError::Xml { file, .. } if file == "METADATA.XML"), "{err}");
+    assert!(
+        matches!(&err, CdaError::Xml { file, .. } if file == "METADATA.XML"),
+        "{err}"
+    );
 }
 
 #[test]
 fn missing_metadata() {
-    let zip = zip_files(&[("README.TXT", b"x"), ("IHE_XDM/SUBSET01/DOC0001.XML", CDA.as_bytes())]);
+    let zip = zip_files(&[
+        ("README.TXT", b"x"),
+        ("IHE_XDM/SUBSET01/DOC0001.XML", CDA.as_bytes()),
+    ]);
     assert_eq!(read(&zip).unwrap_err(), CdaError::MissingMetadata);
     let err = read(&zip_files(&[("IHE_XDM/SUBSET01/METADATA.XML", b"<a/>")])).unwrap_err();
-    assert!(matches!(&err, CdaError::Metadata(m) if m.contains("SubmitObjectsRequest")), "{err}");
+    assert!(
+        matches!(&err, CdaError::Metadata(m) if m.contains("SubmitObjectsRequest")),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_listed_file_missing_or_altered() {
-    let doc = XdmDocument { cda: CDA.as_bytes(), ..Default::default() };
+    let doc = XdmDocument {
+        cda: CDA.as_bytes(),
+        ..Default::default()
+    };
     let metadata = metadata_xml(&[doc.clone(), doc], &[]);
-    let zip = zip_files(&[("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()), ("IHE_XDM/SUBSET01/DOC0001.XML", CDA.as_bytes())]);
-    assert_eq!(read(&zip).unwrap_err(), CdaError::MissingDocument { uri: "DOC0002.XML".into() });
+    let zip = zip_files(&[
+        ("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()),
+        ("IHE_XDM/SUBSET01/DOC0001.XML", CDA.as_bytes()),
+    ]);
+    assert_eq!(
+        read(&zip).unwrap_err(),
+        CdaError::MissingDocument {
+            uri: "DOC0002.XML".into()
+        }
+    );
 
-    let metadata = metadata_xml(&[XdmDocument { cda: CDA.as_bytes(), ..Default::default() }], &[]);
+    let metadata = metadata_xml(
+        &[XdmDocument {
+            cda: CDA.as_bytes(),
+            ..Default::default()
+        }],
+        &[],
+    );
     let altered = CDA.replace("D1", "D2");
-    let zip = zip_files(&[("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()), ("IHE_XDM/SUBSET01/DOC0001.XML", altered.as_bytes())]);
+    let zip = zip_files(&[
+        ("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()),
+        ("IHE_XDM/SUBSET01/DOC0001.XML", altered.as_bytes()),
+    ]);
     let err = read(&zip).unwrap_err();
-    assert!(matches!(&err, CdaError::HashMismatch { uri, .. } if uri == "DOC0001.XML"), "{err}");
+    assert!(
+        matches!(&err, CdaError::HashMismatch { uri, .. } if uri == "DOC0001.XML"),
+        "{err}"
+    );
 
     let longer = format!("{CDA} ");
-    let zip = zip_files(&[("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()), ("IHE_XDM/SUBSET01/DOC0001.XML", longer.as_bytes())]);
+    let zip = zip_files(&[
+        ("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()),
+        ("IHE_XDM/SUBSET01/DOC0001.XML", longer.as_bytes()),
+    ]);
     let err = read(&zip).unwrap_err();
-    assert_eq!(err, CdaError::SizeMismatch { uri: "DOC0001.XML".into(), declared: CDA.len() as u64, actual: CDA.len() as u64 + 1 });
+    assert_eq!(
+        err,
+        CdaError::SizeMismatch {
+            uri: "DOC0001.XML".into(),
+            declared: CDA.len() as u64,
+            actual: CDA.len() as u64 + 1
+        }
+    );
 
-    let bad_hash = metadata.replacen(r#"<rim:Slot name="hash"><rim:ValueList><rim:Value>"#, r#"<rim:Slot name="hash"><rim:ValueList><rim:Value>zz"#, 1);
-    let zip = zip_files(&[("IHE_XDM/SUBSET01/METADATA.XML", bad_hash.as_bytes()), ("IHE_XDM/SUBSET01/DOC0001.XML", CDA.as_bytes())]);
-    assert!(matches!(read(&zip).unwrap_err(), CdaError::Metadata(m) if m.contains("not a hexadecimal SHA-1")));
+    let bad_hash = metadata.replacen(
+        r#"<rim:Slot name="hash"><rim:ValueList><rim:Value>"#,
+        r#"<rim:Slot name="hash"><rim:ValueList><rim:Value>zz"#,
+        1,
+    );
+    let zip = zip_files(&[
+        ("IHE_XDM/SUBSET01/METADATA.XML", bad_hash.as_bytes()),
+        ("IHE_XDM/SUBSET01/DOC0001.XML", CDA.as_bytes()),
+    ]);
+    assert!(
+        matches!(read(&zip).unwrap_err(), CdaError::Metadata(m) if m.contains("not a hexadecimal SHA-1"))
+    );
 }
 
 #[test]
 fn nested_zips_are_never_opened() {
     let inner = package_with(CDA.as_bytes());
     let zip = zip_files(&[("IHE_XDM/SUBSET01/inner.zip", &inner)]);
-    assert_eq!(read(&zip).unwrap_err(), CdaError::NestedArchive { name: "IHE_XDM/SUBSET01/inner.zip".into() });
+    assert_eq!(
+        read(&zip).unwrap_err(),
+        CdaError::NestedArchive {
+            name: "IHE_XDM/SUBSET01/inner.zip".into()
+        }
+    );
     // A zip under an innocent name is found by its magic number.
-    let metadata = metadata_xml(&[XdmDocument { cda: &inner, ..Default::default() }], &[]);
-    let zip = zip_files(&[("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()), ("IHE_XDM/SUBSET01/DOC0001.XML", &inner)]);
-    assert_eq!(read(&zip).unwrap_err(), CdaError::NestedArchive { name: "IHE_XDM/SUBSET01/DOC0001.XML".into() });
+    let metadata = metadata_xml(
+        &[XdmDocument {
+            cda: &inner,
+            ..Default::default()
+        }],
+        &[],
+    );
+    let zip = zip_files(&[
+        ("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()),
+        ("IHE_XDM/SUBSET01/DOC0001.XML", &inner),
+    ]);
+    assert_eq!(
+        read(&zip).unwrap_err(),
+        CdaError::NestedArchive {
+            name: "IHE_XDM/SUBSET01/DOC0001.XML".into()
+        }
+    );
 }
 
 #[test]
@@ -114,7 +215,14 @@ fn traversal_and_absolute_names() {
         ("IHE_XDM\\x", "backslash"),
     ] {
         let zip = zip_files(&[(name, b"x")]);
-        assert_eq!(read(&zip).unwrap_err(), CdaError::UnsafeName { name: name.into(), reason }, "{name}");
+        assert_eq!(
+            read(&zip).unwrap_err(),
+            CdaError::UnsafeName {
+                name: name.into(),
+                reason
+            },
+            "{name}"
+        );
     }
 }
 
@@ -134,7 +242,13 @@ fn zip_bombs() {
     let bomb = zip_files(&[("IHE_XDM/SUBSET01/DOC0001.XML", &zeros)]);
     assert!(bomb.len() < 100 * 1024, "{}", bomb.len());
     let err = read(&bomb).unwrap_err();
-    assert_eq!(err, CdaError::RatioTooHigh { name: "IHE_XDM/SUBSET01/DOC0001.XML".into(), limit: 100 });
+    assert_eq!(
+        err,
+        CdaError::RatioTooHigh {
+            name: "IHE_XDM/SUBSET01/DOC0001.XML".into(),
+            limit: 100
+        }
+    );
     // Declaring 4 GiB: refused from the directory.
     let mut declares = bomb.clone();
     patch_uncompressed_size(&mut declares, u32::MAX - 1);
@@ -144,12 +258,23 @@ fn zip_bombs() {
     patch_uncompressed_size(&mut lying, 1000);
     let err = read(&lying).unwrap_err();
     // (the zip library notices too, at the same point: either way nothing past 1,001 bytes)
-    assert!(matches!(&err, CdaError::Zip(m) if m.contains("declared")), "{err}");
+    assert!(
+        matches!(&err, CdaError::Zip(m) if m.contains("declared")),
+        "{err}"
+    );
     // Many honest entries adding up past the total.
-    let limits = XdmLimits { max_total_size: 1024 * 1024, ..XdmLimits::default() };
-    let chunk: Vec<u8> = (0..600 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let limits = XdmLimits {
+        max_total_size: 1024 * 1024,
+        ..XdmLimits::default()
+    };
+    let chunk: Vec<u8> = (0..600 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let zip = zip_files(&[("a", &chunk), ("b", &chunk)]);
-    assert_eq!(package::read(&zip, &limits).unwrap_err(), CdaError::TotalTooLarge { limit: 1024 * 1024 });
+    assert_eq!(
+        package::read(&zip, &limits).unwrap_err(),
+        CdaError::TotalTooLarge { limit: 1024 * 1024 }
+    );
 }
 
 #[test]
@@ -157,7 +282,13 @@ fn a_hundred_thousand_entries() {
     let names: Vec<String> = (0..100_000).map(|i| format!("f{i}")).collect();
     let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), b"".as_slice())).collect();
     let zip = zip_files(&files);
-    assert_eq!(read(&zip).unwrap_err(), CdaError::TooManyEntries { found: 100_000, limit: 100 });
+    assert_eq!(
+        read(&zip).unwrap_err(),
+        CdaError::TooManyEntries {
+            found: 100_000,
+            limit: 100
+        }
+    );
 }
 
 #[test]
@@ -172,19 +303,48 @@ fn not_a_zip() {
 #[test]
 fn two_patients_in_one_archive() {
     let other = CDA.replace("279035121518989", "295109912611193");
-    let zip = xdm_zip(&[XdmDocument { cda: CDA.as_bytes(), ..Default::default() }, XdmDocument { cda: other.as_bytes(), ..Default::default() }], &[]);
+    let zip = xdm_zip(
+        &[
+            XdmDocument {
+                cda: CDA.as_bytes(),
+                ..Default::default()
+            },
+            XdmDocument {
+                cda: other.as_bytes(),
+                ..Default::default()
+            },
+        ],
+        &[],
+    );
     assert_eq!(read(&zip).unwrap_err(), CdaError::SeveralPatients);
 }
 
 #[test]
 fn bad_action_and_replacement_structure() {
-    let metadata = metadata_xml(&[XdmDocument { cda: CDA.as_bytes(), action: Some(mssd_cda::Action::Delete), ..Default::default() }], &[]).replace(">D<", ">X<");
-    let zip = zip_files(&[("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()), ("IHE_XDM/SUBSET01/DOC0001.XML", CDA.as_bytes())]);
+    let metadata = metadata_xml(
+        &[XdmDocument {
+            cda: CDA.as_bytes(),
+            action: Some(mssd_cda::Action::Delete),
+            ..Default::default()
+        }],
+        &[],
+    )
+    .replace(">D<", ">X<");
+    let zip = zip_files(&[
+        ("IHE_XDM/SUBSET01/METADATA.XML", metadata.as_bytes()),
+        ("IHE_XDM/SUBSET01/DOC0001.XML", CDA.as_bytes()),
+    ]);
     assert!(matches!(read(&zip).unwrap_err(), CdaError::Metadata(m) if m.contains("action \"X\"")));
     let xfrm = CDA.replace("<component>", r#"<relatedDocument typeCode="XFRM"><parentDocument><id root="9.9"/></parentDocument></relatedDocument><component>"#);
     let err = read(&package_with(xfrm.as_bytes())).unwrap_err();
-    assert!(matches!(&err, CdaError::NotCda { reason, .. } if reason.contains("only RPLC")), "{err}");
+    assert!(
+        matches!(&err, CdaError::NotCda { reason, .. } if reason.contains("only RPLC")),
+        "{err}"
+    );
     let bad_pdf = CDA.replace("<structuredBody>", r#"<nonXMLBody><text mediaType="application/pdf" representation="B64">SGVsbG8=</text></nonXMLBody><structuredBody_>"#).replace("</structuredBody>", "</structuredBody_>");
     let err = read(&package_with(bad_pdf.as_bytes())).unwrap_err();
-    assert!(matches!(&err, CdaError::Body { reason, .. } if reason.contains("%PDF")), "{err}");
+    assert!(
+        matches!(&err, CdaError::Body { reason, .. } if reason.contains("%PDF")),
+        "{err}"
+    );
 }

@@ -6,7 +6,10 @@ use mssd_cda::{Action, Body, InstanceId, MssHeaders, XdmLimits, read_message};
 use mssd_core::InsOid;
 
 fn sample(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../shared/real-data/cda/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../shared/real-data/cda/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -72,7 +75,12 @@ const EXPECTED: &[Expected] = &[
         set_id: Some("1.2.250.1.213.1.1.1.55.2024.9"),
         version: 1,
         code: "11502-2",
-        templates: &[FR, CISIS, "1.3.6.1.4.1.19376.1.3.3", "1.2.250.1.213.1.1.1.55"],
+        templates: &[
+            FR,
+            CISIS,
+            "1.3.6.1.4.1.19376.1.3.3",
+            "1.2.250.1.213.1.1.1.55",
+        ],
         ins: TEST_INS,
         local_id: IPP,
         author: "1.2.250.1.71.4.2.1^801234534765",
@@ -85,7 +93,12 @@ const EXPECTED: &[Expected] = &[
         set_id: Some("1.2.250.1.213.1.1.1.55.2024.8"),
         version: 1,
         code: "11502-2",
-        templates: &[FR, CISIS, "1.3.6.1.4.1.19376.1.3.3", "1.2.250.1.213.1.1.1.55^2024.01"],
+        templates: &[
+            FR,
+            CISIS,
+            "1.3.6.1.4.1.19376.1.3.3",
+            "1.2.250.1.213.1.1.1.55^2024.01",
+        ],
         ins: TEST_INS,
         local_id: IPP,
         author: "1.2.250.1.71.4.2.1^801234534765",
@@ -98,7 +111,12 @@ const EXPECTED: &[Expected] = &[
         set_id: Some("1.2.250.1.213.1.1.1.55.2024.8"),
         version: 2,
         code: "11502-2",
-        templates: &[FR, CISIS, "1.3.6.1.4.1.19376.1.3.3", "1.2.250.1.213.1.1.1.55^2024.01"],
+        templates: &[
+            FR,
+            CISIS,
+            "1.3.6.1.4.1.19376.1.3.3",
+            "1.2.250.1.213.1.1.1.55^2024.01",
+        ],
         ins: TEST_INS,
         local_id: IPP,
         author: "1.2.250.1.71.4.2.1^801234534765",
@@ -206,30 +224,51 @@ fn every_header_field_as_the_files_say() {
         if !e.id.is_empty() {
             assert_eq!(cda.id.to_string(), e.id, "{}: id", e.file);
         }
-        assert_eq!(cda.set_id.as_ref().map(ToString::to_string).as_deref(), e.set_id, "{}: setId", e.file);
+        assert_eq!(
+            cda.set_id.as_ref().map(ToString::to_string).as_deref(),
+            e.set_id,
+            "{}: setId",
+            e.file
+        );
         assert_eq!(cda.version, Some(e.version), "{}: version", e.file);
         assert_eq!(cda.code.code, e.code, "{}: code", e.file);
         let templates: Vec<String> = cda.template_ids.iter().map(ToString::to_string).collect();
         assert_eq!(templates, e.templates, "{}: templateIds", e.file);
         let ins: Vec<_> = cda.ins_ids().collect();
         assert_eq!(ins.len(), 1, "{}: one INS", e.file);
-        assert_eq!((ins[0].root.as_str(), ins[0].extension.as_str()), e.ins, "{}: INS", e.file);
+        assert_eq!(
+            (ins[0].root.as_str(), ins[0].extension.as_str()),
+            e.ins,
+            "{}: INS",
+            e.file
+        );
         assert_eq!(ins[0].ins, InsOid::from_oid(e.ins.0));
         let local: Vec<_> = cda.patient_ids.iter().filter(|p| p.ins.is_none()).collect();
         assert_eq!(
-            local.first().map(|p| (p.root.as_str(), p.extension.as_str())),
+            local
+                .first()
+                .map(|p| (p.root.as_str(), p.extension.as_str())),
             e.local_id,
             "{}: local id",
             e.file
         );
         assert!(cda.traits.complete(), "{}: traits {:?}", e.file, cda.traits);
         assert_eq!(
-            cda.authors.first().and_then(|a| a.id.as_ref()).map(ToString::to_string).as_deref(),
+            cda.authors
+                .first()
+                .and_then(|a| a.id.as_ref())
+                .map(ToString::to_string)
+                .as_deref(),
             Some(e.author),
             "{}: author",
             e.file
         );
-        assert_eq!(cda.replaces.as_ref().map(ToString::to_string).as_deref(), e.replaces, "{}: RPLC", e.file);
+        assert_eq!(
+            cda.replaces.as_ref().map(ToString::to_string).as_deref(),
+            e.replaces,
+            "{}: RPLC",
+            e.file
+        );
         match (&cda.body, e.n1_pdf) {
             (Body::Unstructured { media_type, size }, Some(pdf)) => {
                 assert_eq!(media_type, "application/pdf", "{}", e.file);
@@ -256,8 +295,14 @@ fn ins_traits_of_the_test_patient() {
     assert_eq!(t.birth_time.as_deref(), Some("19790328"));
     assert_eq!(t.birthplace_county.as_deref(), Some("51215"));
     assert_eq!(t.sex.as_deref(), Some("F"));
-    assert_eq!(doc.cda.title.as_deref(), Some("Compte rendu d'examens biologiques"));
-    assert_eq!(doc.cda.effective_time.as_deref(), Some("20240104160527+0100"));
+    assert_eq!(
+        doc.cda.title.as_deref(),
+        Some("Compte rendu d'examens biologiques")
+    );
+    assert_eq!(
+        doc.cda.effective_time.as_deref(),
+        Some("20240104160527+0100")
+    );
     // Debug never shows the INS or the traits.
     let debug = format!("{doc:?}");
     assert!(!debug.contains("279035121518989"), "{debug}");
@@ -269,39 +314,83 @@ fn cs8_birthplace_and_production_ins() {
     let doc = read_one("CSE-CS8_2024.01.xml");
     assert_eq!(doc.cda.traits.birthplace_county.as_deref(), Some("75056"));
     assert_eq!(doc.cda.traits.birth_time.as_deref(), Some("20230425"));
-    let production = ["1.2.250.1.213.1.4.8".to_string(), "1.2.250.1.213.1.4.9".to_string()];
+    let production = [
+        "1.2.250.1.213.1.4.8".to_string(),
+        "1.2.250.1.213.1.4.9".to_string(),
+    ];
     assert!(doc.cda.has_qualified_ins(&production));
     let test_doc = read_one("LDL-SES_2022.01.xml");
-    assert!(!test_doc.cda.has_qualified_ins(&production), "test OID .10 is not accepted by default");
+    assert!(
+        !test_doc.cda.has_qualified_ins(&production),
+        "test OID .10 is not accepted by default"
+    );
 }
 
 #[test]
 fn several_documents_give_the_headers_in_order() {
-    let (a, b) = (sample("CR_Radio_CDAN1_v1.XML"), sample("LDL-SES_2022.01.xml"));
+    let (a, b) = (
+        sample("CR_Radio_CDAN1_v1.XML"),
+        sample("LDL-SES_2022.01.xml"),
+    );
     let docs = [
-        XdmDocument { cda: &a, ..Default::default() },
-        XdmDocument { cda: &b, action: Some(Action::Replace), restrictions: vec!["INVISIBLE_PATIENT", "MASQUE_PS"], ..Default::default() },
+        XdmDocument {
+            cda: &a,
+            ..Default::default()
+        },
+        XdmDocument {
+            cda: &b,
+            action: Some(Action::Replace),
+            restrictions: vec!["INVISIBLE_PATIENT", "MASQUE_PS"],
+            ..Default::default()
+        },
     ];
     let message = message_with_xdm("a@x.fr", "b@y.fr", "Compte rendu", "", &xdm_zip(&docs, &[]));
-    let package = read_message(&message, &XdmLimits::default()).unwrap().unwrap();
+    let package = read_message(&message, &XdmLimits::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(package.codes(), ["18748-4", "11490-0"]);
     assert_eq!(package.documents[1].entry.action, Some(Action::Replace));
-    assert_eq!(package.documents[1].restrictions.codes, ["MASQUE_PS", "INVISIBLE_PATIENT"]);
-    assert!(package.documents[1].restrictions.masked_from_professionals());
-    let with_test = ["1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"].map(String::from);
+    assert_eq!(
+        package.documents[1].restrictions.codes,
+        ["MASQUE_PS", "INVISIBLE_PATIENT"]
+    );
+    assert!(
+        package.documents[1]
+            .restrictions
+            .masked_from_professionals()
+    );
+    let with_test = [
+        "1.2.250.1.213.1.4.8",
+        "1.2.250.1.213.1.4.9",
+        "1.2.250.1.213.1.4.10",
+        "1.2.250.1.213.1.4.11",
+    ]
+    .map(String::from);
     let headers = MssHeaders::of(&package, &with_test).unwrap();
     assert_eq!(headers.code_cda, "18748-4,11490-0");
     assert_eq!(headers.ins, "O");
     let production = ["1.2.250.1.213.1.4.8".to_string()];
     assert_eq!(MssHeaders::of(&package, &production).unwrap().ins, "N");
-    assert_eq!(headers.disagreements(Some("18748-4, 11490-0"), Some("o")), Vec::<&str>::new());
-    assert_eq!(headers.disagreements(Some("11502-2"), Some("N")), ["X-MSS-CODECDA", "X-MSS-INS"]);
+    assert_eq!(
+        headers.disagreements(Some("18748-4, 11490-0"), Some("o")),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        headers.disagreements(Some("11502-2"), Some("N")),
+        ["X-MSS-CODECDA", "X-MSS-INS"]
+    );
 }
 
 #[test]
 fn a_zip_attachment_counts_only_with_the_xdm_subject() {
     let cda = sample("CR_Radio_CDAN1_v1.XML");
-    let zip = xdm_zip(&[XdmDocument { cda: &cda, ..Default::default() }], &[]);
+    let zip = xdm_zip(
+        &[XdmDocument {
+            cda: &cda,
+            ..Default::default()
+        }],
+        &[],
+    );
     let renamed = |subject: &str| {
         String::from_utf8(message_with_xdm("a@x.fr", "b@y.fr", subject, "", &zip))
             .unwrap()
@@ -309,9 +398,22 @@ fn a_zip_attachment_counts_only_with_the_xdm_subject() {
             .into_bytes()
     };
     let limits = XdmLimits::default();
-    assert!(read_message(&renamed("XDM/1.0/DDM+CR d'examens de radiologie PAT-TROIS DOMINIQUE 07/08/2010"), &limits).unwrap().is_some());
-    assert!(read_message(&renamed("Résultats"), &limits).unwrap().is_none());
-    let lower = String::from_utf8(message_with_xdm("a@x.fr", "b@y.fr", "x", "", &zip)).unwrap().replace("IHE_XDM.zip", "ihe_xdm.ZIP");
+    assert!(
+        read_message(
+            &renamed("XDM/1.0/DDM+CR d'examens de radiologie PAT-TROIS DOMINIQUE 07/08/2010"),
+            &limits
+        )
+        .unwrap()
+        .is_some()
+    );
+    assert!(
+        read_message(&renamed("Résultats"), &limits)
+            .unwrap()
+            .is_none()
+    );
+    let lower = String::from_utf8(message_with_xdm("a@x.fr", "b@y.fr", "x", "", &zip))
+        .unwrap()
+        .replace("IHE_XDM.zip", "ihe_xdm.ZIP");
     assert!(read_message(lower.as_bytes(), &limits).unwrap().is_some());
     let plain = b"From: a@x.fr\r\nSubject: hello\r\n\r\nno documents\r\n";
     assert!(read_message(plain, &limits).unwrap().is_none());
@@ -322,6 +424,9 @@ fn instance_ids_print_and_parse_as_root_caret_extension() {
     let id = InstanceId::new("1.2.3", Some("X1"));
     assert_eq!(id.to_string(), "1.2.3^X1");
     assert_eq!(InstanceId::parse("1.2.3^X1"), Some(id));
-    assert_eq!(InstanceId::parse("1.2.3"), Some(InstanceId::new("1.2.3", None)));
+    assert_eq!(
+        InstanceId::parse("1.2.3"),
+        Some(InstanceId::new("1.2.3", None))
+    );
     assert_eq!(InstanceId::parse(""), None);
 }

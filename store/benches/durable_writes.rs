@@ -53,6 +53,7 @@ async fn bench() {
                         recipients: vec![mailbox],
                         message: message.clone(),
                         internal_date: 0,
+                        documents: Vec::new(),
                     })
                     .await
                     .expect("deliver");

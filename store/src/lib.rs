@@ -8,6 +8,7 @@
 mod change_feed;
 mod directory_model;
 mod directory_store;
+mod document_model;
 mod error;
 pub mod flags;
 mod model;
@@ -20,6 +21,10 @@ pub use directory_model::{
     DirectoryProfessional, DirectoryRows, DirectorySet, DirectorySetStatus, ProfessionalIdentity,
 };
 pub use directory_store::DirectoryStore;
+pub use document_model::{
+    Direction, DocumentAction, DocumentStatus, IndexedDocument, IndicatorRow, NewDocument,
+    UsageCount,
+};
 pub use error::{Error, Result};
 pub use model::{
     Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,

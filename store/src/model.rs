@@ -119,6 +119,9 @@ pub struct Delivery {
     pub message: Vec<u8>,
     /// Unix seconds.
     pub internal_date: i64,
+    /// The health documents the message carries, indexed in each recipient mailbox in the
+    /// delivery's transaction.
+    pub documents: Vec<crate::document_model::NewDocument>,
 }
 
 /// Where a message landed.
@@ -297,6 +300,8 @@ pub struct Acceptance {
     pub delivery: Option<Delivery>,
     pub queued: Option<NewQueued>,
     pub audit: AuditEvent,
+    /// Usage counters of the message, committed with it.
+    pub usage: Vec<crate::document_model::UsageCount>,
 }
 
 /// Where an accepted message went.

@@ -5,6 +5,7 @@ use mssd_core::Address;
 
 use crate::change_feed::ChangeFeed;
 use crate::directory_store::DirectoryStore;
+use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::Result;
 use crate::model::{
     Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,
@@ -159,6 +160,13 @@ pub trait Store: DirectoryStore + Send + Sync {
     /// The document stored under `name`, if any. A copy whose bytes no longer match their
     /// recorded SHA-256 gives `Error::Corrupt`.
     async fn document(&self, name: &str) -> Result<Option<Vec<u8>>>;
+
+    // --- health documents ---
+
+    /// The document index of `mailbox`, oldest first: current versions only unless `all`.
+    async fn documents(&self, mailbox: MailboxId, all: bool) -> Result<Vec<IndexedDocument>>;
+    /// The usage counters of `month` (`YYYY-MM`), by mailbox and direction.
+    async fn usage_indicators(&self, month: &str) -> Result<Vec<IndicatorRow>>;
 
     // --- operations ---
 

@@ -53,6 +53,7 @@ async fn watchers_see_every_kind_of_committed_change() {
             recipients: vec![m.id],
             message: b"x".to_vec(),
             internal_date: 0,
+            documents: Vec::new(),
         })
         .await
         .unwrap();
@@ -122,6 +123,7 @@ async fn accept_publishes_its_local_deliveries() {
                 recipients: vec![m.id],
                 message: b"x".to_vec(),
                 internal_date: 0,
+                documents: Vec::new(),
             }),
             queued: None,
             audit: mssd_store::AuditEvent {
@@ -132,6 +134,7 @@ async fn accept_publishes_its_local_deliveries() {
                 outcome: "ok".to_owned(),
                 detail: serde_json::json!({}),
             },
+            usage: Vec::new(),
         })
         .await
         .unwrap();

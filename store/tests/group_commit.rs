@@ -33,6 +33,7 @@ async fn concurrent_writers_share_commits() {
                         recipients: vec![mailbox.id],
                         message,
                         internal_date: 0,
+                        documents: Vec::new(),
                     })
                     .await
                     .unwrap();
@@ -84,6 +85,7 @@ async fn a_failing_job_does_not_sink_its_batch() {
                     recipients: vec![target],
                     message: i.to_string().into_bytes(),
                     internal_date: i,
+                    documents: Vec::new(),
                 })
                 .await
         }));

@@ -194,6 +194,7 @@ async fn remove_deletes_folders_messages_and_unshared_blobs() {
             recipients: vec![gone.id, kept.id],
             message: b"shared".to_vec(),
             internal_date: 1,
+            documents: Vec::new(),
         })
         .await
         .unwrap();
@@ -202,6 +203,7 @@ async fn remove_deletes_folders_messages_and_unshared_blobs() {
             recipients: vec![gone.id],
             message: b"private".to_vec(),
             internal_date: 2,
+            documents: Vec::new(),
         })
         .await
         .unwrap();

@@ -38,6 +38,7 @@ async fn delivery_to_several_mailboxes_stores_the_bytes_once() {
             recipients: vec![a.id, b.id, a.id],
             message: message.clone(),
             internal_date: 1_700_000_000,
+            documents: Vec::new(),
         })
         .await
         .unwrap();
@@ -82,6 +83,7 @@ async fn delivery_is_all_or_nothing() {
             recipients: vec![a.id, MailboxId(9_999)],
             message: b"m".to_vec(),
             internal_date: 0,
+            documents: Vec::new(),
         })
         .await
         .unwrap_err();
@@ -99,6 +101,7 @@ async fn delivery_is_all_or_nothing() {
             recipients: vec![],
             message: b"m".to_vec(),
             internal_date: 0,
+            documents: Vec::new(),
         })
         .await
         .unwrap_err();
@@ -308,9 +311,11 @@ async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
                 recipients: vec![a.id],
                 message: b"mixed".to_vec(),
                 internal_date: 0,
+                documents: Vec::new(),
             }),
             queued: Some(queued(b"mixed")),
             audit: accepted_event("m1"),
+            usage: Vec::new(),
         })
         .await
         .unwrap();
@@ -327,9 +332,11 @@ async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
                 recipients: vec![MailboxId(9_999)],
                 message: b"x".to_vec(),
                 internal_date: 0,
+                documents: Vec::new(),
             }),
             queued: Some(queued(b"x")),
             audit: accepted_event("m2"),
+            usage: Vec::new(),
         })
         .await
         .unwrap_err();

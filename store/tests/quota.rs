@@ -56,6 +56,7 @@ async fn counters_stay_exact_through_every_write() {
         recipients: vec![a.id, b.id],
         message: vec![b'x'; 10],
         internal_date: 0,
+        documents: Vec::new(),
     })
     .await
     .unwrap();
@@ -135,6 +136,7 @@ async fn quota_exceeded_leaves_nothing() {
             recipients: vec![roomy.id, small.id],
             message: vec![b'b'; 6],
             internal_date: 0,
+            documents: Vec::new(),
         })
         .await
         .unwrap_err();
@@ -220,6 +222,7 @@ async fn a_refused_job_does_not_fail_its_batch() {
                     recipients: vec![target],
                     message: format!("message {i}").into_bytes(),
                     internal_date: 0,
+                    documents: Vec::new(),
                 })
                 .await
         }));

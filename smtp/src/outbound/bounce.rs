@@ -45,6 +45,7 @@ pub(crate) async fn send_report(
                 recipients: vec![mailbox.id],
                 message: report,
                 internal_date: now,
+                documents: Vec::new(),
             })
             .await?;
         return Ok(ReportRoute::Local);

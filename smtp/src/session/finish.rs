@@ -177,6 +177,7 @@ impl Session<'_> {
             recipients: vec![user.mailbox.id],
             message: note.into_bytes(),
             internal_date: time::OffsetDateTime::now_utc().unix_timestamp(),
+            documents: Vec::new(),
         };
         if let Err(e) = self.ctx.store.deliver(delivery).await {
             tracing::warn!(id = %tx.id, error = %e, "smtp: the unknown-recipient notice could not be stored");
@@ -234,11 +235,13 @@ impl Session<'_> {
             recipients: local,
             message: body,
             internal_date: now,
+            documents: Vec::new(),
         });
         Acceptance {
             delivery,
             queued,
             audit,
+            usage: Vec::new(),
         }
     }
 

@@ -134,6 +134,7 @@ async fn run(args: Args) -> Result<(), String> {
                         recipients: vec![mailbox],
                         message,
                         internal_date: 0,
+                        documents: Vec::new(),
                     })
                     .await
                     .map_err(|e| e.to_string())?;

@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::blobs::insert_blob;
 use super::connection::DbResult;
 use super::convert::{u32_from_i64, u64_from_i64};
+use super::document_index;
 use super::flag_json::{flags_json, parse_flags};
 use super::folders::{inbox_of, mailbox_of};
 use super::quota::{add_usage, delta, ensure_room};
@@ -39,7 +40,20 @@ pub(crate) fn deliver(conn: &Connection, d: &Delivery) -> Result<Vec<Delivered>>
     let blob = insert_blob(conn, &d.message)?;
     inboxes
         .into_iter()
-        .map(|folder| add_message(conn, folder, blob, size, &[], d.internal_date))
+        .map(|folder| {
+            let delivered = add_message(conn, folder, blob, size, &[], d.internal_date)?;
+            if !d.documents.is_empty() {
+                document_index::index(
+                    conn,
+                    delivered.mailbox,
+                    folder,
+                    delivered.uid,
+                    &d.documents,
+                    d.internal_date,
+                )?;
+            }
+            Ok(delivered)
+        })
         .collect()
 }
 

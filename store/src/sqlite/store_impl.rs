@@ -5,11 +5,12 @@ use mssd_core::Address;
 
 use super::connection::DbResult;
 use super::{
-    SqliteStore, audit, changes_of, copy_move, documents, flag_store, folder_admin, folders,
-    grants, health, mailboxes, message_read, message_removal, messages, now_unix, queue, quota,
-    subscriptions,
+    SqliteStore, audit, changes_of, copy_move, document_index, documents, flag_store, folder_admin,
+    folders, grants, health, indicators, mailboxes, message_read, message_removal, messages,
+    now_unix, queue, quota, subscriptions,
 };
 use crate::change_feed::ChangeFeed;
+use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::{Error, Result};
 use crate::model::{
     Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,
@@ -150,6 +151,7 @@ impl Store for SqliteStore {
                 .map(|q| queue::enqueue(c, q, now_unix()))
                 .transpose()?;
             audit::append(c, &a.audit)?;
+            indicators::add(c, &a.usage, now_unix())?;
             let changes = changes_of(&delivered);
             Ok((Accepted { delivered, queued }, changes))
         })
@@ -264,6 +266,19 @@ impl Store for SqliteStore {
         documents::check_name(name)?;
         let name = name.to_owned();
         self.readers.run(move |c| documents::get(c, &name)).await
+    }
+
+    async fn documents(&self, mailbox: MailboxId, all: bool) -> Result<Vec<IndexedDocument>> {
+        self.readers
+            .run(move |c| document_index::list(c, mailbox, all))
+            .await
+    }
+
+    async fn usage_indicators(&self, month: &str) -> Result<Vec<IndicatorRow>> {
+        let month = month.to_owned();
+        self.readers
+            .run(move |c| indicators::month(c, &month))
+            .await
     }
 
     async fn health(&self) -> Result<StoreHealth> {
