@@ -11,11 +11,7 @@ pub const XDM_SUBJECT_PREFIX: &str = "XDM/1.0/DDM";
 
 /// The decoded bytes of the message's XDM archive, if it has one.
 pub fn find(message: &[u8]) -> Result<Option<Vec<u8>>> {
-    // Cheap refusal first: a message that neither names the archive nor has the subject
-    // prefix anywhere cannot carry one, and most mail is like that.
-    if !contains_ignore_case(message, XDM_NAME.as_bytes())
-        && !contains_ignore_case(message, XDM_SUBJECT_PREFIX.as_bytes())
-    {
+    if !may_carry_xdm(message) {
         return Ok(None);
     }
     let Some(parsed) = MessageParser::default().parse(message) else {
@@ -57,8 +53,16 @@ fn is_xdm_part(_message: &Message, part: &mail_parser::MessagePart, by_subject: 
         })
 }
 
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+/// A cheap first look, so ordinary mail is not parsed: an XDM message says "xdm" (the file
+/// name, the subject) or "zip" (the media type, a name in an encoded word) somewhere, in any
+/// case. Both contain a rare letter, so the scan jumps from one `x` or `z` to the next.
+pub fn may_carry_xdm(message: &[u8]) -> bool {
+    let follows = |first: u8, upper: u8, rest: &[u8; 2]| {
+        memchr::memchr2_iter(first, upper, message).any(|at| {
+            message
+                .get(at + 1..at + 3)
+                .is_some_and(|next| next.eq_ignore_ascii_case(rest))
+        })
+    };
+    follows(b'x', b'X', b"dm") || follows(b'z', b'Z', b"ip")
 }

@@ -19,7 +19,9 @@ pub mod metadata;
 mod model;
 pub mod mss_headers;
 pub mod package;
+mod policy;
 mod restrictions;
+pub mod routing;
 mod xml;
 
 pub use error::{CdaError, Result};
@@ -30,6 +32,9 @@ pub use model::{
 };
 pub use mss_headers::MssHeaders;
 pub use package::{Document, Package};
+pub use policy::{
+    CdaPolicy, HeaderMismatch, Malformed, PRODUCTION_INS_OIDS, TEST_INS_OIDS, is_oid,
+};
 pub use restrictions::{KNOWN_CODES, METADMP_MSS_SYSTEM, Restrictions};
 
 /// The documents `message` carries: `Ok(None)` when it has no XDM archive.

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::{mailbox_cmd, store_open};
 
 const DEMO_LOCAL_PART: &str = "demo";
+const PFI_LOCAL_PART: &str = "pfi";
 
 pub async fn first_start(config: &Config) -> Result<()> {
     store_open::create_private_dir(&config.data_dir)?;
@@ -38,33 +39,75 @@ pub async fn first_start(config: &Config) -> Result<()> {
 
     let store = store_open::open(config)?;
     if store.list_mailboxes().await?.is_empty() {
-        let personal = mssd_certs::load_certs(&config.pki_dir().join("personal.pem"))?;
-        let info = personal
+        let demo = DemoMailbox {
+            local_part: DEMO_LOCAL_PART,
+            kind: MailboxKind::Per,
+            display_name: "Demo professional",
+            certificate: "personal.pem",
+            secret: "demo-password.txt",
+        };
+        demo.create(config, store.as_ref()).await?;
+        println!("  it also accepts the personal test certificate {dir}/pki/personal.pem");
+        // The integration platform's mailbox that `[[cda.routes]]` copies XDM messages to.
+        let pfi = DemoMailbox {
+            local_part: PFI_LOCAL_PART,
+            kind: MailboxKind::App,
+            display_name: "Plateforme d'intégration (demo)",
+            certificate: "app.pem",
+            secret: "pfi-password.txt",
+        };
+        pfi.create(config, store.as_ref()).await?;
+        println!("  it also accepts the applicative test certificate {dir}/pki/app.pem");
+    }
+    Ok(())
+}
+
+/// A mailbox the first start creates, with a password and a test certificate.
+struct DemoMailbox {
+    local_part: &'static str,
+    kind: MailboxKind,
+    display_name: &'static str,
+    /// File of the test PKI whose certificate authenticates as the mailbox.
+    certificate: &'static str,
+    /// File (in the data dir) receiving "address password".
+    secret: &'static str,
+}
+
+impl DemoMailbox {
+    async fn create(&self, config: &Config, store: &dyn mssd_store::Store) -> Result<()> {
+        let dir = config.data_dir.display();
+        let certs = mssd_certs::load_certs(&config.pki_dir().join(self.certificate))?;
+        let info = certs
             .first()
             .map(mssd_certs::CertInfo::parse)
             .transpose()?
-            .ok_or_else(|| Error::Usage(format!("{dir}/pki/personal.pem holds no certificate")))?;
-        let address = Address::parse(&format!("{DEMO_LOCAL_PART}@{}", config.primary_domain()))?;
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{dir}/pki/{} holds no certificate",
+                    self.certificate
+                ))
+            })?;
+        let address = Address::parse(&format!("{}@{}", self.local_part, config.primary_domain()))?;
         let password = mailbox_cmd::generate_password();
         let new = NewMailbox {
             address: address.clone(),
-            kind: MailboxKind::Per,
-            display_name: Some("Demo professional".into()),
+            kind: self.kind,
+            display_name: Some(self.display_name.into()),
             owner_id_nat: info.id_nat_ps.as_ref().map(|id| id.as_str().to_string()),
             password_hash: Some(mssd_core::hash_password(&password)?),
             certificate_dn: Some(info.subject.canonical()),
             quota_bytes: None,
         };
-        mailbox_cmd::create(store.as_ref(), new, "mssd:first-start").await?;
-        let secret = config.data_dir.join("demo-password.txt");
+        mailbox_cmd::create(store, new, "mssd:first-start").await?;
+        let secret = config.data_dir.join(self.secret);
         write_file(&secret, format!("{address} {password}\n").as_bytes(), 0o600)?;
         println!(
-            "mssd: created demo mailbox {address} (PER); its password is in {}",
+            "mssd: created demo mailbox {address} ({}); its password is in {}",
+            self.kind.as_str().to_uppercase(),
             secret.display()
         );
-        println!("  it also accepts the personal test certificate {dir}/pki/personal.pem");
+        Ok(())
     }
-    Ok(())
 }
 
 fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {

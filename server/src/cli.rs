@@ -51,6 +51,46 @@ pub enum Command {
     TrustList(TrustListCommand),
     /// Check configuration, certificates and store; exit status 1 when anything fails.
     Doctor,
+    /// Health documents indexed in a mailbox (CDA in IHE_XDM.zip).
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+    /// Reports for the ANS.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCommand {
+    /// One line per document version: `<status> <id> <setId> v<version> <code> <title>`.
+    List {
+        mailbox: String,
+        /// Every version (superseded, withdrawn, refused requests), not only current ones.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One document (every row of that id); the patient's INS is redacted.
+    Show {
+        mailbox: String,
+        /// The document id as `root^extension` (as `list` prints it).
+        id: String,
+        /// Show the INS in clear (written to the audit trail).
+        #[arg(long)]
+        reveal: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Messages sent and received, XDM documents and the share with a qualified INS, per
+    /// mailbox and structure.
+    Indicators {
+        #[arg(long, value_name = "YYYY-MM")]
+        month: String,
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,13 +7,16 @@ mod bootstrap;
 mod cli;
 mod config;
 mod doctor;
+mod documents_cmd;
 mod error;
 mod file_modes;
 mod logging;
 mod mailbox_cmd;
 mod metrics;
+mod metrics_cda;
 mod pki_cmd;
 mod queue_cmd;
+mod report_cmd;
 mod serve;
 mod smtp_setup;
 mod store_open;
@@ -84,6 +87,8 @@ fn run(cli: Cli) -> Result<bool> {
             Command::Queue(command) => queue_cmd::run(&config, command).await.map(|_| true),
             Command::TrustList(command) => trust_list_cmd::run(&config, command).await,
             Command::Doctor => doctor::run(&config).await,
+            Command::Documents(command) => documents_cmd::run(&config, command).await.map(|_| true),
+            Command::Report(command) => report_cmd::run(&config, command).await.map(|_| true),
             Command::Pki(_) => Ok(true),
         }
     })

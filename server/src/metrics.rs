@@ -54,6 +54,7 @@ pub struct Snapshot {
     pub directory: (u64, u64),
     /// Last import per file kind: (set, finished at, applied).
     pub imports: Vec<(String, i64, bool)>,
+    pub cda: crate::metrics_cda::CdaFigures,
 }
 
 impl Default for Metrics {
@@ -170,6 +171,7 @@ impl Metrics {
             "failed authentications (SMTP submission and IMAP)",
             &one(snapshot.auth_failures),
         );
+        snapshot.cda.render(&mut out, &counter);
         let (sessions, logins, commands) = snapshot.imap;
         counter(
             &mut out,
@@ -376,6 +378,10 @@ mod tests {
             smtp_accepted: 5,
             smtp_bytes: 500,
             smtp_trust_refusals: 2,
+            cda: crate::metrics_cda::CdaFigures {
+                by_code: vec![("11502-2".into(), 3), ("a\"b".into(), 1)],
+                ..Default::default()
+            },
             auth_failures: 1,
             imap: (4, 3, 20),
             queue: mssd_store::QueueSummary {
@@ -396,6 +402,8 @@ mod tests {
         assert!(text.contains("mssd_trust_list_domains 3\n"), "{text}");
         assert!(text.contains("mssd_trust_list_refresh_total{result=\"refused\"} 1\n"));
         assert!(text.contains("mssd_smtp_messages_accepted_total 5\n"));
+        assert!(text.contains("mssd_cda_documents_by_code_total{code=\"11502-2\"} 3\n"));
+        assert!(text.contains("mssd_cda_documents_by_code_total{code=\"a\\\"b\"} 1\n"));
         assert!(text.contains("mssd_imap_logins_total 3\n"));
         assert!(text.contains("# TYPE mssd_connections_accepted_total counter\n"));
         assert!(text.contains("mssd_connections_accepted_total{listener=\"smtp\"} 3\n"));

@@ -67,6 +67,7 @@ pub fn context(
     smtp.command_timeout = config.smtp.command_timeout;
     smtp.data_timeout = config.smtp.data_timeout;
     smtp.login_timeout = config.smtp.login_timeout;
+    smtp.cda = Arc::new(config.cda.clone());
     smtp.directory = Some(Arc::new(crate::annuaire_setup::DirectoryLookup(directory)));
     smtp.unknown_recipient = match config.annuaire.unknown_recipient {
         UnknownRecipient::Off => UnknownRecipientPolicy::Off,

@@ -23,6 +23,9 @@ pub enum UnknownRecipientPolicy {
     Refuse,
 }
 
+/// The citizens' domain of the trust space (Mon espace santé).
+pub const NATIONAL_CITIZEN_DOMAIN: &str = "patient.mssante.fr";
+
 #[derive(Debug, Clone)]
 pub struct SmtpConfig {
     /// Our host name: greeting, EHLO, Received, Message-ID.
@@ -48,6 +51,8 @@ pub struct SmtpConfig {
     /// The national directory, for the unknown-recipient policy.
     pub directory: Option<Arc<dyn KnownRecipients>>,
     pub unknown_recipient: UnknownRecipientPolicy,
+    /// Health documents: INS OIDs, header and malformed policies, archive limits, routes.
+    pub cda: Arc<mssd_cda::CdaPolicy>,
 }
 
 impl SmtpConfig {
@@ -69,7 +74,13 @@ impl SmtpConfig {
             login_timeout: Duration::from_secs(120),
             directory: None,
             unknown_recipient: UnknownRecipientPolicy::Off,
+            cda: Arc::default(),
         }
+    }
+
+    /// Whether `domain` holds citizens' mailboxes: ours, or the national one.
+    pub fn is_citizen_domain(&self, domain: &str) -> bool {
+        self.citizen_domain.as_deref() == Some(domain) || domain == NATIONAL_CITIZEN_DOMAIN
     }
 
     /// Whether mail for `domain` is ours to deliver locally.

@@ -30,6 +30,7 @@ pub struct SmtpCounters {
     pub bytes_accepted: AtomicU64,
     pub refused_trust: AtomicU64,
     pub auth_failures: AtomicU64,
+    pub cda: crate::cda_counters::CdaCounters,
     sequence: AtomicU64,
 }
 

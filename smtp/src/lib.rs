@@ -1,6 +1,7 @@
 //! mssd-smtp: SMTP for an MSSanté operator — the MTA listener for other operators (mutual
 //! TLS, liste blanche), submission for professionals and applications, local delivery.
 
+pub mod cda_counters;
 pub mod config;
 pub mod context;
 pub mod dsn;

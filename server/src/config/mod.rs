@@ -1,6 +1,7 @@
 //! mssd configuration: the TOML contract of `docs`/README, the embedded default, and the
 //! validated form the rest of the server uses.
 
+mod cda;
 mod duration;
 mod raw;
 mod resolve;
@@ -45,6 +46,8 @@ pub struct Config {
     /// Mailbox kinds that may log in with a password.
     pub password_kinds: Vec<mssd_core::MailboxKind>,
     pub annuaire: AnnuaireSettings,
+    /// `[cda]`: health documents.
+    pub cda: mssd_cda::CdaPolicy,
 }
 
 /// What SMTP does with a recipient at a listed domain the national directory does not know.

@@ -33,6 +33,54 @@ pub struct RawConfig {
     pub queue: RawQueue,
     #[serde(default)]
     pub annuaire: RawAnnuaire,
+    #[serde(default)]
+    pub cda: RawCda,
+}
+
+/// `[cda]`: health documents in IHE_XDM.zip.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCda {
+    /// INS OIDs that make `X-MSS-INS: O` (and, on the citizen side, a usable INS).
+    pub accepted_ins_oids: Option<Vec<String>>,
+    /// "warn" (default) or "refuse".
+    pub header_mismatch: Option<String>,
+    /// "accept" (default) or "refuse".
+    pub malformed: Option<String>,
+    #[serde(default)]
+    pub limits: RawCdaLimits,
+    #[serde(default)]
+    pub routes: Vec<RawCdaRoute>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCdaLimits {
+    pub max_entries: Option<usize>,
+    /// e.g. "20M".
+    pub max_entry_size: Option<String>,
+    pub max_total_size: Option<String>,
+    pub max_ratio: Option<u64>,
+    pub max_xml_nodes: Option<u32>,
+}
+
+/// One `[[cda.routes]]` rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCdaRoute {
+    pub mailboxes: OneOrMany,
+    pub codes: Option<Vec<String>>,
+    /// "copy" (default) or "redirect".
+    pub action: Option<String>,
+    pub to: String,
+}
+
+/// A string or a list of strings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]

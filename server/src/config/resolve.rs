@@ -270,6 +270,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
     };
 
     let limits = resolve_limits(raw.limits, &bad)?;
+    let cda = super::cda::resolve_cda(raw.cda, &bad)?;
 
     Ok(Config {
         origin: origin.to_string(),
@@ -295,6 +296,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         queue,
         password_kinds,
         annuaire,
+        cda,
     })
 }
 

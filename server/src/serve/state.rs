@@ -111,6 +111,7 @@ impl ServerState {
             smtp_accepted: load(&smtp.messages_accepted),
             smtp_bytes: load(&smtp.bytes_accepted),
             smtp_trust_refusals: load(&smtp.refused_trust),
+            cda: crate::metrics_cda::CdaFigures::read(&smtp.cda),
             auth_failures: load(&smtp.auth_failures) + load(&self.imap.counters.auth_failures),
             imap: (
                 load(&self.imap.counters.sessions),

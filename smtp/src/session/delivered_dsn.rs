@@ -21,7 +21,6 @@ impl Session<'_> {
     /// The report for the local recipients of `tx` that asked NOTIFY=SUCCESS, if any (never
     /// for the null reverse-path: no DSN about a DSN).
     pub(super) fn delivered_report(&self, tx: &Transaction, now: i64) -> Option<PendingReport> {
-        let sender = tx.sender.as_ref()?;
         let recipients: Vec<RecipientReport> = tx
             .recipients
             .iter()
@@ -37,6 +36,42 @@ impl Session<'_> {
                 last_attempt: Some(now),
             })
             .collect();
+        self.pending_report(tx, recipients, now)
+    }
+
+    /// A failure report for recipients refused after DATA (a `MASQUE_PS` document to a
+    /// professional) when the message went on to others. Never for the null reverse-path.
+    pub(super) fn refused_report(
+        &self,
+        tx: &Transaction,
+        refused: &[super::state::Recipient],
+        now: i64,
+    ) -> Option<PendingReport> {
+        let reply = super::documents::masked_reply();
+        let recipients = refused
+            .iter()
+            .filter(|r| r.notify & smtp_proto::RCPT_NOTIFY_NEVER == 0)
+            .map(|r| RecipientReport {
+                final_recipient: r.address.clone(),
+                original_recipient: r.orcpt.clone(),
+                action: Action::Failed,
+                status: (5, 7, 1),
+                remote_mta: None,
+                smtp_reply: Some(reply.summary()),
+                reason: None,
+                last_attempt: Some(now),
+            })
+            .collect();
+        self.pending_report(tx, recipients, now)
+    }
+
+    fn pending_report(
+        &self,
+        tx: &Transaction,
+        recipients: Vec<RecipientReport>,
+        now: i64,
+    ) -> Option<PendingReport> {
+        let sender = tx.sender.as_ref()?;
         if recipients.is_empty() {
             return None;
         }

@@ -1,7 +1,10 @@
 //! The end of a message: trace fields, then durable delivery to local mailboxes and the
 //! outbound queue, and only then `250` (durable before acknowledged), with an audit line.
 
-use mssd_store::{Acceptance, AuditEvent, Delivery, NewQueued, QueuedRecipient, RecipientStatus};
+use mssd_store::{
+    Acceptance, AuditEvent, Delivery, Direction, NewQueued, QueuedRecipient, RecipientStatus,
+    UsageCount,
+};
 
 use super::state::PeerVerdict;
 use super::{Role, Session};
@@ -72,6 +75,14 @@ impl Session<'_> {
             }
             self.complete_headers(&mut tx);
         }
+        let facts = match self.examine_documents(&mut tx).await {
+            Ok(facts) => facts,
+            Err(reply) => {
+                self.audit_refusal("content", &reply, tx.sender.as_ref().map(|s| s.to_string()))
+                    .await;
+                return self.reply(reply);
+            }
+        };
         let size = tx.body.len();
         let message_id = headers::field_value(
             &tx.body[..headers::header_block_len(&tx.body)],
@@ -107,13 +118,14 @@ impl Session<'_> {
         };
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let delivered_report = self.delivered_report(&tx, now);
-        let acceptance = self.acceptance(&mut tx, now, audit);
+        let refused_report = self.refused_report(&tx, &facts.refused, now);
+        let acceptance = self.acceptance(&mut tx, now, audit, facts);
         match self.ctx.store.accept(acceptance).await {
             Ok(done) => {
                 if done.queued.is_some() {
                     self.ctx.queue_notify.notify_one();
                 }
-                if let Some(report) = delivered_report {
+                for report in [delivered_report, refused_report].into_iter().flatten() {
                     self.send_delivered_report(report, now).await;
                 }
                 self.accepted += 1;
@@ -191,7 +203,9 @@ impl Session<'_> {
         tx: &mut super::state::Transaction,
         now: i64,
         audit: AuditEvent,
+        facts: super::documents::DocumentFacts,
     ) -> Acceptance {
+        let usage = self.usage(tx, &facts);
         let local: Vec<_> = tx.recipients.iter().filter_map(|r| r.mailbox).collect();
         let remote: Vec<_> = tx
             .recipients
@@ -235,14 +249,40 @@ impl Session<'_> {
             recipients: local,
             message: body,
             internal_date: now,
-            documents: Vec::new(),
+            documents: facts.documents,
         });
         Acceptance {
             delivery,
             queued,
             audit,
-            usage: Vec::new(),
+            usage,
         }
+    }
+
+    /// The usage counters of the message: sent for the authenticated mailbox, received for
+    /// each local recipient.
+    fn usage(
+        &self,
+        tx: &super::state::Transaction,
+        facts: &super::documents::DocumentFacts,
+    ) -> Vec<UsageCount> {
+        let count = |mailbox: String, direction| UsageCount {
+            mailbox,
+            direction,
+            xdm: facts.xdm,
+            documents: facts.documents.len() as u32,
+            qualified_ins: facts.qualified_ins,
+        };
+        let sent = self
+            .user
+            .as_ref()
+            .map(|u| count(u.mailbox.address.canonical(), Direction::Sent));
+        let received = tx
+            .recipients
+            .iter()
+            .filter(|r| r.mailbox.is_some())
+            .map(|r| count(r.address.canonical(), Direction::Received));
+        sent.into_iter().chain(received).collect()
     }
 
     /// Submission (RFC 6409 §8): add Message-ID and Date when the client did not.
