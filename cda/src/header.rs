@@ -1,11 +1,11 @@
 //! The header of an HL7 CDA R2 document (`ClinicalDocument`, namespace `urn:hl7-org:v3`)
 //! and a summary of its body: what routing, indexing and display need, nothing more.
 
-use base64::Engine;
 use roxmltree::Node;
 
+use crate::body_scan;
 use crate::error::{CdaError, Result};
-use crate::model::{Author, Body, CdaHeader, Code, InsTraits, InstanceId, PatientId, Section};
+use crate::model::{Author, CdaHeader, Code, InsTraits, InstanceId, PatientId};
 use crate::xml::{self, attr, child, children, path};
 
 const HL7: &str = "urn:hl7-org:v3";
@@ -13,7 +13,13 @@ const HL7: &str = "urn:hl7-org:v3";
 /// Parses the CDA document `bytes`, named `file` in errors.
 pub fn parse(file: &str, bytes: &[u8], max_nodes: u32) -> Result<CdaHeader> {
     let text = xml::text(file, bytes)?;
-    let doc = xml::parse(file, text, max_nodes)?;
+    // One streaming pass over the whole document; the tree is built for the header only.
+    let scanned = body_scan::scan(file, text)?;
+    let header = match scanned.header_end {
+        Some(end) => std::borrow::Cow::Owned(format!("{}</{}>", &text[..end], scanned.root_name)),
+        None => std::borrow::Cow::Borrowed(text),
+    };
+    let doc = xml::parse(file, &header, max_nodes)?;
     let root = doc.root_element();
     let not_cda = |reason: String| CdaError::NotCda {
         file: file.to_string(),
@@ -94,7 +100,10 @@ pub fn parse(file: &str, bytes: &[u8], max_nodes: u32) -> Result<CdaHeader> {
             })
             .collect(),
         replaces,
-        body: body(file, root)?,
+        body: scanned.body.ok_or_else(|| CdaError::Body {
+            file: file.to_string(),
+            reason: "neither structuredBody nor nonXMLBody/text".into(),
+        })?,
     })
 }
 
@@ -137,56 +146,4 @@ fn traits(patient: Node) -> InsTraits {
             .and_then(|n| attr(n, "code"))
             .map(str::to_string),
     }
-}
-
-fn body(file: &str, root: Node) -> Result<Body> {
-    let bad = |reason: String| CdaError::Body {
-        file: file.to_string(),
-        reason,
-    };
-    let component = child(root, HL7, "component")
-        .ok_or_else(|| bad("the document has no body (component)".into()))?;
-    if let Some(structured) = child(component, HL7, "structuredBody") {
-        let sections = children(structured, HL7, "component")
-            .filter_map(|c| child(c, HL7, "section"))
-            .map(|s| Section {
-                title: child(s, HL7, "title")
-                    .map(xml::collapsed_text)
-                    .filter(|t| !t.is_empty()),
-                text: child(s, HL7, "text")
-                    .map(xml::collapsed_text)
-                    .unwrap_or_default(),
-            })
-            .collect();
-        return Ok(Body::Structured { sections });
-    }
-    let text = path(component, HL7, &["nonXMLBody", "text"])
-        .ok_or_else(|| bad("neither structuredBody nor nonXMLBody/text".into()))?;
-    let media_type = attr(text, "mediaType").unwrap_or("text/plain").to_string();
-    if text.attribute("representation") != Some("B64") {
-        let content = xml::collapsed_text(text);
-        return Ok(Body::Unstructured {
-            media_type,
-            size: content.len(),
-        });
-    }
-    let encoded: Vec<u8> = text
-        .descendants()
-        .filter(|n| n.is_text())
-        .filter_map(|n| n.text())
-        .flat_map(str::bytes)
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(&encoded)
-        .map_err(|e| bad(format!("nonXMLBody is not valid base64 ({e})")))?;
-    if media_type == "application/pdf" && !decoded.starts_with(b"%PDF") {
-        return Err(bad(
-            "nonXMLBody declares application/pdf but does not start with %PDF".into(),
-        ));
-    }
-    Ok(Body::Unstructured {
-        media_type,
-        size: decoded.len(),
-    })
 }

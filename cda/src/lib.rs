@@ -10,6 +10,7 @@
 
 pub mod archive;
 pub mod attachment;
+mod body_scan;
 pub mod builder;
 mod entry_name;
 mod error;

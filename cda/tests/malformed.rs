@@ -48,6 +48,33 @@ fn broken_xml() {
     ))
     .unwrap_err();
     assert_eq!(err.kind(), "xml", "{err}");
+    // Broken in the body, far from the header: found by the streaming pass.
+    let body_broken = CDA.replace("</section>", "</sektion>");
+    assert_eq!(
+        read(&package_with(body_broken.as_bytes()))
+            .unwrap_err()
+            .kind(),
+        "xml"
+    );
+    let truncated = &CDA[..CDA.len() - 30];
+    assert_eq!(
+        read(&package_with(truncated.as_bytes()))
+            .unwrap_err()
+            .kind(),
+        "xml"
+    );
+    let entity = CDA.replace("TSH 1,2", "TSH &unknown; 1,2");
+    let err = read(&package_with(entity.as_bytes())).unwrap_err();
+    assert!(
+        err.to_string().contains("undeclared entity &unknown;"),
+        "{err}"
+    );
+    let escaped = CDA.replace("TSH 1,2", "TSH &lt; 1,2 &#233;");
+    let package = read(&package_with(escaped.as_bytes())).unwrap();
+    let mssd_cda::Body::Structured { sections } = &package.documents[0].cda.body else {
+        panic!()
+    };
+    assert_eq!(sections[0].text, "TSH < 1,2 é mUI/L");
     let err = read(&package_with(b"<Other/>")).unwrap_err();
     assert!(
         matches!(&err, CdaError::NotCda { reason, .. } if reason.contains("Other")),

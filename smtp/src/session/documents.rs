@@ -345,7 +345,7 @@ pub(super) fn masked_reply() -> Reply {
 }
 
 /// One index row per document, the same for every recipient mailbox.
-fn index_rows(package: &Package) -> Vec<NewDocument> {
+pub fn index_rows(package: &Package) -> Vec<NewDocument> {
     package
         .documents
         .iter()

@@ -6,7 +6,7 @@
 mod author_check;
 mod commands;
 mod delivered_dsn;
-mod documents;
+pub mod documents;
 mod finish;
 mod input;
 mod mta;

@@ -1,0 +1,197 @@
+//! XDM throughput: messages whose IHE_XDM.zip (about 100 KB, 1–3 real ANS CDA documents) is
+//! found, read, checked and parsed, then delivered with their index rows through the real
+//! SQLite store (fsync, group commit), on one core. Prints messages per second, the parse
+//! share and the peak memory.
+//!
+//! `cargo run --release -p mssd-bench --bin xdm-bench -- [--messages N] [--concurrency C]
+//!  [--samples DIR]`
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Parser;
+use mssd_cda::XdmLimits;
+use mssd_cda::builder::{XdmDocument, message_with_xdm, xdm_zip};
+use mssd_store::{Delivery, NewMailbox, SqliteStore, Store};
+
+// The allocator of the mssd binary, so the figures match the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value_t = 4000)]
+    messages: usize,
+    /// Deliveries in flight (they share fsyncs through the store's group commit).
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    #[arg(long, default_value = "../shared/real-data/cda")]
+    samples: PathBuf,
+    /// Do not pin the process to CPU 0.
+    #[arg(long)]
+    all_cores: bool,
+}
+
+/// Sample sets: each gives one XDM message (1 to 3 documents).
+const SETS: &[&[&str]] = &[
+    &["BIO-CR-BIO_2024.01_TSH_1.xml"],
+    &["LDL-SES_2022.01.xml", "CSE-CS8_2024.01.xml"],
+    &[
+        "IMG_CR_IMG_2024.01_CDA-R2-Niveau-1.xml",
+        "LDL-SES_2022.01.xml",
+    ],
+    &[
+        "LDL-SES_2022.01.xml",
+        "BIO-CR-BIO_2024.01_Microbiologie_V2.xml",
+        "CSE-CS8_2024.01.xml",
+    ],
+];
+
+fn main() {
+    let args = Args::parse();
+    if !args.all_cores {
+        pin_to_cpu0();
+    }
+    let messages: Vec<Arc<Vec<u8>>> = SETS
+        .iter()
+        .map(|set| {
+            let cdas: Vec<Vec<u8>> = set
+                .iter()
+                .map(|f| std::fs::read(args.samples.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")))
+                .collect();
+            let docs: Vec<XdmDocument> = cdas
+                .iter()
+                .map(|c| XdmDocument {
+                    cda: c,
+                    ..Default::default()
+                })
+                .collect();
+            let zip = xdm_zip(&docs, &["pfi@bench.test.mssante.fr"]);
+            Arc::new(message_with_xdm(
+                "a@x.fr",
+                "pfi@bench.test.mssante.fr",
+                "XDM/1.0/DDM+bench",
+                "",
+                &zip,
+            ))
+        })
+        .collect();
+    let zip_sizes: Vec<usize> = SETS
+        .iter()
+        .zip(&messages)
+        .map(|(_, m)| {
+            mssd_cda::attachment::find(m)
+                .ok()
+                .flatten()
+                .map_or(0, |z| z.len())
+        })
+        .collect();
+    println!(
+        "XDM messages: {} kinds, zips of {:?} bytes, 1-3 documents each",
+        SETS.len(),
+        zip_sizes
+    );
+
+    // Parse only, one core.
+    let limits = XdmLimits::default();
+    let started = Instant::now();
+    let rounds = args.messages;
+    for i in 0..rounds {
+        let package = mssd_cda::read_message(&messages[i % messages.len()], &limits)
+            .unwrap()
+            .unwrap();
+        assert!(!package.documents.is_empty());
+    }
+    let parse = started.elapsed();
+    println!(
+        "parse only:                {:>8.0} messages/s ({:.2} ms each)",
+        rounds as f64 / parse.as_secs_f64(),
+        parse.as_secs_f64() * 1000.0 / rounds as f64
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bench.sqlite3"), Default::default()).unwrap());
+        let mailbox = store
+            .create_mailbox(NewMailbox {
+                address: mssd_core::Address::parse("pfi@bench.test.mssante.fr").unwrap(),
+                kind: mssd_core::MailboxKind::App,
+                display_name: None,
+                owner_id_nat: None,
+                password_hash: None,
+                certificate_dn: None,
+                quota_bytes: None,
+            })
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..args.concurrency {
+            let (store, next, messages) = (store.clone(), next.clone(), messages.clone());
+            let total = args.messages;
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let message = &messages[i % messages.len()];
+                    let package = mssd_cda::read_message(message, &limits).unwrap().unwrap();
+                    let documents = mssd_smtp::session::documents::index_rows(&package);
+                    store
+                        .deliver(Delivery {
+                            recipients: vec![mailbox.id],
+                            message: message.to_vec(),
+                            internal_date: 1_780_000_000,
+                            documents,
+                        })
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let elapsed = started.elapsed();
+        let stats = store.stats();
+        let indexed = store.documents(mailbox.id, true).await.unwrap().len();
+        println!(
+            "parse + index + deliver:   {:>8.0} messages/s ({} messages, {} documents indexed, {} commits for {} writes)",
+            args.messages as f64 / elapsed.as_secs_f64(),
+            args.messages,
+            indexed,
+            stats.commits,
+            stats.writes
+        );
+    });
+    println!("peak memory (VmHWM):       {:>8} KiB", vm_hwm_kib());
+}
+
+fn pin_to_cpu0() {
+    // SAFETY: a zeroed cpu_set_t is valid; CPU_SET and sched_setaffinity only read it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            eprintln!("could not pin to CPU 0; measuring on all cores");
+        }
+    }
+}
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
