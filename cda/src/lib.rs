@@ -23,6 +23,7 @@ pub mod package;
 mod policy;
 mod restrictions;
 pub mod routing;
+pub mod samples;
 mod xml;
 
 pub use error::{CdaError, Result};

@@ -6,7 +6,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use mssd_core::{Address, MailboxKind};
-use mssd_store::NewMailbox;
+use mssd_store::{Mailbox, NewMailbox};
 
 use crate::config::{Config, EMBEDDED_TOML};
 use crate::error::{Error, Result};
@@ -46,7 +46,7 @@ pub async fn first_start(config: &Config) -> Result<()> {
             certificate: "personal.pem",
             secret: "demo-password.txt",
         };
-        demo.create(config, store.as_ref()).await?;
+        let demo = demo.create(config, store.as_ref()).await?;
         println!("  it also accepts the personal test certificate {dir}/pki/personal.pem");
         // The integration platform's mailbox that `[[cda.routes]]` copies XDM messages to.
         let pfi = DemoMailbox {
@@ -56,8 +56,9 @@ pub async fn first_start(config: &Config) -> Result<()> {
             certificate: "app.pem",
             secret: "pfi-password.txt",
         };
-        pfi.create(config, store.as_ref()).await?;
+        let pfi = pfi.create(config, store.as_ref()).await?;
         println!("  it also accepts the applicative test certificate {dir}/pki/app.pem");
+        deliver_sample(config, store.as_ref(), &demo, &pfi).await?;
     }
     Ok(())
 }
@@ -74,7 +75,7 @@ struct DemoMailbox {
 }
 
 impl DemoMailbox {
-    async fn create(&self, config: &Config, store: &dyn mssd_store::Store) -> Result<()> {
+    async fn create(&self, config: &Config, store: &dyn mssd_store::Store) -> Result<Mailbox> {
         let dir = config.data_dir.display();
         let certs = mssd_certs::load_certs(&config.pki_dir().join(self.certificate))?;
         let info = certs
@@ -98,7 +99,7 @@ impl DemoMailbox {
             certificate_dn: Some(info.subject.canonical()),
             quota_bytes: None,
         };
-        mailbox_cmd::create(store, new, "mssd:first-start").await?;
+        let mailbox = mailbox_cmd::create(store, new, "mssd:first-start").await?;
         let secret = config.data_dir.join(self.secret);
         write_file(&secret, format!("{address} {password}\n").as_bytes(), 0o600)?;
         println!(
@@ -106,8 +107,37 @@ impl DemoMailbox {
             self.kind.as_str().to_uppercase(),
             secret.display()
         );
-        Ok(())
+        Ok(mailbox)
     }
+}
+
+/// A sample XDM message (a synthetic lab report for the test INS) in the demo mailbox and,
+/// as the embedded route would copy it, the integration platform's, indexed like any
+/// delivery: `mssd documents list demo@…` shows it.
+async fn deliver_sample(
+    config: &Config,
+    store: &dyn mssd_store::Store,
+    demo: &Mailbox,
+    pfi: &Mailbox,
+) -> Result<()> {
+    let from = format!("laboratoire@{}", config.primary_domain());
+    let message = mssd_cda::samples::sample_message(&from, &demo.address.to_string());
+    let package = mssd_cda::read_message(&message, &config.cda.limits)
+        .map_err(|e| Error::Usage(format!("the sample document: {e}")))?
+        .ok_or_else(|| Error::Usage("the sample message carries no XDM archive".into()))?;
+    store
+        .deliver(mssd_store::Delivery {
+            recipients: vec![demo.id, pfi.id],
+            documents: mssd_smtp::session::documents::index_rows(&package),
+            message,
+            internal_date: time::OffsetDateTime::now_utc().unix_timestamp(),
+        })
+        .await?;
+    println!(
+        "mssd: delivered a sample XDM message (1 CDA document) to {} and {}; `mssd documents list {}` shows it",
+        demo.address, pfi.address, demo.address
+    );
+    Ok(())
 }
 
 fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {

@@ -413,6 +413,22 @@ fn embedded_default_first_start() {
         secret.starts_with("demo@hopital.test.mssante.fr "),
         "{secret}"
     );
+    // The integration platform's mailbox and the sample document, indexed.
+    assert!(
+        text.contains("created demo mailbox pfi@hopital.test.mssante.fr (APP)"),
+        "{text}"
+    );
+    let documents = std::process::Command::new(BIN)
+        .args(["documents", "list", "pfi@hopital.test.mssante.fr"])
+        .current_dir(cwd.path())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&documents.stdout);
+    assert!(
+        listed.starts_with("current 1.2.250.1.213.1.1.9.999.1 1.2.250.1.213.1.1.9.999 v1 11502-2 "),
+        "{listed}\n{}",
+        String::from_utf8_lossy(&documents.stderr)
+    );
     let (status, _) = server.terminate(Duration::from_secs(20));
     assert!(status.success());
 
