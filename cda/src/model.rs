@@ -195,10 +195,7 @@ impl CdaHeader {
 
     /// ANS rule: an INS whose root is one of `accepted` and all six traits present.
     pub fn has_qualified_ins(&self, accepted: &[String]) -> bool {
-        self.traits.complete()
-            && self
-                .ins_ids()
-                .any(|p| accepted.iter().any(|oid| *oid == p.root))
+        self.traits.complete() && self.ins_ids().any(|p| accepted.contains(&p.root))
     }
 }
 

@@ -171,7 +171,9 @@ impl Metrics {
             "failed authentications (SMTP submission and IMAP)",
             &one(snapshot.auth_failures),
         );
-        snapshot.cda.render(&mut out, &counter);
+        for (name, help, samples) in snapshot.cda.families() {
+            counter(&mut out, name, help, &samples);
+        }
         let (sessions, logins, commands) = snapshot.imap;
         counter(
             &mut out,

@@ -30,65 +30,37 @@ impl CdaFigures {
         }
     }
 
-    pub fn render(
-        &self,
-        out: &mut String,
-        counter: &dyn Fn(&mut String, &str, &str, &[(String, f64)]),
-    ) {
-        let one = |v: u64| [(String::new(), v as f64)];
-        let families: [(&str, &str, u64); 7] = [
-            (
-                "mssd_cda_xdm_messages_total",
-                "messages carrying an IHE_XDM.zip that was read",
-                self.xdm_messages,
-            ),
-            (
-                "mssd_cda_documents_total",
-                "CDA documents read in XDM messages",
-                self.documents,
-            ),
-            (
-                "mssd_cda_documents_qualified_ins_total",
-                "CDA documents with a complete INS under an accepted OID",
-                self.documents_qualified_ins,
-            ),
-            (
-                "mssd_cda_malformed_total",
-                "messages whose XDM archive could not be read",
-                self.malformed,
-            ),
-            (
-                "mssd_cda_refused_total",
-                "messages or recipients refused for their documents (malformed, header mismatch, MASQUE_PS)",
-                self.refused,
-            ),
-            (
-                "mssd_cda_header_mismatches_total",
-                "messages whose X-MSS-CODECDA or X-MSS-INS disagreed with the documents",
-                self.header_mismatches,
-            ),
-            (
-                "mssd_cda_routed_total",
-                "routing decisions applied ([[cda.routes]])",
-                self.routed,
-            ),
-        ];
-        for (name, help, value) in families {
-            counter(out, name, help, &one(value));
-        }
-        let by_code: Vec<(String, f64)> = self
+    /// The counter families: name, help, samples (labels, value).
+    pub fn families(&self) -> Vec<Family> {
+        let one = |v: u64| vec![(String::new(), v as f64)];
+        let mut families: Vec<Family> = [
+            ("mssd_cda_xdm_messages_total", "messages carrying an IHE_XDM.zip that was read", self.xdm_messages),
+            ("mssd_cda_documents_total", "CDA documents read in XDM messages", self.documents),
+            ("mssd_cda_documents_qualified_ins_total", "CDA documents with a complete INS under an accepted OID", self.documents_qualified_ins),
+            ("mssd_cda_malformed_total", "messages whose XDM archive could not be read", self.malformed),
+            ("mssd_cda_refused_total", "messages or recipients refused for their documents (malformed, header mismatch, MASQUE_PS)", self.refused),
+            ("mssd_cda_header_mismatches_total", "messages whose X-MSS-CODECDA or X-MSS-INS disagreed with the documents", self.header_mismatches),
+            ("mssd_cda_routed_total", "routing decisions applied ([[cda.routes]])", self.routed),
+        ]
+        .into_iter()
+        .map(|(name, help, value)| (name, help, one(value)))
+        .collect();
+        let by_code = self
             .by_code
             .iter()
             .map(|(code, n)| (format!("code=\"{}\"", escape_label(code)), *n as f64))
             .collect();
-        counter(
-            out,
+        families.push((
             "mssd_cda_documents_by_code_total",
             "CDA documents by document code (LOINC)",
-            &by_code,
-        );
+            by_code,
+        ));
+        families
     }
 }
+
+/// One metric family: name, help text, samples (labels, value).
+pub type Family = (&'static str, &'static str, Vec<(String, f64)>);
 
 /// Prometheus label value escaping: backslash, double quote and line feed.
 fn escape_label(value: &str) -> String {
