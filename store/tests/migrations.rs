@@ -106,6 +106,18 @@ const SEEDS: &[&str] = &[
          (1, 'Old'); \
          INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11);"
     ),
+    // version 7: the rows of version 6, a health document and a usage counter.
+    concat!(
+        seed_v4!(),
+        "UPDATE mailboxes SET used_bytes = 5, used_messages = 1 WHERE id = 1; \
+         INSERT INTO subscriptions (mailbox_id, name) VALUES (1, 'INBOX'), (1, 'Sent'), \
+         (1, 'Old'); \
+         INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11); \
+         INSERT INTO health_documents (mailbox_id, folder_id, message_uid, cda_id, code, \
+         patient_ids, restrictions, action, status, indexed_at) \
+         VALUES (1, 10, 1, '1.2.3^D1', '11502-2', '[]', '[]', 'new', 'current', 1700000000); \
+         INSERT INTO usage_indicators VALUES ('2026-12', 'dr.who@x.mssante.fr', 'received', 3, 1, 2, 1);"
+    ),
 ];
 
 /// Builds a database at schema version `k` the way an older mssd left it.
@@ -150,6 +162,17 @@ async fn check_seeded(store: &SqliteStore, k: usize) {
     } else {
         assert_eq!(found, None, "from version {k}");
         assert!(status.is_empty(), "from version {k}");
+    }
+    // Version 7 added the health document index and the usage counters.
+    let documents = store.documents(m_id(store).await, true).await.unwrap();
+    let usage = store.usage_indicators("2026-12").await.unwrap();
+    if k >= 7 {
+        assert_eq!(documents.len(), 1, "from version {k}");
+        assert_eq!(documents[0].cda_id, "1.2.3^D1");
+        assert_eq!(usage.len(), 1);
+        assert_eq!((usage[0].messages, usage[0].documents), (3, 2));
+    } else {
+        assert!(documents.is_empty() && usage.is_empty(), "from version {k}");
     }
     // Version 2 added documents: seeded from 2 on, absent (but readable) before.
     let document = store.document("trust-list").await.unwrap();
@@ -320,4 +343,13 @@ fn refuses_a_database_newer_than_the_code() {
         matches!(&err, Error::Migration { detail } if detail.contains("newer")),
         "{err}"
     );
+}
+
+async fn m_id(store: &SqliteStore) -> mssd_store::MailboxId {
+    store
+        .mailbox(&addr("dr.who@x.mssante.fr"))
+        .await
+        .unwrap()
+        .expect("mailbox survived")
+        .id
 }
