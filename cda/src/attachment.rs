@@ -54,15 +54,38 @@ fn is_xdm_part(_message: &Message, part: &mail_parser::MessagePart, by_subject: 
 }
 
 /// A cheap first look, so ordinary mail is not parsed: an XDM message says "xdm" (the file
-/// name, the subject) or "zip" (the media type, a name in an encoded word) somewhere, in any
-/// case. Both contain a rare letter, so the scan jumps from one `x` or `z` to the next.
+/// name, the subject) or "zip" (the media type, a name in an encoded word) on a header line,
+/// in any case. Both contain a rare letter, so the scan jumps from one `x` or `z` to the
+/// next; a hit on a line of base64 alone (an attachment's body, where any three letters turn
+/// up) does not count.
 pub fn may_carry_xdm(message: &[u8]) -> bool {
     let follows = |first: u8, upper: u8, rest: &[u8; 2]| {
         memchr::memchr2_iter(first, upper, message).any(|at| {
             message
                 .get(at + 1..at + 3)
                 .is_some_and(|next| next.eq_ignore_ascii_case(rest))
+                && !on_base64_line(message, at)
         })
     };
-    follows(b'x', b'X', b"dm") || follows(b'z', b'Z', b"ip")
+    follows(b'x', b'X', b"dm") || follows(b'z', b'Z', b"ip") || encoded_name(message)
+}
+
+/// A file name in an RFC 2047 encoded word (`name="=?utf-8?B?…?="`) hides "IHE_XDM.zip":
+/// such a line sends the message to the full parse.
+fn encoded_name(message: &[u8]) -> bool {
+    memchr::memmem::find_iter(message, b"=?").any(|at| {
+        let start = memchr::memrchr(b'\n', &message[..at]).map_or(0, |i| i + 1);
+        message[start..at]
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"name"))
+    })
+}
+
+/// Whether the line around `at` holds nothing but base64 characters.
+fn on_base64_line(message: &[u8], at: usize) -> bool {
+    let start = memchr::memrchr(b'\n', &message[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &message[at..]).map_or(message.len(), |i| at + i);
+    message[start..end]
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\r'))
 }

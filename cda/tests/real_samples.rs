@@ -417,6 +417,33 @@ fn a_zip_attachment_counts_only_with_the_xdm_subject() {
     assert!(read_message(lower.as_bytes(), &limits).unwrap().is_some());
     let plain = b"From: a@x.fr\r\nSubject: hello\r\n\r\nno documents\r\n";
     assert!(read_message(plain, &limits).unwrap().is_none());
+    // The first look: "xdm" or "zip" on a header line, not inside base64 lines.
+    use mssd_cda::attachment::may_carry_xdm;
+    assert!(!may_carry_xdm(plain));
+    assert!(!may_carry_xdm(
+        b"Subject: x\r\n\r\nQUJDzIpERUZHxdmSElK\r\nTFNO\r\n"
+    ));
+    assert!(may_carry_xdm(b"Content-Type: application/ZIP\r\n"));
+    assert!(may_carry_xdm(b"Subject: XDM/1.0/DDM+CR\r\n\r\n"));
+    assert!(!may_carry_xdm(
+        b"Subject: =?utf-8?q?R=C3=A9sultats?=\r\n\r\n"
+    ));
+    // A name hidden in an encoded word: parsed, and found.
+    let hidden = String::from_utf8(message_with_xdm("a@x.fr", "b@y.fr", "x", "", &zip))
+        .unwrap()
+        .replace(
+            "Content-Type: application/zip; name=\"IHE_XDM.zip\"",
+            "Content-Type: application/octet-stream",
+        )
+        .replace(
+            "filename=\"IHE_XDM.zip\"",
+            "filename=\"=?utf-8?B?SUhFX1hETS56aXA=?=\"",
+        );
+    assert!(may_carry_xdm(hidden.as_bytes()));
+    assert!(read_message(hidden.as_bytes(), &limits).unwrap().is_some());
+    assert!(may_carry_xdm(&message_with_xdm(
+        "a@x.fr", "b@y.fr", "x", "", &zip
+    )));
 }
 
 #[test]
