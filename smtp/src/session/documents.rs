@@ -282,10 +282,14 @@ impl Session<'_> {
                 .recipients
                 .iter()
                 .position(|r| r.address.canonical() == decision.recipient.canonical());
-            let notify = source.map_or(0, |i| tx.recipients[i].notify);
-            if decision.action == mssd_cda::routing::RouteAction::Redirect
-                && let Some(i) = source
-            {
+            let (notify, orcpt) = source.map_or((0, None), |i| {
+                let r = &tx.recipients[i];
+                // RFC 3461: the recipient the sender named stays the original recipient.
+                let orcpt = r.orcpt.clone().or_else(|| Some(r.address.to_string()));
+                (r.notify, orcpt)
+            });
+            let redirect = decision.action == mssd_cda::routing::RouteAction::Redirect;
+            if redirect && let Some(i) = source {
                 tx.recipients.remove(i);
             }
             if !tx
@@ -296,13 +300,10 @@ impl Session<'_> {
                 tx.recipients.push(Recipient {
                     address: decision.to.clone(),
                     mailbox: target,
-                    // The target inherits NOTIFY only when it stands in for the recipient.
-                    notify: if decision.action == mssd_cda::routing::RouteAction::Redirect {
-                        notify
-                    } else {
-                        0
-                    },
-                    orcpt: None,
+                    // The target inherits NOTIFY (and ORCPT) only when it stands in for the
+                    // recipient; a copy is the operator's business, not the sender's.
+                    notify: if redirect { notify } else { 0 },
+                    orcpt: if redirect { orcpt } else { None },
                 });
             }
             CdaCounters::add(&self.ctx.counters.cda.routed, 1);
