@@ -352,3 +352,72 @@ print("sent")
         "{text}"
     );
 }
+
+/// Health documents from another operator: indexed and routed like submitted ones, the
+/// sender's headers checked but never rewritten (we recompute, we do not relabel).
+#[test]
+fn documents_from_another_operator_are_indexed_routed_and_never_relabelled() {
+    let pfi = format!("pfi@{A}");
+    let martin = format!("dr.martin@{A}");
+    let (world, _peer) = world(&format!(
+        "[cda]\naccepted_ins_oids = [\"1.2.250.1.213.1.4.10\"]\n\n[[cda.routes]]\nmailboxes = \"{martin}\"\naction = \"copy\"\nto = \"{pfi}\"\n"
+    ));
+    let out = world
+        .a
+        .cli(&["mailbox", "add", &pfi, "--kind", "ORG"], None);
+    assert!(out.status.success(), "{}", out.stderr);
+    let path = format!(
+        "{}/../../shared/real-data/cda/LDL-SES_2022.01.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let cda = std::fs::read(&path).unwrap();
+    let zip = mssd_cda::builder::xdm_zip(
+        &[mssd_cda::builder::XdmDocument {
+            cda: &cda,
+            ..Default::default()
+        }],
+        &[&martin],
+    );
+    let send = |extra: &str| {
+        let message = mssd_cda::builder::message_with_xdm(
+            &format!("secretariat@{B}"),
+            &martin,
+            "XDM/1.0/DDM+Lettre de liaison",
+            extra,
+            &zip,
+        );
+        let mut client = peer_session(&world, world.peer_config.clone());
+        client.send_message(&format!("secretariat@{B}"), &[&martin], &message)
+    };
+    let reply = send("");
+    assert!(reply.starts_with("250 2.0.0"), "{reply}");
+    let stored = mssd_e2e::store::messages(&world.a.data_dir(), &martin, "INBOX");
+    let text = String::from_utf8_lossy(&stored[0]);
+    assert!(
+        !text.contains("X-MSS-CODECDA"),
+        "inbound mail is not relabelled"
+    );
+    assert_eq!(
+        mssd_e2e::store::messages(&world.a.data_dir(), &pfi, "INBOX").len(),
+        1
+    );
+    let out = world.a.cli(&["documents", "list", &martin], None);
+    assert!(
+        out.stdout.starts_with(
+            "current 1.2.250.1.213.1.1.1.29.2022.1.1 1.2.250.1.213.1.1.1.29.2022.1 v1 11490-0 "
+        ),
+        "{}",
+        out.stdout
+    );
+    // A claim that contradicts the documents: accepted (warn), audited.
+    let reply = send("X-MSS-CODECDA: 11490-0\r\nX-MSS-INS: N\r\n");
+    assert!(reply.starts_with("250"), "{reply}");
+    let audit = mssd_e2e::store::audit(&world.a.data_dir());
+    let mismatch: Vec<_> = audit
+        .iter()
+        .filter(|(k, _, _)| k == "cda.header_mismatch")
+        .collect();
+    assert_eq!(mismatch.len(), 1);
+    assert_eq!(mismatch[0].2["headers"], serde_json::json!(["X-MSS-INS"]));
+    assert_eq!(mismatch[0].2["documents"]["X-MSS-INS"], "O");
+}
