@@ -110,6 +110,20 @@ fn main() {
         parse.as_secs_f64() * 1000.0 / rounds as f64
     );
 
+    // For scale: the embedded sample (a 2 KB N1 CDA), the same path.
+    let small = mssd_cda::samples::sample_message("a@x.fr", "pfi@bench.test.mssante.fr");
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let package = mssd_cda::read_message(&small, &limits).unwrap().unwrap();
+        assert_eq!(package.documents.len(), 1);
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "parse only, 2 KB sample:   {:>8.0} messages/s ({:.3} ms each)",
+        rounds as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1000.0 / rounds as f64
+    );
+
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
