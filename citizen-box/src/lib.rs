@@ -7,9 +7,11 @@ mod address;
 mod codes;
 mod documents;
 mod error;
+mod policy;
 pub mod rules;
 
 pub use address::citizen_ins;
 pub use codes::AnsCode;
 pub use documents::{DocumentRefusal, check_for_citizen};
 pub use error::CitizenError;
+pub use policy::{CitizenPolicy, Provisioning};

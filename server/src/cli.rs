@@ -57,6 +57,19 @@ pub enum Command {
     /// Reports for the ANS.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Citizen mailboxes (`<INS>@<citizen domain>`).
+    #[command(subcommand)]
+    Citizen(CitizenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CitizenCommand {
+    /// Registers a citizen: creates `<INS>@<citizen domain>` (unchanged when known).
+    Add { ins: String },
+    /// Registers the citizens of FILE (one INS per line, `#` comments); all or nothing.
+    Import { file: PathBuf },
+    /// Closes a citizen's mailbox: content kept, new mail refused (550 5.2.1), audited.
+    Close { ins: String },
 }
 
 #[derive(Debug, Subcommand)]

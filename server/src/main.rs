@@ -4,6 +4,7 @@ mod annuaire_cmd;
 mod annuaire_setup;
 mod audit;
 mod bootstrap;
+mod citizen_cmd;
 mod cli;
 mod config;
 mod doctor;
@@ -88,6 +89,7 @@ fn run(cli: Cli) -> Result<bool> {
             Command::TrustList(command) => trust_list_cmd::run(&config, command).await,
             Command::Doctor => doctor::run(&config).await,
             Command::Documents(command) => documents_cmd::run(&config, command).await.map(|_| true),
+            Command::Citizen(command) => citizen_cmd::run(&config, command).await.map(|_| true),
             Command::Report(command) => report_cmd::run(&config, command).await.map(|_| true),
             Command::Pki(_) => Ok(true),
         }

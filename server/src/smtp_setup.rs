@@ -68,6 +68,7 @@ pub fn context(
     smtp.data_timeout = config.smtp.data_timeout;
     smtp.login_timeout = config.smtp.login_timeout;
     smtp.cda = Arc::new(config.cda.clone());
+    smtp.citizen = Arc::new(config.citizen.clone());
     smtp.directory = Some(Arc::new(crate::annuaire_setup::DirectoryLookup(directory)));
     smtp.unknown_recipient = match config.annuaire.unknown_recipient {
         UnknownRecipient::Off => UnknownRecipientPolicy::Off,

@@ -53,6 +53,8 @@ pub struct SmtpConfig {
     pub unknown_recipient: UnknownRecipientPolicy,
     /// Health documents: INS OIDs, header and malformed policies, archive limits, routes.
     pub cda: Arc<mssd_cda::CdaPolicy>,
+    /// Citizen mailboxes: provisioning and first contacts.
+    pub citizen: Arc<mssd_citizen::CitizenPolicy>,
 }
 
 impl SmtpConfig {
@@ -75,6 +77,7 @@ impl SmtpConfig {
             directory: None,
             unknown_recipient: UnknownRecipientPolicy::Off,
             cda: Arc::default(),
+            citizen: Arc::default(),
         }
     }
 

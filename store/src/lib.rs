@@ -6,6 +6,7 @@
 //! commits pending jobs together (group commit), so many sessions share one fsync.
 
 mod change_feed;
+mod citizen_model;
 mod directory_model;
 mod directory_store;
 mod document_model;
@@ -16,6 +17,7 @@ mod sqlite;
 mod store;
 
 pub use change_feed::ChangeFeed;
+pub use citizen_model::{CitizenExchange, ExchangeHistory};
 pub use directory_model::{
     ActivitySite, DirectoryActivity, DirectoryDiff, DirectoryGeneration, DirectoryMailbox,
     DirectoryProfessional, DirectoryRows, DirectorySet, DirectorySetStatus, ProfessionalIdentity,

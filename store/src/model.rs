@@ -302,6 +302,8 @@ pub struct Acceptance {
     pub audit: AuditEvent,
     /// Usage counters of the message, committed with it.
     pub usage: Vec<crate::document_model::UsageCount>,
+    /// Professional-to-citizen messages, for the citizen rules.
+    pub exchanges: Vec<crate::citizen_model::CitizenExchange>,
 }
 
 /// Where an accepted message went.

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use mssd_core::Address;
 
 use crate::change_feed::ChangeFeed;
+use crate::citizen_model::ExchangeHistory;
 use crate::directory_store::DirectoryStore;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::Result;
@@ -167,6 +168,15 @@ pub trait Store: DirectoryStore + Send + Sync {
     async fn documents(&self, mailbox: MailboxId, all: bool) -> Result<Vec<IndexedDocument>>;
     /// The usage counters of `month` (`YYYY-MM`), by mailbox and direction.
     async fn usage_indicators(&self, month: &str) -> Result<Vec<IndicatorRow>>;
+
+    // --- citizens ---
+
+    /// What professional P (canonical address) sent citizen C so far.
+    async fn exchange_history(&self, professional: &str, citizen: &str) -> Result<ExchangeHistory>;
+    /// Whether one of `message_ids` (In-Reply-To / References) names a message to `citizen`
+    /// that carried `X-MSS-MES: FIN`.
+    async fn answers_closed_message(&self, citizen: &str, message_ids: Vec<String>)
+    -> Result<bool>;
 
     // --- operations ---
 

@@ -135,6 +135,7 @@ async fn accept_publishes_its_local_deliveries() {
                 detail: serde_json::json!({}),
             },
             usage: Vec::new(),
+            exchanges: Vec::new(),
         })
         .await
         .unwrap();

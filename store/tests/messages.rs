@@ -316,6 +316,7 @@ async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
             queued: Some(queued(b"mixed")),
             audit: accepted_event("m1"),
             usage: Vec::new(),
+            exchanges: Vec::new(),
         })
         .await
         .unwrap();
@@ -337,6 +338,7 @@ async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
             queued: Some(queued(b"x")),
             audit: accepted_event("m2"),
             usage: Vec::new(),
+            exchanges: Vec::new(),
         })
         .await
         .unwrap_err();

@@ -48,6 +48,8 @@ pub struct Config {
     pub annuaire: AnnuaireSettings,
     /// `[cda]`: health documents.
     pub cda: mssd_cda::CdaPolicy,
+    /// `[citizen]` rules: provisioning, first contacts.
+    pub citizen: mssd_citizen::CitizenPolicy,
 }
 
 /// What SMTP does with a recipient at a listed domain the national directory does not know.

@@ -136,6 +136,10 @@ pub struct RawRelay {
 #[serde(deny_unknown_fields)]
 pub struct RawCitizen {
     pub domain: String,
+    /// "registered" (default) or "auto".
+    pub provisioning: Option<String>,
+    /// Mailboxes a citizen may write to first (e.g. a pharmacy's ORG mailbox).
+    pub first_contact_allowed: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

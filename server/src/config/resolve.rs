@@ -137,6 +137,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         relay_routes.insert(domain, hop);
     }
 
+    let citizen = super::cda::resolve_citizen(raw.citizen.as_ref(), &bad)?;
     let citizen_domain = match raw.citizen {
         Some(c) => {
             let d = mssd_core::normalize_domain(&c.domain)
@@ -297,6 +298,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         password_kinds,
         annuaire,
         cda,
+        citizen,
     })
 }
 

@@ -148,7 +148,14 @@ impl Session<'_> {
             Ok(address) => address,
             Err(e) => return self.reply(replies::bad_recipient(e.to_string())),
         };
-        match self.check_recipient(&address).await {
+        let checked = match self.check_recipient(&address).await {
+            Ok(mailbox) => self
+                .check_citizen_first_contact(&address)
+                .await
+                .map(|()| mailbox),
+            Err(reply) => Err(reply),
+        };
+        match checked {
             Ok(mailbox) => {
                 let recipient = super::state::Recipient {
                     address,

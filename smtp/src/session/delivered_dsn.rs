@@ -44,18 +44,17 @@ impl Session<'_> {
     pub(super) fn refused_report(
         &self,
         tx: &Transaction,
-        refused: &[super::state::Recipient],
+        refused: &[(super::state::Recipient, crate::reply::Reply)],
         now: i64,
     ) -> Option<PendingReport> {
-        let reply = super::documents::masked_reply();
         let recipients = refused
             .iter()
-            .filter(|r| r.notify & smtp_proto::RCPT_NOTIFY_NEVER == 0)
-            .map(|r| RecipientReport {
+            .filter(|(r, _)| r.notify & smtp_proto::RCPT_NOTIFY_NEVER == 0)
+            .map(|(r, reply)| RecipientReport {
                 final_recipient: r.address.clone(),
                 original_recipient: r.orcpt.clone(),
                 action: Action::Failed,
-                status: (5, 7, 1),
+                status: reply.status.unwrap_or((5, 0, 0)),
                 remote_mta: None,
                 smtp_reply: Some(reply.summary()),
                 reason: None,

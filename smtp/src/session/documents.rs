@@ -20,8 +20,11 @@ pub(super) struct DocumentFacts {
     pub xdm: bool,
     pub documents: Vec<NewDocument>,
     pub qualified_ins: u32,
-    /// Recipients refused after DATA (a `MASQUE_PS` document to a professional).
-    pub refused: Vec<Recipient>,
+    /// Recipients refused after DATA, each with its reply (a `MASQUE_PS` document to a
+    /// professional, a document for another patient, a citizen rule).
+    pub refused: Vec<(Recipient, Reply)>,
+    /// The documents, for the citizen checks.
+    pub package: Option<Package>,
 }
 
 impl Session<'_> {
@@ -88,6 +91,7 @@ impl Session<'_> {
             documents: index_rows(&package),
             qualified_ins: qualified,
             refused,
+            package: Some(package),
         })
     }
 
@@ -200,9 +204,12 @@ impl Session<'_> {
 
     /// A `MASQUE_PS` document never reaches a professional: those recipients are refused
     /// (the whole message when no citizen is left) and returned for a failure DSN.
-    async fn refuse_professionals(&self, tx: &mut Transaction) -> Result<Vec<Recipient>, Reply> {
+    async fn refuse_professionals(
+        &self,
+        tx: &mut Transaction,
+    ) -> Result<Vec<(Recipient, Reply)>, Reply> {
         let mut kept = Vec::with_capacity(tx.recipients.len());
-        let mut refused = Vec::new();
+        let mut refused: Vec<Recipient> = Vec::new();
         for r in std::mem::take(&mut tx.recipients) {
             if self.is_citizen(&r).await {
                 kept.push(r);
@@ -212,7 +219,7 @@ impl Session<'_> {
         }
         tx.recipients = kept;
         if refused.is_empty() {
-            return Ok(refused);
+            return Ok(Vec::new());
         }
         CdaCounters::add(&self.ctx.counters.cda.refused, 1);
         let all = tx.recipients.is_empty();
@@ -234,7 +241,7 @@ impl Session<'_> {
         if all {
             return Err(masked_reply());
         }
-        Ok(refused)
+        Ok(refused.into_iter().map(|r| (r, masked_reply())).collect())
     }
 
     async fn is_citizen(&self, r: &Recipient) -> bool {

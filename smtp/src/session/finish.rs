@@ -75,8 +75,16 @@ impl Session<'_> {
             }
             self.complete_headers(&mut tx);
         }
-        let facts = match self.examine_documents(&mut tx).await {
+        let mut facts = match self.examine_documents(&mut tx).await {
             Ok(facts) => facts,
+            Err(reply) => {
+                self.audit_refusal("content", &reply, tx.sender.as_ref().map(|s| s.to_string()))
+                    .await;
+                return self.reply(reply);
+            }
+        };
+        let exchanges = match self.apply_citizen_rules(&mut tx, &mut facts).await {
+            Ok(exchanges) => exchanges,
             Err(reply) => {
                 self.audit_refusal("content", &reply, tx.sender.as_ref().map(|s| s.to_string()))
                     .await;
@@ -119,7 +127,8 @@ impl Session<'_> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let delivered_report = self.delivered_report(&tx, now);
         let refused_report = self.refused_report(&tx, &facts.refused, now);
-        let acceptance = self.acceptance(&mut tx, now, audit, facts);
+        let mut acceptance = self.acceptance(&mut tx, now, audit, facts);
+        acceptance.exchanges = exchanges;
         match self.ctx.store.accept(acceptance).await {
             Ok(done) => {
                 if done.queued.is_some() {
@@ -256,6 +265,7 @@ impl Session<'_> {
             queued,
             audit,
             usage,
+            exchanges: Vec::new(),
         }
     }
 

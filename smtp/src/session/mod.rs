@@ -4,6 +4,7 @@
 //! bytes read so far are processed (RFC 2920).
 
 mod author_check;
+mod citizens;
 mod commands;
 mod delivered_dsn;
 pub mod documents;

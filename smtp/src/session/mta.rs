@@ -73,6 +73,11 @@ impl Session<'_> {
         address: &Address,
     ) -> Result<Option<MailboxId>, Reply> {
         let domain = address.domain();
+        if let Some(citizen_domain) = self.ctx.config.citizen_domain.clone()
+            && domain == citizen_domain
+        {
+            return self.check_citizen_recipient(address, &citizen_domain).await;
+        }
         if self.ctx.config.is_local_domain(domain) {
             let found = match self.ctx.store.mailbox(address).await {
                 Ok(found) => found,

@@ -15,7 +15,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_directory.sql"),
     include_str!("migrations/0005_imap.sql"),
     include_str!("migrations/0006_blob_meta.sql"),
-    include_str!("migrations/0007_health_documents.sql"),
+    include_str!("migrations/0007_documents_and_citizens.sql"),
 ];
 
 /// The schema version this code writes.

@@ -2,6 +2,7 @@
 
 mod audit;
 mod blobs;
+mod citizen_exchanges;
 mod connection;
 mod convert;
 mod copy_move;

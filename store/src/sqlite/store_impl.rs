@@ -5,11 +5,12 @@ use mssd_core::Address;
 
 use super::connection::DbResult;
 use super::{
-    SqliteStore, audit, changes_of, copy_move, document_index, documents, flag_store, folder_admin,
-    folders, grants, health, indicators, mailboxes, message_read, message_removal, messages,
-    now_unix, queue, quota, subscriptions,
+    SqliteStore, audit, changes_of, citizen_exchanges, copy_move, document_index, documents,
+    flag_store, folder_admin, folders, grants, health, indicators, mailboxes, message_read,
+    message_removal, messages, now_unix, queue, quota, subscriptions,
 };
 use crate::change_feed::ChangeFeed;
+use crate::citizen_model::ExchangeHistory;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -152,6 +153,7 @@ impl Store for SqliteStore {
                 .transpose()?;
             audit::append(c, &a.audit)?;
             indicators::add(c, &a.usage, now_unix())?;
+            citizen_exchanges::record(c, &a.exchanges, now_unix())?;
             let changes = changes_of(&delivered);
             Ok((Accepted { delivered, queued }, changes))
         })
@@ -271,6 +273,24 @@ impl Store for SqliteStore {
     async fn documents(&self, mailbox: MailboxId, all: bool) -> Result<Vec<IndexedDocument>> {
         self.readers
             .run(move |c| document_index::list(c, mailbox, all))
+            .await
+    }
+
+    async fn exchange_history(&self, professional: &str, citizen: &str) -> Result<ExchangeHistory> {
+        let (p, c) = (professional.to_owned(), citizen.to_owned());
+        self.readers
+            .run(move |conn| citizen_exchanges::history(conn, &p, &c))
+            .await
+    }
+
+    async fn answers_closed_message(
+        &self,
+        citizen: &str,
+        message_ids: Vec<String>,
+    ) -> Result<bool> {
+        let citizen = citizen.to_owned();
+        self.readers
+            .run(move |conn| citizen_exchanges::answers_closed(conn, &citizen, &message_ids))
             .await
     }
 

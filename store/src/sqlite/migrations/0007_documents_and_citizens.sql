@@ -35,3 +35,20 @@ CREATE TABLE usage_indicators (
     qualified_ins  INTEGER NOT NULL,          -- documents with a complete, accepted INS
     PRIMARY KEY (month, mailbox, direction)
 );
+
+-- What the rules between professionals and citizens read: whether professional P wrote to
+-- citizen C, and whether at least once without X-MSS-MES: FIN; and the Message-IDs of the
+-- FIN messages, so a reply to one is recognised. Addresses are canonical.
+CREATE TABLE citizen_exchanges (
+    professional   TEXT    NOT NULL,
+    citizen        TEXT    NOT NULL,
+    wrote_open     INTEGER NOT NULL,          -- 1 once a message without FIN was accepted
+    last_at        INTEGER NOT NULL,
+    PRIMARY KEY (professional, citizen)
+);
+CREATE TABLE closed_messages (
+    citizen        TEXT    NOT NULL,
+    message_id     TEXT    NOT NULL,          -- as written, without angle brackets
+    professional   TEXT    NOT NULL,
+    PRIMARY KEY (citizen, message_id)
+);

@@ -1,0 +1,323 @@
+//! The citizens' side in a session: citizen addresses at RCPT (INS check, provisioning,
+//! closed mailboxes), the rules between professionals and citizens (`mssd_citizen::rules`),
+//! and at the end of DATA the INS checks that put a document only in its patient's mailbox.
+//! Refusals name their rule or ANS code, and are audited; an INS is never logged.
+
+use mssd_citizen::rules::{self, History, Party, Rule};
+use mssd_citizen::{Provisioning, check_for_citizen, citizen_ins};
+use mssd_core::{Address, MailboxKind};
+use mssd_store::{CitizenExchange, MailboxId, MailboxStatus, NewMailbox};
+
+use super::Session;
+use super::documents::DocumentFacts;
+use super::state::{Recipient, Transaction};
+use crate::message::headers;
+use crate::replies;
+use crate::reply::Reply;
+
+impl Session<'_> {
+    /// Whether the message comes from a citizen: a citizen mailbox logged in, or an envelope
+    /// sender at a citizens' domain.
+    pub(super) fn sender_is_citizen(&self) -> bool {
+        if self
+            .user
+            .as_ref()
+            .is_some_and(|u| u.mailbox.kind == MailboxKind::Citizen)
+        {
+            return true;
+        }
+        self.tx
+            .as_ref()
+            .and_then(|tx| tx.sender.as_ref())
+            .is_some_and(|s| self.ctx.config.is_citizen_domain(s.domain()))
+    }
+
+    /// RCPT to our citizen domain: a valid INS, not from another citizen, an open mailbox
+    /// (created on the spot under `provisioning = "auto"`).
+    pub(super) async fn check_citizen_recipient(
+        &mut self,
+        address: &Address,
+        domain: &str,
+    ) -> Result<Option<MailboxId>, Reply> {
+        let refusal = match citizen_ins(address, domain) {
+            Err(e) => Reply::new(550, (5, 1, 3), format!("Bad recipient address: {e}")),
+            Ok(_) if self.sender_is_citizen() => rule_reply(Rule::CitizenToCitizen),
+            Ok(_) => match self.ctx.store.mailbox(address).await {
+                Ok(Some(m)) if m.status == MailboxStatus::Active => return Ok(Some(m.id)),
+                Ok(Some(_)) => replies::mailbox_disabled(),
+                Ok(None) if self.ctx.config.citizen.provisioning == Provisioning::Auto => {
+                    return self.provision_citizen(address).await;
+                }
+                Ok(None) => Reply::new(
+                    550,
+                    (5, 1, 1),
+                    "No such citizen here: this operator hosts registered citizens only",
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "smtp: mailbox lookup failed");
+                    return Err(replies::local_error());
+                }
+            },
+        };
+        self.audit_refusal("rcpt", &refusal, Some(address.to_string()))
+            .await;
+        Err(refusal)
+    }
+
+    async fn provision_citizen(&mut self, address: &Address) -> Result<Option<MailboxId>, Reply> {
+        let new = NewMailbox {
+            address: address.clone(),
+            kind: MailboxKind::Citizen,
+            display_name: None,
+            owner_id_nat: None,
+            password_hash: None,
+            certificate_dn: None,
+            quota_bytes: None,
+        };
+        let created = match self.ctx.store.create_mailbox(new).await {
+            Ok(m) => m,
+            // Another session created it meanwhile.
+            Err(mssd_store::Error::AlreadyExists { .. }) => {
+                match self.ctx.store.mailbox(address).await {
+                    Ok(Some(m)) => return Ok(Some(m.id)),
+                    _ => return Err(replies::local_error()),
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "smtp: provisioning a citizen mailbox failed");
+                return Err(replies::local_error());
+            }
+        };
+        let detail = serde_json::json!({ "mailbox": address.to_string(), "by": self.peer_dn() });
+        self.ctx
+            .audit(
+                "citizen.provisioned",
+                self.peer.to_string(),
+                address.to_string(),
+                "created",
+                detail,
+            )
+            .await;
+        Ok(Some(created.id))
+    }
+
+    /// RCPT from a citizen to a professional: first contacts only to allowed mailboxes.
+    pub(super) async fn check_citizen_first_contact(
+        &mut self,
+        recipient: &Address,
+    ) -> Result<(), Reply> {
+        if !self.sender_is_citizen() || self.ctx.config.is_citizen_domain(recipient.domain()) {
+            return Ok(());
+        }
+        let citizen = self.citizen_sender();
+        let history = self.history(&recipient.canonical(), &citizen).await?;
+        let allowed = self
+            .ctx
+            .config
+            .citizen
+            .allows_first_contact(&recipient.canonical());
+        match rules::at_rcpt(Party::Citizen, Party::Professional, history, allowed) {
+            Ok(()) => Ok(()),
+            Err(rule) => {
+                let reply = rule_reply(rule);
+                self.audit_rule(rule, recipient).await;
+                self.audit_refusal("rcpt", &reply, Some(recipient.to_string()))
+                    .await;
+                Err(reply)
+            }
+        }
+    }
+
+    /// End of DATA: the INS checks for each citizen recipient, the reply rules for a citizen
+    /// sender; refused recipients join `facts.refused` (the whole message is refused when no
+    /// recipient is left). Returns the exchanges to record with the message.
+    pub(super) async fn apply_citizen_rules(
+        &self,
+        tx: &mut Transaction,
+        facts: &mut DocumentFacts,
+    ) -> Result<Vec<CitizenExchange>, Reply> {
+        let block = &tx.body[..headers::header_block_len(&tx.body)];
+        let closed = headers::field_value(block, "X-MSS-MES")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("FIN"));
+        let message_id = headers::field_value(block, "Message-ID").map(|v| strip_angles(&v));
+        let answered: Vec<String> = ["In-Reply-To", "References"]
+            .iter()
+            .filter_map(|f| headers::field_value(block, f))
+            .flat_map(|v| message_ids(&v))
+            .collect();
+        let from_citizen = self.sender_is_citizen();
+        let mut kept = Vec::with_capacity(tx.recipients.len());
+        let mut refused = Vec::new();
+        for r in std::mem::take(&mut tx.recipients) {
+            match self
+                .citizen_refusal(&r, facts, from_citizen, &answered)
+                .await?
+            {
+                None => kept.push(r),
+                Some(reply) => refused.push((r, reply)),
+            }
+        }
+        tx.recipients = kept;
+        for (r, reply) in &refused {
+            let detail = serde_json::json!({ "id": tx.id, "recipient": r.address.to_string(), "reply": reply.summary() });
+            self.ctx
+                .audit(
+                    "citizen.refused",
+                    self.peer.to_string(),
+                    tx.id.clone(),
+                    "refused",
+                    detail,
+                )
+                .await;
+        }
+        if tx.recipients.is_empty()
+            && let Some((_, reply)) = refused.first()
+        {
+            return Err(reply.clone());
+        }
+        facts.refused.extend(refused);
+        if from_citizen {
+            return Ok(Vec::new());
+        }
+        let Some(professional) = tx.sender.as_ref().map(Address::canonical) else {
+            return Ok(Vec::new());
+        };
+        Ok(tx
+            .recipients
+            .iter()
+            .filter(|r| self.ctx.config.is_citizen_domain(r.address.domain()))
+            .map(|r| CitizenExchange {
+                professional: professional.clone(),
+                citizen: r.address.canonical(),
+                closed,
+                message_id: message_id.clone().filter(|_| closed),
+            })
+            .collect())
+    }
+
+    /// Why `r` may not receive this message, if it may not.
+    async fn citizen_refusal(
+        &self,
+        r: &Recipient,
+        facts: &DocumentFacts,
+        from_citizen: bool,
+        answered: &[String],
+    ) -> Result<Option<Reply>, Reply> {
+        let domain = r.address.domain();
+        if self.ctx.config.is_citizen_domain(domain) {
+            let (Some(package), Ok(ins)) = (&facts.package, citizen_ins(&r.address, domain)) else {
+                return Ok(None);
+            };
+            return Ok(
+                check_for_citizen(package, &ins, &self.ctx.config.cda.accepted_ins_oids)
+                    .err()
+                    .map(|refusal| {
+                        Reply::new(
+                            550,
+                            (5, 7, 1),
+                            format!(
+                                "{} {}: {} (document {})",
+                                refusal.code.code(),
+                                refusal.code.label(),
+                                refusal.detail,
+                                refusal.document
+                            ),
+                        )
+                    }),
+            );
+        }
+        if !from_citizen {
+            return Ok(None);
+        }
+        let citizen = self.citizen_sender();
+        let history = self.history(&r.address.canonical(), &citizen).await?;
+        let allowed = self
+            .ctx
+            .config
+            .citizen
+            .allows_first_contact(&r.address.canonical());
+        let replies_to_closed = !answered.is_empty()
+            && self
+                .ctx
+                .store
+                .answers_closed_message(&citizen, answered.to_vec())
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "smtp: reading closed messages failed");
+                    replies::local_error()
+                })?;
+        match rules::at_data(history, allowed, replies_to_closed) {
+            Ok(()) => Ok(None),
+            Err(rule) => {
+                self.audit_rule(rule, &r.address).await;
+                Ok(Some(rule_reply(rule)))
+            }
+        }
+    }
+
+    /// The citizen's canonical address: the logged-in citizen mailbox, else the sender.
+    fn citizen_sender(&self) -> String {
+        match &self.user {
+            Some(u) if u.mailbox.kind == MailboxKind::Citizen => u.mailbox.address.canonical(),
+            _ => self
+                .tx
+                .as_ref()
+                .and_then(|tx| tx.sender.as_ref())
+                .map(Address::canonical)
+                .unwrap_or_default(),
+        }
+    }
+
+    async fn history(&self, professional: &str, citizen: &str) -> Result<History, Reply> {
+        match self.ctx.store.exchange_history(professional, citizen).await {
+            Ok(h) => Ok(History {
+                wrote: h.wrote,
+                wrote_open: h.wrote_open,
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "smtp: reading citizen exchanges failed");
+                Err(replies::local_error())
+            }
+        }
+    }
+
+    async fn audit_rule(&self, rule: Rule, recipient: &Address) {
+        let detail = serde_json::json!({ "rule": rule.name(), "recipient": recipient.to_string() });
+        self.ctx
+            .audit(
+                "citizen.rule",
+                self.peer.to_string(),
+                recipient.to_string(),
+                "refused",
+                detail,
+            )
+            .await;
+    }
+}
+
+/// `550 5.7.1` naming the rule.
+fn rule_reply(rule: Rule) -> Reply {
+    Reply::new(
+        550,
+        (5, 7, 1),
+        format!("{} (rule {})", rule.text(), rule.name()),
+    )
+}
+
+fn strip_angles(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string()
+}
+
+/// The `<id>`s of an In-Reply-To or References field.
+fn message_ids(value: &str) -> Vec<String> {
+    value
+        .split('<')
+        .skip(1)
+        .filter_map(|part| part.split_once('>').map(|(id, _)| id.trim().to_string()))
+        .filter(|id| !id.is_empty())
+        .take(100)
+        .collect()
+}

@@ -1,0 +1,183 @@
+//! End-to-end: citizen mailboxes on the real binary, seen from a professional's submission:
+//! registered citizens only, INS-keyed addresses checked, documents delivered only to their
+//! patient (ANS codes 903-906 in the reply or the DSN), closed mailboxes, imports.
+
+use mssd_cda::builder::{XdmDocument, message_with_xdm, xdm_zip};
+use mssd_e2e::submission_world::{A, PASSWORD, World, martin, secretariat, world_with};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mssd");
+const PATIENT: &str = "279035121518989";
+const OTHER_PATIENT: &str = "295109912611193";
+
+fn citizen(ins: &str) -> String {
+    format!("{ins}@patient.{A}")
+}
+
+fn lab_report() -> String {
+    let path = format!(
+        "{}/../../shared/real-data/cda/DOC_NON_STRUCTURE_CDA-R2-N1.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn send(world: &World, to: &[&str], cda: &str, restrictions: Vec<&str>) -> String {
+    let zip = xdm_zip(
+        &[XdmDocument {
+            cda: cda.as_bytes(),
+            restrictions,
+            ..Default::default()
+        }],
+        to,
+    );
+    let message = message_with_xdm(
+        &martin(),
+        to[0],
+        "XDM/1.0/DDM+CR d'examens biologiques",
+        "",
+        &zip,
+    );
+    let mut client = world.logged_in(&martin(), PASSWORD);
+    client.send_message(&martin(), to, &message)
+}
+
+fn cli(world: &World, args: &[&str]) -> mssd_e2e::process::CliOutput {
+    world.op.cli(args, None)
+}
+
+#[test]
+fn documents_reach_only_their_registered_patient() {
+    let world = world_with(
+        BIN,
+        "[cda]\naccepted_ins_oids = [\"1.2.250.1.213.1.4.10\"]\n",
+    );
+    let report = lab_report();
+
+    // Registered mode: unknown citizens are refused at RCPT; a bad INS names the check.
+    let reply = send(&world, &[&citizen(PATIENT)], &report, vec![]);
+    assert_eq!(
+        reply,
+        "550 5.1.1 No such citizen here: this operator hosts registered citizens only"
+    );
+    let reply = send(&world, &[&citizen("279035121518988")], &report, vec![]);
+    assert!(
+        reply.starts_with("550 5.1.3 Bad recipient address: "),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("key") && !reply.contains("279035121518988"),
+        "{reply}"
+    );
+
+    let out = cli(&world, &["citizen", "add", PATIENT]);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("created") && !out.stdout.contains(PATIENT),
+        "{}",
+        out.stdout
+    );
+    let out = cli(&world, &["citizen", "add", PATIENT]);
+    assert!(out.stdout.contains("unchanged"), "{}", out.stdout);
+
+    // The right patient: delivered and indexed.
+    let reply = send(&world, &[&citizen(PATIENT)], &report, vec![]);
+    assert!(reply.starts_with("250 2.0.0"), "{reply}");
+    assert_eq!(world.inbox(&citizen(PATIENT)).len(), 1);
+    let out = cli(&world, &["documents", "list", &citizen(PATIENT)]);
+    assert!(
+        out.stdout
+            .starts_with("current 1.3.6.1.4.1.19376.1.2.20.12345.1.1 "),
+        "{}",
+        out.stdout
+    );
+
+    // Another patient's document, no INS, a missing trait, hidden from the patient.
+    let cases: Vec<(String, Vec<&str>, &str)> = vec![
+        (
+            report.replace(
+                &format!("extension=\"{PATIENT}\""),
+                &format!("extension=\"{OTHER_PATIENT}\""),
+            ),
+            vec![],
+            "550 5.7.1 904 ",
+        ),
+        (
+            report.replace(
+                &format!("<id extension=\"{PATIENT}\" root=\"1.2.250.1.213.1.4.10\"/>"),
+                "",
+            ),
+            vec![],
+            "550 5.7.1 903 ",
+        ),
+        (
+            report.replace("<county>51215</county>", ""),
+            vec![],
+            "550 5.7.1 905 ",
+        ),
+        (report.clone(), vec!["INVISIBLE_PATIENT"], "550 5.7.1 906 "),
+    ];
+    for (cda, restrictions, expected) in &cases {
+        assert!(
+            !restrictions.is_empty() || cda != &report,
+            "{expected}: the edit applied"
+        );
+        let reply = send(&world, &[&citizen(PATIENT)], cda, restrictions.clone());
+        assert!(reply.starts_with(expected), "{expected}: {reply}");
+        assert!(!reply.contains(PATIENT), "{reply}");
+    }
+    assert_eq!(
+        world.inbox(&citizen(PATIENT)).len(),
+        1,
+        "nothing more delivered"
+    );
+
+    // A mixed message: the professional receives it; the sender gets a DSN with the code.
+    let reply = send(
+        &world,
+        &[&secretariat(), &citizen(PATIENT)],
+        &cases[0].0,
+        vec![],
+    );
+    assert!(reply.starts_with("250"), "{reply}");
+    assert_eq!(world.inbox(&secretariat()).len(), 1);
+    let dsn = world.inbox(&martin());
+    assert_eq!(dsn.len(), 1, "{dsn:?}");
+    assert!(
+        dsn[0].contains("Status: 5.7.1") && dsn[0].contains("904 "),
+        "{}",
+        dsn[0]
+    );
+    assert!(world.audit_details("citizen.refused").len() >= 5);
+
+    // Closed: content kept, new mail refused.
+    let out = cli(&world, &["citizen", "close", PATIENT]);
+    assert!(out.status.success(), "{}", out.stderr);
+    let reply = send(&world, &[&citizen(PATIENT)], &report, vec![]);
+    assert!(reply.starts_with("550 5.2.1"), "{reply}");
+    assert_eq!(world.inbox(&citizen(PATIENT)).len(), 1);
+    assert_eq!(world.audit_details("citizen.close").len(), 1);
+
+    // Import: all or nothing.
+    let file = world.op.data_dir().join("citizens.txt");
+    std::fs::write(&file, format!("# test citizens\n{OTHER_PATIENT}\n12345\n")).unwrap();
+    let out = cli(&world, &["citizen", "import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        out.stderr.contains("line 3: ") && out.stderr.contains("nothing imported"),
+        "{}",
+        out.stderr
+    );
+    assert!(send(&world, &[&citizen(OTHER_PATIENT)], &report, vec![]).starts_with("550 5.1.1"));
+    std::fs::write(
+        &file,
+        format!("# test citizens\n{OTHER_PATIENT}\n{PATIENT}\n"),
+    )
+    .unwrap();
+    let out = cli(&world, &["citizen", "import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("1 created, 1 unchanged"),
+        "{}",
+        out.stdout
+    );
+}
