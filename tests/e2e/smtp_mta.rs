@@ -39,7 +39,13 @@ fn world(extra_sections: &str) -> (World, PeerCa) {
         .subject
         .to_string();
     let xml = whitelist_xml(
-        &[(A, &a.server_dn()), (B, &valid_dn), (OTHER, other_dn)],
+        &[
+            (A, &a.server_dn()),
+            (B, &valid_dn),
+            (OTHER, other_dn),
+            // The peer is also the citizens' operator (Mon espace santé's role).
+            ("patient.mssante.fr", &valid_dn),
+        ],
         "2026-11-01T00:00:00Z",
     );
     std::fs::write(a.data_dir().join("liste-blanche.xml"), xml).unwrap();
@@ -420,4 +426,113 @@ fn documents_from_another_operator_are_indexed_routed_and_never_relabelled() {
     assert_eq!(mismatch.len(), 1);
     assert_eq!(mismatch[0].2["headers"], serde_json::json!(["X-MSS-INS"]));
     assert_eq!(mismatch[0].2["documents"]["X-MSS-INS"], "O");
+}
+
+/// Citizens writing from the citizens' operator (the peer): first contacts only to allowed
+/// mailboxes, never to another citizen, never in reply to `X-MSS-MES: FIN`; and a
+/// professional's first message creates a citizen mailbox under `provisioning = "auto"`.
+#[test]
+fn citizens_write_only_where_the_rules_allow() {
+    let national = "patient.mssante.fr";
+    let citizen = format!("279035121518989@{national}");
+    let ours = format!("295109912611193@patient.{A}");
+    let martin = format!("dr.martin@{A}");
+    let pharmacy = format!("pharmacie@{A}");
+    let closed_port = mssd_e2e::free_port();
+    let (world, _peer) = world(&format!(
+        "[citizen]\ndomain = \"patient.{A}\"\nprovisioning = \"auto\"\nfirst_contact_allowed = [\"{pharmacy}\"]\n\n[relay]\nroutes = {{ \"{national}\" = \"127.0.0.1:{closed_port}\" }}\n"
+    ));
+    let out = world
+        .a
+        .cli(&["mailbox", "add", &pharmacy, "--kind", "ORG"], None);
+    assert!(out.status.success(), "{}", out.stderr);
+    let from_peer = |from: &str, to: &str, headers: &str| {
+        let mut client = peer_session(&world, world.peer_config.clone());
+        let message = format!(
+            "From: <{from}>\r\nTo: <{to}>\r\nSubject: question\r\n{headers}\r\nBonjour\r\n"
+        );
+        client.send_message(from, &[to], message.as_bytes())
+    };
+    let from_martin = |to: &str, headers: &str| {
+        let (client, _) = SmtpClient::connect(world.server.addr("submission"));
+        let (mut client, _) = client
+            .starttls(&format!("mail.{A}"), client_config(&world.a, None))
+            .unwrap();
+        let auth = client.command(&format!(
+            "AUTH PLAIN {}",
+            mssd_e2e::peers::plain(&martin, "correct horse battery staple")
+        ));
+        assert!(auth.starts_with("235"), "{auth}");
+        let message = format!(
+            "From: <{martin}>\r\nTo: <{to}>\r\nSubject: resultats\r\n{headers}\r\nBonjour\r\n"
+        );
+        client.send_message(&martin, &[to], message.as_bytes())
+    };
+
+    // A citizen may not write first to a professional, but may to an allowed mailbox.
+    let reply = from_peer(&citizen, &martin, "");
+    assert!(
+        reply.starts_with("550 5.7.1 A citizen may not write first")
+            && reply.contains("first-contact"),
+        "{reply}"
+    );
+    assert!(
+        from_peer(&citizen, &pharmacy, "").starts_with("250"),
+        "allowed first contact"
+    );
+    // Never to another citizen (ours is created by nobody: refused before provisioning).
+    let reply = from_peer(&citizen, &ours, "");
+    assert!(
+        reply.starts_with("550 5.7.1 A citizen may not write to another citizen"),
+        "{reply}"
+    );
+
+    // dr.martin writes with X-MSS-MES: FIN: no reply possible.
+    let reply = from_martin(
+        &citizen,
+        "Message-ID: <fin-1@hopital-a>\r\nX-MSS-MES: FIN\r\n",
+    );
+    assert!(reply.starts_with("250"), "{reply}");
+    let reply = from_peer(&citizen, &martin, "In-Reply-To: <fin-1@hopital-a>\r\n");
+    assert!(
+        reply.starts_with("550 5.7.1 This message answers a message that does not expect a reply"),
+        "{reply}"
+    );
+    let reply = from_peer(&citizen, &martin, "");
+    assert!(
+        reply.starts_with("550 5.7.1 This professional's messages do not expect a reply"),
+        "{reply}"
+    );
+    // Then an open message: the citizen may answer it, but still not the closed one.
+    assert!(from_martin(&citizen, "Message-ID: <open-1@hopital-a>\r\n").starts_with("250"));
+    assert!(from_peer(&citizen, &martin, "In-Reply-To: <open-1@hopital-a>\r\n").starts_with("250"));
+    assert!(
+        from_peer(
+            &citizen,
+            &martin,
+            "References: <open-1@hopital-a> <fin-1@hopital-a>\r\n"
+        )
+        .starts_with("550 5.7.1")
+    );
+    assert_eq!(
+        mssd_e2e::store::messages(&world.a.data_dir(), &martin, "INBOX").len(),
+        1
+    );
+
+    // Auto provisioning: a professional's first message creates the citizen's mailbox.
+    let reply = from_peer(&format!("secretariat@{B}"), &ours, "");
+    assert!(reply.starts_with("250"), "{reply}");
+    assert_eq!(
+        mssd_e2e::store::messages(&world.a.data_dir(), &ours, "INBOX").len(),
+        1
+    );
+    let audit = mssd_e2e::store::audit(&world.a.data_dir());
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|(k, _, _)| k == "citizen.provisioned")
+            .count(),
+        1
+    );
+    assert!(audit.iter().filter(|(k, _, _)| k == "citizen.rule").count() >= 4);
 }

@@ -64,7 +64,8 @@ impl Operator {
     }
 
     /// Rewrites the configuration: `tls_extra` lines go into `[tls]` (default: our CRL),
-    /// `sections` are appended.
+    /// `sections` are appended. `[citizen]` is `domain = "patient.<domain>"` unless
+    /// `sections` has its own `[citizen]` table.
     pub fn configure(&self, tls_extra: &str, sections: &str) {
         self.configure_listeners(tls_extra, sections, DEFAULT_LISTENERS);
     }
@@ -78,6 +79,11 @@ impl Operator {
         } else {
             tls_extra
         };
+        let citizen = if sections.contains("[citizen]") {
+            String::new()
+        } else {
+            format!("[citizen]\ndomain = \"patient.{domain}\"\n")
+        };
         let config = format!(
             r#"[server]
 hostname = "mail.{domain}"
@@ -90,9 +96,7 @@ data_dir = "data"
 [listeners]
 {listeners}
 
-[citizen]
-domain = "patient.{domain}"
-
+{citizen}
 {sections}
 "#
         );

@@ -17,8 +17,8 @@ use crate::reply::Reply;
 
 impl Session<'_> {
     /// Whether the message comes from a citizen: a citizen mailbox logged in, or an envelope
-    /// sender at a citizens' domain.
-    pub(super) fn sender_is_citizen(&self) -> bool {
+    /// `sender` at a citizens' domain.
+    fn sender_is_citizen(&self, sender: Option<&Address>) -> bool {
         if self
             .user
             .as_ref()
@@ -26,10 +26,12 @@ impl Session<'_> {
         {
             return true;
         }
-        self.tx
-            .as_ref()
-            .and_then(|tx| tx.sender.as_ref())
-            .is_some_and(|s| self.ctx.config.is_citizen_domain(s.domain()))
+        sender.is_some_and(|s| self.ctx.config.is_citizen_domain(s.domain()))
+    }
+
+    /// The envelope sender of the transaction in progress (RCPT time).
+    fn current_sender(&self) -> Option<Address> {
+        self.tx.as_ref().and_then(|tx| tx.sender.clone())
     }
 
     /// RCPT to our citizen domain: a valid INS, not from another citizen, an open mailbox
@@ -41,7 +43,9 @@ impl Session<'_> {
     ) -> Result<Option<MailboxId>, Reply> {
         let refusal = match citizen_ins(address, domain) {
             Err(e) => Reply::new(550, (5, 1, 3), format!("Bad recipient address: {e}")),
-            Ok(_) if self.sender_is_citizen() => rule_reply(Rule::CitizenToCitizen),
+            Ok(_) if self.sender_is_citizen(self.current_sender().as_ref()) => {
+                rule_reply(Rule::CitizenToCitizen)
+            }
             Ok(_) => match self.ctx.store.mailbox(address).await {
                 Ok(Some(m)) if m.status == MailboxStatus::Active => return Ok(Some(m.id)),
                 Ok(Some(_)) => replies::mailbox_disabled(),
@@ -106,10 +110,13 @@ impl Session<'_> {
         &mut self,
         recipient: &Address,
     ) -> Result<(), Reply> {
-        if !self.sender_is_citizen() || self.ctx.config.is_citizen_domain(recipient.domain()) {
+        let sender = self.current_sender();
+        if !self.sender_is_citizen(sender.as_ref())
+            || self.ctx.config.is_citizen_domain(recipient.domain())
+        {
             return Ok(());
         }
-        let citizen = self.citizen_sender();
+        let citizen = self.citizen_sender(sender.as_ref());
         let history = self.history(&recipient.canonical(), &citizen).await?;
         let allowed = self
             .ctx
@@ -145,12 +152,18 @@ impl Session<'_> {
             .filter_map(|f| headers::field_value(block, f))
             .flat_map(|v| message_ids(&v))
             .collect();
-        let from_citizen = self.sender_is_citizen();
+        let from_citizen = self.sender_is_citizen(tx.sender.as_ref());
+        let citizen = self.citizen_sender(tx.sender.as_ref());
         let mut kept = Vec::with_capacity(tx.recipients.len());
         let mut refused = Vec::new();
         for r in std::mem::take(&mut tx.recipients) {
             match self
-                .citizen_refusal(&r, facts, from_citizen, &answered)
+                .citizen_refusal(
+                    &r,
+                    facts,
+                    from_citizen.then_some(citizen.as_str()),
+                    &answered,
+                )
                 .await?
             {
                 None => kept.push(r),
@@ -200,7 +213,7 @@ impl Session<'_> {
         &self,
         r: &Recipient,
         facts: &DocumentFacts,
-        from_citizen: bool,
+        citizen: Option<&str>,
         answered: &[String],
     ) -> Result<Option<Reply>, Reply> {
         let domain = r.address.domain();
@@ -226,11 +239,10 @@ impl Session<'_> {
                     }),
             );
         }
-        if !from_citizen {
+        let Some(citizen) = citizen else {
             return Ok(None);
-        }
-        let citizen = self.citizen_sender();
-        let history = self.history(&r.address.canonical(), &citizen).await?;
+        };
+        let history = self.history(&r.address.canonical(), citizen).await?;
         let allowed = self
             .ctx
             .config
@@ -240,7 +252,7 @@ impl Session<'_> {
             && self
                 .ctx
                 .store
-                .answers_closed_message(&citizen, answered.to_vec())
+                .answers_closed_message(citizen, answered.to_vec())
                 .await
                 .map_err(|e| {
                     tracing::error!(error = %e, "smtp: reading closed messages failed");
@@ -256,15 +268,10 @@ impl Session<'_> {
     }
 
     /// The citizen's canonical address: the logged-in citizen mailbox, else the sender.
-    fn citizen_sender(&self) -> String {
+    fn citizen_sender(&self, sender: Option<&Address>) -> String {
         match &self.user {
             Some(u) if u.mailbox.kind == MailboxKind::Citizen => u.mailbox.address.canonical(),
-            _ => self
-                .tx
-                .as_ref()
-                .and_then(|tx| tx.sender.as_ref())
-                .map(Address::canonical)
-                .unwrap_or_default(),
+            _ => sender.map(Address::canonical).unwrap_or_default(),
         }
     }
 
