@@ -22,6 +22,8 @@ pub struct Authenticator {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) password_kinds: Vec<MailboxKind>,
     pub(crate) tokens: Option<TokenValidator>,
+    /// The citizens' issuer, its INS claim and the citizen domain.
+    pub(crate) citizen_tokens: Option<(TokenValidator, String, String)>,
     bearer_scope: String,
     throttle: Mutex<Throttle>,
     pub(crate) verifier: Arc<dyn PasswordVerifier>,
@@ -43,10 +45,18 @@ impl Authenticator {
             ),
             None => (None, crate::config::DEFAULT_BEARER_SCOPE.to_owned()),
         };
+        let citizen_tokens = config.citizen_oidc.map(|c| {
+            (
+                TokenValidator::new(c.issuer, c.audience, c.jwks),
+                c.ins_claim,
+                c.domain,
+            )
+        });
         Authenticator {
             store,
             password_kinds: config.password_kinds,
             tokens,
+            citizen_tokens,
             bearer_scope,
             throttle: Mutex::new(Throttle::new(config.throttle)),
             verifier: Arc::new(Argon2Verifier::new()),
@@ -83,7 +93,7 @@ impl Authenticator {
         if client_certificate {
             offered.push(Mechanism::External);
         }
-        if self.tokens.is_some() {
+        if self.tokens.is_some() || self.citizen_tokens.is_some() {
             offered.extend([Mechanism::Xoauth2, Mechanism::OauthBearer]);
         }
         if !self.password_kinds.is_empty() {

@@ -33,11 +33,25 @@ impl OidcSettings {
     }
 }
 
+/// The citizens' identity provider (`[citizen.oidc]`): its tokens name a citizen by INS.
+#[derive(Clone, Debug)]
+pub struct CitizenOidcSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub jwks: Jwks,
+    /// The claim holding the matricule INS.
+    pub ins_claim: String,
+    /// Citizen mailboxes are `<INS>@<domain>`.
+    pub domain: String,
+}
+
 /// Everything the authenticator is configured with.
 #[derive(Clone, Debug)]
 pub struct AuthConfig {
     /// `None`: XOAUTH2 and OAUTHBEARER are not offered.
     pub oidc: Option<OidcSettings>,
+    /// `None`: citizens cannot log in here.
+    pub citizen_oidc: Option<CitizenOidcSettings>,
     /// Mailbox kinds that may log in with a password (PLAIN, LOGIN). Empty: PLAIN and
     /// LOGIN are not offered at all.
     pub password_kinds: Vec<MailboxKind>,
@@ -51,6 +65,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             oidc: None,
+            citizen_oidc: None,
             password_kinds: vec![
                 MailboxKind::Per,
                 MailboxKind::Org,

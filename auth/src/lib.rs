@@ -23,7 +23,7 @@ pub mod token;
 mod token_login;
 
 pub use authenticator::Authenticator;
-pub use config::{AuthConfig, DEFAULT_BEARER_SCOPE, OidcSettings};
+pub use config::{AuthConfig, CitizenOidcSettings, DEFAULT_BEARER_SCOPE, OidcSettings};
 pub use error::{Error, Result};
 pub use outcome::{AuthContext, AuthFailure, Authenticated, FailureReason};
 pub use password_verifier::{Argon2Verifier, PasswordVerifier};

@@ -16,15 +16,33 @@ impl Authenticator {
         named: Option<&str>,
         token: &str,
     ) -> Result<Authenticated, AuthFailure> {
-        let Some(tokens) = &self.tokens else {
-            return Err(AuthFailure::new(
-                FailureReason::MechanismNotAllowed,
-                "no OIDC issuer is configured",
-            ));
+        let professional = self.tokens.as_ref().map(|t| t.validate(token, unix_now()));
+        let verified = match professional {
+            Some(Ok(verified)) => verified,
+            // Not a Pro Santé Connect token: perhaps a citizen's.
+            other if self.citizen_tokens.is_some() => {
+                return self
+                    .authenticate_citizen_token(
+                        mechanism,
+                        named,
+                        token,
+                        other.and_then(Result::err),
+                    )
+                    .await;
+            }
+            Some(Err(e)) => {
+                return Err(AuthFailure::new(
+                    FailureReason::TokenRejected,
+                    e.to_string(),
+                ));
+            }
+            None => {
+                return Err(AuthFailure::new(
+                    FailureReason::MechanismNotAllowed,
+                    "no OIDC issuer is configured",
+                ));
+            }
         };
-        let verified = tokens
-            .validate(token, unix_now())
-            .map_err(|e| AuthFailure::new(FailureReason::TokenRejected, e.to_string()))?;
         let owner = verified.id_nat_ps.as_str();
         let owned = self.store.mailboxes_by_owner(owner).await.map_err(|e| {
             AuthFailure::new(
@@ -66,6 +84,63 @@ impl Authenticator {
             identity: Identity::Professional {
                 id_nat_ps: verified.id_nat_ps,
             },
+            mechanism,
+        })
+    }
+}
+
+impl Authenticator {
+    /// A citizen's token: its INS names the mailbox `<INS>@<citizen domain>`, which must be a
+    /// citizen mailbox, active, and the one the client named (if it named one).
+    async fn authenticate_citizen_token(
+        &self,
+        mechanism: Mechanism,
+        named: Option<&str>,
+        token: &str,
+        professional_error: Option<crate::Error>,
+    ) -> Result<Authenticated, AuthFailure> {
+        let Some((validator, claim, domain)) = &self.citizen_tokens else {
+            return Err(AuthFailure::new(
+                FailureReason::MechanismNotAllowed,
+                "no citizen issuer",
+            ));
+        };
+        let verified = validator
+            .validate_citizen(token, unix_now(), claim)
+            .map_err(|e| {
+                let detail = match professional_error {
+                    Some(p) => format!("{e} (as a professional token: {p})"),
+                    None => e.to_string(),
+                };
+                AuthFailure::new(FailureReason::TokenRejected, detail)
+            })?;
+        let address = Address::parse(&format!("{}@{domain}", verified.ins.as_str()))
+            .map_err(|_| invalid("the token's INS makes no citizen address".to_owned()))?;
+        if let Some(named) = named {
+            let same = Address::parse(named).is_ok_and(|n| n.canonical() == address.canonical());
+            if !same {
+                return Err(invalid(format!(
+                    "the token's INS is not that of the mailbox named ({})",
+                    mssd_core::redact::redact_for_error(named)
+                )));
+            }
+        }
+        let mailbox = self
+            .store
+            .mailbox(&address)
+            .await
+            .map_err(|e| {
+                AuthFailure::new(
+                    FailureReason::TemporaryFailure,
+                    format!("mailbox lookup failed: {e}"),
+                )
+            })?
+            .filter(|m| m.kind == mssd_core::MailboxKind::Citizen)
+            .ok_or_else(|| invalid(format!("no citizen mailbox {}", address.redacted())))?;
+        ensure_active(&mailbox)?;
+        Ok(Authenticated {
+            mailbox,
+            identity: Identity::MailboxUser { address },
             mechanism,
         })
     }

@@ -65,6 +65,22 @@ pub async fn run(config: &Config, command: CitizenCommand) -> Result<()> {
             );
             Ok(())
         }
+        CitizenCommand::Token { ins } => {
+            if !matches!(
+                config.citizen_oidc,
+                Some(crate::config::CitizenOidcConfig::TestProvider)
+            ) {
+                return Err(Error::Usage(
+                    "test tokens need [citizen.oidc] test_provider = true (never in production)"
+                        .into(),
+                ));
+            }
+            let ins = Ins::parse(&ins)?;
+            let key = crate::citizen_idp::key(&config.data_dir)?;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            println!("{}", crate::citizen_idp::token(&key, ins.as_str(), now)?);
+            Ok(())
+        }
         CitizenCommand::Close { ins } => {
             let ins = Ins::parse(&ins)?;
             let address = address(&ins, &domain)?;

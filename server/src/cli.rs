@@ -70,6 +70,9 @@ pub enum CitizenCommand {
     Import { file: PathBuf },
     /// Closes a citizen's mailbox: content kept, new mail refused (550 5.2.1), audited.
     Close { ins: String },
+    /// Prints a 10-minute token of the TEST identity provider for the citizen, alone on one
+    /// line (refused unless `[citizen.oidc] test_provider = true`).
+    Token { ins: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@ mod annuaire_setup;
 mod audit;
 mod bootstrap;
 mod citizen_cmd;
+mod citizen_idp;
 mod cli;
 mod config;
 mod doctor;

@@ -35,8 +35,10 @@ pub fn authenticator(config: &Config, store: Arc<dyn Store>) -> Result<Arc<Authe
             ))
         }
     };
+    let citizen_oidc = citizen_oidc(config)?;
     let auth = AuthConfig {
         oidc,
+        citizen_oidc,
         password_kinds: config.password_kinds.clone(),
         throttle: Default::default(),
     };
@@ -47,6 +49,40 @@ pub fn authenticator(config: &Config, store: Arc<dyn Store>) -> Result<Arc<Authe
             None => authenticator,
         },
     ))
+}
+
+/// How citizens log in: a configured issuer, or the TEST provider of the data dir.
+fn citizen_oidc(config: &Config) -> Result<Option<mssd_auth::CitizenOidcSettings>> {
+    let (Some(oidc), Some(domain)) = (&config.citizen_oidc, &config.citizen_domain) else {
+        return Ok(None);
+    };
+    let settings = match oidc {
+        crate::config::CitizenOidcConfig::TestProvider => {
+            let key = crate::citizen_idp::key(&config.data_dir)?;
+            let jwks = Jwks::from_json(crate::citizen_idp::jwks_json(&key).as_bytes())
+                .map_err(|e| Error::Usage(format!("the test identity provider's JWKS: {e}")))?;
+            mssd_auth::CitizenOidcSettings {
+                issuer: crate::citizen_idp::TEST_ISSUER.into(),
+                audience: crate::citizen_idp::TEST_AUDIENCE.into(),
+                jwks,
+                ins_claim: crate::citizen_idp::TEST_INS_CLAIM.into(),
+                domain: domain.clone(),
+            }
+        }
+        crate::config::CitizenOidcConfig::Issuer {
+            issuer,
+            jwks,
+            audience,
+            ins_claim,
+        } => mssd_auth::CitizenOidcSettings {
+            issuer: issuer.clone(),
+            audience: audience.clone(),
+            jwks: Jwks::load(jwks).map_err(|e| Error::Usage(format!("citizen.oidc.jwks: {e}")))?,
+            ins_claim: ins_claim.clone(),
+            domain: domain.clone(),
+        },
+    };
+    Ok(Some(settings))
 }
 
 pub fn context(

@@ -181,3 +181,95 @@ fn documents_reach_only_their_registered_patient() {
         out.stdout
     );
 }
+
+/// A test citizen logs in over IMAP with a token of the TEST identity provider and reads
+/// the document a professional sent; tokens for another citizen, or tampered, are refused.
+#[test]
+fn a_test_citizen_reads_its_mail_over_imap_with_a_token() {
+    let world = world_with(
+        BIN,
+        &format!(
+            "[citizen]\ndomain = \"patient.{A}\"\n\n[citizen.oidc]\ntest_provider = true\n\n[cda]\naccepted_ins_oids = [\"1.2.250.1.213.1.4.10\"]\n"
+        ),
+    );
+    assert!(cli(&world, &["citizen", "add", PATIENT]).status.success());
+    assert!(
+        cli(&world, &["citizen", "add", OTHER_PATIENT])
+            .status
+            .success()
+    );
+    assert!(send(&world, &[&citizen(PATIENT)], &lab_report(), vec![]).starts_with("250"));
+    let token = |ins: &str| {
+        let out = cli(&world, &["citizen", "token", ins]);
+        assert!(out.status.success(), "{}", out.stderr);
+        let token = out.stdout.trim().to_string();
+        assert_eq!(out.stdout.lines().count(), 1);
+        assert_eq!(token.split('.').count(), 3, "{token}");
+        token
+    };
+    let good = token(PATIENT);
+    let other = token(OTHER_PATIENT);
+    let tampered = format!("{}x", &good[..good.len() - 1]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let login = |token: String, user: String| {
+            let world = &world;
+            async move {
+                let (mut client, greeting) = mssd_e2e::imap_client::ImapClient::connect_tls(
+                    world.server.addr("imaps"),
+                    world.tls_config(None),
+                    &format!("mail.{A}"),
+                )
+                .await
+                .unwrap();
+                assert!(greeting.starts_with("* OK"), "{greeting}");
+                let sasl = mssd_e2e::peers::xoauth2(&user, &token);
+                let tag = client.next_tag();
+                client
+                    .send_raw(format!("{tag} AUTHENTICATE XOAUTH2 {sasl}\r\n").as_bytes())
+                    .await
+                    .unwrap();
+                // A refusal comes as a continuation with the error JSON first (RFC 7628).
+                let (mut client, ok) = match client.read_reply(&tag).await {
+                    Ok(reply) => (client, reply.is_ok()),
+                    Err(_) => {
+                        client.send_raw(b"\r\n").await.unwrap();
+                        let reply = client.read_reply(&tag).await.unwrap();
+                        (client, reply.is_ok())
+                    }
+                };
+                let _ = &mut client;
+                (client, ok)
+            }
+        };
+        let (mut client, ok) = login(good.clone(), citizen(PATIENT)).await;
+        assert!(
+            ok,
+            "{:?}",
+            mssd_e2e::store::audit(&world.op.data_dir())
+                .into_iter()
+                .filter(|(k, _, _)| k.contains("login") || k.contains("auth"))
+                .collect::<Vec<_>>()
+        );
+        let selected = client.command("SELECT INBOX").await.unwrap();
+        assert_eq!(selected.count("EXISTS"), Some(1), "{selected:?}");
+        let fetched = client
+            .command("FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]")
+            .await
+            .unwrap();
+        assert!(fetched.is_ok(), "{fetched:?}");
+        for (token, user) in [
+            (other, citizen(PATIENT)),
+            (tampered, citizen(PATIENT)),
+            (good, citizen(OTHER_PATIENT)),
+        ] {
+            let (_, ok) = login(token, user).await;
+            assert!(!ok);
+        }
+    });
+    let out = world.op.cli(&["citizen", "token", PATIENT], None);
+    assert!(out.status.success());
+}

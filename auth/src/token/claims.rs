@@ -35,6 +35,57 @@ pub fn check_claims(
     expected: &ClaimExpectations,
     now: i64,
 ) -> Result<VerifiedToken> {
+    let (claims, exp) = check_standard_claims(payload, expected, now)?;
+    Ok(VerifiedToken {
+        id_nat_ps: identity(&claims)?,
+        expires_at: exp,
+    })
+}
+
+/// What mssd keeps of an accepted citizen token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedCitizenToken {
+    /// From the configured claim.
+    pub ins: mssd_core::Ins,
+    pub expires_at: i64,
+}
+
+/// The standard checks, then the citizen's INS from `claim` (a matricule INS, checked).
+pub fn check_citizen_claims(
+    payload: &[u8],
+    expected: &ClaimExpectations,
+    now: i64,
+    claim: &str,
+) -> Result<VerifiedCitizenToken> {
+    let (claims, exp) = check_standard_claims(payload, expected, now)?;
+    let value = match claims.get(claim) {
+        Some(Value::String(v)) => v,
+        Some(_) => {
+            return Err(Error::malformed_token(format!(
+                "claim {claim} is not a string"
+            )));
+        }
+        None => {
+            return Err(Error::malformed_token(format!(
+                "claim {claim} (the INS) is missing"
+            )));
+        }
+    };
+    let ins = mssd_core::Ins::parse(value).map_err(|e| {
+        Error::malformed_token(format!("claim {claim} is not a matricule INS: {e}"))
+    })?;
+    Ok(VerifiedCitizenToken {
+        ins,
+        expires_at: exp,
+    })
+}
+
+/// `iss`, `exp`, `nbf`, `iat`, `aud`, `azp`: the claims and `exp`.
+fn check_standard_claims(
+    payload: &[u8],
+    expected: &ClaimExpectations,
+    now: i64,
+) -> Result<(Map<String, Value>, i64)> {
     let claims: Map<String, Value> = serde_json::from_slice(payload)
         .map_err(|e| Error::malformed_token(format!("payload is not a JSON object: {e}")))?;
     let leeway = expected.leeway_secs;
@@ -92,11 +143,7 @@ pub fn check_claims(
         }
         Some(_) => return Err(Error::malformed_token("claim azp is not a string")),
     }
-
-    Ok(VerifiedToken {
-        id_nat_ps: identity(&claims)?,
-        expires_at: exp,
-    })
+    Ok((claims, exp))
 }
 
 /// A NumericDate (RFC 7519 2): seconds, possibly with a fraction (dropped).

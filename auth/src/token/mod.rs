@@ -12,6 +12,8 @@ mod jws;
 pub(crate) mod test_signer;
 mod validator;
 
-pub use claims::{ClaimExpectations, VerifiedToken, check_claims};
+pub use claims::{
+    ClaimExpectations, VerifiedCitizenToken, VerifiedToken, check_citizen_claims, check_claims,
+};
 pub use jwks::{Jwk, JwkKey, Jwks};
 pub use validator::{LEEWAY_SECS, MAX_TOKEN_OCTETS, TokenValidator};

@@ -3,7 +3,9 @@
 use std::sync::{Arc, RwLock};
 
 use crate::error::{Error, Result};
-use crate::token::claims::{ClaimExpectations, VerifiedToken, check_claims};
+use crate::token::claims::{
+    ClaimExpectations, VerifiedCitizenToken, VerifiedToken, check_citizen_claims, check_claims,
+};
 use crate::token::jwks::Jwks;
 use crate::token::jws::CompactJws;
 
@@ -55,6 +57,23 @@ impl TokenValidator {
 
     /// Verifies the signature and the claims of a compact JWS at `now` (Unix seconds).
     pub fn validate(&self, token: &str, now: i64) -> Result<VerifiedToken> {
+        let payload = self.verified_payload(token)?;
+        check_claims(&payload, &self.expectations, now)
+    }
+
+    /// Like [`TokenValidator::validate`], for a citizens' issuer: the INS is read from `claim`.
+    pub fn validate_citizen(
+        &self,
+        token: &str,
+        now: i64,
+        claim: &str,
+    ) -> Result<VerifiedCitizenToken> {
+        let payload = self.verified_payload(token)?;
+        check_citizen_claims(&payload, &self.expectations, now, claim)
+    }
+
+    /// The payload of a compact JWS whose signature verifies with our keys.
+    fn verified_payload(&self, token: &str) -> Result<Vec<u8>> {
         if token.len() > MAX_TOKEN_OCTETS {
             return Err(Error::malformed_token(format!(
                 "token is {} octets, longer than the {MAX_TOKEN_OCTETS} allowed",
@@ -65,7 +84,7 @@ impl TokenValidator {
         let jwks = self.jwks();
         let key = jwks.select(jws.kid.as_deref())?;
         jws.verify(key)?;
-        check_claims(&jws.payload, &self.expectations, now)
+        Ok(jws.payload)
     }
 }
 

@@ -1,5 +1,4 @@
-//! Resolution of `[cda]` and of the `[citizen]` rules into the policies the SMTP sessions
-//! apply.
+//! Resolution of `[cda]` into the policy the SMTP sessions apply.
 
 use mssd_cda::routing::{Route, RouteAction};
 use mssd_cda::{CdaPolicy, HeaderMismatch, Malformed, XdmLimits};
@@ -122,42 +121,5 @@ pub(super) fn resolve_cda(raw: RawCda, bad: &dyn Fn(&str, String) -> Error) -> R
         malformed,
         limits,
         routes,
-    })
-}
-
-pub(super) fn resolve_citizen(
-    raw: Option<&super::raw::RawCitizen>,
-    bad: &dyn Fn(&str, String) -> Error,
-) -> Result<mssd_citizen::CitizenPolicy> {
-    let Some(raw) = raw else {
-        return Ok(mssd_citizen::CitizenPolicy::default());
-    };
-    let provisioning = match raw.provisioning.as_deref() {
-        None | Some("registered") => mssd_citizen::Provisioning::Registered,
-        Some("auto") => mssd_citizen::Provisioning::Auto,
-        Some(other) => {
-            return Err(bad(
-                "citizen.provisioning",
-                format!("\"{other}\": use \"registered\" or \"auto\""),
-            ));
-        }
-    };
-    let first_contact_allowed = raw
-        .first_contact_allowed
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, a)| {
-            Address::parse(a).map(|a| a.canonical()).map_err(|e| {
-                bad(
-                    &format!("citizen.first_contact_allowed[{i}]"),
-                    e.to_string(),
-                )
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(mssd_citizen::CitizenPolicy {
-        provisioning,
-        first_contact_allowed,
     })
 }

@@ -2,6 +2,7 @@
 //! validated form the rest of the server uses.
 
 mod cda;
+mod citizen;
 mod duration;
 mod raw;
 mod resolve;
@@ -50,6 +51,8 @@ pub struct Config {
     pub cda: mssd_cda::CdaPolicy,
     /// `[citizen]` rules: provisioning, first contacts.
     pub citizen: mssd_citizen::CitizenPolicy,
+    /// `[citizen.oidc]`: how citizens log in.
+    pub citizen_oidc: Option<CitizenOidcConfig>,
 }
 
 /// What SMTP does with a recipient at a listed domain the national directory does not know.
@@ -143,6 +146,19 @@ pub struct TrustListConfig {
     pub refresh: Duration,
     pub sha256: Option<String>,
     pub max_removal_share: f64,
+}
+
+#[derive(Debug, Clone)]
+pub enum CitizenOidcConfig {
+    /// A real issuer: its JWKS file (resolved), audience and INS claim.
+    Issuer {
+        issuer: String,
+        jwks: PathBuf,
+        audience: String,
+        ins_claim: String,
+    },
+    /// The TEST provider of `citizen_idp.rs`.
+    TestProvider,
 }
 
 #[derive(Debug, Clone)]

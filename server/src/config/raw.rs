@@ -140,6 +140,21 @@ pub struct RawCitizen {
     pub provisioning: Option<String>,
     /// Mailboxes a citizen may write to first (e.g. a pharmacy's ORG mailbox).
     pub first_contact_allowed: Option<Vec<String>>,
+    /// The citizens' identity provider.
+    pub oidc: Option<RawCitizenOidc>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCitizenOidc {
+    pub issuer: Option<String>,
+    /// A JWKS file (relative to data_dir).
+    pub jwks: Option<PathBuf>,
+    pub audience: Option<String>,
+    /// The claim holding the INS; default "ins".
+    pub ins_claim: Option<String>,
+    /// A TEST provider kept in the data dir (`mssd citizen token INS`): never in production.
+    pub test_provider: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -137,7 +137,8 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         relay_routes.insert(domain, hop);
     }
 
-    let citizen = super::cda::resolve_citizen(raw.citizen.as_ref(), &bad)?;
+    let citizen = super::citizen::resolve_citizen(raw.citizen.as_ref(), &bad)?;
+    let citizen_oidc = super::citizen::resolve_citizen_oidc(raw.citizen.as_ref(), &data_dir, &bad)?;
     let citizen_domain = match raw.citizen {
         Some(c) => {
             let d = mssd_core::normalize_domain(&c.domain)
@@ -299,6 +300,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         annuaire,
         cda,
         citizen,
+        citizen_oidc,
     })
 }
 

@@ -1,0 +1,85 @@
+//! Resolution of `[citizen]`: the rules the SMTP sessions apply and how citizens log in.
+
+use std::path::Path;
+
+use mssd_core::Address;
+
+use super::CitizenOidcConfig;
+use super::raw::RawCitizen;
+use crate::error::{Error, Result};
+
+pub(super) fn resolve_citizen(
+    raw: Option<&RawCitizen>,
+    bad: &dyn Fn(&str, String) -> Error,
+) -> Result<mssd_citizen::CitizenPolicy> {
+    let Some(raw) = raw else {
+        return Ok(mssd_citizen::CitizenPolicy::default());
+    };
+    let provisioning = match raw.provisioning.as_deref() {
+        None | Some("registered") => mssd_citizen::Provisioning::Registered,
+        Some("auto") => mssd_citizen::Provisioning::Auto,
+        Some(other) => {
+            return Err(bad(
+                "citizen.provisioning",
+                format!("\"{other}\": use \"registered\" or \"auto\""),
+            ));
+        }
+    };
+    let first_contact_allowed = raw
+        .first_contact_allowed
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, a)| {
+            Address::parse(a).map(|a| a.canonical()).map_err(|e| {
+                bad(
+                    &format!("citizen.first_contact_allowed[{i}]"),
+                    e.to_string(),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(mssd_citizen::CitizenPolicy {
+        provisioning,
+        first_contact_allowed,
+    })
+}
+
+pub(super) fn resolve_citizen_oidc(
+    raw: Option<&RawCitizen>,
+    data_dir: &Path,
+    bad: &dyn Fn(&str, String) -> Error,
+) -> Result<Option<CitizenOidcConfig>> {
+    let Some(oidc) = raw.and_then(|c| c.oidc.as_ref()) else {
+        return Ok(None);
+    };
+    if oidc.test_provider == Some(true) {
+        if oidc.issuer.is_some() || oidc.jwks.is_some() || oidc.audience.is_some() {
+            return Err(bad(
+                "citizen.oidc.test_provider",
+                "the TEST provider brings its own issuer, keys and audience: remove issuer, jwks and audience, or turn test_provider off".into(),
+            ));
+        }
+        return Ok(Some(CitizenOidcConfig::TestProvider));
+    }
+    let need = |value: &Option<String>, key: &str| {
+        value.clone().ok_or_else(|| {
+            bad(
+                &format!("citizen.oidc.{key}"),
+                "missing (or set test_provider = true)".into(),
+            )
+        })
+    };
+    let jwks = oidc.jwks.as_ref().ok_or_else(|| {
+        bad(
+            "citizen.oidc.jwks",
+            "missing: the issuer's JWKS file".into(),
+        )
+    })?;
+    Ok(Some(CitizenOidcConfig::Issuer {
+        issuer: need(&oidc.issuer, "issuer")?,
+        jwks: data_dir.join(jwks),
+        audience: need(&oidc.audience, "audience")?,
+        ins_claim: oidc.ins_claim.clone().unwrap_or_else(|| "ins".into()),
+    }))
+}
