@@ -14,6 +14,8 @@ use crate::{mailbox_cmd, store_open};
 
 const DEMO_LOCAL_PART: &str = "demo";
 const PFI_LOCAL_PART: &str = "pfi";
+/// A published test INS (ref §4), the patient of the sample document.
+const TEST_CITIZEN_INS: &str = "279035121518989";
 
 pub async fn first_start(config: &Config) -> Result<()> {
     store_open::create_private_dir(&config.data_dir)?;
@@ -58,7 +60,8 @@ pub async fn first_start(config: &Config) -> Result<()> {
         };
         let pfi = pfi.create(config, store.as_ref()).await?;
         println!("  it also accepts the applicative test certificate {dir}/pki/app.pem");
-        deliver_sample(config, store.as_ref(), &demo, &pfi).await?;
+        let citizen = test_citizen(config, store.as_ref()).await?;
+        deliver_sample(config, store.as_ref(), &demo, &pfi, citizen.as_ref()).await?;
     }
     Ok(())
 }
@@ -119,6 +122,7 @@ async fn deliver_sample(
     store: &dyn mssd_store::Store,
     demo: &Mailbox,
     pfi: &Mailbox,
+    citizen: Option<&Mailbox>,
 ) -> Result<()> {
     let from = format!("laboratoire@{}", config.primary_domain());
     let message = mssd_cda::samples::sample_message(&from, &demo.address.to_string());
@@ -127,17 +131,48 @@ async fn deliver_sample(
         .ok_or_else(|| Error::Usage("the sample message carries no XDM archive".into()))?;
     store
         .deliver(mssd_store::Delivery {
-            recipients: vec![demo.id, pfi.id],
+            recipients: [Some(demo.id), Some(pfi.id), citizen.map(|c| c.id)]
+                .into_iter()
+                .flatten()
+                .collect(),
             documents: mssd_smtp::session::documents::index_rows(&package),
             message,
             internal_date: time::OffsetDateTime::now_utc().unix_timestamp(),
         })
         .await?;
     println!(
-        "mssd: delivered a sample XDM message (1 CDA document) to {} and {}; `mssd documents list {}` shows it",
-        demo.address, pfi.address, demo.address
+        "mssd: delivered a sample XDM message (1 CDA document) to {} and {}{}; `mssd documents list {}` shows it",
+        demo.address,
+        pfi.address,
+        if citizen.is_some() { " and the test citizen" } else { "" },
+        demo.address
     );
     Ok(())
+}
+
+/// The sample's patient as a test citizen, when citizen mailboxes are hosted.
+async fn test_citizen(config: &Config, store: &dyn mssd_store::Store) -> Result<Option<Mailbox>> {
+    let Some(domain) = &config.citizen_domain else {
+        return Ok(None);
+    };
+    let address = Address::parse(&format!("{TEST_CITIZEN_INS}@{domain}"))?;
+    let new = NewMailbox {
+        address: address.clone(),
+        kind: MailboxKind::Citizen,
+        display_name: Some("Test citizen (INS de test)".into()),
+        owner_id_nat: None,
+        password_hash: None,
+        certificate_dn: None,
+        quota_bytes: None,
+    };
+    let mailbox = mailbox_cmd::create(store, new, "mssd:first-start").await?;
+    println!("mssd: created the test citizen mailbox {address} (the published test INS)");
+    if matches!(config.citizen_oidc, Some(crate::config::CitizenOidcConfig::TestProvider)) {
+        println!(
+            "  log in over IMAP with XOAUTH2 and the token `mssd citizen token {TEST_CITIZEN_INS}` prints (TEST identity provider)"
+        );
+    }
+    Ok(Some(mailbox))
 }
 
 fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
