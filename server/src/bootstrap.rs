@@ -144,7 +144,11 @@ async fn deliver_sample(
         "mssd: delivered a sample XDM message (1 CDA document) to {} and {}{}; `mssd documents list {}` shows it",
         demo.address,
         pfi.address,
-        if citizen.is_some() { " and the test citizen" } else { "" },
+        if citizen.is_some() {
+            " and the test citizen"
+        } else {
+            ""
+        },
         demo.address
     );
     Ok(())
@@ -167,7 +171,10 @@ async fn test_citizen(config: &Config, store: &dyn mssd_store::Store) -> Result<
     };
     let mailbox = mailbox_cmd::create(store, new, "mssd:first-start").await?;
     println!("mssd: created the test citizen mailbox {address} (the published test INS)");
-    if matches!(config.citizen_oidc, Some(crate::config::CitizenOidcConfig::TestProvider)) {
+    if matches!(
+        config.citizen_oidc,
+        Some(crate::config::CitizenOidcConfig::TestProvider)
+    ) {
         println!(
             "  log in over IMAP with XOAUTH2 and the token `mssd citizen token {TEST_CITIZEN_INS}` prints (TEST identity provider)"
         );

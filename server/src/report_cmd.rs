@@ -33,6 +33,14 @@ impl Line {
         self.qualified_ins += row.qualified_ins;
     }
 
+    fn merge(&mut self, other: &Line) {
+        self.sent += other.sent;
+        self.received += other.received;
+        self.xdm_messages += other.xdm_messages;
+        self.documents += other.documents;
+        self.qualified_ins += other.qualified_ins;
+    }
+
     fn share(&self) -> String {
         if self.documents == 0 {
             return "-".into();
@@ -54,7 +62,13 @@ pub async fn run(config: &Config, command: ReportCommand) -> Result<()> {
     let store = store_open::open(config)?;
     let rows = store.usage_indicators(&month).await?;
     let mut mailboxes: BTreeMap<(String, String), Line> = BTreeMap::new();
+    // Citizen mailboxes are named by an INS: counted together, never listed one by one.
+    let mut citizens = Line::default();
     for row in &rows {
+        if is_citizen(store.as_ref(), &row.mailbox).await {
+            citizens.add(row);
+            continue;
+        }
         let structure = structure_of(store.as_ref(), &row.mailbox).await;
         mailboxes
             .entry((structure, row.mailbox.clone()))
@@ -62,13 +76,10 @@ pub async fn run(config: &Config, command: ReportCommand) -> Result<()> {
             .add(row);
     }
     let mut structures: BTreeMap<String, Line> = BTreeMap::new();
+    let mut professionals = Line::default();
     for ((structure, _), line) in &mailboxes {
-        let total = structures.entry(structure.clone()).or_default();
-        total.sent += line.sent;
-        total.received += line.received;
-        total.xdm_messages += line.xdm_messages;
-        total.documents += line.documents;
-        total.qualified_ins += line.qualified_ins;
+        structures.entry(structure.clone()).or_default().merge(line);
+        professionals.merge(line);
     }
     let header = "month,scope,structure,mailbox,messages_sent,messages_received,xdm_messages,documents,documents_qualified_ins,qualified_ins_percent";
     let row = |scope: &str, structure: &str, mailbox: &str, l: &Line| {
@@ -90,10 +101,12 @@ pub async fn run(config: &Config, command: ReportCommand) -> Result<()> {
         for (structure, l) in &structures {
             println!("{}", row("structure", structure, "", l));
         }
+        println!("{}", row("kind", "professional", "", &professionals));
+        println!("{}", row("kind", "citizen", "", &citizens));
         return Ok(());
     }
     println!("Usage indicators for {month}");
-    if mailboxes.is_empty() {
+    if mailboxes.is_empty() && citizens.sent + citizens.received == 0 {
         println!("  no message was counted this month");
         return Ok(());
     }
@@ -128,6 +141,21 @@ pub async fn run(config: &Config, command: ReportCommand) -> Result<()> {
             l.share()
         );
     }
+    println!();
+    for (kind, l) in [
+        ("professional mailboxes", &professionals),
+        ("citizen mailboxes", &citizens),
+    ] {
+        println!(
+            "{:<36} {:>6} {:>8} {:>5} {:>9} {:>10}%",
+            kind,
+            l.sent,
+            l.received,
+            l.xdm_messages,
+            l.documents,
+            l.share()
+        );
+    }
     Ok(())
 }
 
@@ -149,4 +177,11 @@ async fn structure_of(store: &dyn Store, mailbox: &str) -> String {
             .unwrap_or_else(|| address.domain().to_string()),
         _ => address.domain().to_string(),
     }
+}
+
+async fn is_citizen(store: &dyn Store, mailbox: &str) -> bool {
+    let Ok(address) = Address::parse(mailbox) else {
+        return false;
+    };
+    matches!(store.mailbox(&address).await, Ok(Some(m)) if m.kind == mssd_core::MailboxKind::Citizen)
 }

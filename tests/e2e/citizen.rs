@@ -180,6 +180,30 @@ fn documents_reach_only_their_registered_patient() {
         "{}",
         out.stdout
     );
+
+    // Indicators split professionals / citizens; no citizen is listed by INS.
+    let month = time::OffsetDateTime::now_utc();
+    let month = format!("{:04}-{:02}", month.year(), u8::from(month.month()));
+    let out = cli(
+        &world,
+        &["report", "indicators", "--month", &month, "--csv"],
+    );
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(!out.stdout.contains(PATIENT), "{}", out.stdout);
+    let citizens = out
+        .stdout
+        .lines()
+        .find(|l| l.contains(",kind,citizen,"))
+        .unwrap();
+    // month,scope,structure,mailbox,sent,received,xdm,documents,qualified,percent
+    assert_eq!(citizens.split(',').nth(5), Some("1"), "{citizens}");
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.contains(",kind,professional,")),
+        "{}",
+        out.stdout
+    );
 }
 
 /// A test citizen logs in over IMAP with a token of the TEST identity provider and reads

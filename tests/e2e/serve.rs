@@ -415,14 +415,27 @@ fn embedded_default_first_start() {
     );
     // The test citizen, its TEST token, the integration platform's mailbox and the sample
     // document, indexed.
-    assert!(text.contains("created the test citizen mailbox 279035121518989@patient.test.mssante.fr"), "{text}");
+    assert!(
+        text.contains("created the test citizen mailbox 279035121518989@patient.test.mssante.fr"),
+        "{text}"
+    );
     let token = std::process::Command::new(BIN)
         .args(["citizen", "token", "279035121518989"])
         .current_dir(cwd.path())
         .output()
         .unwrap();
-    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
-    assert_eq!(String::from_utf8_lossy(&token.stdout).trim().split('.').count(), 3);
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&token.stdout)
+            .trim()
+            .split('.')
+            .count(),
+        3
+    );
     assert!(
         text.contains("created demo mailbox pfi@hopital.test.mssante.fr (APP)"),
         "{text}"
