@@ -3,7 +3,6 @@
 //! A's queue relays to B over mutual TLS, B delivers. Then B is down: A retries and delivers
 //! when B is back; past expiry, a DSN bounce lands in the sender's INBOX.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mssd_e2e::peers::{TokenIssuer, plain, whitelist_xml, xoauth2};
@@ -163,16 +162,7 @@ fn without_trace(stored: &[u8]) -> String {
     rest.to_string()
 }
 
-fn wait_for_messages(dir: &Path, address: &str, count: usize) -> Vec<Vec<u8>> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let messages = mssd_e2e::store::messages(dir, address, "INBOX");
-        if messages.len() >= count || Instant::now() > deadline {
-            return messages;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use mssd_e2e::store::wait_for_messages;
 
 #[test]
 fn users_of_a_submit_three_ways_and_b_delivers_byte_identical() {

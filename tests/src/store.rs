@@ -71,3 +71,15 @@ pub fn queue(data_dir: &Path) -> Vec<(Vec<String>, u32)> {
             .collect()
     })
 }
+
+/// The INBOX of `address` once it holds `count` messages, or after 30 s (then what it holds).
+pub fn wait_for_messages(data_dir: &Path, address: &str, count: usize) -> Vec<Vec<u8>> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found = messages(data_dir, address, "INBOX");
+        if found.len() >= count || std::time::Instant::now() > deadline {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
