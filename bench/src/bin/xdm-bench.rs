@@ -31,6 +31,9 @@ struct Args {
     /// Do not pin the process to CPU 0.
     #[arg(long)]
     all_cores: bool,
+    /// Then route to this many citizen mailboxes (INS checks, index); 0 skips it.
+    #[arg(long, default_value_t = 10_000)]
+    citizens: usize,
 }
 
 /// Sample sets: each gives one XDM message (1 to 3 documents).
@@ -185,7 +188,161 @@ fn main() {
             stats.writes
         );
     });
+    if args.citizens > 0 {
+        runtime.block_on(citizens::run(&args, &messages, &limits));
+    }
     println!("peak memory (VmHWM):       {:>8} KiB", vm_hwm_kib());
+}
+
+mod citizens {
+    //! Routing to citizen mailboxes: each message's documents are rewritten for one of
+    //! 400 citizens (of `--citizens` mailboxes), then read, checked against the
+    //! recipient's INS, indexed and delivered.
+
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use mssd_cda::XdmLimits;
+    use mssd_core::{Address, Ins, MailboxKind};
+    use mssd_store::{Delivery, NewMailbox, SqliteStore, Store};
+
+    /// The INS the sample documents name (CSE-CS8 has its own).
+    const SAMPLE_INS: [&str; 2] = ["279035121518989", "223042545611404"];
+    const DISTINCT: usize = 400;
+
+    fn ins(n: usize) -> Ins {
+        let nir = format!("1850775{n:06}");
+        let key = 97 - (nir.parse::<u64>().unwrap() % 97);
+        Ins::parse(&format!("{nir}{key:02}")).unwrap()
+    }
+
+    pub async fn run(args: &super::Args, messages: &[Arc<Vec<u8>>], limits: &XdmLimits) {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&dir.path().join("citizens.sqlite3"), Default::default()).unwrap(),
+        );
+        let started = Instant::now();
+        let mut mailboxes = Vec::with_capacity(args.citizens);
+        for n in 0..args.citizens {
+            let address = Address::parse(&format!(
+                "{}@patient.bench.test.mssante.fr",
+                ins(n).as_str()
+            ))
+            .unwrap();
+            let m = store
+                .create_mailbox(NewMailbox {
+                    address,
+                    kind: MailboxKind::Citizen,
+                    display_name: None,
+                    owner_id_nat: None,
+                    password_hash: None,
+                    certificate_dn: None,
+                    quota_bytes: None,
+                })
+                .await
+                .unwrap();
+            mailboxes.push(m.id);
+        }
+        println!(
+            "{} citizen mailboxes created in {:.1} s",
+            args.citizens,
+            started.elapsed().as_secs_f64()
+        );
+        // Message k goes to citizen k * (citizens / DISTINCT): its documents name that INS.
+        let step = (args.citizens / DISTINCT).max(1);
+        let variants: Vec<(usize, Arc<Vec<u8>>)> = (0..DISTINCT.min(args.citizens))
+            .map(|k| {
+                let n = k * step;
+                let original = &messages[k % messages.len()];
+                // The zip is deflated: rebuild it from the documents with the INS replaced.
+                let package = mssd_cda::attachment::find(original).unwrap().unwrap();
+                let archive = mssd_cda::archive::read(&package, limits).unwrap();
+                let docs: Vec<Vec<u8>> = archive
+                    .entries
+                    .iter()
+                    .filter(|e| e.name.starts_with("IHE_XDM/SUBSET01/DOC"))
+                    .map(|e| {
+                        let target = ins(n);
+                        SAMPLE_INS
+                            .iter()
+                            .fold(
+                                String::from_utf8_lossy(&e.bytes).into_owned(),
+                                |text, old| text.replace(old, target.as_str()),
+                            )
+                            .into_bytes()
+                    })
+                    .collect();
+                let xdm: Vec<mssd_cda::builder::XdmDocument> = docs
+                    .iter()
+                    .map(|d| mssd_cda::builder::XdmDocument {
+                        cda: d,
+                        ..Default::default()
+                    })
+                    .collect();
+                let zip = mssd_cda::builder::xdm_zip(&xdm, &[]);
+                (
+                    n,
+                    Arc::new(mssd_cda::builder::message_with_xdm(
+                        "lab@h.fr",
+                        "c@p.fr",
+                        "XDM/1.0/DDM+bench",
+                        "",
+                        &zip,
+                    )),
+                )
+            })
+            .collect();
+        let oids = vec![
+            "1.2.250.1.213.1.4.8".to_string(),
+            "1.2.250.1.213.1.4.10".to_string(),
+        ];
+        let started = Instant::now();
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..args.concurrency {
+            let (store, next, variants, mailboxes, oids, limits) = (
+                store.clone(),
+                next.clone(),
+                variants.clone(),
+                mailboxes.clone(),
+                oids.clone(),
+                *limits,
+            );
+            let total = args.messages;
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let (n, message) = &variants[i % variants.len()];
+                    let package = mssd_cda::read_message(message, &limits).unwrap().unwrap();
+                    mssd_citizen::check_for_citizen(&package, &ins(*n), &oids).unwrap();
+                    let documents = mssd_smtp::session::documents::index_rows(&package);
+                    store
+                        .deliver(Delivery {
+                            recipients: vec![mailboxes[*n]],
+                            message: message.to_vec(),
+                            internal_date: 1_780_000_000,
+                            documents,
+                        })
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let elapsed = started.elapsed();
+        println!(
+            "to citizens (INS checks, index, delivery): {:>6.0} messages/s ({} messages to {} of {} citizen mailboxes)",
+            args.messages as f64 / elapsed.as_secs_f64(),
+            args.messages,
+            variants.len(),
+            args.citizens
+        );
+    }
 }
 
 fn pin_to_cpu0() {
