@@ -15,6 +15,8 @@ pub struct CitizenPolicy {
     pub provisioning: Provisioning,
     /// Canonical addresses a citizen may write to first (a pharmacy's ORG mailbox, say).
     pub first_contact_allowed: Vec<String>,
+    /// A new-message notification is queued for each delivery to a citizen mailbox.
+    pub notify: bool,
 }
 
 impl CitizenPolicy {

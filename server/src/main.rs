@@ -16,6 +16,7 @@ mod logging;
 mod mailbox_cmd;
 mod metrics;
 mod metrics_cda;
+mod notifier;
 mod pki_cmd;
 mod queue_cmd;
 mod report_cmd;

@@ -17,7 +17,7 @@ mod sqlite;
 mod store;
 
 pub use change_feed::ChangeFeed;
-pub use citizen_model::{CitizenExchange, ExchangeHistory};
+pub use citizen_model::{CitizenExchange, ExchangeHistory, Notification};
 pub use directory_model::{
     ActivitySite, DirectoryActivity, DirectoryDiff, DirectoryGeneration, DirectoryMailbox,
     DirectoryProfessional, DirectoryRows, DirectorySet, DirectorySetStatus, ProfessionalIdentity,

@@ -304,6 +304,8 @@ pub struct Acceptance {
     pub usage: Vec<crate::document_model::UsageCount>,
     /// Professional-to-citizen messages, for the citizen rules.
     pub exchanges: Vec<crate::citizen_model::CitizenExchange>,
+    /// Citizen mailboxes to notify of the new message (the outbox, committed with it).
+    pub notify: Vec<MailboxId>,
 }
 
 /// Where an accepted message went.

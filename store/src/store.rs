@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use mssd_core::Address;
 
 use crate::change_feed::ChangeFeed;
-use crate::citizen_model::ExchangeHistory;
+use crate::citizen_model::{ExchangeHistory, Notification};
 use crate::directory_store::DirectoryStore;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::Result;
@@ -177,6 +177,13 @@ pub trait Store: DirectoryStore + Send + Sync {
     /// that carried `X-MSS-MES: FIN`.
     async fn answers_closed_message(&self, citizen: &str, message_ids: Vec<String>)
     -> Result<bool>;
+
+    /// Notifications whose next attempt is at or before `now`, oldest first.
+    async fn notifications_due(&self, now: i64, limit: usize) -> Result<Vec<Notification>>;
+    /// The receiver acknowledged it: removed.
+    async fn notification_sent(&self, id: i64) -> Result<()>;
+    /// Counts a failed attempt and plans the next at `next_at`.
+    async fn notification_failed(&self, id: i64, next_at: i64, error: String) -> Result<()>;
 
     // --- operations ---
 

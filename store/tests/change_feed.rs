@@ -136,6 +136,7 @@ async fn accept_publishes_its_local_deliveries() {
             },
             usage: Vec::new(),
             exchanges: Vec::new(),
+            notify: Vec::new(),
         })
         .await
         .unwrap();

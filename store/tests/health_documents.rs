@@ -236,6 +236,8 @@ async fn usage_counters_commit_with_the_acceptance() {
                     usage(Direction::Received, xdm, docs, qualified),
                     usage(Direction::Sent, xdm, docs, qualified),
                 ],
+                exchanges: Vec::new(),
+                notify: Vec::new(),
             })
             .await
             .unwrap();

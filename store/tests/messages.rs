@@ -317,6 +317,7 @@ async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
             audit: accepted_event("m1"),
             usage: Vec::new(),
             exchanges: Vec::new(),
+            notify: Vec::new(),
         })
         .await
         .unwrap();
@@ -339,6 +340,7 @@ async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
             audit: accepted_event("m2"),
             usage: Vec::new(),
             exchanges: Vec::new(),
+            notify: Vec::new(),
         })
         .await
         .unwrap_err();

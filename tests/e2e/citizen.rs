@@ -297,3 +297,89 @@ fn a_test_citizen_reads_its_mail_over_imap_with_a_token() {
     let out = world.op.cli(&["citizen", "token", PATIENT], None);
     assert!(out.status.success());
 }
+
+/// A minimal HTTP receiver: records each request body, answers 200.
+fn receiver(
+    listener: std::net::TcpListener,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            if reader.read_exact(&mut body).is_ok() {
+                bodies
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&body).into_owned());
+            }
+            let mut stream = stream;
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+}
+
+/// Each delivery to a citizen queues a notification in the outbox with the message; with
+/// the receiver down they wait; once it is up each arrives once, without the INS.
+#[test]
+fn notifications_survive_a_receiver_down_then_arrive_once() {
+    let port = mssd_e2e::free_port();
+    let world = world_with(
+        BIN,
+        &format!(
+            "[citizen]\ndomain = \"patient.{A}\"\nnotify_url = \"http://127.0.0.1:{port}/notify\"\nnotify_retry = [\"1s\"]\n"
+        ),
+    );
+    assert!(cli(&world, &["citizen", "add", PATIENT]).status.success());
+    for i in 0..3 {
+        let mut client = world.logged_in(&martin(), PASSWORD);
+        let message = format!(
+            "From: <{}>\r\nTo: <{}>\r\nSubject: resultat {i}\r\n\r\nBonjour\r\n",
+            martin(),
+            citizen(PATIENT)
+        );
+        assert!(
+            client
+                .send_message(&martin(), &[&citizen(PATIENT)], message.as_bytes())
+                .starts_with("250")
+        );
+    }
+    // The receiver is down: attempts fail and are rescheduled.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    receiver(
+        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap(),
+        bodies.clone(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while bodies.lock().unwrap().len() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let bodies = bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 3, "{bodies:?}");
+    let mut ids: Vec<i64> = bodies
+        .iter()
+        .map(|b| {
+            assert!(!b.contains(PATIENT), "{b}");
+            let v: serde_json::Value = serde_json::from_str(b).unwrap();
+            assert_eq!(v["new_messages"], 1);
+            assert!(v["mailbox_id"].is_i64());
+            v["id"].as_i64().unwrap()
+        })
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 3);
+}

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use mssd_core::Address;
 
-use super::CitizenOidcConfig;
 use super::raw::RawCitizen;
+use super::{CitizenOidcConfig, NotifyConfig};
 use crate::error::{Error, Result};
 
 pub(super) fn resolve_citizen(
@@ -42,7 +42,40 @@ pub(super) fn resolve_citizen(
     Ok(mssd_citizen::CitizenPolicy {
         provisioning,
         first_contact_allowed,
+        notify: raw.notify_url.is_some(),
     })
+}
+
+pub(super) fn resolve_notify(
+    raw: Option<&RawCitizen>,
+    bad: &dyn Fn(&str, String) -> Error,
+) -> Result<Option<NotifyConfig>> {
+    let Some(url) = raw.and_then(|c| c.notify_url.clone()) else {
+        return Ok(None);
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(bad(
+            "citizen.notify_url",
+            format!("{url:?}: give an http:// or https:// URL"),
+        ));
+    }
+    let texts = raw
+        .and_then(|c| c.notify_retry.clone())
+        .unwrap_or_else(|| ["1s", "10s", "1m", "10m"].map(String::from).to_vec());
+    if texts.is_empty() {
+        return Err(bad(
+            "citizen.notify_retry",
+            "give at least one delay".into(),
+        ));
+    }
+    let retry = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            super::parse_duration(t).map_err(|m| bad(&format!("citizen.notify_retry[{i}]"), m))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(NotifyConfig { url, retry }))
 }
 
 pub(super) fn resolve_citizen_oidc(

@@ -53,6 +53,8 @@ pub struct Config {
     pub citizen: mssd_citizen::CitizenPolicy,
     /// `[citizen.oidc]`: how citizens log in.
     pub citizen_oidc: Option<CitizenOidcConfig>,
+    /// `[citizen] notify_url` and its retry delays.
+    pub citizen_notify: Option<NotifyConfig>,
 }
 
 /// What SMTP does with a recipient at a listed domain the national directory does not know.
@@ -146,6 +148,13 @@ pub struct TrustListConfig {
     pub refresh: Duration,
     pub sha256: Option<String>,
     pub max_removal_share: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    pub url: String,
+    /// Delays between attempts; the last repeats.
+    pub retry: Vec<Duration>,
 }
 
 #[derive(Debug, Clone)]

@@ -142,6 +142,10 @@ pub struct RawCitizen {
     pub first_contact_allowed: Option<Vec<String>>,
     /// The citizens' identity provider.
     pub oidc: Option<RawCitizenOidc>,
+    /// POSTed (JSON: notification id, mailbox id, counts) for each delivery to a citizen.
+    pub notify_url: Option<String>,
+    /// Delays between attempts, e.g. ["1s", "10s", "1m"]; the last repeats.
+    pub notify_retry: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

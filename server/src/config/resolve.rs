@@ -139,6 +139,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
 
     let citizen = super::citizen::resolve_citizen(raw.citizen.as_ref(), &bad)?;
     let citizen_oidc = super::citizen::resolve_citizen_oidc(raw.citizen.as_ref(), &data_dir, &bad)?;
+    let citizen_notify = super::citizen::resolve_notify(raw.citizen.as_ref(), &bad)?;
     let citizen_domain = match raw.citizen {
         Some(c) => {
             let d = mssd_core::normalize_domain(&c.domain)
@@ -301,6 +302,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         cda,
         citizen,
         citizen_oidc,
+        citizen_notify,
     })
 }
 

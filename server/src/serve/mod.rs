@@ -85,6 +85,14 @@ pub async fn run(config: Config) -> Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut loops = vec![tokio::spawn(runner.run(stop_rx.clone()))];
+    if let Some(notify) = state.config.citizen_notify.clone() {
+        let mut anchors = Vec::new();
+        for path in &state.config.tls.trust_anchors {
+            anchors.extend(mssd_certs::load_certs(path)?);
+        }
+        let notifier = crate::notifier::Notifier::new(state.store.clone(), notify, &anchors)?;
+        loops.push(tokio::spawn(notifier.run(stop_rx.clone())));
+    }
     let l = &state.config.listeners;
     for (protocol, addr) in [
         (Protocol::Smtp, l.smtp),

@@ -127,8 +127,10 @@ impl Session<'_> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let delivered_report = self.delivered_report(&tx, now);
         let refused_report = self.refused_report(&tx, &facts.refused, now);
+        let notify = self.citizens_to_notify(&tx);
         let mut acceptance = self.acceptance(&mut tx, now, audit, facts);
         acceptance.exchanges = exchanges;
+        acceptance.notify = notify;
         match self.ctx.store.accept(acceptance).await {
             Ok(done) => {
                 if done.queued.is_some() {
@@ -266,6 +268,7 @@ impl Session<'_> {
             audit,
             usage,
             exchanges: Vec::new(),
+            notify: Vec::new(),
         }
     }
 
@@ -293,6 +296,21 @@ impl Session<'_> {
             .filter(|r| r.mailbox.is_some())
             .map(|r| count(r.address.canonical(), Direction::Received));
         sent.into_iter().chain(received).collect()
+    }
+
+    /// Our citizen mailboxes among the recipients, when `[citizen] notify_url` is set.
+    fn citizens_to_notify(&self, tx: &super::state::Transaction) -> Vec<mssd_store::MailboxId> {
+        let (true, Some(domain)) = (
+            self.ctx.config.citizen.notify,
+            &self.ctx.config.citizen_domain,
+        ) else {
+            return Vec::new();
+        };
+        tx.recipients
+            .iter()
+            .filter(|r| r.address.domain() == domain)
+            .filter_map(|r| r.mailbox)
+            .collect()
     }
 
     /// Submission (RFC 6409 §8): add Message-ID and Date when the client did not.

@@ -24,6 +24,7 @@ mod message_read;
 mod message_removal;
 mod messages;
 mod migrations;
+mod notifications;
 mod queue;
 mod quota;
 mod readers;

@@ -7,10 +7,10 @@ use super::connection::DbResult;
 use super::{
     SqliteStore, audit, changes_of, citizen_exchanges, copy_move, document_index, documents,
     flag_store, folder_admin, folders, grants, health, indicators, mailboxes, message_read,
-    message_removal, messages, now_unix, queue, quota, subscriptions,
+    message_removal, messages, notifications, now_unix, queue, quota, subscriptions,
 };
 use crate::change_feed::ChangeFeed;
-use crate::citizen_model::ExchangeHistory;
+use crate::citizen_model::{ExchangeHistory, Notification};
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -154,6 +154,7 @@ impl Store for SqliteStore {
             audit::append(c, &a.audit)?;
             indicators::add(c, &a.usage, now_unix())?;
             citizen_exchanges::record(c, &a.exchanges, now_unix())?;
+            notifications::add(c, &a.notify, now_unix())?;
             let changes = changes_of(&delivered);
             Ok((Accepted { delivered, queued }, changes))
         })
@@ -291,6 +292,26 @@ impl Store for SqliteStore {
         let citizen = citizen.to_owned();
         self.readers
             .run(move |conn| citizen_exchanges::answers_closed(conn, &citizen, &message_ids))
+            .await
+    }
+
+    async fn notifications_due(&self, now: i64, limit: usize) -> Result<Vec<Notification>> {
+        self.readers
+            .run(move |c| notifications::due(c, now, limit))
+            .await
+    }
+
+    async fn notification_sent(&self, id: i64) -> Result<()> {
+        self.writer
+            .run(SMALL_JOB, move |c| notifications::done(c, id))
+            .await
+    }
+
+    async fn notification_failed(&self, id: i64, next_at: i64, error: String) -> Result<()> {
+        self.writer
+            .run(SMALL_JOB, move |c| {
+                notifications::retry(c, id, next_at, &error)
+            })
             .await
     }
 

@@ -52,3 +52,16 @@ CREATE TABLE closed_messages (
     professional   TEXT    NOT NULL,
     PRIMARY KEY (citizen, message_id)
 );
+
+-- New-message notifications for citizen mailboxes: a durable outbox, written with the
+-- delivery, drained by the notifier (no health data: the mailbox id and counts only).
+CREATE TABLE notifications (
+    id             INTEGER PRIMARY KEY,
+    mailbox_id     INTEGER NOT NULL,
+    new_messages   INTEGER NOT NULL,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    next_at        INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    last_error     TEXT
+);
+CREATE INDEX notifications_due ON notifications(next_at);
