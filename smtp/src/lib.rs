@@ -6,6 +6,7 @@ pub mod config;
 pub mod context;
 pub mod dsn;
 pub mod error;
+pub mod mdn;
 pub mod message;
 pub mod outbound;
 pub mod replies;

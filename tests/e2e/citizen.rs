@@ -149,6 +149,37 @@ fn documents_reach_only_their_registered_patient() {
     );
     assert!(world.audit_details("citizen.refused").len() >= 5);
 
+    // Asked for (Disposition-Notification-To = the return path): the refusal is also an MDN
+    // in the ANS form, the archive re-attached.
+    let zip = xdm_zip(
+        &[XdmDocument {
+            cda: cases[0].0.as_bytes(),
+            ..Default::default()
+        }],
+        &[],
+    );
+    let dnt = format!(
+        "Disposition-Notification-To: <{}>\r\nMessage-ID: <cr-904@hopital-a>\r\n",
+        martin()
+    );
+    let message = message_with_xdm(&martin(), &citizen(PATIENT), "XDM/1.0/DDM+CR", &dnt, &zip);
+    let mut client = world.logged_in(&martin(), PASSWORD);
+    let reply = client.send_message(&martin(), &[&citizen(PATIENT)], &message);
+    assert!(reply.starts_with("550 5.7.1 904 "), "{reply}");
+    let inbox = world.inbox(&martin());
+    assert_eq!(inbox.len(), 2, "the DSN, then the MDN");
+    let mdn = &inbox[1];
+    assert!(
+        mdn.contains("report-type=disposition-notification"),
+        "{mdn}"
+    );
+    assert!(mdn.contains("processed/Error: 904^"), "{mdn}");
+    assert!(
+        mdn.contains("Original-Message-ID: <cr-904@hopital-a>"),
+        "{mdn}"
+    );
+    assert!(mdn.contains("filename=\"IHE_XDM.zip\""), "{mdn}");
+
     // Closed: content kept, new mail refused.
     let out = cli(&world, &["citizen", "close", PATIENT]);
     assert!(out.status.success(), "{}", out.stderr);

@@ -156,6 +156,7 @@ impl Session<'_> {
         let citizen = self.citizen_sender(tx.sender.as_ref());
         let mut kept = Vec::with_capacity(tx.recipients.len());
         let mut refused = Vec::new();
+        let mut mdns = Vec::new();
         for r in std::mem::take(&mut tx.recipients) {
             match self
                 .citizen_refusal(
@@ -167,10 +168,16 @@ impl Session<'_> {
                 .await?
             {
                 None => kept.push(r),
-                Some(reply) => refused.push((r, reply)),
+                Some((reply, code)) => {
+                    if let Some(code) = code {
+                        mdns.push((r.clone(), code));
+                    }
+                    refused.push((r, reply));
+                }
             }
         }
         tx.recipients = kept;
+        self.send_refusal_mdns(tx, &mdns).await;
         for (r, reply) in &refused {
             let detail = serde_json::json!({ "id": tx.id, "recipient": r.address.to_string(), "reply": reply.summary() });
             self.ctx
@@ -215,7 +222,7 @@ impl Session<'_> {
         facts: &DocumentFacts,
         citizen: Option<&str>,
         answered: &[String],
-    ) -> Result<Option<Reply>, Reply> {
+    ) -> Result<Option<(Reply, Option<mssd_citizen::AnsCode>)>, Reply> {
         let domain = r.address.domain();
         if self.ctx.config.is_citizen_domain(domain) {
             let (Some(package), Ok(ins)) = (&facts.package, citizen_ins(&r.address, domain)) else {
@@ -225,7 +232,7 @@ impl Session<'_> {
                 check_for_citizen(package, &ins, &self.ctx.config.cda.accepted_ins_oids)
                     .err()
                     .map(|refusal| {
-                        Reply::new(
+                        let reply = Reply::new(
                             550,
                             (5, 7, 1),
                             format!(
@@ -235,7 +242,8 @@ impl Session<'_> {
                                 refusal.detail,
                                 refusal.document
                             ),
-                        )
+                        );
+                        (reply, Some(refusal.code))
                     }),
             );
         }
@@ -262,7 +270,62 @@ impl Session<'_> {
             Ok(()) => Ok(None),
             Err(rule) => {
                 self.audit_rule(rule, &r.address).await;
-                Ok(Some(rule_reply(rule)))
+                Ok(Some((rule_reply(rule), None)))
+            }
+        }
+    }
+
+    /// The ANS integration-error MDN for each citizen refused a document, when the sender
+    /// asked for one (`Disposition-Notification-To` equal to the return path, ref §5.1).
+    async fn send_refusal_mdns(
+        &self,
+        tx: &Transaction,
+        refused: &[(Recipient, mssd_citizen::AnsCode)],
+    ) {
+        let Some(sender) = &tx.sender else { return };
+        if refused.is_empty() {
+            return;
+        }
+        let block = &tx.body[..headers::header_block_len(&tx.body)];
+        let asked = headers::field_value(block, "Disposition-Notification-To")
+            .map(|v| strip_angles(v.rsplit('<').next().unwrap_or(&v)))
+            .is_some_and(|v| Address::parse(&v).is_ok_and(|a| a.canonical() == sender.canonical()));
+        if !asked {
+            return;
+        }
+        let subject = headers::field_value(block, "Subject").unwrap_or_default();
+        let original_id = headers::field_value(block, "Message-ID");
+        let xdm = mssd_cda::attachment::find(&tx.body).ok().flatten();
+        let now = time::OffsetDateTime::now_utc();
+        for (r, code) in refused {
+            let id = headers::new_message_id(
+                &format!("{}.mdn", self.ctx.counters.next_id()),
+                &self.ctx.config.hostname,
+            );
+            let bytes = crate::mdn::build(&crate::mdn::MdnError {
+                host: &self.ctx.config.hostname,
+                from_domain: r.address.domain(),
+                to: sender,
+                final_recipient: &r.address,
+                original_recipient: r.orcpt.as_deref(),
+                original_message_id: original_id.as_deref(),
+                original_subject: &subject,
+                code: code.code(),
+                label: code.label(),
+                message_id: &id,
+                date: &headers::rfc5322_date(now),
+                xdm: xdm.as_deref(),
+            });
+            if let Err(e) = crate::outbound::bounce::send_report(
+                self.ctx,
+                &id,
+                sender,
+                bytes,
+                now.unix_timestamp(),
+            )
+            .await
+            {
+                tracing::error!(error = %e, "smtp: the integration-error MDN could not be stored");
             }
         }
     }
