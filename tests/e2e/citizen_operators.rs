@@ -166,6 +166,36 @@ fn a_professional_and_a_citizen_at_two_operators() {
         "{}",
         out.stdout
     );
+    // The citizen reads it over IMAP at B with a test token.
+    let token = pair
+        .b
+        .cli(&["citizen", "token", INS], None)
+        .stdout
+        .trim()
+        .to_string();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (mut client, _) = mssd_e2e::ImapClient::connect_tls(
+            b.addr("imaps"),
+            tls_client_config(&pair.b.pki("root.pem"), None),
+            &format!("mail.{B}"),
+        )
+        .await
+        .unwrap();
+        let login = client
+            .command(&format!(
+                "AUTHENTICATE XOAUTH2 {}",
+                xoauth2(&citizen(), &token)
+            ))
+            .await
+            .unwrap();
+        assert!(login.is_ok(), "{login:?}");
+        let selected = client.command("SELECT INBOX").await.unwrap();
+        assert_eq!(selected.count("EXISTS"), Some(1), "{selected:?}");
+    });
 
     // The citizen answers through B: accepted, relayed to A.
     let reply = citizen_sends(&b, &pair, "In-Reply-To: <cr-1@hopital-a>\r\n");
