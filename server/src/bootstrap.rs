@@ -160,15 +160,7 @@ async fn test_citizen(config: &Config, store: &dyn mssd_store::Store) -> Result<
         return Ok(None);
     };
     let address = Address::parse(&format!("{TEST_CITIZEN_INS}@{domain}"))?;
-    let new = NewMailbox {
-        address: address.clone(),
-        kind: MailboxKind::Citizen,
-        display_name: Some("Test citizen (INS de test)".into()),
-        owner_id_nat: None,
-        password_hash: None,
-        certificate_dn: None,
-        quota_bytes: None,
-    };
+    let new = NewMailbox::citizen(address.clone(), Some("Test citizen (INS de test)".into()));
     let mailbox = mailbox_cmd::create(store, new, "mssd:first-start").await?;
     println!("mssd: created the test citizen mailbox {address} (the published test INS)");
     if matches!(

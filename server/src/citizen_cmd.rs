@@ -1,7 +1,7 @@
 //! `mssd citizen add|import|close`: citizens known to a citizen operator (provisioning
 //! "registered"). Messages name the INS redacted; the audit trail keeps the mailbox.
 
-use mssd_core::{Address, Ins, MailboxKind};
+use mssd_core::{Address, Ins};
 use mssd_store::{AuditEvent, MailboxStatus, NewMailbox, Store};
 
 use crate::audit;
@@ -122,15 +122,7 @@ async fn add(store: &dyn Store, domain: &str, ins: &Ins, actor: &str) -> Result<
     if store.mailbox(&address).await?.is_some() {
         return Ok(false);
     }
-    let new = NewMailbox {
-        address,
-        kind: MailboxKind::Citizen,
-        display_name: None,
-        owner_id_nat: None,
-        password_hash: None,
-        certificate_dn: None,
-        quota_bytes: None,
-    };
+    let new = NewMailbox::citizen(address, None);
     mailbox_cmd::create(store, new, actor).await?;
     Ok(true)
 }

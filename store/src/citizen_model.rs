@@ -18,14 +18,3 @@ pub struct ExchangeHistory {
     pub wrote: bool,
     pub wrote_open: bool,
 }
-
-/// A pending new-message notification (the mailbox id and counts only: no address, no INS).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notification {
-    pub id: i64,
-    pub mailbox: crate::model::MailboxId,
-    pub new_messages: u32,
-    pub attempts: u32,
-    /// Unix seconds.
-    pub created_at: i64,
-}

@@ -17,7 +17,7 @@ mod sqlite;
 mod store;
 
 pub use change_feed::ChangeFeed;
-pub use citizen_model::{CitizenExchange, ExchangeHistory, Notification};
+pub use citizen_model::{CitizenExchange, ExchangeHistory};
 pub use directory_model::{
     ActivitySite, DirectoryActivity, DirectoryDiff, DirectoryGeneration, DirectoryMailbox,
     DirectoryProfessional, DirectoryRows, DirectorySet, DirectorySetStatus, ProfessionalIdentity,
@@ -31,7 +31,7 @@ pub use error::{Error, Result};
 pub use model::{
     Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,
     FlagOp, FlagUpdate, FlagsOutcome, Folder, FolderChange, FolderId, Grant, Mailbox, MailboxId,
-    MailboxStatus, MessageMeta, NewMailbox, NewQueued, QueueId, QueueSummary, Queued,
+    MailboxStatus, MessageMeta, NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued,
     QueuedRecipient, QuotaUsage, RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 pub use sqlite::{SqliteOptions, SqliteStore, latest_schema_version, migration_scripts};

@@ -73,6 +73,21 @@ pub struct Mailbox {
     pub created_at: i64,
 }
 
+impl NewMailbox {
+    /// A citizen's mailbox: no password, no certificate (citizens log in with tokens).
+    pub fn citizen(address: Address, display_name: Option<String>) -> NewMailbox {
+        NewMailbox {
+            address,
+            kind: MailboxKind::Citizen,
+            display_name,
+            owner_id_nat: None,
+            password_hash: None,
+            certificate_dn: None,
+            quota_bytes: None,
+        }
+    }
+}
+
 // Debug by hand: the address may hold an INS and the hash is a secret.
 impl fmt::Debug for NewMailbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -467,4 +482,15 @@ pub struct FolderChange {
     pub mailbox: MailboxId,
     pub folder: FolderId,
     pub highest_modseq: u64,
+}
+
+/// A pending new-message notification (the mailbox id and counts only: no address, no INS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: i64,
+    pub mailbox: MailboxId,
+    pub new_messages: u32,
+    pub attempts: u32,
+    /// Unix seconds.
+    pub created_at: i64,
 }

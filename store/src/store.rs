@@ -4,15 +4,15 @@ use async_trait::async_trait;
 use mssd_core::Address;
 
 use crate::change_feed::ChangeFeed;
-use crate::citizen_model::{ExchangeHistory, Notification};
+use crate::citizen_model::ExchangeHistory;
 use crate::directory_store::DirectoryStore;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::Result;
 use crate::model::{
     Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,
     FlagOp, FlagsOutcome, Folder, FolderId, Grant, Mailbox, MailboxId, MailboxStatus, MessageMeta,
-    NewMailbox, NewQueued, QueueId, QueueSummary, Queued, QuotaUsage, RecipientStatus, Rights,
-    StoreHealth, WriterStats,
+    NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued, QuotaUsage,
+    RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 
 /// Durable storage. Every write returns `Ok` only once it is committed and fsynced.

@@ -203,7 +203,7 @@ mod citizens {
     use std::time::Instant;
 
     use mssd_cda::XdmLimits;
-    use mssd_core::{Address, Ins, MailboxKind};
+    use mssd_core::{Address, Ins};
     use mssd_store::{Delivery, NewMailbox, SqliteStore, Store};
 
     /// The INS the sample documents name (CSE-CS8 has its own).
@@ -230,15 +230,7 @@ mod citizens {
             ))
             .unwrap();
             let m = store
-                .create_mailbox(NewMailbox {
-                    address,
-                    kind: MailboxKind::Citizen,
-                    display_name: None,
-                    owner_id_nat: None,
-                    password_hash: None,
-                    certificate_dn: None,
-                    quota_bytes: None,
-                })
+                .create_mailbox(NewMailbox::citizen(address, None))
                 .await
                 .unwrap();
             mailboxes.push(m.id);

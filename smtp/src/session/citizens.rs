@@ -69,15 +69,7 @@ impl Session<'_> {
     }
 
     async fn provision_citizen(&mut self, address: &Address) -> Result<Option<MailboxId>, Reply> {
-        let new = NewMailbox {
-            address: address.clone(),
-            kind: MailboxKind::Citizen,
-            display_name: None,
-            owner_id_nat: None,
-            password_hash: None,
-            certificate_dn: None,
-            quota_bytes: None,
-        };
+        let new = NewMailbox::citizen(address.clone(), None);
         let created = match self.ctx.store.create_mailbox(new).await {
             Ok(m) => m,
             // Another session created it meanwhile.

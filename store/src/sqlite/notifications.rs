@@ -5,9 +5,8 @@ use rusqlite::{Connection, params};
 
 use super::connection::DbResult;
 use super::convert::{sql_limit, u32_from_i64};
-use crate::citizen_model::Notification;
 use crate::error::Result;
-use crate::model::MailboxId;
+use crate::model::{MailboxId, Notification};
 
 pub(crate) fn add(conn: &Connection, mailboxes: &[MailboxId], now: i64) -> Result<()> {
     for m in mailboxes {

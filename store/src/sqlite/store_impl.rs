@@ -10,14 +10,14 @@ use super::{
     message_removal, messages, notifications, now_unix, queue, quota, subscriptions,
 };
 use crate::change_feed::ChangeFeed;
-use crate::citizen_model::{ExchangeHistory, Notification};
+use crate::citizen_model::ExchangeHistory;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::{Error, Result};
 use crate::model::{
     Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,
     FlagOp, FlagsOutcome, Folder, FolderId, Grant, Mailbox, MailboxId, MailboxStatus, MessageMeta,
-    NewMailbox, NewQueued, QueueId, QueueSummary, Queued, QuotaUsage, RecipientStatus, Rights,
-    StoreHealth, WriterStats,
+    NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued, QuotaUsage,
+    RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 use crate::store::Store;
 
