@@ -174,7 +174,8 @@ async fn test_citizen(config: &Config, store: &dyn mssd_store::Store) -> Result<
     Ok(Some(mailbox))
 }
 
-fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+/// Creates `path` (never overwrites) with `mode`, fsynced.
+pub(crate) fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let io = |source| Error::Io {
         what: format!("writing {}", path.display()),
         source,

@@ -34,7 +34,7 @@ pub fn key(data_dir: &Path) -> Result<EcdsaKeyPair> {
                 .map_err(|_| {
                     Error::Usage("generating the test identity provider's key failed".into())
                 })?;
-            write_private(&path, generated.as_ref())?;
+            crate::bootstrap::write_file(&path, generated.as_ref(), 0o600)?;
             generated.as_ref().to_vec()
         }
         Err(e) => {
@@ -50,23 +50,6 @@ pub fn key(data_dir: &Path) -> Result<EcdsaKeyPair> {
             path.display()
         ))
     })
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let io = |e| Error::Io {
-        what: format!("writing {}", path.display()),
-        source: e,
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)
 }
 
 /// The public key as a JWKS document.

@@ -1,7 +1,7 @@
 //! `mssd documents list|show`: a mailbox's health document index, for operators. Patient
 //! identifiers are redacted unless `--reveal`, which is written to the audit trail first.
 
-use mssd_core::{Address, InsOid};
+use mssd_core::Address;
 use mssd_store::{AuditEvent, IndexedDocument, Mailbox, Store};
 
 use crate::audit;
@@ -158,9 +158,7 @@ fn anomaly_label(code: u32) -> &'static str {
 /// `root^extension` with an INS extension redacted.
 fn redact_patient(id: &str) -> String {
     match id.split_once('^') {
-        Some((root, ext)) if InsOid::from_oid(root).is_some() => {
-            format!("{root}^{}", mssd_core::redact::redact_value(ext))
-        }
-        _ => id.to_string(),
+        Some((root, ext)) => mssd_cda::PatientId::new(root, ext).redacted(),
+        None => id.to_string(),
     }
 }

@@ -147,35 +147,11 @@ fn main() {
             .await
             .unwrap();
         let started = Instant::now();
-        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..args.concurrency {
-            let (store, next, messages) = (store.clone(), next.clone(), messages.clone());
-            let total = args.messages;
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= total {
-                        break;
-                    }
-                    let message = &messages[i % messages.len()];
-                    let package = mssd_cda::read_message(message, &limits).unwrap().unwrap();
-                    let documents = mssd_smtp::session::documents::index_rows(&package);
-                    store
-                        .deliver(Delivery {
-                            recipients: vec![mailbox.id],
-                            message: message.to_vec(),
-                            internal_date: 1_780_000_000,
-                            documents,
-                        })
-                        .await
-                        .unwrap();
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
+        let jobs: Vec<Job> = messages
+            .iter()
+            .map(|m| Job { mailbox: mailbox.id, message: m.clone(), patient: None })
+            .collect();
+        run_jobs(&store, args.concurrency, args.messages, jobs, limits, Vec::new()).await;
         let elapsed = started.elapsed();
         let stats = store.stats();
         let indexed = store.documents(mailbox.id, true).await.unwrap().len();
@@ -204,7 +180,7 @@ mod citizens {
 
     use mssd_cda::XdmLimits;
     use mssd_core::{Address, Ins};
-    use mssd_store::{Delivery, NewMailbox, SqliteStore, Store};
+    use mssd_store::{NewMailbox, SqliteStore, Store};
 
     /// The INS the sample documents name (CSE-CS8 has its own).
     const SAMPLE_INS: [&str; 2] = ["279035121518989", "223042545611404"];
@@ -289,43 +265,15 @@ mod citizens {
             "1.2.250.1.213.1.4.10".to_string(),
         ];
         let started = Instant::now();
-        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..args.concurrency {
-            let (store, next, variants, mailboxes, oids, limits) = (
-                store.clone(),
-                next.clone(),
-                variants.clone(),
-                mailboxes.clone(),
-                oids.clone(),
-                *limits,
-            );
-            let total = args.messages;
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= total {
-                        break;
-                    }
-                    let (n, message) = &variants[i % variants.len()];
-                    let package = mssd_cda::read_message(message, &limits).unwrap().unwrap();
-                    mssd_citizen::check_for_citizen(&package, &ins(*n), &oids).unwrap();
-                    let documents = mssd_smtp::session::documents::index_rows(&package);
-                    store
-                        .deliver(Delivery {
-                            recipients: vec![mailboxes[*n]],
-                            message: message.to_vec(),
-                            internal_date: 1_780_000_000,
-                            documents,
-                        })
-                        .await
-                        .unwrap();
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
+        let jobs: Vec<super::Job> = variants
+            .iter()
+            .map(|(n, message)| super::Job {
+                mailbox: mailboxes[*n],
+                message: message.clone(),
+                patient: Some(ins(*n)),
+            })
+            .collect();
+        super::run_jobs(&store, args.concurrency, args.messages, jobs, *limits, oids).await;
         let elapsed = started.elapsed();
         println!(
             "to citizens (INS checks, index, delivery): {:>6.0} messages/s ({} messages to {} of {} citizen mailboxes)",
@@ -334,6 +282,62 @@ mod citizens {
             variants.len(),
             args.citizens
         );
+    }
+}
+
+/// One kind of message to one mailbox; with `patient`, the documents are checked against
+/// that citizen's INS first.
+#[derive(Clone)]
+struct Job {
+    mailbox: mssd_store::MailboxId,
+    message: Arc<Vec<u8>>,
+    patient: Option<mssd_core::Ins>,
+}
+
+/// Reads, checks, indexes and delivers `total` messages, cycling through `jobs`, with
+/// `concurrency` deliveries in flight (sharing fsyncs through the group commit).
+async fn run_jobs(
+    store: &Arc<dyn Store>,
+    concurrency: usize,
+    total: usize,
+    jobs: Vec<Job>,
+    limits: XdmLimits,
+    oids: Vec<String>,
+) {
+    let jobs = Arc::new(jobs);
+    let oids = Arc::new(oids);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (store, next, jobs, oids) = (store.clone(), next.clone(), jobs.clone(), oids.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let job = &jobs[i % jobs.len()];
+                let package = mssd_cda::read_message(&job.message, &limits)
+                    .unwrap()
+                    .unwrap();
+                if let Some(ins) = &job.patient {
+                    mssd_citizen::check_for_citizen(&package, ins, &oids).unwrap();
+                }
+                let documents = mssd_smtp::session::documents::index_rows(&package);
+                store
+                    .deliver(Delivery {
+                        recipients: vec![job.mailbox],
+                        message: job.message.to_vec(),
+                        internal_date: 1_780_000_000,
+                        documents,
+                    })
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
     }
 }
 

@@ -135,6 +135,16 @@ impl Session<'_> {
         tx: &mut Transaction,
         facts: &mut DocumentFacts,
     ) -> Result<Vec<CitizenExchange>, Reply> {
+        let from_citizen = self.sender_is_citizen(tx.sender.as_ref());
+        // Mail between professionals (nearly all of it) has nothing to check here.
+        if !from_citizen
+            && !tx
+                .recipients
+                .iter()
+                .any(|r| self.ctx.config.is_citizen_domain(r.address.domain()))
+        {
+            return Ok(Vec::new());
+        }
         let block = &tx.body[..headers::header_block_len(&tx.body)];
         let closed = headers::field_value(block, "X-MSS-MES")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("FIN"));
@@ -144,7 +154,6 @@ impl Session<'_> {
             .filter_map(|f| headers::field_value(block, f))
             .flat_map(|v| message_ids(&v))
             .collect();
-        let from_citizen = self.sender_is_citizen(tx.sender.as_ref());
         let citizen = self.citizen_sender(tx.sender.as_ref());
         let mut kept = Vec::with_capacity(tx.recipients.len());
         let mut refused = Vec::new();
