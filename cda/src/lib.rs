@@ -12,6 +12,7 @@ pub mod archive;
 pub mod attachment;
 mod body_scan;
 pub mod builder;
+pub mod embedded;
 mod entry_name;
 mod error;
 pub mod header;
@@ -38,6 +39,11 @@ pub use policy::{
     CdaPolicy, HeaderMismatch, Malformed, PRODUCTION_INS_OIDS, TEST_INS_OIDS, is_oid,
 };
 pub use restrictions::{KNOWN_CODES, METADMP_MSS_SYSTEM, Restrictions};
+
+/// The bytes of the file `uri` (as METADATA.XML lists it) in the archive `zip`.
+pub fn archive_file(zip: &[u8], limits: &XdmLimits, uri: &str) -> Result<Vec<u8>> {
+    package::file(zip, limits, uri)
+}
 
 /// The documents `message` carries: `Ok(None)` when it has no XDM archive.
 pub fn read_message(message: &[u8], limits: &XdmLimits) -> Result<Option<Package>> {

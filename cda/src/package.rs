@@ -75,6 +75,19 @@ pub fn read(zip: &[u8], limits: &XdmLimits) -> Result<Package> {
     })
 }
 
+/// The bytes of the listed file `uri`, read again from the archive (for display).
+pub fn file(zip: &[u8], limits: &XdmLimits, uri: &str) -> Result<Vec<u8>> {
+    let archive = archive::read(zip, limits)?;
+    let (folder, _) = metadata_of(&archive, limits)?;
+    let path = format!("{folder}{uri}");
+    archive
+        .get(&path)
+        .map(|f| f.bytes.clone())
+        .ok_or_else(|| CdaError::MissingDocument {
+            uri: uri.to_string(),
+        })
+}
+
 /// The folder (`IHE_XDM/SUBSETnn/`) and parsed METADATA.XML; exactly one submission set.
 fn metadata_of(archive: &Archive, limits: &XdmLimits) -> Result<(String, Metadata)> {
     let mut found = archive.entries.iter().filter(|e| {

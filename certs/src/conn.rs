@@ -14,6 +14,9 @@ pub enum Conn {
     Tls(Box<TlsStream<TcpStream>>),
     /// Transient state while a STARTTLS handshake owns the socket.
     Upgrading,
+    /// An in-process client on a pipe: the web mailbox submitting for a user it has
+    /// already authenticated over HTTPS. Never reachable from the network.
+    Internal(tokio::io::DuplexStream),
 }
 
 impl Conn {
@@ -45,6 +48,7 @@ impl AsyncRead for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Conn::Internal(s) => Pin::new(s).poll_read(cx, buf),
             Conn::Upgrading => Poll::Ready(Err(upgrading())),
         }
     }
@@ -59,6 +63,7 @@ impl AsyncWrite for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Conn::Internal(s) => Pin::new(s).poll_write(cx, buf),
             Conn::Upgrading => Poll::Ready(Err(upgrading())),
         }
     }
@@ -67,6 +72,7 @@ impl AsyncWrite for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_flush(cx),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Conn::Internal(s) => Pin::new(s).poll_flush(cx),
             Conn::Upgrading => Poll::Ready(Err(upgrading())),
         }
     }
@@ -75,6 +81,7 @@ impl AsyncWrite for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Conn::Internal(s) => Pin::new(s).poll_shutdown(cx),
             Conn::Upgrading => Poll::Ready(Err(upgrading())),
         }
     }

@@ -15,7 +15,7 @@ use crate::{mailbox_cmd, store_open};
 const DEMO_LOCAL_PART: &str = "demo";
 const PFI_LOCAL_PART: &str = "pfi";
 /// A published test INS (ref §4), the patient of the sample document.
-const TEST_CITIZEN_INS: &str = "279035121518989";
+pub const TEST_CITIZEN_INS: &str = "279035121518989";
 
 pub async fn first_start(config: &Config) -> Result<()> {
     store_open::create_private_dir(&config.data_dir)?;

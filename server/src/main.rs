@@ -26,6 +26,7 @@ mod store_open;
 mod tls_setup;
 mod trust_list_cmd;
 mod trust_setup;
+mod web_setup;
 
 use std::process::ExitCode;
 

@@ -8,6 +8,7 @@ mod raw;
 mod resolve;
 mod sections;
 mod size;
+mod web;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -55,6 +56,31 @@ pub struct Config {
     pub citizen_oidc: Option<CitizenOidcConfig>,
     /// `[citizen] notify_url` and its retry delays.
     pub citizen_notify: Option<NotifyConfig>,
+    /// `[web]` and the web sign-in of `[citizen.oidc]`.
+    pub web: WebConfig,
+}
+
+/// The HTTPS side: the web mailbox and the API.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    pub public_url: Option<String>,
+    pub max_body: usize,
+    pub per_ip_rate: u32,
+    pub per_ip_burst: u32,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    /// A real provider's endpoints for web sign-in (code + PKCE); `None` with the TEST
+    /// provider or without `[citizen.oidc]` endpoints.
+    pub sign_in: Option<SignInEndpoints>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignInEndpoints {
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub scope: String,
 }
 
 /// What SMTP does with a recipient at a listed domain the national directory does not know.
@@ -139,7 +165,10 @@ pub struct Listeners {
     pub submissions: Option<SocketAddr>,
     pub imap: Option<SocketAddr>,
     pub imaps: Option<SocketAddr>,
+    /// Plain HTTP, for loopback monitoring: `/healthz`, `/metrics`, `/annuaire/search`.
     pub http: Option<SocketAddr>,
+    /// HTTPS (HTTP/1.1 and HTTP/2): the same, the API and the web mailbox.
+    pub https: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone)]

@@ -35,6 +35,23 @@ pub struct RawConfig {
     pub annuaire: RawAnnuaire,
     #[serde(default)]
     pub cda: RawCda,
+    #[serde(default)]
+    pub web: RawWeb,
+}
+
+/// `[web]`: the HTTPS side (web mailbox, API).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeb {
+    /// The URL citizens use, e.g. "https://messagerie.example.fr" (sign-in redirect).
+    pub public_url: Option<String>,
+    /// Largest request body, e.g. "1M".
+    pub max_body: Option<String>,
+    pub requests_per_second_per_ip: Option<u32>,
+    pub burst_per_ip: Option<u32>,
+    /// Web sessions end after this long without a request, and after this long at most.
+    pub session_idle: Option<String>,
+    pub session_max: Option<String>,
 }
 
 /// `[cda]`: health documents in IHE_XDM.zip.
@@ -112,6 +129,7 @@ pub struct RawListeners {
     pub imap: Option<String>,
     pub imaps: Option<String>,
     pub http: Option<String>,
+    pub https: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +177,14 @@ pub struct RawCitizenOidc {
     pub ins_claim: Option<String>,
     /// A TEST provider kept in the data dir (`mssd citizen token INS`): never in production.
     pub test_provider: Option<bool>,
+    /// Web sign-in (authorization code + PKCE): the provider's endpoints and our client.
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub client_id: Option<String>,
+    /// A file holding the client secret (relative to data_dir), for confidential clients.
+    pub client_secret_file: Option<PathBuf>,
+    /// Default "openid".
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

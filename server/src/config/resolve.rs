@@ -139,6 +139,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
 
     let citizen = super::citizen::resolve_citizen(raw.citizen.as_ref(), &bad)?;
     let citizen_oidc = super::citizen::resolve_citizen_oidc(raw.citizen.as_ref(), &data_dir, &bad)?;
+    let web = super::web::resolve_web(&raw.web, raw.citizen.as_ref(), &data_dir, &bad)?;
     let citizen_notify = super::citizen::resolve_notify(raw.citizen.as_ref(), &bad)?;
     let citizen_domain = match raw.citizen {
         Some(c) => {
@@ -302,6 +303,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         cda,
         citizen,
         citizen_oidc,
+        web,
         citizen_notify,
     })
 }
@@ -422,6 +424,7 @@ fn resolve_listeners(
         imap: Some("0.0.0.0:143".into()),
         imaps: Some("0.0.0.0:993".into()),
         http: Some("127.0.0.1:8080".into()),
+        https: Some("0.0.0.0:443".into()),
     });
     let parse = |key: &str, value: Option<String>| -> Result<Option<SocketAddr>> {
         value
@@ -442,6 +445,7 @@ fn resolve_listeners(
         imap: parse("imap", raw.imap)?,
         imaps: parse("imaps", raw.imaps)?,
         http: parse("http", raw.http)?,
+        https: parse("https", raw.https)?,
     })
 }
 

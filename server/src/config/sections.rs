@@ -31,13 +31,14 @@ pub(super) fn resolve_limits(
         ("imap", (max_connections / 2).max(1)),
         ("imaps", (max_connections / 2).max(1)),
         ("http", 64),
+        ("https", (max_connections / 2).max(1)),
     ]);
     for (name, cap) in raw.listeners.unwrap_or_default() {
         let key = format!("limits.listeners.{name}");
         let Some(slot) = per_listener.iter_mut().find(|(n, _)| **n == name) else {
             return Err(bad(
                 &key,
-                "not a listener: smtp, submission, submissions, imap, imaps or http".into(),
+                "not a listener: smtp, submission, submissions, imap, imaps, http or https".into(),
             ));
         };
         if cap == 0 {

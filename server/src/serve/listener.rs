@@ -11,7 +11,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::http;
 use super::limits::Refusal;
 use super::protocol::Protocol;
 use super::state::ServerState;
@@ -90,7 +89,20 @@ async fn serve_connection(
 ) {
     let _ = stream.set_nodelay(true);
     match protocol {
-        Protocol::Http => http::serve(stream, peer, state).await,
+        Protocol::Http => {
+            if let Some(web) = state.web.get() {
+                mssd_web::serve_connection(stream, peer, web.http.clone()).await
+            }
+        }
+        Protocol::Https => {
+            let web = state.web.get().map(|w| w.https.clone());
+            if let (Some(router), Some(tls)) = (
+                web,
+                state.tls_handshake(protocol, &state.https_tls, stream, peer).await,
+            ) {
+                mssd_web::serve_connection(tls, peer, router).await
+            }
+        }
         Protocol::Smtp => smtp_session(state, Role::Mta, Conn::Plain(stream), peer, shutdown).await,
         Protocol::Submission => {
             smtp_session(state, Role::Submission, Conn::Plain(stream), peer, shutdown).await

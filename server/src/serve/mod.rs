@@ -1,8 +1,6 @@
 //! `mssd serve`: open the store, load TLS, bind every configured listener, run until
 //! SIGTERM/SIGINT, then stop accepting, let sessions finish and close the store.
 
-mod http;
-mod http_request;
 mod limits;
 mod listener;
 mod protocol;
@@ -20,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::{annuaire_setup, audit, bootstrap, smtp_setup, store_open, tls_setup, trust_setup};
 use limits::{ConnectionLimits, LimitSettings};
 use protocol::Protocol;
-use state::ServerState;
+pub use state::ServerState;
 
 pub async fn run(config: Config) -> Result<()> {
     // Install the handlers first: a SIGTERM that arrives while we start must still mean a
@@ -81,7 +79,11 @@ pub async fn run(config: Config) -> Result<()> {
         trust,
         runner: runner.clone(),
         directory,
+        https_tls: crate::web_setup::https_acceptor(&tls)?,
+        web: std::sync::OnceLock::new(),
     });
+    let routers = crate::web_setup::routers(&state)?;
+    let _ = state.web.set(routers);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut loops = vec![tokio::spawn(runner.run(stop_rx.clone()))];
@@ -101,6 +103,7 @@ pub async fn run(config: Config) -> Result<()> {
         (Protocol::Imap, l.imap),
         (Protocol::Imaps, l.imaps),
         (Protocol::Http, l.http),
+        (Protocol::Https, l.https),
     ] {
         let Some(addr) = addr else { continue };
         let listener = bind(protocol, addr).await?;
@@ -114,6 +117,9 @@ pub async fn run(config: Config) -> Result<()> {
             Arc::clone(&state),
             stop_rx.clone(),
         )));
+    }
+    if let Some(https) = state.config.listeners.https {
+        println!("mssd: web mailbox at https://{https}/ (the certificate names {})", state.config.hostname);
     }
     match state.config.listeners.http {
         Some(http) => println!("mssd: ready — try: curl http://{http}/healthz"),

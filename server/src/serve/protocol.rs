@@ -9,6 +9,7 @@ pub enum Protocol {
     Imap,
     Imaps,
     Http,
+    Https,
 }
 
 impl Protocol {
@@ -20,6 +21,7 @@ impl Protocol {
             Protocol::Imap => "imap",
             Protocol::Imaps => "imaps",
             Protocol::Http => "http",
+            Protocol::Https => "https",
         }
     }
 
@@ -33,7 +35,7 @@ impl Protocol {
             Protocol::Imap => Some(b"* BYE [UNAVAILABLE] Too many connections, try again later\r\n"),
             Protocol::Http => Some(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
             // Implicit-TLS ports cannot say anything before the handshake.
-            Protocol::Submissions | Protocol::Imaps => None,
+            Protocol::Submissions | Protocol::Imaps | Protocol::Https => None,
         }
     }
 }

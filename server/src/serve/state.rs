@@ -29,6 +29,10 @@ pub struct ServerState {
     pub runner: Arc<mssd_smtp::outbound::QueueRunner>,
     /// The national directory index in force (search, SMTP checks).
     pub directory: mssd_annuaire::SharedDirectory,
+    /// The HTTPS listener's TLS (ALPN h2 and http/1.1, no client certificate).
+    pub https_tls: TlsAcceptor,
+    /// The HTTP routers, set once the state exists (they hold a weak reference to it).
+    pub web: std::sync::OnceLock<mssd_web::Routers>,
 }
 
 impl ServerState {

@@ -113,6 +113,25 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// A submission session for `user`, already authenticated by an in-process client (the
+    /// web mailbox) that talks SMTP over `pipe`: every rule of submission applies, from
+    /// MAIL FROM on, exactly as for a mail client.
+    pub fn internal(
+        ctx: &'a SmtpContext,
+        user: mssd_auth::Authenticated,
+        pipe: tokio::io::DuplexStream,
+        peer: SocketAddr,
+    ) -> Session<'a> {
+        let mut session = Session::new(ctx, Role::Submission, Conn::Internal(pipe), peer);
+        session.tls = Some(TlsFacts {
+            version: "in-process".into(),
+            cipher: "none".into(),
+            peer_chain: Vec::new(),
+        });
+        session.user = Some(user);
+        session
+    }
+
     /// Whether the client has authenticated (submission) or presented a validated
     /// certificate (MTA port): until then the login deadline applies.
     fn authenticated(&self) -> bool {

@@ -1,0 +1,128 @@
+//! The HTTP side: the web crate's state and routers, the HTTPS acceptor (ALPN h2 and
+//! http/1.1, the server certificate, no client certificate), and what `/healthz` and
+//! `/metrics` read from the server.
+
+use std::path::Path;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::{CitizenOidcConfig, Config};
+use crate::error::{Error, Result};
+use crate::serve::ServerState;
+use crate::tls_setup::LoadedTls;
+
+/// The acceptor of the HTTPS listener.
+pub fn https_acceptor(tls: &LoadedTls) -> Result<TlsAcceptor> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Usage(format!("https: TLS: {e}")))?
+        .with_no_client_auth()
+        .with_single_cert(tls.chain.clone(), tls.key.clone_key())
+        .map_err(|e| Error::Usage(format!("https: the server certificate is unusable: {e}")))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// `/healthz` and `/metrics` read the server through a weak reference: the server owns
+/// the routers, the routers do not own the server.
+struct ServerMonitor(Weak<ServerState>);
+
+#[async_trait::async_trait]
+impl mssd_web::Monitor for ServerMonitor {
+    async fn healthy(&self) -> std::result::Result<(), String> {
+        let state = self.0.upgrade().ok_or("shutting down")?;
+        state.store.ping().await.map_err(|e| e.to_string())
+    }
+
+    async fn metrics(&self) -> String {
+        match self.0.upgrade() {
+            Some(state) => state.render_metrics().await,
+            None => String::new(),
+        }
+    }
+}
+
+pub fn routers(state: &Arc<ServerState>) -> Result<mssd_web::Routers> {
+    let config = &state.config;
+    let w = &config.web;
+    let settings = mssd_web::WebSettings {
+        public_url: w.public_url.clone(),
+        max_body: w.max_body,
+        per_ip_rate: w.per_ip_rate,
+        per_ip_burst: w.per_ip_burst,
+        session_idle_secs: w.session_idle.as_secs(),
+        session_max_secs: w.session_max.as_secs(),
+        cda_limits: config.cda.limits.clone(),
+    };
+    let web = mssd_web::WebState::new(
+        state.store.clone(),
+        state.smtp.clone(),
+        Arc::new(ServerMonitor(Arc::downgrade(state))),
+        state.directory.clone(),
+        sign_in(config)?,
+        settings,
+    );
+    Ok(mssd_web::routers(Arc::new(web)))
+}
+
+fn sign_in(config: &Config) -> Result<Option<mssd_web::sign_in::SignIn>> {
+    use mssd_web::sign_in::{Provider, ProviderSettings, SignIn};
+    if let Some(CitizenOidcConfig::TestProvider) = &config.citizen_oidc {
+        let pair = Arc::new(crate::citizen_idp::key(&config.data_dir)?);
+        let minter: mssd_web::test_idp::Minter = Arc::new(move |ins: &str| {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            crate::citizen_idp::token(&pair, ins, now).map_err(|e| e.to_string())
+        });
+        let hint = config
+            .embedded
+            .then(|| crate::bootstrap::TEST_CITIZEN_INS.to_string());
+        let test = mssd_web::test_idp::TestProvider::new(minter, hint);
+        return Ok(Some(SignIn::new(Provider::Test(test))));
+    }
+    let Some(endpoints) = &config.web.sign_in else {
+        return Ok(None);
+    };
+    let settings = ProviderSettings {
+        authorization_endpoint: endpoints.authorization_endpoint.clone(),
+        token_endpoint: endpoints.token_endpoint.clone(),
+        client_id: endpoints.client_id.clone(),
+        client_secret: endpoints.client_secret.clone(),
+        scope: endpoints.scope.clone(),
+    };
+    Ok(Some(SignIn::new(Provider::Oidc {
+        settings,
+        http: provider_client(config)?,
+    })))
+}
+
+/// The client for the provider's token endpoint: the system's CAs and ours.
+fn provider_client(config: &Config) -> Result<reqwest::Client> {
+    let mut roots = RootCertStore::empty();
+    let system = Path::new("/etc/ssl/certs/ca-certificates.crt");
+    let mut files: Vec<&Path> = config.tls.trust_anchors.iter().map(|p| p.as_path()).collect();
+    if system.exists() {
+        files.push(system);
+    }
+    for file in files {
+        for cert in mssd_certs::load_certs(file)? {
+            // A CA the provider does not use and rustls cannot parse is skipped, not fatal.
+            let _ = roots.add(cert);
+        }
+    }
+    let tls = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Usage(format!("citizen.oidc: TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("mssd/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Usage(format!("citizen.oidc: cannot build the HTTP client: {e}")))
+}

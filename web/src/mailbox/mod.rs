@@ -1,0 +1,194 @@
+//! What the API and the pages read and do in a mailbox, with no HTTP in it: folders,
+//! pages of messages, one message, its attachments, the health documents, a reply.
+//! Every function takes the authenticated user and refuses what is not theirs.
+
+pub mod documents;
+pub mod reply;
+pub mod sanitize;
+pub mod summaries;
+pub mod view;
+
+use mssd_auth::Authenticated;
+use mssd_store::{Folder, FolderId, MessageMeta};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{Error, Result};
+use crate::state::WebState;
+pub use summaries::MessageSummary;
+
+/// A folder of the user's mailbox.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FolderView {
+    pub id: i64,
+    pub name: String,
+    /// RFC 6154 role: `\Sent`, `\Trash`…; none for INBOX.
+    pub special_use: Option<String>,
+    pub messages: u32,
+    pub unseen: u32,
+}
+
+impl From<&Folder> for FolderView {
+    fn from(f: &Folder) -> Self {
+        FolderView {
+            id: f.id.0,
+            name: f.name.clone(),
+            special_use: f.special_use.clone(),
+            messages: f.messages,
+            unseen: f.unseen,
+        }
+    }
+}
+
+/// One page of a folder, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessagePage {
+    pub folder: FolderView,
+    /// Counted from 1.
+    pub page: usize,
+    pub per_page: usize,
+    pub total: usize,
+    pub messages: Vec<MessageSummary>,
+}
+
+pub async fn folders(state: &WebState, user: &Authenticated) -> Result<Vec<FolderView>> {
+    let folders = state.store.folders(user.mailbox.id).await?;
+    Ok(folders.iter().map(FolderView::from).collect())
+}
+
+/// The folder `id` if it belongs to the user's mailbox. Another mailbox's folder is
+/// `Forbidden`, exactly like one that does not exist: nothing tells them apart.
+pub async fn owned_folder(state: &WebState, user: &Authenticated, id: i64) -> Result<Folder> {
+    match state.store.folder(FolderId(id)).await? {
+        Some(folder) if folder.mailbox == user.mailbox.id => Ok(folder),
+        _ => Err(Error::Forbidden),
+    }
+}
+
+/// The user's INBOX (where documents are indexed).
+pub async fn inbox(state: &WebState, user: &Authenticated) -> Result<Folder> {
+    state
+        .store
+        .folders(user.mailbox.id)
+        .await?
+        .into_iter()
+        .find(|f| f.name.eq_ignore_ascii_case("INBOX"))
+        .ok_or(Error::NotFound("INBOX"))
+}
+
+/// The folder with `special_use` (e.g. `\Trash`).
+pub async fn special_folder(
+    state: &WebState,
+    user: &Authenticated,
+    special_use: &str,
+) -> Result<Folder> {
+    state
+        .store
+        .folders(user.mailbox.id)
+        .await?
+        .into_iter()
+        .find(|f| f.special_use.as_deref() == Some(special_use))
+        .ok_or(Error::NotFound("dossier"))
+}
+
+pub const MAX_PER_PAGE: usize = 100;
+
+pub async fn page(
+    state: &WebState,
+    user: &Authenticated,
+    folder_id: i64,
+    page: usize,
+    per_page: usize,
+) -> Result<MessagePage> {
+    let folder = owned_folder(state, user, folder_id).await?;
+    let per_page = per_page.clamp(1, MAX_PER_PAGE);
+    let page = page.max(1);
+    let mut metas = state.store.messages(folder.id).await?;
+    metas.sort_unstable_by(|a, b| b.uid.cmp(&a.uid));
+    let total = metas.len();
+    let chosen: Vec<MessageMeta> = metas
+        .into_iter()
+        .skip((page - 1).saturating_mul(per_page))
+        .take(per_page)
+        .collect();
+    let messages = summaries::summarise(state, folder.id, &chosen).await?;
+    Ok(MessagePage {
+        folder: FolderView::from(&folder),
+        page,
+        per_page,
+        total,
+        messages,
+    })
+}
+
+/// The bytes and flags of one message of the user's.
+pub async fn raw_message(
+    state: &WebState,
+    user: &Authenticated,
+    folder_id: i64,
+    uid: u32,
+) -> Result<(Folder, Vec<u8>, MessageMeta)> {
+    let folder = owned_folder(state, user, folder_id).await?;
+    let meta = state
+        .store
+        .messages(folder.id)
+        .await?
+        .into_iter()
+        .find(|m| m.uid == uid)
+        .ok_or(Error::NotFound("message"))?;
+    let bytes = state
+        .store
+        .message_body(folder.id, uid)
+        .await?
+        .ok_or(Error::NotFound("message"))?;
+    Ok((folder, bytes, meta))
+}
+
+/// Adds `\Seen`.
+pub async fn mark_read(
+    state: &WebState,
+    user: &Authenticated,
+    folder_id: i64,
+    uid: u32,
+) -> Result<()> {
+    let folder = owned_folder(state, user, folder_id).await?;
+    let outcome = state
+        .store
+        .store_flags(
+            folder.id,
+            vec![uid],
+            mssd_store::FlagOp::Add,
+            vec!["\\Seen".into()],
+            None,
+        )
+        .await?;
+    if outcome.updated.is_empty() {
+        return Err(Error::NotFound("message"));
+    }
+    Ok(())
+}
+
+/// Moves the message to the Trash folder (RFC 6851 MOVE semantics: one transaction).
+/// Returns its UID there.
+pub async fn trash(
+    state: &WebState,
+    user: &Authenticated,
+    folder_id: i64,
+    uid: u32,
+) -> Result<Option<u32>> {
+    let folder = owned_folder(state, user, folder_id).await?;
+    let trash = special_folder(state, user, "\\Trash").await?;
+    if trash.id == folder.id {
+        return Err(Error::BadRequest(
+            "Ce message est déjà dans la corbeille.".into(),
+        ));
+    }
+    let moved = state
+        .store
+        .move_messages(folder.id, vec![uid], trash.id)
+        .await?;
+    if moved.pairs.is_empty() {
+        return Err(Error::NotFound("message"));
+    }
+    Ok(moved.pairs.first().map(|(_, new)| *new))
+}
