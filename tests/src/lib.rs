@@ -13,6 +13,7 @@ pub mod python;
 pub mod store;
 pub mod submission;
 pub mod submission_world;
+pub mod web_client;
 
 pub use clients::{LineClient, SmtpClient, connect, http_get, tls_client_config, tls_connect};
 pub use imap_client::{ImapClient, Reply, Untagged};

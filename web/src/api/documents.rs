@@ -21,7 +21,7 @@ pub struct ListQuery {
     all: Option<bool>,
 }
 
-#[utoipa::path(get, path = "/api/v1/documents", tag = "documents",
+#[utoipa::path(get, path = "/api/v1/documents", operation_id = "listDocuments", tag = "documents",
     params(ListQuery),
     responses((status = 200, body = Vec<DocumentView>), (status = 401, body = ApiError)),
     security(("bearer" = [])))]
@@ -54,7 +54,7 @@ pub struct DocumentLinks {
     pub html: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents",
+#[utoipa::path(get, path = "/api/v1/documents/{id}", operation_id = "getDocument", tag = "documents",
     params(("id" = i64, Path, description = "Document number in this mailbox")),
     responses((status = 200, body = DocumentDetail), (status = 401, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)),
     security(("bearer" = [])))]
@@ -81,10 +81,10 @@ pub async fn show(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}/content", tag = "documents",
+#[utoipa::path(get, path = "/api/v1/documents/{id}/content", operation_id = "getDocumentContent", tag = "documents",
     params(("id" = i64, Path, description = "Document number in this mailbox")),
     responses(
-        (status = 200, body = Binary, content_type = "application/pdf", description = "The PDF of an N1 document, or the CDA XML of an N3 one"),
+        (status = 200, description = "The PDF of an N1 document, or the CDA XML of an N3 one", content((Binary = "application/pdf"), (Binary = "text/xml"))),
         (status = 401, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)),
     security(("bearer" = [])))]
 pub async fn content(
@@ -96,7 +96,7 @@ pub async fn content(
     Ok(super::document_file(opened))
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}/cda", tag = "documents",
+#[utoipa::path(get, path = "/api/v1/documents/{id}/cda", operation_id = "getDocumentCda", tag = "documents",
     params(("id" = i64, Path, description = "Document number in this mailbox")),
     responses((status = 200, body = Binary, content_type = "text/xml"), (status = 401, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)),
     security(("bearer" = [])))]
@@ -109,7 +109,7 @@ pub async fn cda(
     Ok(super::download("document-cda.xml", "text/xml", opened.xml, false))
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}/html", tag = "documents",
+#[utoipa::path(get, path = "/api/v1/documents/{id}/html", operation_id = "getDocumentHtml", tag = "documents",
     params(("id" = i64, Path, description = "Document number in this mailbox")),
     responses((status = 200, body = String, content_type = "text/html"), (status = 401, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)),
     security(("bearer" = [])))]

@@ -16,7 +16,7 @@ use crate::mailbox::view::MessageView;
 use crate::mailbox::{self, FolderView, MessagePage};
 use crate::state::WebState;
 
-#[utoipa::path(get, path = "/api/v1/folders", tag = "mailbox",
+#[utoipa::path(get, path = "/api/v1/folders", operation_id = "listFolders", tag = "mailbox",
     responses((status = 200, body = Vec<FolderView>), (status = 401, body = ApiError)),
     security(("bearer" = [])))]
 pub async fn folders(
@@ -35,7 +35,7 @@ pub struct PageQuery {
     per_page: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/api/v1/folders/{folder}/messages", tag = "mailbox",
+#[utoipa::path(get, path = "/api/v1/folders/{folder}/messages", operation_id = "listMessages", tag = "mailbox",
     params(("folder" = i64, Path, description = "Folder id"), PageQuery),
     responses((status = 200, body = MessagePage), (status = 401, body = ApiError), (status = 403, body = ApiError)),
     security(("bearer" = [])))]
@@ -63,7 +63,7 @@ pub struct ShowQuery {
     images: Option<bool>,
 }
 
-#[utoipa::path(get, path = "/api/v1/folders/{folder}/messages/{uid}", tag = "mailbox",
+#[utoipa::path(get, path = "/api/v1/folders/{folder}/messages/{uid}", operation_id = "getMessage", tag = "mailbox",
     params(("folder" = i64, Path, description = "Folder id"), ("uid" = u32, Path, description = "Message UID"), ShowQuery),
     responses((status = 200, body = MessageView), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)),
     security(("bearer" = [])))]
@@ -82,7 +82,7 @@ pub async fn show(
     )))
 }
 
-#[utoipa::path(get, path = "/api/v1/folders/{folder}/messages/{uid}/attachments/{index}", tag = "mailbox",
+#[utoipa::path(get, path = "/api/v1/folders/{folder}/messages/{uid}/attachments/{index}", operation_id = "getAttachment", tag = "mailbox",
     params(("folder" = i64, Path, description = "Folder id"), ("uid" = u32, Path, description = "Message UID"), ("index" = usize, Path, description = "Attachment index, from 0")),
     responses((status = 200, body = Binary, content_type = "application/octet-stream"), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)),
     security(("bearer" = [])))]
@@ -97,7 +97,7 @@ pub async fn attachment(
     Ok(super::download(&name, &content_type, data, false))
 }
 
-#[utoipa::path(post, path = "/api/v1/folders/{folder}/messages/{uid}/read", tag = "mailbox",
+#[utoipa::path(post, path = "/api/v1/folders/{folder}/messages/{uid}/read", operation_id = "markRead", tag = "mailbox",
     params(("folder" = i64, Path, description = "Folder id"), ("uid" = u32, Path, description = "Message UID")),
     responses((status = 204, description = "Marked read"), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)),
     security(("bearer" = [])))]
@@ -117,7 +117,7 @@ pub struct Moved {
     pub uid: Option<u32>,
 }
 
-#[utoipa::path(post, path = "/api/v1/folders/{folder}/messages/{uid}/trash", tag = "mailbox",
+#[utoipa::path(post, path = "/api/v1/folders/{folder}/messages/{uid}/trash", operation_id = "moveToTrash", tag = "mailbox",
     params(("folder" = i64, Path, description = "Folder id"), ("uid" = u32, Path, description = "Message UID")),
     responses((status = 200, body = Moved), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)),
     security(("bearer" = [])))]
@@ -141,7 +141,7 @@ pub struct ReplyRequest {
     pub text: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/folders/{folder}/messages/{uid}/reply", tag = "mailbox",
+#[utoipa::path(post, path = "/api/v1/folders/{folder}/messages/{uid}/reply", operation_id = "reply", tag = "mailbox",
     params(("folder" = i64, Path, description = "Folder id"), ("uid" = u32, Path, description = "Message UID")),
     request_body = ReplyRequest,
     responses(

@@ -137,7 +137,7 @@ pub struct Me {
     pub display_name: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "mailbox",
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "getMe", tag = "mailbox",
     responses((status = 200, body = Me), (status = 401, body = ApiError)),
     security(("bearer" = [])))]
 async fn me(Caller(user, _): Caller) -> Json<Me> {
