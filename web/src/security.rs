@@ -15,6 +15,20 @@ use crate::state::WebState;
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
 
+/// The host the client asked for: the Host field (HTTP/1.1) or the `:authority` of an
+/// HTTP/2 request, which hyper puts in the URI.
+pub fn request_host(headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> String {
+    uri.authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "localhost".into())
+}
+
 /// No inline script or style anywhere, nothing from elsewhere; frames only our own
 /// (a message's sanitised HTML body, a PDF document); forms post only to us.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \

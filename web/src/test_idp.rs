@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -146,17 +146,15 @@ struct AuthorizeQuery {
 }
 
 /// Only our own callback, on the host the browser asked: no open redirect.
-fn allowed_redirect(redirect_uri: &str, headers: &HeaderMap) -> bool {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
+fn allowed_redirect(redirect_uri: &str, headers: &HeaderMap, uri: &Uri) -> bool {
+    let host = crate::security::request_host(headers, uri);
     redirect_uri == format!("https://{host}{CALLBACK_PATH}")
 }
 
 async fn authorize_page(
     State(state): State<Arc<WebState>>,
     headers: HeaderMap,
+    uri: Uri,
     Query(q): Query<AuthorizeQuery>,
 ) -> Result<Response> {
     let test = provider(&state)?;
@@ -166,7 +164,7 @@ async fn authorize_page(
         || q.client_id.as_deref() != Some(CLIENT_ID)
         || q.code_challenge_method.as_deref() != Some("S256")
         || challenge.len() < 43
-        || !allowed_redirect(&redirect_uri, &headers)
+        || !allowed_redirect(&redirect_uri, &headers, &uri)
     {
         return Err(Error::BadRequest(
             "Requête d'autorisation invalide (code + PKCE S256 vers le retour de ce serveur)."
@@ -213,6 +211,7 @@ struct AuthorizeForm {
 async fn authorize(
     State(state): State<Arc<WebState>>,
     headers: HeaderMap,
+    uri: Uri,
     Form(form): Form<AuthorizeForm>,
 ) -> Result<Response> {
     let test = provider(&state)?;
@@ -223,7 +222,7 @@ async fn authorize(
     if ins.len() != 15 || !ins.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::BadRequest("Un matricule INS a 15 chiffres.".into()));
     }
-    if !allowed_redirect(&form.redirect_uri, &headers) || form.code_challenge.len() < 43 {
+    if !allowed_redirect(&form.redirect_uri, &headers, &uri) || form.code_challenge.len() < 43 {
         return Err(Error::BadRequest("Requête d'autorisation invalide.".into()));
     }
     let code = test.issue_code(ins, form.code_challenge, form.redirect_uri.clone())?;

@@ -110,7 +110,8 @@ fn read(message: &[u8], limits: &mssd_cda::XdmLimits, cda_id: &str) -> Result<(V
     let xml = mssd_cda::archive_file(&zip, limits, &document.entry.uri).map_err(unreadable)?;
     let content = match &document.cda.body {
         mssd_cda::Body::Structured { sections } => Content::Structured {
-            html: render_sections(sections),
+            html: super::narrative::render(&xml, limits.max_xml_nodes)
+                .unwrap_or_else(|| render_sections(sections)),
         },
         mssd_cda::Body::Unstructured { .. } => {
             let max = limits.max_entry_size as usize;
@@ -128,7 +129,8 @@ fn read(message: &[u8], limits: &mssd_cda::XdmLimits, cda_id: &str) -> Result<(V
     Ok((xml, content))
 }
 
-/// The sections of an N3 document as HTML: titles and narrative text, escaped, then
+/// The fallback when the narrative cannot be rendered: the section titles and collapsed
+/// text the arrival check kept, escaped, then
 /// through the allow-list sanitiser (nothing executable or remote can come out).
 pub fn render_sections(sections: &[mssd_cda::Section]) -> String {
     let mut html = String::new();

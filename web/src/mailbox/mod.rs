@@ -3,6 +3,7 @@
 //! Every function takes the authenticated user and refuses what is not theirs.
 
 pub mod documents;
+pub mod narrative;
 pub mod reply;
 pub mod sanitize;
 pub mod summaries;

@@ -21,6 +21,8 @@ pub fn message_html(html: &str, allow_remote_images: bool) -> Sanitised {
     builder
         .url_schemes(HashSet::from(["http", "https", "mailto", "data"]))
         .link_rel(Some("noopener noreferrer nofollow"))
+        // A relative URL in a mail would point at this server: none are kept.
+        .url_relative(ammonia::UrlRelative::Deny)
         .set_tag_attribute_value("a", "target", "_blank")
         .attribute_filter(move |element, attribute, value| {
             if element == "img" && attribute == "src" {
@@ -70,15 +72,20 @@ mod tests {
     fn hostile_html_is_made_inert() {
         let cases = [
             ("<script>alert(1)</script><p>ok</p>", "<p>ok</p>"),
-            ("<a href=\"javascript:alert(1)\">x</a>", "<a rel=\"noopener noreferrer nofollow\" target=\"_blank\">x</a>"),
-            ("<img src=x onerror=alert(1)>", "<img src=\"x\">"),
+            ("<a href=\"javascript:alert(1)\">x</a>", "<a>x</a>"),
+            ("<img src=x onerror=alert(1)>", "<img>"),
             ("<p style=\"background:url(http://e.example/t)\">s</p>", "<p>s</p>"),
             ("<iframe src=\"https://e.example\"></iframe>t", "t"),
             ("<form action=\"https://e.example\"><input name=p></form>", ""),
-            ("<a href=\"data:text/html,<script>x</script>\">d</a>", "<a rel=\"noopener noreferrer nofollow\" target=\"_blank\">d</a>"),
+            ("<a href=\"data:text/html,<script>x</script>\">d</a>", "<a>d</a>"),
         ];
         for (input, want) in cases {
-            assert_eq!(message_html(input, false).html, want, "{input}");
+            // Attribute order is the sanitiser's: the two it always adds are taken out.
+            let html = message_html(input, false)
+                .html
+                .replace(" target=\"_blank\"", "")
+                .replace(" rel=\"noopener noreferrer nofollow\"", "");
+            assert_eq!(html, want, "{input}");
         }
     }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
@@ -11,7 +11,6 @@ use serde::Deserialize;
 use super::layout::{self, document};
 use super::{CsrfForm, PageError, PageResult, SignedIn, session_cookie};
 use crate::error::Error;
-use crate::mailbox::sanitize::escape;
 use crate::security::Peer;
 use crate::sessions::{COOKIE, cookie_value, same_secret};
 use crate::sign_in::{CALLBACK_PATH, PENDING_COOKIE};
@@ -40,25 +39,26 @@ pub async fn home(State(state): State<Arc<WebState>>, headers: HeaderMap) -> Res
     Html(document("Accueil", None, &body)).into_response()
 }
 
-fn redirect_uri(state: &WebState, headers: &HeaderMap) -> String {
+fn redirect_uri(state: &WebState, headers: &HeaderMap, uri: &Uri) -> String {
     match &state.settings.public_url {
         Some(base) => format!("{}{CALLBACK_PATH}", base.trim_end_matches('/')),
-        None => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            format!("https://{host}{CALLBACK_PATH}")
-        }
+        None => format!(
+            "https://{}{CALLBACK_PATH}",
+            crate::security::request_host(headers, uri)
+        ),
     }
 }
 
-pub async fn sign_in(State(state): State<Arc<WebState>>, headers: HeaderMap) -> PageResult {
+pub async fn sign_in(
+    State(state): State<Arc<WebState>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> PageResult {
     let sign_in = state
         .sign_in
         .as_ref()
         .ok_or(Error::NotFound("connexion"))?;
-    let started = sign_in.start(&redirect_uri(&state, &headers))?;
+    let started = sign_in.start(&redirect_uri(&state, &headers, &uri))?;
     let mut response = Redirect::to(&started.location).into_response();
     // Lax, not Strict: the provider sends the browser back with a top-level navigation from
     // its own site, which must carry this cookie. It only holds the opaque state.
@@ -84,6 +84,7 @@ pub async fn callback(
     State(state): State<Arc<WebState>>,
     Extension(peer): Extension<Peer>,
     headers: HeaderMap,
+    uri: Uri,
     Query(q): Query<Callback>,
 ) -> PageResult {
     let sign_in = state
@@ -108,7 +109,7 @@ pub async fn callback(
         return Err(Error::BadRequest("Connexion commencée dans un autre navigateur : recommencez.".into()).into());
     }
     let tokens = sign_in
-        .finish(&returned, &code, &redirect_uri(&state, &headers))
+        .finish(&returned, &code, &redirect_uri(&state, &headers, &uri))
         .await?;
     let mut refused = None;
     let mut user = None;
@@ -161,6 +162,5 @@ pub async fn sign_out(
         header::SET_COOKIE,
         HeaderValue::from_static("mssd_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"),
     );
-    let _ = escape;
     Ok(response)
 }
