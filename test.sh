@@ -6,7 +6,9 @@ cd "$(dirname "$0")"
 
 # Commands the tests run, and the Debian package that provides each.
 # slapd and ldapmodify: the LDAP sync tests start a real OpenLDAP server (annuaire-sync).
-declare -A needs=([cc]=gcc [pkg-config]=pkg-config [python3]=python3 [slapd]=slapd [ldapmodify]=ldap-utils)
+# chromium and chromedriver: the web mailbox tests drive a real browser; npm fetches axe-core.
+declare -A needs=([cc]=gcc [pkg-config]=pkg-config [python3]=python3 [slapd]=slapd [ldapmodify]=ldap-utils
+  [chromium]=chromium [chromedriver]=chromium-driver [npm]=npm)
 missing=()
 for cmd in "${!needs[@]}"; do
   # slapd lives in /usr/sbin, often not on a non-root PATH.
@@ -19,6 +21,13 @@ if ((${#missing[@]})); then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+fi
+
+# Python modules of the web tests: selenium drives chromium; openapi-spec-validator (and
+# its jsonschema) checks the API against its OpenAPI document.
+if ! python3 -c 'import selenium, openapi_spec_validator, jsonschema' 2>/dev/null; then
+  python3 -m pip install --quiet selenium openapi-spec-validator 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages selenium openapi-spec-validator
 fi
 
 cargo fmt --all -- --check

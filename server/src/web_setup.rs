@@ -103,7 +103,12 @@ fn sign_in(config: &Config) -> Result<Option<mssd_web::sign_in::SignIn>> {
 fn provider_client(config: &Config) -> Result<reqwest::Client> {
     let mut roots = RootCertStore::empty();
     let system = Path::new("/etc/ssl/certs/ca-certificates.crt");
-    let mut files: Vec<&Path> = config.tls.trust_anchors.iter().map(|p| p.as_path()).collect();
+    let mut files: Vec<&Path> = config
+        .tls
+        .trust_anchors
+        .iter()
+        .map(|p| p.as_path())
+        .collect();
     if system.exists() {
         files.push(system);
     }
@@ -113,11 +118,12 @@ fn provider_client(config: &Config) -> Result<reqwest::Client> {
             let _ = roots.add(cert);
         }
     }
-    let tls = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Usage(format!("citizen.oidc: TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let tls =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Usage(format!("citizen.oidc: TLS: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .connect_timeout(Duration::from_secs(5))

@@ -18,7 +18,10 @@ fn citizen(ins: &str) -> String {
 }
 
 fn real_cda(name: &str) -> String {
-    let path = format!("{}/../../shared/real-data/cda/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../shared/real-data/cda/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -65,7 +68,11 @@ fn send_document(world: &World, to: &str, cda: &str, subject: &str) {
         }],
         &[to],
     );
-    let reply = send_raw(world, to, &message_with_xdm(&martin(), to, subject, "", &zip));
+    let reply = send_raw(
+        world,
+        to,
+        &message_with_xdm(&martin(), to, subject, "", &zip),
+    );
     assert!(reply.starts_with("250"), "{reply}");
 }
 
@@ -88,7 +95,13 @@ fn bearer(token: &str) -> String {
 fn inbox_id(client: &WebClient, auth: &str) -> i64 {
     let folders = client.get("/api/v1/folders", &[("Authorization", auth)]);
     assert_eq!(folders.status, 200, "{}", folders.text());
-    folders.json().as_array().unwrap().iter().find(|f| f["name"] == "INBOX").unwrap()["id"]
+    folders
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "INBOX")
+        .unwrap()["id"]
         .as_i64()
         .unwrap()
 }
@@ -96,9 +109,26 @@ fn inbox_id(client: &WebClient, auth: &str) -> i64 {
 #[test]
 fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
     let world = web_world("");
-    send_document(&world, &citizen(PATIENT), &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"), "CR d'examens");
-    send_document(&world, &citizen(PATIENT), &real_cda("BIO-CR-BIO_2024.01_TSH_1.xml"), "CR TSH");
-    assert!(send_raw(&world, &citizen(PATIENT), &hostile_message(&citizen(PATIENT))).starts_with("250"));
+    send_document(
+        &world,
+        &citizen(PATIENT),
+        &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"),
+        "CR d'examens",
+    );
+    send_document(
+        &world,
+        &citizen(PATIENT),
+        &real_cda("BIO-CR-BIO_2024.01_TSH_1.xml"),
+        "CR TSH",
+    );
+    assert!(
+        send_raw(
+            &world,
+            &citizen(PATIENT),
+            &hostile_message(&citizen(PATIENT))
+        )
+        .starts_with("250")
+    );
     let client = web(&world);
     let mine = bearer(&token(&world, PATIENT));
     let other = bearer(&token(&world, OTHER_PATIENT));
@@ -107,10 +137,25 @@ fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
     let none = client.get("/api/v1/folders", &[]);
     assert_eq!(none.status, 401);
     assert_eq!(none.json()["code"], "unauthenticated");
-    assert!(none.header("www-authenticate").unwrap().starts_with("Bearer"));
+    assert!(
+        none.header("www-authenticate")
+            .unwrap()
+            .starts_with("Bearer")
+    );
     let tampered = format!("{}x", &mine[..mine.len() - 1]);
-    for auth in ["Bearer", "Basic Zm9vOmJhcg==", "Bearer not.a.token", tampered.as_str()] {
-        assert_eq!(client.get("/api/v1/folders", &[("Authorization", auth)]).status, 401, "{auth}");
+    for auth in [
+        "Bearer",
+        "Basic Zm9vOmJhcg==",
+        "Bearer not.a.token",
+        tampered.as_str(),
+    ] {
+        assert_eq!(
+            client
+                .get("/api/v1/folders", &[("Authorization", auth)])
+                .status,
+            401,
+            "{auth}"
+        );
     }
 
     // The citizen's own mailbox: newest first, the documents, the PDF, the N3 rendering.
@@ -118,32 +163,64 @@ fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
     assert_eq!(me["address"], citizen(PATIENT));
     assert_eq!(me["kind"], "CITIZEN");
     let inbox = inbox_id(&client, &mine);
-    let page = client.get(&format!("/api/v1/folders/{inbox}/messages?per_page=2"), &[("Authorization", &mine)]);
+    let page = client.get(
+        &format!("/api/v1/folders/{inbox}/messages?per_page=2"),
+        &[("Authorization", &mine)],
+    );
     assert_eq!(page.status, 200, "{}", page.text());
     let page = page.json();
     assert_eq!(page["total"], 3);
-    let subjects: Vec<&str> = page["messages"].as_array().unwrap().iter().map(|m| m["subject"].as_str().unwrap()).collect();
-    assert_eq!(subjects, ["Message HTML", "CR TSH"], "newest first, two per page");
-    let documents = client.get("/api/v1/documents", &[("Authorization", &mine)]).json();
+    let subjects: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        ["Message HTML", "CR TSH"],
+        "newest first, two per page"
+    );
+    let documents = client
+        .get("/api/v1/documents", &[("Authorization", &mine)])
+        .json();
     let documents = documents.as_array().unwrap();
     assert_eq!(documents.len(), 2, "{documents:?}");
     let mut levels = Vec::new();
     for d in documents {
         let id = d["id"].as_i64().unwrap();
-        let detail = client.get(&format!("/api/v1/documents/{id}"), &[("Authorization", &mine)]);
+        let detail = client.get(
+            &format!("/api/v1/documents/{id}"),
+            &[("Authorization", &mine)],
+        );
         assert_eq!(detail.status, 200, "{}", detail.text());
         let level = detail.json()["level"].as_str().unwrap().to_string();
-        let content = client.get(&format!("/api/v1/documents/{id}/content"), &[("Authorization", &mine)]);
+        let content = client.get(
+            &format!("/api/v1/documents/{id}/content"),
+            &[("Authorization", &mine)],
+        );
         assert_eq!(content.status, 200);
         if level == "N1" {
             assert_eq!(content.header("content-type"), Some("application/pdf"));
             assert!(content.body.starts_with(b"%PDF"));
         } else {
-            assert!(content.header("content-type").unwrap().starts_with("text/xml"));
+            assert!(
+                content
+                    .header("content-type")
+                    .unwrap()
+                    .starts_with("text/xml")
+            );
             assert!(content.text().contains("ClinicalDocument"));
-            let html = client.get(&format!("/api/v1/documents/{id}/html"), &[("Authorization", &mine)]);
+            let html = client.get(
+                &format!("/api/v1/documents/{id}/html"),
+                &[("Authorization", &mine)],
+            );
             assert_eq!(html.status, 200);
-            assert!(html.text().contains("<h3>"), "{}", html.text());
+            assert!(
+                html.text().contains("<h2>BIOCHIMIE</h2>") && html.text().contains("<table>"),
+                "{}",
+                html.text()
+            );
             assert!(!html.text().contains("<script"));
         }
         levels.push(level);
@@ -161,45 +238,117 @@ fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
         format!("/api/v1/documents/{first_doc}/content"),
     ] {
         let r = client.get(&path, &[("Authorization", &other)]);
-        assert!(matches!(r.status, 403 | 404), "{path}: {} {}", r.status, r.text());
-        assert!(!r.text().contains("CR TSH") && !r.text().contains("%PDF"), "{path}");
+        assert!(
+            matches!(r.status, 403 | 404),
+            "{path}: {} {}",
+            r.status,
+            r.text()
+        );
+        assert!(
+            !r.text().contains("CR TSH") && !r.text().contains("%PDF"),
+            "{path}"
+        );
     }
     for action in ["read", "trash"] {
-        let r = client.post(&format!("/api/v1/folders/{inbox}/messages/1/{action}"), &[("Authorization", &other)], b"");
+        let r = client.post(
+            &format!("/api/v1/folders/{inbox}/messages/1/{action}"),
+            &[("Authorization", &other)],
+            b"",
+        );
         assert_eq!(r.status, 403, "{action}");
     }
-    assert_eq!(client.get("/api/v1/documents", &[("Authorization", &other)]).json(), serde_json::json!([]));
+    assert_eq!(
+        client
+            .get("/api/v1/documents", &[("Authorization", &other)])
+            .json(),
+        serde_json::json!([])
+    );
 
     // The hostile HTML message: script, javascript: links, handlers and remote images gone.
-    let hostile = client.get(&format!("/api/v1/folders/{inbox}/messages/3"), &[("Authorization", &mine)]).json();
+    let hostile = client
+        .get(
+            &format!("/api/v1/folders/{inbox}/messages/3"),
+            &[("Authorization", &mine)],
+        )
+        .json();
     assert_eq!(hostile["subject"], "Message HTML");
     let html = hostile["html"].as_str().unwrap();
-    for inert in ["<script", "javascript:", "onerror", "tracker.example", "style="] {
+    for inert in [
+        "<script",
+        "javascript:",
+        "onerror",
+        "tracker.example",
+        "style=",
+    ] {
         assert!(!html.contains(inert), "{inert} in {html}");
     }
     assert!(html.contains("Bonjour"));
     assert_eq!(hostile["remote_images_blocked"], true);
-    let asked = client.get(&format!("/api/v1/folders/{inbox}/messages/3?images=true"), &[("Authorization", &mine)]).json();
-    assert!(asked["html"].as_str().unwrap().contains("https://tracker.example/pixel.gif"));
+    let asked = client
+        .get(
+            &format!("/api/v1/folders/{inbox}/messages/3?images=true"),
+            &[("Authorization", &mine)],
+        )
+        .json();
+    assert!(
+        asked["html"]
+            .as_str()
+            .unwrap()
+            .contains("https://tracker.example/pixel.gif")
+    );
     assert!(!asked["html"].as_str().unwrap().contains("<script"));
 
     // Mark read, then trash: the message moves, and is no longer in INBOX.
-    let r = client.post(&format!("/api/v1/folders/{inbox}/messages/3/read"), &[("Authorization", &mine)], b"");
+    let r = client.post(
+        &format!("/api/v1/folders/{inbox}/messages/3/read"),
+        &[("Authorization", &mine)],
+        b"",
+    );
     assert_eq!(r.status, 204);
-    let page = client.get(&format!("/api/v1/folders/{inbox}/messages"), &[("Authorization", &mine)]).json();
+    let page = client
+        .get(
+            &format!("/api/v1/folders/{inbox}/messages"),
+            &[("Authorization", &mine)],
+        )
+        .json();
     assert_eq!(page["messages"][0]["seen"], true);
-    let moved = client.post(&format!("/api/v1/folders/{inbox}/messages/3/trash"), &[("Authorization", &mine)], b"");
+    let moved = client.post(
+        &format!("/api/v1/folders/{inbox}/messages/3/trash"),
+        &[("Authorization", &mine)],
+        b"",
+    );
     assert_eq!(moved.status, 200, "{}", moved.text());
     assert_eq!(
-        client.get(&format!("/api/v1/folders/{inbox}/messages"), &[("Authorization", &mine)]).json()["total"],
+        client
+            .get(
+                &format!("/api/v1/folders/{inbox}/messages"),
+                &[("Authorization", &mine)]
+            )
+            .json()["total"],
         2
     );
     let trash = moved.json()["folder"].as_i64().unwrap();
-    assert_eq!(client.get(&format!("/api/v1/folders/{trash}/messages"), &[("Authorization", &mine)]).json()["total"], 1);
+    assert_eq!(
+        client
+            .get(
+                &format!("/api/v1/folders/{trash}/messages"),
+                &[("Authorization", &mine)]
+            )
+            .json()["total"],
+        1
+    );
     // Security headers on every answer.
     let r = client.get("/api/v1/me", &[("Authorization", &mine)]);
-    assert!(r.header("content-security-policy").unwrap().contains("default-src 'none'"));
-    assert!(!r.header("content-security-policy").unwrap().contains("unsafe-inline"));
+    assert!(
+        r.header("content-security-policy")
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert!(
+        !r.header("content-security-policy")
+            .unwrap()
+            .contains("unsafe-inline")
+    );
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
     assert!(r.header("strict-transport-security").is_some());
@@ -208,7 +357,12 @@ fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
 #[test]
 fn replies_go_through_submission_and_its_rules() {
     let world = web_world("");
-    send_document(&world, &citizen(PATIENT), &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"), "Vos résultats");
+    send_document(
+        &world,
+        &citizen(PATIENT),
+        &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"),
+        "Vos résultats",
+    );
     let closed = format!(
         "From: <{}>\r\nTo: <{}>\r\nSubject: Information\r\nX-MSS-MES: FIN\r\nMessage-ID: <fin-1@{A}>\r\n\r\nPas de réponse attendue.\r\n",
         martin(),
@@ -221,7 +375,10 @@ fn replies_go_through_submission_and_its_rules() {
 
     let sent = client.post(
         &format!("/api/v1/folders/{inbox}/messages/1/reply"),
-        &[("Authorization", &mine), ("Content-Type", "application/json")],
+        &[
+            ("Authorization", &mine),
+            ("Content-Type", "application/json"),
+        ],
         br#"{"text":"Merci docteur, bien re\u00e7u."}"#,
     );
     assert_eq!(sent.status, 202, "{}", sent.text());
@@ -229,33 +386,55 @@ fn replies_go_through_submission_and_its_rules() {
     let delivered = mssd_e2e::store::wait_for_messages(&world.op.data_dir(), &martin(), before + 1);
     let reply = String::from_utf8_lossy(delivered.last().unwrap()).into_owned();
     assert!(reply.contains("Merci docteur, bien re"), "{reply}");
-    assert!(reply.contains("Subject: Re: Vos r") || reply.contains("Subject: =?utf-8?"), "{reply}");
-    assert!(reply.contains(&format!("From: <{}>", citizen(PATIENT))) || reply.contains(&citizen(PATIENT)));
+    assert!(
+        reply.contains("Subject: Re: Vos r") || reply.contains("Subject: =?utf-8?"),
+        "{reply}"
+    );
+    assert!(
+        reply.contains(&format!("From: <{}>", citizen(PATIENT)))
+            || reply.contains(&citizen(PATIENT))
+    );
 
     // A message marked FIN: the citizen rules refuse the reply, as JSON with the SMTP reply.
     assert!(send_raw(&world, &citizen(PATIENT), closed.as_bytes()).starts_with("250"));
     let refused = client.post(
         &format!("/api/v1/folders/{inbox}/messages/2/reply"),
-        &[("Authorization", &mine), ("Content-Type", "application/json")],
+        &[
+            ("Authorization", &mine),
+            ("Content-Type", "application/json"),
+        ],
         br#"{"text":"Une question"}"#,
     );
     assert_eq!(refused.status, 422, "{}", refused.text());
     let body = refused.json();
     assert_eq!(body["code"], "refused");
-    assert!(body["smtp"].as_str().unwrap().starts_with("550 5.7.1"), "{body}");
+    assert!(
+        body["smtp"].as_str().unwrap().starts_with("550 5.7.1"),
+        "{body}"
+    );
     // An empty reply and a malformed body are the client's errors.
     let empty = client.post(
         &format!("/api/v1/folders/{inbox}/messages/1/reply"),
-        &[("Authorization", &mine), ("Content-Type", "application/json")],
+        &[
+            ("Authorization", &mine),
+            ("Content-Type", "application/json"),
+        ],
         br#"{"text":"   "}"#,
     );
     assert_eq!(empty.status, 400);
     let malformed = client.post(
         &format!("/api/v1/folders/{inbox}/messages/1/reply"),
-        &[("Authorization", &mine), ("Content-Type", "application/json")],
+        &[
+            ("Authorization", &mine),
+            ("Content-Type", "application/json"),
+        ],
         b"{",
     );
-    assert!(malformed.status == 400 || malformed.status == 422, "{}", malformed.status);
+    assert!(
+        malformed.status == 400 || malformed.status == 422,
+        "{}",
+        malformed.status
+    );
 }
 
 /// A web session the way a browser gets one: /connexion, the TEST provider's form, the
@@ -267,7 +446,10 @@ fn sign_in(client: &WebClient, ins: &str) -> (String, String) {
     let set = start.header("set-cookie").unwrap();
     assert!(set.contains("HttpOnly") && set.contains("Secure"), "{set}");
     let location = start.header("location").unwrap().to_string();
-    assert!(location.starts_with("/test-idp/authorize?") && location.contains("code_challenge_method=S256"));
+    assert!(
+        location.starts_with("/test-idp/authorize?")
+            && location.contains("code_challenge_method=S256")
+    );
     assert!(!location.contains(ins));
     let page = client.get(&location, &[]);
     assert_eq!(page.status, 200);
@@ -275,8 +457,13 @@ fn sign_in(client: &WebClient, ins: &str) -> (String, String) {
     assert!(page.contains("TEST"));
     let field = |name: &str| {
         let marker = format!("name=\"{name}\" value=\"");
-        let start = page.find(&marker).unwrap_or_else(|| panic!("{name} in {page}")) + marker.len();
-        page[start..start + page[start..].find('"').unwrap()].replace("&#39;", "'").replace("&amp;", "&")
+        let start = page
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{name} in {page}"))
+            + marker.len();
+        page[start..start + page[start..].find('"').unwrap()]
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
     };
     let form = format!(
         "form_token={}&redirect_uri={}&state={}&code_challenge={}&ins={ins}",
@@ -285,7 +472,11 @@ fn sign_in(client: &WebClient, ins: &str) -> (String, String) {
         field("state"),
         field("code_challenge")
     );
-    let authorized = client.post("/test-idp/authorize", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes());
+    let authorized = client.post(
+        "/test-idp/authorize",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    );
     assert_eq!(authorized.status, 303, "{}", authorized.text());
     let back = authorized.header("location").unwrap().to_string();
     let path = &back[back.find("/connexion/retour").unwrap()..];
@@ -298,7 +489,12 @@ fn sign_in(client: &WebClient, ins: &str) -> (String, String) {
         .find(|c| c.starts_with("mssd_session="))
         .unwrap()
         .to_string();
-    assert!(session.contains("HttpOnly") && session.contains("Secure") && session.contains("SameSite=Strict"), "{session}");
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("Secure")
+            && session.contains("SameSite=Strict"),
+        "{session}"
+    );
     let cookie = cookie_pair(&session);
     let inbox = client.get("/boite", &[("Cookie", &cookie)]);
     assert_eq!(inbox.status, 200);
@@ -313,7 +509,9 @@ fn mssd_web_percent(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -322,23 +520,49 @@ fn mssd_web_percent(value: &str) -> String {
 #[test]
 fn web_sign_in_gives_a_strict_session_and_forms_need_their_csrf_token() {
     let world = web_world("");
-    send_document(&world, &citizen(PATIENT), &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"), "CR d'examens");
+    send_document(
+        &world,
+        &citizen(PATIENT),
+        &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"),
+        "CR d'examens",
+    );
     let client = web(&world);
-    assert_eq!(client.get("/boite", &[]).status, 303, "no session: back home");
+    assert_eq!(
+        client.get("/boite", &[]).status,
+        303,
+        "no session: back home"
+    );
     let (cookie, csrf) = sign_in(&client, PATIENT);
     let inbox = client.get("/boite", &[("Cookie", &cookie)]);
-    assert!(inbox.text().contains("CR d&#39;examens"), "{}", inbox.text());
+    assert!(
+        inbox.text().contains("CR d&#39;examens"),
+        "{}",
+        inbox.text()
+    );
     let csp = inbox.header("content-security-policy").unwrap();
     assert!(!csp.contains("unsafe-inline") && csp.contains("default-src 'none'"));
     let folder = inbox_id(&client, &bearer(&token(&world, PATIENT)));
     let form = "application/x-www-form-urlencoded";
     let reply_path = format!("/message/{folder}/1/repondre");
-    for body in ["texte=bonjour".to_string(), format!("csrf={}x&texte=bonjour", &csrf[..csrf.len() - 1])] {
-        let r = client.post(&reply_path, &[("Cookie", &cookie), ("Content-Type", form)], body.as_bytes());
+    for body in [
+        "texte=bonjour".to_string(),
+        format!("csrf={}x&texte=bonjour", &csrf[..csrf.len() - 1]),
+    ] {
+        let r = client.post(
+            &reply_path,
+            &[("Cookie", &cookie), ("Content-Type", form)],
+            body.as_bytes(),
+        );
         assert_eq!(r.status, 403, "{body}");
     }
     assert_eq!(
-        client.post("/deconnexion", &[("Cookie", &cookie), ("Content-Type", form)], b"").status,
+        client
+            .post(
+                "/deconnexion",
+                &[("Cookie", &cookie), ("Content-Type", form)],
+                b""
+            )
+            .status,
         403
     );
     let before = world.inbox(&martin()).len();
@@ -356,7 +580,11 @@ fn web_sign_in_gives_a_strict_session_and_forms_need_their_csrf_token() {
     assert_eq!(r.status, 403);
     assert!(!r.text().contains("examens"));
     // Sign-out ends the session.
-    let out = client.post("/deconnexion", &[("Cookie", &cookie), ("Content-Type", form)], format!("csrf={csrf}").as_bytes());
+    let out = client.post(
+        "/deconnexion",
+        &[("Cookie", &cookie), ("Content-Type", form)],
+        format!("csrf={csrf}").as_bytes(),
+    );
     assert_eq!(out.status, 200);
     assert_eq!(client.get("/boite", &[("Cookie", &cookie)]).status, 303);
     // An unknown citizen gets no session.
@@ -370,7 +598,8 @@ fn huge_uploads_are_refused_early_and_floods_slowed() {
     let client = web(&world);
     let mine = bearer(&token(&world, PATIENT));
     // 1 GB announced: 413 before the body is read (only a few bytes are sent).
-    let mut stream = mssd_e2e::tls_connect(client.addr, &client.server_name, client.tls.clone()).unwrap();
+    let mut stream =
+        mssd_e2e::tls_connect(client.addr, &client.server_name, client.tls.clone()).unwrap();
     let started = Instant::now();
     use std::io::Write;
     write!(
@@ -383,10 +612,15 @@ fn huge_uploads_are_refused_early_and_floods_slowed() {
     assert_eq!(response.status, 413, "{}", response.text());
     assert!(started.elapsed() < Duration::from_secs(5));
     // Past the burst, 429 with Retry-After.
-    let statuses: Vec<u16> = (0..30).map(|_| client.get("/healthz", &[]).status).collect();
+    let statuses: Vec<u16> = (0..30)
+        .map(|_| client.get("/healthz", &[]).status)
+        .collect();
     assert!(statuses.contains(&429), "{statuses:?}");
     assert_eq!(statuses[0], 200);
-    let limited = (0..5).map(|_| client.get("/healthz", &[])).find(|r| r.status == 429).unwrap();
+    let limited = (0..5)
+        .map(|_| client.get("/healthz", &[]))
+        .find(|r| r.status == 429)
+        .unwrap();
     assert_eq!(limited.header("retry-after"), Some("1"));
 }
 
@@ -406,7 +640,12 @@ fn monitoring_answers_on_both_listeners_and_https_speaks_http2() {
     // ALPN: a client offering h2 gets HTTP/2.
     let mut config = (*world.tls_config(None)).clone();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let stream = mssd_e2e::tls_connect(client.addr, &client.server_name, std::sync::Arc::new(config)).unwrap();
+    let stream = mssd_e2e::tls_connect(
+        client.addr,
+        &client.server_name,
+        std::sync::Arc::new(config),
+    )
+    .unwrap();
     assert_eq!(stream.conn.alpn_protocol(), Some(b"h2".as_slice()));
 }
 
@@ -415,9 +654,22 @@ fn monitoring_answers_on_both_listeners_and_https_speaks_http2() {
 #[test]
 fn the_openapi_document_validates_and_the_api_calls_match_it() {
     let world = web_world("");
-    send_document(&world, &citizen(PATIENT), &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"), "CR d'examens");
-    send_document(&world, &citizen(PATIENT), &real_cda("BIO-CR-BIO_2024.01_TSH_1.xml"), "CR TSH");
-    let script = format!("{}/../tests/web/api_contract.py", env!("CARGO_MANIFEST_DIR"));
+    send_document(
+        &world,
+        &citizen(PATIENT),
+        &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"),
+        "CR d'examens",
+    );
+    send_document(
+        &world,
+        &citizen(PATIENT),
+        &real_cda("BIO-CR-BIO_2024.01_TSH_1.xml"),
+        "CR TSH",
+    );
+    let script = format!(
+        "{}/../tests/web/api_contract.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let out = std::process::Command::new("python3")
         .arg(&script)
         .arg(format!("https://{}", world.server.addr("https")))
@@ -427,7 +679,11 @@ fn the_openapi_document_validates_and_the_api_calls_match_it() {
         .output()
         .expect("python3");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("openapi: valid"), "{stdout}");
     assert!(stdout.contains("calls matched:"), "{stdout}");
 }

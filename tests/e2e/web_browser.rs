@@ -19,7 +19,10 @@ fn send(world: &World, message: &[u8]) {
 
 fn document_message(cda_file: &str, subject: &str) -> Vec<u8> {
     let to = format!("{PATIENT}@patient.{A}");
-    let path = format!("{}/../../shared/real-data/cda/{cda_file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../shared/real-data/cda/{cda_file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let cda = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let zip = xdm_zip(
         &[XdmDocument {
@@ -41,8 +44,14 @@ fn a_citizen_reads_documents_and_replies_in_chromium() {
     );
     let out = world.op.cli(&["citizen", "add", PATIENT], None);
     assert!(out.status.success(), "{}", out.stderr);
-    send(&world, &document_message("BIO-CR-BIO_2024.01_TSH_1.xml", "Dosage de TSH"));
-    send(&world, &document_message("DOC_NON_STRUCTURE_CDA-R2-N1.xml", "Résultats de biologie"));
+    send(
+        &world,
+        &document_message("BIO-CR-BIO_2024.01_TSH_1.xml", "Dosage de TSH"),
+    );
+    send(
+        &world,
+        &document_message("DOC_NON_STRUCTURE_CDA-R2-N1.xml", "Résultats de biologie"),
+    );
     let hostile = format!(
         "From: <{}>\r\nTo: <{PATIENT}@patient.{A}>\r\nSubject: Message HTML\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Bonjour</p><script>alert('x')</script><a href=\"javascript:alert(1)\">clic</a><img src=\"https://tracker.example/p.gif\" alt=\"\"><img src=x onerror=\"alert(2)\"><p style=\"color:red\">fin</p>\r\n",
         martin()
@@ -52,7 +61,10 @@ fn a_citizen_reads_documents_and_replies_in_chromium() {
 
     let target = format!("{}/../target", env!("CARGO_MANIFEST_DIR"));
     let out = std::process::Command::new("python3")
-        .arg(format!("{}/../tests/web/browser.py", env!("CARGO_MANIFEST_DIR")))
+        .arg(format!(
+            "{}/../tests/web/browser.py",
+            env!("CARGO_MANIFEST_DIR")
+        ))
         .arg(format!("https://{}", world.server.addr("https")))
         .arg(PATIENT)
         .arg(format!("{target}/web-screenshots"))
@@ -72,6 +84,14 @@ fn a_citizen_reads_documents_and_replies_in_chromium() {
         .iter()
         .map(|m| String::from_utf8_lossy(m).into_owned())
         .collect();
-    assert!(replies.iter().any(|r| r.contains("(ordinateur)")), "{replies:?}");
-    assert!(replies.iter().any(|r| r.contains("(t=C3=A9l=C3=A9phone)") || r.contains("(téléphone)")), "{replies:?}");
+    assert!(
+        replies.iter().any(|r| r.contains("(ordinateur)")),
+        "{replies:?}"
+    );
+    assert!(
+        replies
+            .iter()
+            .any(|r| r.contains("(t=C3=A9l=C3=A9phone)") || r.contains("(téléphone)")),
+        "{replies:?}"
+    );
 }

@@ -58,7 +58,13 @@ impl WebClient {
         self.request("POST", path, headers, body)
     }
 
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
         let mut stream = crate::tls_connect(self.addr, &self.server_name, self.tls.clone())
             .expect("TLS handshake with the HTTPS listener");
         let mut head = format!(
@@ -110,7 +116,11 @@ pub fn read_response<R: Read>(stream: &mut R) -> Response {
     let chunked = headers
         .iter()
         .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_vec() };
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_vec()
+    };
     Response {
         status,
         headers,
@@ -137,5 +147,10 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 
 /// `name=value` of a Set-Cookie field.
 pub fn cookie_pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap_or("").trim().to_string()
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }

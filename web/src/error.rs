@@ -111,7 +111,9 @@ impl Error {
 
     fn log(&self) {
         match self {
-            Error::Store(_) | Error::Internal(_) => tracing::error!(error = %self, "web request failed"),
+            Error::Store(_) | Error::Internal(_) => {
+                tracing::error!(error = %self, "web request failed")
+            }
             Error::Document(_) => tracing::warn!(error = %self, "document not shown"),
             _ => tracing::debug!(error = %self, "web request refused"),
         }

@@ -24,7 +24,12 @@ pub fn routes() -> Router<Arc<WebState>> {
 }
 
 async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, TEXT)], "not found\n").into_response()
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, TEXT)],
+        "not found\n",
+    )
+        .into_response()
 }
 
 async fn healthz(State(state): State<Arc<WebState>>) -> Response {
@@ -44,7 +49,10 @@ async fn healthz(State(state): State<Arc<WebState>>) -> Response {
 
 async fn metrics(State(state): State<Arc<WebState>>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.monitor.metrics().await,
     )
         .into_response()

@@ -35,7 +35,11 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      style-src 'self'; img-src 'self' data:; frame-src 'self'; object-src 'none'; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'self'";
 
-pub async fn rate_limit(State(state): State<Arc<WebState>>, request: Request, next: Next) -> Response {
+pub async fn rate_limit(
+    State(state): State<Arc<WebState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let admitted = request
         .extensions()
         .get::<Peer>()

@@ -97,10 +97,7 @@ where
         .timer(TokioTimer::new())
         .max_concurrent_streams(100)
         .max_header_list_size(MAX_HEAD as u32);
-    if let Err(e) = builder
-        .serve_connection(TokioIo::new(io), service)
-        .await
-    {
+    if let Err(e) = builder.serve_connection(TokioIo::new(io), service).await {
         tracing::debug!(%peer, error = %e, "http connection ended with an error");
     }
 }

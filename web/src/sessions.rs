@@ -102,8 +102,7 @@ impl Sessions {
 /// Constant-time comparison of two secrets.
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0

@@ -133,7 +133,11 @@ impl SignIn {
                 .map_err(|_| Error::Internal("sign-in table poisoned".into()))?;
             match pending.remove(state) {
                 Some((verifier, at)) if at.elapsed() < PENDING_FOR => verifier,
-                _ => return Err(Error::BadRequest("Connexion expirée ou inconnue : recommencez.".into())),
+                _ => {
+                    return Err(Error::BadRequest(
+                        "Connexion expirée ou inconnue : recommencez.".into(),
+                    ));
+                }
             }
         };
         match &self.provider {
@@ -178,7 +182,9 @@ async fn exchange(
         .await
         .map_err(|e| Error::Internal(format!("token endpoint: {e}")))?;
     if !status.is_success() {
-        return Err(Error::TokenRefused(format!("token endpoint answered {status}")));
+        return Err(Error::TokenRefused(format!(
+            "token endpoint answered {status}"
+        )));
     }
     let json: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|_| Error::TokenRefused("token endpoint answer is not JSON".into()))?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use mssd_store::Store;
 
 use crate::bearer::BearerCache;
+use crate::mailbox::documents::DocumentCache;
 use crate::mailbox::summaries::SummaryCache;
 use crate::rate::RateLimiter;
 use crate::sessions::Sessions;
@@ -66,6 +67,8 @@ pub struct WebState {
     pub(crate) bearer: BearerCache,
     pub(crate) rate: RateLimiter,
     pub(crate) summaries: SummaryCache,
+    pub(crate) documents: DocumentCache,
+    pub(crate) pages: crate::mailbox::PageCache,
 }
 
 impl WebState {
@@ -82,6 +85,8 @@ impl WebState {
             rate: RateLimiter::new(settings.per_ip_rate, settings.per_ip_burst),
             bearer: BearerCache::default(),
             summaries: SummaryCache::default(),
+            documents: DocumentCache::default(),
+            pages: Default::default(),
             store,
             smtp,
             monitor,

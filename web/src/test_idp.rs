@@ -248,7 +248,13 @@ async fn token(State(state): State<Arc<WebState>>, Form(form): Form<TokenForm>) 
     let Ok(test) = provider(&state) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let error = |e: &str| (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": e }))).into_response();
+    let error = |e: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({ "error": e })),
+        )
+            .into_response()
+    };
     if form.grant_type != "authorization_code" {
         return error("unsupported_grant_type");
     }

@@ -48,7 +48,11 @@ pub(super) fn resolve_web(
     Ok(WebConfig {
         public_url,
         max_body,
-        per_ip_rate: positive("web.requests_per_second_per_ip", raw.requests_per_second_per_ip, 100)?,
+        per_ip_rate: positive(
+            "web.requests_per_second_per_ip",
+            raw.requests_per_second_per_ip,
+            100,
+        )?,
         per_ip_burst: positive("web.burst_per_ip", raw.burst_per_ip, 400)?,
         session_idle: duration("web.session_idle", &raw.session_idle, 30 * 60)?,
         session_max: duration("web.session_max", &raw.session_max, 12 * 3600)?,
@@ -87,7 +91,8 @@ fn sign_in(
             )),
             None => Err(bad(
                 &format!("citizen.oidc.{key}"),
-                "missing: web sign-in needs authorization_endpoint, token_endpoint and client_id".into(),
+                "missing: web sign-in needs authorization_endpoint, token_endpoint and client_id"
+                    .into(),
             )),
         }
     };

@@ -98,7 +98,9 @@ async fn serve_connection(
             let web = state.web.get().map(|w| w.https.clone());
             if let (Some(router), Some(tls)) = (
                 web,
-                state.tls_handshake(protocol, &state.https_tls, stream, peer).await,
+                state
+                    .tls_handshake(protocol, &state.https_tls, stream, peer)
+                    .await,
             ) {
                 mssd_web::serve_connection(tls, peer, router).await
             }

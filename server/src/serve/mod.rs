@@ -119,7 +119,10 @@ pub async fn run(config: Config) -> Result<()> {
         )));
     }
     if let Some(https) = state.config.listeners.https {
-        println!("mssd: web mailbox at https://{https}/ (the certificate names {})", state.config.hostname);
+        println!(
+            "mssd: web mailbox at https://{https}/ (the certificate names {})",
+            state.config.hostname
+        );
     }
     match state.config.listeners.http {
         Some(http) => println!("mssd: ready — try: curl http://{http}/healthz"),

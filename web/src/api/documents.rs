@@ -30,7 +30,9 @@ pub async fn list(
     Caller(user, _): Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<DocumentView>>> {
-    Ok(Json(documents::list(&state, &user, q.all.unwrap_or(false)).await?))
+    Ok(Json(
+        documents::list(&state, &user, q.all.unwrap_or(false)).await?,
+    ))
 }
 
 /// One document and what it holds.
@@ -106,7 +108,12 @@ pub async fn cda(
     Path(id): Path<i64>,
 ) -> Result<Response> {
     let opened = documents::open(&state, &user, id).await?;
-    Ok(super::download("document-cda.xml", "text/xml", opened.xml, false))
+    Ok(super::download(
+        "document-cda.xml",
+        "text/xml",
+        opened.xml,
+        false,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}/html", operation_id = "getDocumentHtml", tag = "documents",
@@ -127,7 +134,10 @@ pub async fn html(
     );
     let mut response = page.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),

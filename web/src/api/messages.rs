@@ -44,7 +44,7 @@ pub async fn list(
     Caller(user, _): Caller,
     Path(folder): Path<i64>,
     Query(q): Query<PageQuery>,
-) -> Result<Json<MessagePage>> {
+) -> Result<Response> {
     let page = mailbox::page(
         &state,
         &user,
@@ -53,7 +53,11 @@ pub async fn list(
         q.per_page.unwrap_or(25),
     )
     .await?;
-    Ok(Json(page))
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        page.json(),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, IntoParams)]

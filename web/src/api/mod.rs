@@ -79,14 +79,26 @@ pub fn routes() -> Router<Arc<WebState>> {
         .route("/api/v1/me", get(me))
         .route("/api/v1/folders", get(messages::folders))
         .route("/api/v1/folders/{folder}/messages", get(messages::list))
-        .route("/api/v1/folders/{folder}/messages/{uid}", get(messages::show))
+        .route(
+            "/api/v1/folders/{folder}/messages/{uid}",
+            get(messages::show),
+        )
         .route(
             "/api/v1/folders/{folder}/messages/{uid}/attachments/{index}",
             get(messages::attachment),
         )
-        .route("/api/v1/folders/{folder}/messages/{uid}/read", post(messages::mark_read))
-        .route("/api/v1/folders/{folder}/messages/{uid}/trash", post(messages::trash))
-        .route("/api/v1/folders/{folder}/messages/{uid}/reply", post(messages::reply))
+        .route(
+            "/api/v1/folders/{folder}/messages/{uid}/read",
+            post(messages::mark_read),
+        )
+        .route(
+            "/api/v1/folders/{folder}/messages/{uid}/trash",
+            post(messages::trash),
+        )
+        .route(
+            "/api/v1/folders/{folder}/messages/{uid}/reply",
+            post(messages::reply),
+        )
         .route("/api/v1/documents", get(documents::list))
         .route("/api/v1/documents/{id}", get(documents::show))
         .route("/api/v1/documents/{id}/content", get(documents::content))
@@ -149,10 +161,21 @@ async fn me(Caller(user, _): Caller) -> Json<Me> {
 }
 
 /// A file response: never sniffed, inline only for PDFs.
-pub(crate) fn download(name: &str, content_type: &str, data: Vec<u8>, inline: bool) -> Response {
+pub(crate) fn download(
+    name: &str,
+    content_type: &str,
+    data: impl Into<axum::body::Bytes>,
+    inline: bool,
+) -> Response {
     let safe_name: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let disposition = format!(
         "{}; filename=\"{safe_name}\"",
@@ -160,7 +183,7 @@ pub(crate) fn download(name: &str, content_type: &str, data: Vec<u8>, inline: bo
     );
     let content_type = HeaderValue::from_str(content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let mut response = data.into_response();
+    let mut response = data.into().into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, content_type);
     if let Ok(v) = HeaderValue::from_str(&disposition) {
@@ -181,7 +204,11 @@ pub(crate) fn document_file(opened: Opened) -> Response {
     match opened.content {
         Content::Embedded { media_type, bytes } => {
             let inline = media_type == "application/pdf";
-            let name = if inline { "document.pdf" } else { "document.bin" };
+            let name = if inline {
+                "document.pdf"
+            } else {
+                "document.bin"
+            };
             download(name, &media_type, bytes, inline)
         }
         Content::Structured { .. } => download("document-cda.xml", "text/xml", opened.xml, false),

@@ -3,6 +3,10 @@
 //! carried it: the embedded PDF of an N1 document, the CDA XML and a rendering of the
 //! sections of an N3 one.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::body::Bytes;
 use mssd_auth::Authenticated;
 use mssd_store::IndexedDocument;
 use serde::Serialize;
@@ -49,6 +53,44 @@ impl From<&IndexedDocument> for DocumentView {
     }
 }
 
+/// Opened documents, by (mailbox, document number): reading one means unzipping its
+/// archive, parsing its CDA and decoding its PDF, and a document never changes once
+/// indexed. Bounded in bytes; the index is still read on every request, so a document
+/// removed from the index is no longer served.
+#[derive(Default)]
+pub(crate) struct DocumentCache {
+    entries: Mutex<(HashMap<(i64, i64), (Bytes, Content)>, usize)>,
+}
+
+const MAX_CACHED_BYTES: usize = 128 * 1024 * 1024;
+
+impl DocumentCache {
+    fn get(&self, key: (i64, i64)) -> Option<(Bytes, Content)> {
+        self.entries.lock().ok()?.0.get(&key).cloned()
+    }
+
+    fn put(&self, key: (i64, i64), xml: Bytes, content: Content) {
+        let size = xml.len()
+            + match &content {
+                Content::Embedded { bytes, .. } => bytes.len(),
+                Content::Structured { html } => html.len(),
+            };
+        if size > MAX_CACHED_BYTES / 8 {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            let (map, total) = &mut *entries;
+            if *total + size > MAX_CACHED_BYTES {
+                map.clear();
+                *total = 0;
+            }
+            if map.insert(key, (xml, content)).is_none() {
+                *total += size;
+            }
+        }
+    }
+}
+
 pub async fn list(state: &WebState, user: &Authenticated, all: bool) -> Result<Vec<DocumentView>> {
     let mut docs = state.store.documents(user.mailbox.id, all).await?;
     docs.sort_by(|a, b| b.indexed_at.cmp(&a.indexed_at).then(b.row.cmp(&a.row)));
@@ -56,9 +98,10 @@ pub async fn list(state: &WebState, user: &Authenticated, all: bool) -> Result<V
 }
 
 /// What an opened document shows.
+#[derive(Clone)]
 pub enum Content {
     /// Level 1: the embedded document (a PDF, in MSSanté).
-    Embedded { media_type: String, bytes: Vec<u8> },
+    Embedded { media_type: String, bytes: Bytes },
     /// Level 3: the sections, rendered.
     Structured { html: String },
 }
@@ -66,7 +109,7 @@ pub enum Content {
 pub struct Opened {
     pub view: DocumentView,
     /// The CDA R2 XML as it came.
-    pub xml: Vec<u8>,
+    pub xml: Bytes,
     pub content: Content,
 }
 
@@ -78,6 +121,14 @@ pub async fn open(state: &WebState, user: &Authenticated, id: i64) -> Result<Ope
         .into_iter()
         .find(|d| d.row == id)
         .ok_or(Error::NotFound("document"))?;
+    let key = (user.mailbox.id.0, id);
+    if let Some((xml, content)) = state.documents.get(key) {
+        return Ok(Opened {
+            view: DocumentView::from(&indexed),
+            xml,
+            content,
+        });
+    }
     let inbox = super::inbox(state, user).await?;
     let message = state
         .store
@@ -89,6 +140,8 @@ pub async fn open(state: &WebState, user: &Authenticated, id: i64) -> Result<Ope
     let (xml, content) = tokio::task::spawn_blocking(move || read(&message, &limits, &cda_id))
         .await
         .map_err(|e| Error::Internal(format!("document task: {e}")))??;
+    let xml = Bytes::from(xml);
+    state.documents.put(key, xml.clone(), content.clone());
     Ok(Opened {
         view: DocumentView::from(&indexed),
         xml,
@@ -118,7 +171,7 @@ fn read(message: &[u8], limits: &mssd_cda::XdmLimits, cda_id: &str) -> Result<(V
             match mssd_cda::embedded::content(&document.entry.uri, &xml, max).map_err(unreadable)? {
                 Some(e) => Content::Embedded {
                     media_type: e.media_type,
-                    bytes: e.bytes,
+                    bytes: Bytes::from(e.bytes),
                 },
                 None => Content::Structured {
                     html: String::new(),

@@ -22,9 +22,7 @@ pub fn render(xml: &[u8], max_nodes: u32) -> Option<String> {
         ..ParsingOptions::default()
     };
     let doc = Document::parse_with_options(text, options).ok()?;
-    let body = doc
-        .descendants()
-        .find(|n| is(n, "structuredBody"))?;
+    let body = doc.descendants().find(|n| is(n, "structuredBody"))?;
     let mut html = String::new();
     for section in children(body, "component").flat_map(|c| children(c, "section")) {
         section_html(section, 2, &mut html);
@@ -144,18 +142,35 @@ mod tests {
     fn narrative_elements_map_to_html_and_nothing_else_passes() {
         let cases = [
             ("<paragraph>a &amp; b</paragraph>", "<p>a &amp; b</p>"),
-            ("<list listType=\"ordered\"><item>1</item></list>", "<ol><li>1</li></ol>"),
-            ("<table><tbody><tr><th>TSH</th><td colspan=\"2\" onclick=\"x\">1,2</td></tr></tbody></table>",
-             "<table><tbody><tr><th>TSH</th><td colspan=\"2\">1,2</td></tr></tbody></table>"),
-            ("<content styleCode=\"Bold\">gras</content><br/>", "<span>gras</span><br>"),
-            ("<linkHtml href=\"javascript:alert(1)\">lien</linkHtml>", "<span>lien</span>"),
+            (
+                "<list listType=\"ordered\"><item>1</item></list>",
+                "<ol><li>1</li></ol>",
+            ),
+            (
+                "<table><tbody><tr><th>TSH</th><td colspan=\"2\" onclick=\"x\">1,2</td></tr></tbody></table>",
+                "<table><tbody><tr><th>TSH</th><td colspan=\"2\">1,2</td></tr></tbody></table>",
+            ),
+            (
+                "<content styleCode=\"Bold\">gras</content><br/>",
+                "<span>gras</span><br>",
+            ),
+            (
+                "<linkHtml href=\"javascript:alert(1)\">lien</linkHtml>",
+                "<span>lien</span>",
+            ),
             ("<renderMultiMedia referencedObject=\"x\"/>texte", "texte"),
-            ("&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+            (
+                "&lt;script&gt;alert(1)&lt;/script&gt;",
+                "&lt;script&gt;alert(1)&lt;/script&gt;",
+            ),
         ];
         for (input, want) in cases {
             let html = render(doc(input).as_bytes(), 10_000).unwrap();
             assert!(html.contains(want), "{input}: {html}");
-            assert!(html.contains("<h2>Résultats</h2>") && html.contains("<h3>Sous-partie</h3>"), "{html}");
+            assert!(
+                html.contains("<h2>Résultats</h2>") && html.contains("<h3>Sous-partie</h3>"),
+                "{html}"
+            );
         }
     }
 

@@ -46,8 +46,9 @@ pub async fn reply(
         )));
     }
     let (_, original, _) = super::raw_message(state, user, folder_id, uid).await?;
-    let context = super::view::reply_context(&original)
-        .ok_or_else(|| Error::BadRequest("Ce message n'a pas d'expéditeur à qui répondre.".into()))?;
+    let context = super::view::reply_context(&original).ok_or_else(|| {
+        Error::BadRequest("Ce message n'a pas d'expéditeur à qui répondre.".into())
+    })?;
     let from = user.mailbox.address.to_string();
     let mut builder = MessageBuilder::new()
         .from(from.as_str())
@@ -90,7 +91,10 @@ async fn submit(
         let (read, mut write) = tokio::io::split(ours);
         let mut read = BufReader::new(read);
         expect(&mut read, 220).await?;
-        write.write_all(b"EHLO web.mssd.invalid\r\n").await.map_err(io)?;
+        write
+            .write_all(b"EHLO web.mssd.invalid\r\n")
+            .await
+            .map_err(io)?;
         expect(&mut read, 250).await?;
         write
             .write_all(format!("MAIL FROM:<{from}>\r\n").as_bytes())

@@ -111,7 +111,10 @@ pub(crate) async fn summarise(
                     .unwrap_or_else(|| rfc3339(meta.internal_date)),
                 size: meta.size,
                 seen: meta.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Seen")),
-                flagged: meta.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Flagged")),
+                flagged: meta
+                    .flags
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case("\\Flagged")),
             })
         })
         .collect())
@@ -119,7 +122,10 @@ pub(crate) async fn summarise(
 
 fn fields_of(bytes: &[u8]) -> Fields {
     let parsed = MessageParser::default().parse_headers(bytes);
-    let from = parsed.as_ref().and_then(|m| m.from()).and_then(|a| a.first());
+    let from = parsed
+        .as_ref()
+        .and_then(|m| m.from())
+        .and_then(|a| a.first());
     Fields {
         from: from
             .and_then(|a| a.name().or(a.address()))

@@ -70,7 +70,12 @@ fn cut(mut text: String) -> String {
     text
 }
 
-pub fn view(folder: i64, meta: &MessageMeta, bytes: &[u8], allow_remote_images: bool) -> MessageView {
+pub fn view(
+    folder: i64,
+    meta: &MessageMeta,
+    bytes: &[u8],
+    allow_remote_images: bool,
+) -> MessageView {
     let parsed = MessageParser::default().parse(bytes);
     let Some(m) = parsed else {
         return MessageView {
@@ -98,7 +103,10 @@ pub fn view(folder: i64, meta: &MessageMeta, bytes: &[u8], allow_remote_images: 
             _ => None,
         });
     let sanitised = html_part.map(|h| sanitize::message_html(&cut(h), allow_remote_images));
-    let text = m.body_text(0).map(|t| cut(t.into_owned())).unwrap_or_default();
+    let text = m
+        .body_text(0)
+        .map(|t| cut(t.into_owned()))
+        .unwrap_or_default();
     let attachments = m
         .attachments()
         .enumerate()

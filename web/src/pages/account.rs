@@ -54,10 +54,7 @@ pub async fn sign_in(
     headers: HeaderMap,
     uri: Uri,
 ) -> PageResult {
-    let sign_in = state
-        .sign_in
-        .as_ref()
-        .ok_or(Error::NotFound("connexion"))?;
+    let sign_in = state.sign_in.as_ref().ok_or(Error::NotFound("connexion"))?;
     let started = sign_in.start(&redirect_uri(&state, &headers, &uri))?;
     let mut response = Redirect::to(&started.location).into_response();
     // Lax, not Strict: the provider sends the browser back with a top-level navigation from
@@ -87,13 +84,12 @@ pub async fn callback(
     uri: Uri,
     Query(q): Query<Callback>,
 ) -> PageResult {
-    let sign_in = state
-        .sign_in
-        .as_ref()
-        .ok_or(Error::NotFound("connexion"))?;
+    let sign_in = state.sign_in.as_ref().ok_or(Error::NotFound("connexion"))?;
     if let Some(error) = q.error {
         tracing::info!(%error, "sign-in: the provider refused");
-        return Err(Error::BadRequest("Le fournisseur d'identité a refusé la connexion.".into()).into());
+        return Err(
+            Error::BadRequest("Le fournisseur d'identité a refusé la connexion.".into()).into(),
+        );
     }
     let (Some(code), Some(returned)) = (q.code, q.state) else {
         return Err(Error::BadRequest("Retour de connexion incomplet.".into()).into());
@@ -106,7 +102,10 @@ pub async fn callback(
         .unwrap_or("");
     if !same_secret(remembered, &returned) {
         tracing::info!("sign-in refused: state differs from this browser's");
-        return Err(Error::BadRequest("Connexion commencée dans un autre navigateur : recommencez.".into()).into());
+        return Err(Error::BadRequest(
+            "Connexion commencée dans un autre navigateur : recommencez.".into(),
+        )
+        .into());
     }
     let tokens = sign_in
         .finish(&returned, &code, &redirect_uri(&state, &headers, &uri))
@@ -126,7 +125,11 @@ pub async fn callback(
         let e = refused.unwrap_or(Error::Unauthenticated);
         tracing::info!(error = %e, "sign-in refused");
         let body = r#"<h1>Connexion impossible</h1><p class="error" role="alert">Aucune messagerie de santé n'est ouverte pour cette identité, ou elle est suspendue.</p><p><a href="/">Retour à l'accueil</a></p>"#;
-        return Ok((axum::http::StatusCode::FORBIDDEN, Html(document("Connexion impossible", None, body))).into_response());
+        return Ok((
+            axum::http::StatusCode::FORBIDDEN,
+            Html(document("Connexion impossible", None, body)),
+        )
+            .into_response());
     };
     let cookie = state.sessions.open(user).ok_or(Error::TooMany)?;
     // A page, not a redirect: the session cookie is SameSite=Strict, and a redirect chain
@@ -136,7 +139,9 @@ pub async fn callback(
     let headers = response.headers_mut();
     headers.insert(header::REFRESH, HeaderValue::from_static("0; url=/boite"));
     let session = format!("{COOKIE}={cookie}; Path=/; HttpOnly; Secure; SameSite=Strict");
-    let clear = format!("{PENDING_COOKIE}=; Path={CALLBACK_PATH}; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
+    let clear = format!(
+        "{PENDING_COOKIE}=; Path={CALLBACK_PATH}; Max-Age=0; HttpOnly; Secure; SameSite=Lax"
+    );
     for c in [session, clear] {
         headers.append(
             header::SET_COOKIE,
@@ -160,7 +165,9 @@ pub async fn sign_out(
     let mut response = Html(layout::document("Déconnexion", None, body)).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("mssd_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"),
+        HeaderValue::from_static(
+            "mssd_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict",
+        ),
     );
     Ok(response)
 }

@@ -28,7 +28,9 @@ fn status_label(status: &str) -> &'static str {
 }
 
 fn title(d: &DocumentView) -> String {
-    d.title.clone().unwrap_or_else(|| format!("Document (code {})", d.code))
+    d.title
+        .clone()
+        .unwrap_or_else(|| format!("Document (code {})", d.code))
 }
 
 /// `20261204083000+0100` → `04/12/2026`.
@@ -69,7 +71,12 @@ pub async fn list(
         }
         body.push_str("</ul>");
     }
-    Ok(Html(document("Documents de santé", Some(&signed_in.reader()), &body)).into_response())
+    Ok(Html(document(
+        "Documents de santé",
+        Some(&signed_in.reader()),
+        &body,
+    ))
+    .into_response())
 }
 
 pub async fn show(

@@ -35,12 +35,20 @@ pub async fn inbox(
         Some(id) => id,
         None => mailbox::inbox(&state, user).await?.id.0,
     };
-    let page = mailbox::page(&state, user, folder_id, q.page.unwrap_or(1), PER_PAGE).await?;
+    let cached = mailbox::page(&state, user, folder_id, q.page.unwrap_or(1), PER_PAGE).await?;
+    let page = &cached.page;
     let mut body = String::new();
-    body.push_str(&format!("<h1>{}</h1>", escape(&folder_title(&page.folder.name))));
+    body.push_str(&format!(
+        "<h1>{}</h1>",
+        escape(&folder_title(&page.folder.name))
+    ));
     body.push_str(r#"<nav aria-label="Dossiers" class="pager"><ul class="folders">"#);
     for f in &folders {
-        let current = if f.id == folder_id { r#" aria-current="page""# } else { "" };
+        let current = if f.id == folder_id {
+            r#" aria-current="page""#
+        } else {
+            ""
+        };
         body.push_str(&format!(
             r#"<li><a href="/boite?dossier={}"{current}>{} ({} non lus)</a></li>"#,
             f.id,
@@ -74,15 +82,26 @@ pub async fn inbox(
     if pages > 1 {
         body.push_str(r#"<nav class="pager" aria-label="Pages">"#);
         if page.page > 1 {
-            body.push_str(&format!(r#"<a href="/boite?dossier={folder_id}&amp;page={}">Plus récents</a>"#, page.page - 1));
+            body.push_str(&format!(
+                r#"<a href="/boite?dossier={folder_id}&amp;page={}">Plus récents</a>"#,
+                page.page - 1
+            ));
         }
         body.push_str(&format!("<span>Page {} sur {pages}</span>", page.page));
         if page.page < pages {
-            body.push_str(&format!(r#"<a href="/boite?dossier={folder_id}&amp;page={}">Plus anciens</a>"#, page.page + 1));
+            body.push_str(&format!(
+                r#"<a href="/boite?dossier={folder_id}&amp;page={}">Plus anciens</a>"#,
+                page.page + 1
+            ));
         }
         body.push_str("</nav>");
     }
-    Ok(Html(document(&folder_title(&page.folder.name), Some(&signed_in.reader()), &body)).into_response())
+    Ok(Html(document(
+        &folder_title(&page.folder.name),
+        Some(&signed_in.reader()),
+        &body,
+    ))
+    .into_response())
 }
 
 fn folder_title(name: &str) -> String {
@@ -122,10 +141,16 @@ pub async fn show(
     let mut body = format!("<h1>{}</h1><dl class=\"headers\">", escape(&m.subject));
     for (label, values) in [("De", &m.from), ("À", &m.to), ("Copie", &m.cc)] {
         if !values.is_empty() {
-            body.push_str(&format!("<dt>{label}</dt><dd>{}</dd>", escape(&values.join(", "))));
+            body.push_str(&format!(
+                "<dt>{label}</dt><dd>{}</dd>",
+                escape(&values.join(", "))
+            ));
         }
     }
-    body.push_str(&format!("<dt>Date</dt><dd>{}</dd></dl>", escape(&display_date(&m.date))));
+    body.push_str(&format!(
+        "<dt>Date</dt><dd>{}</dd></dl>",
+        escape(&display_date(&m.date))
+    ));
     if m.html.is_some() {
         body.push_str(&format!(
             r#"<iframe class="body-html" sandbox title="Contenu du message" src="/message/{folder}/{uid}/corps"></iframe>"#
@@ -136,7 +161,10 @@ pub async fn show(
             ));
         }
     } else {
-        body.push_str(&format!(r#"<div class="body-text">{}</div>"#, escape(&m.text)));
+        body.push_str(&format!(
+            r#"<div class="body-text">{}</div>"#,
+            escape(&m.text)
+        ));
     }
     if !m.attachments.is_empty() {
         body.push_str("<h2>Pièces jointes</h2><ul>");
@@ -187,7 +215,8 @@ pub async fn body(
     let m = view::view(folder, &meta, &bytes, images);
     let html = format!(
         "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Contenu du message</title></head><body>{}</body></html>",
-        m.html.unwrap_or_else(|| format!("<pre>{}</pre>", escape(&m.text)))
+        m.html
+            .unwrap_or_else(|| format!("<pre>{}</pre>", escape(&m.text)))
     );
     let csp = if images {
         "default-src 'none'; img-src data: https:; sandbox; frame-ancestors 'self'"
@@ -195,9 +224,10 @@ pub async fn body(
         "default-src 'none'; img-src data:; sandbox; frame-ancestors 'self'"
     };
     let mut response = Html(html).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
     Ok(response)
 }
 
@@ -207,8 +237,8 @@ pub async fn attachment(
     Path((folder, uid, index)): Path<(i64, u32, usize)>,
 ) -> PageResult {
     let (_, bytes, _) = mailbox::raw_message(&state, &signed_in.0.user, folder, uid).await?;
-    let (name, content_type, data) = view::attachment(&bytes, index)
-        .ok_or(crate::error::Error::NotFound("pièce jointe"))?;
+    let (name, content_type, data) =
+        view::attachment(&bytes, index).ok_or(crate::error::Error::NotFound("pièce jointe"))?;
     Ok(crate::api::download(&name, &content_type, data, false))
 }
 
@@ -235,7 +265,8 @@ pub async fn reply(
             r#"<h1>Réponse envoyée</h1><p class="success" role="status">Votre réponse a été envoyée à {}.</p><p><a href="/message/{folder}/{uid}">Retour au message</a> · <a href="/boite">Boîte de réception</a></p>"#,
             escape(&sent.to)
         ),
-        Err(e @ crate::error::Error::Refused { .. }) | Err(e @ crate::error::Error::BadRequest(_)) => {
+        Err(e @ crate::error::Error::Refused { .. })
+        | Err(e @ crate::error::Error::BadRequest(_)) => {
             let api = e.to_api();
             format!(
                 r#"<h1>Réponse non envoyée</h1><p class="error" role="alert">{}</p><p><a href="/message/{folder}/{uid}">Retour au message</a></p>"#,

@@ -30,7 +30,10 @@ pub fn routes() -> Router<Arc<WebState>> {
         .route("/boite", get(messages::inbox))
         .route("/message/{folder}/{uid}", get(messages::show))
         .route("/message/{folder}/{uid}/corps", get(messages::body))
-        .route("/message/{folder}/{uid}/piece/{index}", get(messages::attachment))
+        .route(
+            "/message/{folder}/{uid}/piece/{index}",
+            get(messages::attachment),
+        )
         .route("/message/{folder}/{uid}/repondre", post(messages::reply))
         .route("/message/{folder}/{uid}/corbeille", post(messages::trash))
         .route("/documents", get(documents::list))
