@@ -56,7 +56,7 @@ pub fn routers(state: &Arc<ServerState>) -> Result<mssd_web::Routers> {
         per_ip_burst: w.per_ip_burst,
         session_idle_secs: w.session_idle.as_secs(),
         session_max_secs: w.session_max.as_secs(),
-        cda_limits: config.cda.limits.clone(),
+        cda_limits: config.cda.limits,
     };
     let web = mssd_web::WebState::new(
         state.store.clone(),

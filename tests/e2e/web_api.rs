@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use mssd_cda::builder::{XdmDocument, message_with_xdm, xdm_zip};
-use mssd_e2e::submission_world::{A, PASSWORD, World, martin, world_with};
+use mssd_e2e::submission_world::{A, AUDIENCE, OWNER, PASSWORD, World, martin, world_with};
 use mssd_e2e::web_client::{WebClient, cookie_pair};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mssd");
@@ -227,6 +227,21 @@ fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
     }
     levels.sort();
     assert_eq!(levels, ["N1", "N3"]);
+
+    // A professional's Pro Santé Connect token opens the professional's own mailbox.
+    let psc = bearer(
+        &world
+            .issuer
+            .sign(&world.issuer.claims(OWNER, AUDIENCE, 300)),
+    );
+    let professional = client.get("/api/v1/me", &[("Authorization", &psc)]).json();
+    assert_eq!(professional["address"], martin());
+    assert_eq!(professional["kind"], "PER");
+    let r = client.get(
+        &format!("/api/v1/folders/{inbox}/messages"),
+        &[("Authorization", &psc)],
+    );
+    assert_eq!(r.status, 403, "not the citizen's mailbox");
 
     // Another citizen's token: nothing of this mailbox, whatever the route.
     let first_doc = documents[0]["id"].as_i64().unwrap();

@@ -106,6 +106,13 @@ pub async fn run(config: Config) -> Result<()> {
         (Protocol::Https, l.https),
     ] {
         let Some(addr) = addr else { continue };
+        if protocol == Protocol::Http && !addr.ip().is_loopback() {
+            // Plain HTTP is for a local scraper: anything else belongs on https.
+            tracing::warn!(%addr, "the plain http listener is not on loopback: /metrics and /annuaire/search travel in clear");
+            println!(
+                "mssd: warning: listeners.http {addr} is not loopback; prefer 127.0.0.1 (the web mailbox and API are on https only)"
+            );
+        }
         let listener = bind(protocol, addr).await?;
         let bound = listener.local_addr().unwrap_or(addr);
         // This line is part of the CLI contract: tests and scripts read the bound address here.

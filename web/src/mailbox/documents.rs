@@ -59,8 +59,15 @@ impl From<&IndexedDocument> for DocumentView {
 /// removed from the index is no longer served.
 #[derive(Default)]
 pub(crate) struct DocumentCache {
-    entries: Mutex<(HashMap<(i64, i64), (Bytes, Content)>, usize)>,
+    /// The documents and their total size.
+    entries: Mutex<(HashMap<DocumentKey, OpenedFile>, usize)>,
 }
+
+/// The CDA XML and what it shows.
+type OpenedFile = (Bytes, Content);
+
+/// (mailbox, document number).
+type DocumentKey = (i64, i64);
 
 const MAX_CACHED_BYTES: usize = 128 * 1024 * 1024;
 
@@ -135,7 +142,7 @@ pub async fn open(state: &WebState, user: &Authenticated, id: i64) -> Result<Ope
         .message_body(inbox.id, indexed.message_uid)
         .await?
         .ok_or(Error::NotFound("message porteur du document"))?;
-    let limits = state.settings.cda_limits.clone();
+    let limits = state.settings.cda_limits;
     let cda_id = indexed.cda_id.clone();
     let (xml, content) = tokio::task::spawn_blocking(move || read(&message, &limits, &cda_id))
         .await

@@ -4,6 +4,7 @@
 
 pub mod documents;
 pub mod narrative;
+mod pages;
 pub mod reply;
 pub mod sanitize;
 pub mod summaries;
@@ -16,6 +17,8 @@ use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::state::WebState;
+pub(crate) use pages::PageCache;
+pub use pages::{CachedPage, page};
 pub use summaries::MessageSummary;
 
 /// A folder of the user's mailbox.
@@ -93,87 +96,6 @@ pub async fn special_folder(
 }
 
 pub const MAX_PER_PAGE: usize = 100;
-
-/// A page of a folder, kept while the folder does not change; its JSON made once.
-pub struct CachedPage {
-    pub page: MessagePage,
-    json: std::sync::OnceLock<axum::body::Bytes>,
-}
-
-impl CachedPage {
-    pub fn json(&self) -> axum::body::Bytes {
-        self.json
-            .get_or_init(|| serde_json::to_vec(&self.page).unwrap_or_default().into())
-            .clone()
-    }
-}
-
-/// What identifies a folder's state: any delivery, expunge, move or flag change alters it
-/// (UIDNEXT, the count, HIGHESTMODSEQ).
-type Stamp = (u32, u32, u32, u64);
-
-/// Pages by (folder, page, per page), with the folder state they were made at.
-#[derive(Default)]
-pub(crate) struct PageCache {
-    pages: std::sync::Mutex<
-        std::collections::HashMap<(i64, usize, usize), (Stamp, std::sync::Arc<CachedPage>)>,
-    >,
-}
-
-const MAX_CACHED_PAGES: usize = 20_000;
-
-pub async fn page(
-    state: &WebState,
-    user: &Authenticated,
-    folder_id: i64,
-    page: usize,
-    per_page: usize,
-) -> Result<std::sync::Arc<CachedPage>> {
-    // The folder is read on every request: ownership and its current state.
-    let folder = owned_folder(state, user, folder_id).await?;
-    let per_page = per_page.clamp(1, MAX_PER_PAGE);
-    let page = page.max(1);
-    let stamp = (
-        folder.uid_next,
-        folder.messages,
-        folder.unseen,
-        folder.highest_modseq,
-    );
-    let key = (folder.id.0, page, per_page);
-    if let Ok(pages) = state.pages.pages.lock()
-        && let Some((at, cached)) = pages.get(&key)
-        && *at == stamp
-        && cached.page.folder.name == folder.name
-    {
-        return Ok(cached.clone());
-    }
-    let mut metas = state.store.messages(folder.id).await?;
-    metas.sort_unstable_by(|a, b| b.uid.cmp(&a.uid));
-    let total = metas.len();
-    let chosen: Vec<MessageMeta> = metas
-        .into_iter()
-        .skip((page - 1).saturating_mul(per_page))
-        .take(per_page)
-        .collect();
-    let messages = summaries::summarise(state, folder.id, &chosen).await?;
-    let cached = std::sync::Arc::new(CachedPage {
-        page: MessagePage {
-            folder: FolderView::from(&folder),
-            page,
-            per_page,
-            total,
-            messages,
-        },
-        json: Default::default(),
-    });
-    if let Ok(mut pages) = state.pages.pages.lock() {
-        if pages.len() >= MAX_CACHED_PAGES {
-            pages.clear();
-        }
-        pages.insert(key, (stamp, cached.clone()));
-    }
-    Ok(cached)
-}
 
 /// The bytes and flags of one message of the user's.
 pub async fn raw_message(

@@ -38,23 +38,26 @@ struct Fields {
     date: Option<String>,
 }
 
+/// (folder, UID, the first 8 bytes of the message's SHA-256).
+type SummaryKey = (i64, u32, [u8; 8]);
+
 #[derive(Default)]
 pub(crate) struct SummaryCache {
-    fields: Mutex<HashMap<(i64, u32, [u8; 8]), Arc<Fields>>>,
+    fields: Mutex<HashMap<SummaryKey, Arc<Fields>>>,
 }
 
 impl SummaryCache {
-    fn key(folder: FolderId, meta: &MessageMeta) -> (i64, u32, [u8; 8]) {
+    fn key(folder: FolderId, meta: &MessageMeta) -> SummaryKey {
         let mut digest = [0u8; 8];
         let _ = hex::decode_to_slice(meta.sha256.get(..16).unwrap_or(""), &mut digest);
         (folder.0, meta.uid, digest)
     }
 
-    fn get(&self, key: &(i64, u32, [u8; 8])) -> Option<Arc<Fields>> {
+    fn get(&self, key: &SummaryKey) -> Option<Arc<Fields>> {
         self.fields.lock().ok()?.get(key).cloned()
     }
 
-    fn put(&self, key: (i64, u32, [u8; 8]), fields: Arc<Fields>) {
+    fn put(&self, key: SummaryKey, fields: Arc<Fields>) {
         if let Ok(mut cached) = self.fields.lock() {
             if cached.len() >= MAX_CACHED {
                 cached.clear();
