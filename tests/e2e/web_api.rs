@@ -1,114 +1,15 @@
-//! End-to-end: the HTTPS side of the real binary — the mailbox API with citizens' tokens,
-//! who may see what, hostile HTML made inert, replies through submission, web sign-in
-//! (OIDC code + PKCE against the TEST provider) and its CSRF-protected forms, early refusal
-//! of huge uploads, the per-IP rate limit, monitoring on both listeners, HTTP/2.
+//! End-to-end: the mailbox API of the real binary over HTTPS — citizens' and
+//! professionals' tokens, who may see what, hostile HTML made inert, replies through
+//! submission and its rules, and the OpenAPI contract.
 
-use std::time::{Duration, Instant};
-
-use mssd_cda::builder::{XdmDocument, message_with_xdm, xdm_zip};
-use mssd_e2e::submission_world::{A, AUDIENCE, OWNER, PASSWORD, World, martin, world_with};
-use mssd_e2e::web_client::{WebClient, cookie_pair};
+use mssd_e2e::submission_world::{A, AUDIENCE, OWNER, martin};
+use mssd_e2e::web_world::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mssd");
-const PATIENT: &str = "279035121518989";
-const OTHER_PATIENT: &str = "295109912611193";
-
-fn citizen(ins: &str) -> String {
-    format!("{ins}@patient.{A}")
-}
-
-fn real_cda(name: &str) -> String {
-    let path = format!(
-        "{}/../../shared/real-data/cda/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// Operator A with citizens (TEST provider) and the two patients registered.
-fn web_world(extra: &str) -> World {
-    let world = world_with(
-        BIN,
-        &format!(
-            "[citizen]\ndomain = \"patient.{A}\"\n\n[citizen.oidc]\ntest_provider = true\n\n[cda]\naccepted_ins_oids = [\"1.2.250.1.213.1.4.10\"]\n\n{extra}"
-        ),
-    );
-    for ins in [PATIENT, OTHER_PATIENT] {
-        let out = world.op.cli(&["citizen", "add", ins], None);
-        assert!(out.status.success(), "{}", out.stderr);
-    }
-    world
-}
-
-fn web(world: &World) -> WebClient {
-    WebClient {
-        addr: world.server.addr("https"),
-        server_name: format!("mail.{A}"),
-        tls: world.tls_config(None),
-    }
-}
-
-fn token(world: &World, ins: &str) -> String {
-    let out = world.op.cli(&["citizen", "token", ins], None);
-    assert!(out.status.success(), "{}", out.stderr);
-    out.stdout.trim().to_string()
-}
-
-/// dr.martin sends `message` (from him) to `to` over submission; returns the final reply.
-fn send_raw(world: &World, to: &str, message: &[u8]) -> String {
-    let mut client = world.logged_in(&martin(), PASSWORD);
-    client.send_message(&martin(), &[to], message)
-}
-
-fn send_document(world: &World, to: &str, cda: &str, subject: &str) {
-    let zip = xdm_zip(
-        &[XdmDocument {
-            cda: cda.as_bytes(),
-            ..Default::default()
-        }],
-        &[to],
-    );
-    let reply = send_raw(
-        world,
-        to,
-        &message_with_xdm(&martin(), to, subject, "", &zip),
-    );
-    assert!(reply.starts_with("250"), "{reply}");
-}
-
-const HOSTILE: &str = "<p>Bonjour</p><script>alert('x')</script>\
-<a href=\"javascript:alert(1)\">clic</a><img src=\"https://tracker.example/pixel.gif\" alt=\"\">\
-<img src=x onerror=\"alert(2)\"><p style=\"background:url(https://tracker.example/bg)\">fin</p>";
-
-fn hostile_message(to: &str) -> Vec<u8> {
-    format!(
-        "From: <{}>\r\nTo: <{to}>\r\nSubject: Message HTML\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{HOSTILE}\r\n",
-        martin()
-    )
-    .into_bytes()
-}
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
-fn inbox_id(client: &WebClient, auth: &str) -> i64 {
-    let folders = client.get("/api/v1/folders", &[("Authorization", auth)]);
-    assert_eq!(folders.status, 200, "{}", folders.text());
-    folders
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "INBOX")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
 
 #[test]
 fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
-    let world = web_world("");
+    let world = web_world(BIN, "");
     send_document(
         &world,
         &citizen(PATIENT),
@@ -371,7 +272,7 @@ fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
 
 #[test]
 fn replies_go_through_submission_and_its_rules() {
-    let world = web_world("");
+    let world = web_world(BIN, "");
     send_document(
         &world,
         &citizen(PATIENT),
@@ -452,223 +353,11 @@ fn replies_go_through_submission_and_its_rules() {
     );
 }
 
-/// A web session the way a browser gets one: /connexion, the TEST provider's form, the
-/// return; returns the session cookie and the CSRF token of the first page.
-fn sign_in(client: &WebClient, ins: &str) -> (String, String) {
-    let start = client.get("/connexion", &[]);
-    assert_eq!(start.status, 303);
-    let pending = cookie_pair(start.header("set-cookie").unwrap());
-    let set = start.header("set-cookie").unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("Secure"), "{set}");
-    let location = start.header("location").unwrap().to_string();
-    assert!(
-        location.starts_with("/test-idp/authorize?")
-            && location.contains("code_challenge_method=S256")
-    );
-    assert!(!location.contains(ins));
-    let page = client.get(&location, &[]);
-    assert_eq!(page.status, 200);
-    let page = page.text();
-    assert!(page.contains("TEST"));
-    let field = |name: &str| {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = page
-            .find(&marker)
-            .unwrap_or_else(|| panic!("{name} in {page}"))
-            + marker.len();
-        page[start..start + page[start..].find('"').unwrap()]
-            .replace("&#39;", "'")
-            .replace("&amp;", "&")
-    };
-    let form = format!(
-        "form_token={}&redirect_uri={}&state={}&code_challenge={}&ins={ins}",
-        field("form_token"),
-        mssd_web_percent(&field("redirect_uri")),
-        field("state"),
-        field("code_challenge")
-    );
-    let authorized = client.post(
-        "/test-idp/authorize",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        form.as_bytes(),
-    );
-    assert_eq!(authorized.status, 303, "{}", authorized.text());
-    let back = authorized.header("location").unwrap().to_string();
-    let path = &back[back.find("/connexion/retour").unwrap()..];
-    assert!(!path.contains(ins));
-    let done = client.get(path, &[("Cookie", &pending)]);
-    assert_eq!(done.status, 200, "{}", done.text());
-    let session = done
-        .headers_named("set-cookie")
-        .into_iter()
-        .find(|c| c.starts_with("mssd_session="))
-        .unwrap()
-        .to_string();
-    assert!(
-        session.contains("HttpOnly")
-            && session.contains("Secure")
-            && session.contains("SameSite=Strict"),
-        "{session}"
-    );
-    let cookie = cookie_pair(&session);
-    let inbox = client.get("/boite", &[("Cookie", &cookie)]);
-    assert_eq!(inbox.status, 200);
-    let text = inbox.text();
-    let marker = "name=\"csrf\" value=\"";
-    let at = text.find(marker).unwrap() + marker.len();
-    let csrf = text[at..at + text[at..].find('"').unwrap()].to_string();
-    (cookie, csrf)
-}
-
-fn mssd_web_percent(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-#[test]
-fn web_sign_in_gives_a_strict_session_and_forms_need_their_csrf_token() {
-    let world = web_world("");
-    send_document(
-        &world,
-        &citizen(PATIENT),
-        &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"),
-        "CR d'examens",
-    );
-    let client = web(&world);
-    assert_eq!(
-        client.get("/boite", &[]).status,
-        303,
-        "no session: back home"
-    );
-    let (cookie, csrf) = sign_in(&client, PATIENT);
-    let inbox = client.get("/boite", &[("Cookie", &cookie)]);
-    assert!(
-        inbox.text().contains("CR d&#39;examens"),
-        "{}",
-        inbox.text()
-    );
-    let csp = inbox.header("content-security-policy").unwrap();
-    assert!(!csp.contains("unsafe-inline") && csp.contains("default-src 'none'"));
-    let folder = inbox_id(&client, &bearer(&token(&world, PATIENT)));
-    let form = "application/x-www-form-urlencoded";
-    let reply_path = format!("/message/{folder}/1/repondre");
-    for body in [
-        "texte=bonjour".to_string(),
-        format!("csrf={}x&texte=bonjour", &csrf[..csrf.len() - 1]),
-    ] {
-        let r = client.post(
-            &reply_path,
-            &[("Cookie", &cookie), ("Content-Type", form)],
-            body.as_bytes(),
-        );
-        assert_eq!(r.status, 403, "{body}");
-    }
-    assert_eq!(
-        client
-            .post(
-                "/deconnexion",
-                &[("Cookie", &cookie), ("Content-Type", form)],
-                b""
-            )
-            .status,
-        403
-    );
-    let before = world.inbox(&martin()).len();
-    let sent = client.post(
-        &reply_path,
-        &[("Cookie", &cookie), ("Content-Type", form)],
-        format!("csrf={csrf}&texte=Bien+re%C3%A7u").as_bytes(),
-    );
-    assert_eq!(sent.status, 200);
-    assert!(sent.text().contains("Réponse envoyée"), "{}", sent.text());
-    mssd_e2e::store::wait_for_messages(&world.op.data_dir(), &martin(), before + 1);
-    // Another citizen's session sees nothing of this mailbox.
-    let (other, _) = sign_in(&client, OTHER_PATIENT);
-    let r = client.get(&format!("/message/{folder}/1"), &[("Cookie", &other)]);
-    assert_eq!(r.status, 403);
-    assert!(!r.text().contains("examens"));
-    // Sign-out ends the session.
-    let out = client.post(
-        "/deconnexion",
-        &[("Cookie", &cookie), ("Content-Type", form)],
-        format!("csrf={csrf}").as_bytes(),
-    );
-    assert_eq!(out.status, 200);
-    assert_eq!(client.get("/boite", &[("Cookie", &cookie)]).status, 303);
-    // An unknown citizen gets no session.
-    let start = client.get("/connexion", &[]);
-    assert_eq!(start.status, 303);
-}
-
-#[test]
-fn huge_uploads_are_refused_early_and_floods_slowed() {
-    let world = web_world("[web]\nrequests_per_second_per_ip = 2\nburst_per_ip = 20\n");
-    let client = web(&world);
-    let mine = bearer(&token(&world, PATIENT));
-    // 1 GB announced: 413 before the body is read (only a few bytes are sent).
-    let mut stream =
-        mssd_e2e::tls_connect(client.addr, &client.server_name, client.tls.clone()).unwrap();
-    let started = Instant::now();
-    use std::io::Write;
-    write!(
-        stream,
-        "POST /api/v1/folders/1/messages/1/reply HTTP/1.1\r\nHost: x\r\nAuthorization: {mine}\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\nConnection: close\r\n\r\n{{\"text\":\""
-    )
-    .unwrap();
-    stream.flush().unwrap();
-    let response = mssd_e2e::web_client::read_response(&mut stream);
-    assert_eq!(response.status, 413, "{}", response.text());
-    assert!(started.elapsed() < Duration::from_secs(5));
-    // Past the burst, 429 with Retry-After.
-    let statuses: Vec<u16> = (0..30)
-        .map(|_| client.get("/healthz", &[]).status)
-        .collect();
-    assert!(statuses.contains(&429), "{statuses:?}");
-    assert_eq!(statuses[0], 200);
-    let limited = (0..5)
-        .map(|_| client.get("/healthz", &[]))
-        .find(|r| r.status == 429)
-        .unwrap();
-    assert_eq!(limited.header("retry-after"), Some("1"));
-}
-
-#[test]
-fn monitoring_answers_on_both_listeners_and_https_speaks_http2() {
-    let world = web_world("");
-    let (status, body) = mssd_e2e::http_get(world.server.addr("http"), "/healthz");
-    assert_eq!((status, body.as_str()), (200, "ok\n"));
-    let (status, _) = mssd_e2e::http_get(world.server.addr("http"), "/api/v1/me");
-    assert_eq!(status, 404, "the plain listener serves monitoring only");
-    let (status, _) = mssd_e2e::http_get(world.server.addr("http"), "/boite");
-    assert_eq!(status, 404);
-    let client = web(&world);
-    assert_eq!(client.get("/healthz", &[]).text(), "ok\n");
-    assert!(client.get("/metrics", &[]).text().contains("mssd_"));
-    assert_eq!(client.post("/healthz", &[], b"").status, 405);
-    // ALPN: a client offering h2 gets HTTP/2.
-    let mut config = (*world.tls_config(None)).clone();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let stream = mssd_e2e::tls_connect(
-        client.addr,
-        &client.server_name,
-        std::sync::Arc::new(config),
-    )
-    .unwrap();
-    assert_eq!(stream.conn.alpn_protocol(), Some(b"h2".as_slice()));
-}
-
 /// The OpenAPI document validates (openapi-spec-validator) and every call of the
 /// contract script matches it (path, method, status, JSON schema).
 #[test]
 fn the_openapi_document_validates_and_the_api_calls_match_it() {
-    let world = web_world("");
+    let world = web_world(BIN, "");
     send_document(
         &world,
         &citizen(PATIENT),

@@ -14,6 +14,7 @@ pub mod store;
 pub mod submission;
 pub mod submission_world;
 pub mod web_client;
+pub mod web_world;
 
 pub use clients::{LineClient, SmtpClient, connect, http_get, tls_client_config, tls_connect};
 pub use imap_client::{ImapClient, Reply, Untagged};

@@ -1,0 +1,145 @@
+//! End-to-end: the web side of the real binary beyond the API — sign-in (OIDC code + PKCE
+//! against the TEST provider), strict session cookies and CSRF-protected forms, early
+//! refusal of huge uploads, the per-IP rate limit, monitoring on both listeners, HTTP/2.
+
+use std::time::{Duration, Instant};
+
+use mssd_e2e::submission_world::martin;
+use mssd_e2e::web_world::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mssd");
+
+#[test]
+fn web_sign_in_gives_a_strict_session_and_forms_need_their_csrf_token() {
+    let world = web_world(BIN, "");
+    send_document(
+        &world,
+        &citizen(PATIENT),
+        &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"),
+        "CR d'examens",
+    );
+    let client = web(&world);
+    assert_eq!(
+        client.get("/boite", &[]).status,
+        303,
+        "no session: back home"
+    );
+    let (cookie, csrf) = sign_in(&client, PATIENT);
+    let inbox = client.get("/boite", &[("Cookie", &cookie)]);
+    assert!(
+        inbox.text().contains("CR d&#39;examens"),
+        "{}",
+        inbox.text()
+    );
+    let csp = inbox.header("content-security-policy").unwrap();
+    assert!(!csp.contains("unsafe-inline") && csp.contains("default-src 'none'"));
+    let folder = inbox_id(&client, &bearer(&token(&world, PATIENT)));
+    let form = "application/x-www-form-urlencoded";
+    let reply_path = format!("/message/{folder}/1/repondre");
+    for body in [
+        "texte=bonjour".to_string(),
+        format!("csrf={}x&texte=bonjour", &csrf[..csrf.len() - 1]),
+    ] {
+        let r = client.post(
+            &reply_path,
+            &[("Cookie", &cookie), ("Content-Type", form)],
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 403, "{body}");
+    }
+    assert_eq!(
+        client
+            .post(
+                "/deconnexion",
+                &[("Cookie", &cookie), ("Content-Type", form)],
+                b""
+            )
+            .status,
+        403
+    );
+    let before = world.inbox(&martin()).len();
+    let sent = client.post(
+        &reply_path,
+        &[("Cookie", &cookie), ("Content-Type", form)],
+        format!("csrf={csrf}&texte=Bien+re%C3%A7u").as_bytes(),
+    );
+    assert_eq!(sent.status, 200);
+    assert!(sent.text().contains("Réponse envoyée"), "{}", sent.text());
+    mssd_e2e::store::wait_for_messages(&world.op.data_dir(), &martin(), before + 1);
+    // Another citizen's session sees nothing of this mailbox.
+    let (other, _) = sign_in(&client, OTHER_PATIENT);
+    let r = client.get(&format!("/message/{folder}/1"), &[("Cookie", &other)]);
+    assert_eq!(r.status, 403);
+    assert!(!r.text().contains("examens"));
+    // Sign-out ends the session.
+    let out = client.post(
+        "/deconnexion",
+        &[("Cookie", &cookie), ("Content-Type", form)],
+        format!("csrf={csrf}").as_bytes(),
+    );
+    assert_eq!(out.status, 200);
+    assert_eq!(client.get("/boite", &[("Cookie", &cookie)]).status, 303);
+    // An unknown citizen gets no session.
+    let start = client.get("/connexion", &[]);
+    assert_eq!(start.status, 303);
+}
+
+#[test]
+fn huge_uploads_are_refused_early_and_floods_slowed() {
+    let world = web_world(
+        BIN,
+        "[web]\nrequests_per_second_per_ip = 2\nburst_per_ip = 20\n",
+    );
+    let client = web(&world);
+    let mine = bearer(&token(&world, PATIENT));
+    // 1 GB announced: 413 before the body is read (only a few bytes are sent).
+    let mut stream =
+        mssd_e2e::tls_connect(client.addr, &client.server_name, client.tls.clone()).unwrap();
+    let started = Instant::now();
+    use std::io::Write;
+    write!(
+        stream,
+        "POST /api/v1/folders/1/messages/1/reply HTTP/1.1\r\nHost: x\r\nAuthorization: {mine}\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\nConnection: close\r\n\r\n{{\"text\":\""
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    let response = mssd_e2e::web_client::read_response(&mut stream);
+    assert_eq!(response.status, 413, "{}", response.text());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Past the burst, 429 with Retry-After.
+    let statuses: Vec<u16> = (0..30)
+        .map(|_| client.get("/healthz", &[]).status)
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert_eq!(statuses[0], 200);
+    let limited = (0..5)
+        .map(|_| client.get("/healthz", &[]))
+        .find(|r| r.status == 429)
+        .unwrap();
+    assert_eq!(limited.header("retry-after"), Some("1"));
+}
+
+#[test]
+fn monitoring_answers_on_both_listeners_and_https_speaks_http2() {
+    let world = web_world(BIN, "");
+    let (status, body) = mssd_e2e::http_get(world.server.addr("http"), "/healthz");
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    let (status, _) = mssd_e2e::http_get(world.server.addr("http"), "/api/v1/me");
+    assert_eq!(status, 404, "the plain listener serves monitoring only");
+    let (status, _) = mssd_e2e::http_get(world.server.addr("http"), "/boite");
+    assert_eq!(status, 404);
+    let client = web(&world);
+    assert_eq!(client.get("/healthz", &[]).text(), "ok\n");
+    assert!(client.get("/metrics", &[]).text().contains("mssd_"));
+    assert_eq!(client.post("/healthz", &[], b"").status, 405);
+    // ALPN: a client offering h2 gets HTTP/2.
+    let mut config = (*world.tls_config(None)).clone();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let stream = mssd_e2e::tls_connect(
+        client.addr,
+        &client.server_name,
+        std::sync::Arc::new(config),
+    )
+    .unwrap();
+    assert_eq!(stream.conn.alpn_protocol(), Some(b"h2".as_slice()));
+}
