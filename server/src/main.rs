@@ -26,7 +26,6 @@ mod store_open;
 mod tls_setup;
 mod trust_list_cmd;
 mod trust_setup;
-mod web_setup;
 
 use std::process::ExitCode;
 

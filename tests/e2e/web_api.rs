@@ -10,18 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_mssd");
 #[test]
 fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
     let world = web_world(BIN, "");
-    send_document(
-        &world,
-        &citizen(PATIENT),
-        &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"),
-        "CR d'examens",
-    );
-    send_document(
-        &world,
-        &citizen(PATIENT),
-        &real_cda("BIO-CR-BIO_2024.01_TSH_1.xml"),
-        "CR TSH",
-    );
+    send_lab_reports(&world);
     assert!(
         send_raw(
             &world,
@@ -79,7 +68,7 @@ fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
         .collect();
     assert_eq!(
         subjects,
-        ["Message HTML", "CR TSH"],
+        ["Message HTML", "Résultats de biologie"],
         "newest first, two per page"
     );
     let documents = client
@@ -161,7 +150,7 @@ fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
             r.text()
         );
         assert!(
-            !r.text().contains("CR TSH") && !r.text().contains("%PDF"),
+            !r.text().contains("Dosage de TSH") && !r.text().contains("%PDF"),
             "{path}"
         );
     }
@@ -358,35 +347,15 @@ fn replies_go_through_submission_and_its_rules() {
 #[test]
 fn the_openapi_document_validates_and_the_api_calls_match_it() {
     let world = web_world(BIN, "");
-    send_document(
-        &world,
-        &citizen(PATIENT),
-        &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"),
-        "CR d'examens",
-    );
-    send_document(
-        &world,
-        &citizen(PATIENT),
-        &real_cda("BIO-CR-BIO_2024.01_TSH_1.xml"),
-        "CR TSH",
-    );
-    let script = format!(
-        "{}/../tests/web/api_contract.py",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(format!("https://{}", world.server.addr("https")))
-        .arg(world.op.pki("root.pem"))
-        .arg(token(&world, PATIENT))
-        .arg(token(&world, OTHER_PATIENT))
-        .output()
-        .expect("python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    send_lab_reports(&world);
+    let stdout = run_web_script(
+        "api_contract.py",
+        &[
+            format!("https://{}", world.server.addr("https")),
+            world.op.pki("root.pem").display().to_string(),
+            token(&world, PATIENT),
+            token(&world, OTHER_PATIENT),
+        ],
     );
     assert!(stdout.contains("openapi: valid"), "{stdout}");
     assert!(stdout.contains("calls matched:"), "{stdout}");

@@ -182,3 +182,39 @@ pub fn mssd_web_percent(value: &str) -> String {
         })
         .collect()
 }
+
+/// dr.martin sends the citizen PATIENT the real N1 lab report ("Résultats de biologie")
+/// and the real N3 TSH report ("Dosage de TSH"), each in its IHE_XDM.zip.
+pub fn send_lab_reports(world: &World) {
+    let to = citizen(PATIENT);
+    send_document(
+        world,
+        &to,
+        &real_cda("BIO-CR-BIO_2024.01_TSH_1.xml"),
+        "Dosage de TSH",
+    );
+    send_document(
+        world,
+        &to,
+        &real_cda("DOC_NON_STRUCTURE_CDA-R2-N1.xml"),
+        "Résultats de biologie",
+    );
+}
+
+/// Runs `python3 tests/web/<script> args…`; panics with its output unless it succeeds;
+/// returns what it printed.
+pub fn run_web_script(script: &str, args: &[String]) -> String {
+    let path = format!("{}/web/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("python3")
+        .arg(&path)
+        .args(args)
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}

@@ -3,47 +3,13 @@
 //! minute so that an app listing its mailbox does not cost a signature check and an audit
 //! line per request; a suspended mailbox is refused within that minute.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use mssd_auth::{AuthContext, Authenticated, Credentials, Mechanism};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::state::WebState;
-
-const KEEP: Duration = Duration::from_secs(60);
-/// Past this many cached tokens, expired ones are dropped, then all if still full.
-const MAX_CACHED: usize = 50_000;
-
-#[derive(Default)]
-pub(crate) struct BearerCache {
-    checked: Mutex<HashMap<[u8; 32], (Authenticated, Instant)>>,
-}
-
-impl BearerCache {
-    fn get(&self, key: &[u8; 32]) -> Option<Authenticated> {
-        let checked = self.checked.lock().ok()?;
-        let (user, until) = checked.get(key)?;
-        (Instant::now() < *until).then(|| user.clone())
-    }
-
-    fn put(&self, key: [u8; 32], user: Authenticated) {
-        let Ok(mut checked) = self.checked.lock() else {
-            return;
-        };
-        if checked.len() >= MAX_CACHED {
-            let now = Instant::now();
-            checked.retain(|_, (_, until)| *until > now);
-            if checked.len() >= MAX_CACHED {
-                checked.clear();
-            }
-        }
-        checked.insert(key, (user, Instant::now() + KEEP));
-    }
-}
 
 /// The user a bearer token names, or why not.
 pub(crate) async fn authenticate(

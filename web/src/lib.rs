@@ -9,8 +9,10 @@
 
 pub mod api;
 mod bearer;
+mod cache;
 mod error;
 pub mod mailbox;
+mod oauth;
 pub mod ops;
 pub mod pages;
 mod rate;

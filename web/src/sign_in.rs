@@ -7,12 +7,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
-
 use crate::error::{Error, Result};
-use crate::test_idp::TestProvider;
+use crate::oauth::{challenge_of, percent_encode};
+use crate::test_idp::provider::{AUTHORIZE_PATH, CLIENT_ID, TestProvider};
 
 /// A sign-in must come back from the provider within this.
 const PENDING_FOR: Duration = Duration::from_secs(600);
@@ -49,22 +46,6 @@ pub struct SignIn {
 pub struct Started {
     pub location: String,
     pub state: String,
-}
-
-pub fn challenge_of(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
-pub fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl SignIn {
@@ -104,11 +85,7 @@ impl SignIn {
                 settings.client_id.as_str(),
                 settings.scope.as_str(),
             ),
-            Provider::Test(_) => (
-                crate::test_idp::AUTHORIZE_PATH,
-                crate::test_idp::CLIENT_ID,
-                "openid",
-            ),
+            Provider::Test(_) => (AUTHORIZE_PATH, CLIENT_ID, "openid"),
         };
         let separator = if endpoint.contains('?') { '&' } else { '?' };
         let location = format!(
@@ -196,22 +173,4 @@ async fn exchange(
         return Err(Error::TokenRefused("no token in the answer".into()));
     }
     Ok(tokens)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pkce_s256_matches_rfc7636_appendix_b() {
-        assert_eq!(
-            challenge_of("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
-    }
-
-    #[test]
-    fn percent_encoding_keeps_unreserved_only() {
-        assert_eq!(percent_encode("a b/c?d=é"), "a%20b%2Fc%3Fd%3D%C3%A9");
-    }
 }

@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use mssd_store::Store;
 
-use crate::bearer::BearerCache;
-use crate::mailbox::documents::DocumentCache;
-use crate::mailbox::summaries::SummaryCache;
+use crate::cache::{BearerCache, DocumentCache, PageCache, SummaryCache};
 use crate::rate::RateLimiter;
 use crate::sessions::Sessions;
 use crate::sign_in::SignIn;
@@ -68,7 +66,7 @@ pub struct WebState {
     pub(crate) rate: RateLimiter,
     pub(crate) summaries: SummaryCache,
     pub(crate) documents: DocumentCache,
-    pub(crate) pages: crate::mailbox::PageCache,
+    pub(crate) pages: PageCache,
 }
 
 impl WebState {

@@ -5,6 +5,7 @@ mod limits;
 mod listener;
 mod protocol;
 mod state;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::{annuaire_setup, audit, bootstrap, smtp_setup, store_open, tls_setup, trust_setup};
 use limits::{ConnectionLimits, LimitSettings};
 use protocol::Protocol;
-pub use state::ServerState;
+use state::ServerState;
 
 pub async fn run(config: Config) -> Result<()> {
     // Install the handlers first: a SIGTERM that arrives while we start must still mean a
@@ -79,10 +80,10 @@ pub async fn run(config: Config) -> Result<()> {
         trust,
         runner: runner.clone(),
         directory,
-        https_tls: crate::web_setup::https_acceptor(&tls)?,
+        https_tls: web::https_acceptor(&tls)?,
         web: std::sync::OnceLock::new(),
     });
-    let routers = crate::web_setup::routers(&state)?;
+    let routers = web::routers(&state)?;
     let _ = state.web.set(routers);
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -3,15 +3,13 @@
 //! carried it: the embedded PDF of an N1 document, the CDA XML and a rendering of the
 //! sections of an N3 one.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use axum::body::Bytes;
 use mssd_auth::Authenticated;
 use mssd_store::IndexedDocument;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use super::model::Content;
 use super::sanitize::{self, escape};
 use crate::error::{Error, Result};
 use crate::state::WebState;
@@ -53,64 +51,10 @@ impl From<&IndexedDocument> for DocumentView {
     }
 }
 
-/// Opened documents, by (mailbox, document number): reading one means unzipping its
-/// archive, parsing its CDA and decoding its PDF, and a document never changes once
-/// indexed. Bounded in bytes; the index is still read on every request, so a document
-/// removed from the index is no longer served.
-#[derive(Default)]
-pub(crate) struct DocumentCache {
-    /// The documents and their total size.
-    entries: Mutex<(HashMap<DocumentKey, OpenedFile>, usize)>,
-}
-
-/// The CDA XML and what it shows.
-type OpenedFile = (Bytes, Content);
-
-/// (mailbox, document number).
-type DocumentKey = (i64, i64);
-
-const MAX_CACHED_BYTES: usize = 128 * 1024 * 1024;
-
-impl DocumentCache {
-    fn get(&self, key: (i64, i64)) -> Option<(Bytes, Content)> {
-        self.entries.lock().ok()?.0.get(&key).cloned()
-    }
-
-    fn put(&self, key: (i64, i64), xml: Bytes, content: Content) {
-        let size = xml.len()
-            + match &content {
-                Content::Embedded { bytes, .. } => bytes.len(),
-                Content::Structured { html } => html.len(),
-            };
-        if size > MAX_CACHED_BYTES / 8 {
-            return;
-        }
-        if let Ok(mut entries) = self.entries.lock() {
-            let (map, total) = &mut *entries;
-            if *total + size > MAX_CACHED_BYTES {
-                map.clear();
-                *total = 0;
-            }
-            if map.insert(key, (xml, content)).is_none() {
-                *total += size;
-            }
-        }
-    }
-}
-
 pub async fn list(state: &WebState, user: &Authenticated, all: bool) -> Result<Vec<DocumentView>> {
     let mut docs = state.store.documents(user.mailbox.id, all).await?;
     docs.sort_by(|a, b| b.indexed_at.cmp(&a.indexed_at).then(b.row.cmp(&a.row)));
     Ok(docs.iter().map(DocumentView::from).collect())
-}
-
-/// What an opened document shows.
-#[derive(Clone)]
-pub enum Content {
-    /// Level 1: the embedded document (a PDF, in MSSanté).
-    Embedded { media_type: String, bytes: Bytes },
-    /// Level 3: the sections, rendered.
-    Structured { html: String },
 }
 
 pub struct Opened {

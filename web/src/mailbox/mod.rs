@@ -3,6 +3,7 @@
 //! Every function takes the authenticated user and refuses what is not theirs.
 
 pub mod documents;
+pub mod model;
 pub mod narrative;
 mod pages;
 pub mod reply;
@@ -12,48 +13,11 @@ pub mod view;
 
 use mssd_auth::Authenticated;
 use mssd_store::{Folder, FolderId, MessageMeta};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::state::WebState;
-pub(crate) use pages::PageCache;
-pub use pages::{CachedPage, page};
-pub use summaries::MessageSummary;
-
-/// A folder of the user's mailbox.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FolderView {
-    pub id: i64,
-    pub name: String,
-    /// RFC 6154 role: `\Sent`, `\Trash`…; none for INBOX.
-    pub special_use: Option<String>,
-    pub messages: u32,
-    pub unseen: u32,
-}
-
-impl From<&Folder> for FolderView {
-    fn from(f: &Folder) -> Self {
-        FolderView {
-            id: f.id.0,
-            name: f.name.clone(),
-            special_use: f.special_use.clone(),
-            messages: f.messages,
-            unseen: f.unseen,
-        }
-    }
-}
-
-/// One page of a folder, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MessagePage {
-    pub folder: FolderView,
-    /// Counted from 1.
-    pub page: usize,
-    pub per_page: usize,
-    pub total: usize,
-    pub messages: Vec<MessageSummary>,
-}
+pub use model::{CachedPage, FolderView, MessagePage, MessageSummary};
+pub use pages::page;
 
 pub async fn folders(state: &WebState, user: &Authenticated) -> Result<Vec<FolderView>> {
     let folders = state.store.folders(user.mailbox.id).await?;

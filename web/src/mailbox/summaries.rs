@@ -3,69 +3,15 @@
 //! store's index after the first time.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use mail_parser::MessageParser;
 use mssd_store::{FolderId, MessageMeta};
-use serde::Serialize;
-use utoipa::ToSchema;
 
+use super::model::{MessageSummary, SummaryFields};
+use crate::cache::SummaryCache;
 use crate::error::Result;
 use crate::state::WebState;
-
-const MAX_CACHED: usize = 200_000;
-
-/// A message in a listing.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MessageSummary {
-    pub uid: u32,
-    /// The From field as displayed: name, else address.
-    pub from: String,
-    pub from_address: Option<String>,
-    pub subject: String,
-    /// RFC 3339, from the Date field, else the arrival time.
-    pub date: String,
-    pub size: u64,
-    pub seen: bool,
-    pub flagged: bool,
-}
-
-#[derive(Debug, Clone)]
-struct Fields {
-    from: String,
-    from_address: Option<String>,
-    subject: String,
-    date: Option<String>,
-}
-
-/// (folder, UID, the first 8 bytes of the message's SHA-256).
-type SummaryKey = (i64, u32, [u8; 8]);
-
-#[derive(Default)]
-pub(crate) struct SummaryCache {
-    fields: Mutex<HashMap<SummaryKey, Arc<Fields>>>,
-}
-
-impl SummaryCache {
-    fn key(folder: FolderId, meta: &MessageMeta) -> SummaryKey {
-        let mut digest = [0u8; 8];
-        let _ = hex::decode_to_slice(meta.sha256.get(..16).unwrap_or(""), &mut digest);
-        (folder.0, meta.uid, digest)
-    }
-
-    fn get(&self, key: &SummaryKey) -> Option<Arc<Fields>> {
-        self.fields.lock().ok()?.get(key).cloned()
-    }
-
-    fn put(&self, key: SummaryKey, fields: Arc<Fields>) {
-        if let Ok(mut cached) = self.fields.lock() {
-            if cached.len() >= MAX_CACHED {
-                cached.clear();
-            }
-            cached.insert(key, fields);
-        }
-    }
-}
 
 pub(crate) async fn summarise(
     state: &WebState,
@@ -83,7 +29,7 @@ pub(crate) async fn summarise(
     }
     if !missing.is_empty() {
         let bodies = state.store.message_bodies(folder, missing).await?;
-        let parsed: HashMap<u32, Arc<Fields>> = bodies
+        let parsed: HashMap<u32, Arc<SummaryFields>> = bodies
             .into_iter()
             .map(|(uid, bytes)| (uid, Arc::new(fields_of(&bytes))))
             .collect();
@@ -123,13 +69,13 @@ pub(crate) async fn summarise(
         .collect())
 }
 
-fn fields_of(bytes: &[u8]) -> Fields {
+fn fields_of(bytes: &[u8]) -> SummaryFields {
     let parsed = MessageParser::default().parse_headers(bytes);
     let from = parsed
         .as_ref()
         .and_then(|m| m.from())
         .and_then(|a| a.first());
-    Fields {
+    SummaryFields {
         from: from
             .and_then(|a| a.name().or(a.address()))
             .unwrap_or("(expéditeur inconnu)")

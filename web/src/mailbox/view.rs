@@ -112,13 +112,7 @@ pub fn view(
         .enumerate()
         .map(|(index, part)| {
             let name = part.attachment_name().unwrap_or("piece-jointe").to_string();
-            let content_type = part
-                .content_type()
-                .map(|ct| match ct.subtype() {
-                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
-                    None => ct.ctype().to_string(),
-                })
-                .unwrap_or_else(|| "application/octet-stream".into());
+            let content_type = content_type_of(part);
             AttachmentView {
                 index,
                 health_documents: name.eq_ignore_ascii_case("IHE_XDM.zip"),
@@ -153,14 +147,17 @@ pub fn attachment(bytes: &[u8], index: usize) -> Option<(String, String, Vec<u8>
     let m = MessageParser::default().parse(bytes)?;
     let part = m.attachments().nth(index)?;
     let name = part.attachment_name().unwrap_or("piece-jointe").to_string();
-    let content_type = part
-        .content_type()
+    Some((name, content_type_of(part), part.contents().to_vec()))
+}
+
+/// `type/subtype` of a part, `application/octet-stream` when it says nothing.
+fn content_type_of(part: &mail_parser::MessagePart<'_>) -> String {
+    part.content_type()
         .map(|ct| match ct.subtype() {
             Some(sub) => format!("{}/{}", ct.ctype(), sub),
             None => ct.ctype().to_string(),
         })
-        .unwrap_or_else(|| "application/octet-stream".into());
-    Some((name, content_type, part.contents().to_vec()))
+        .unwrap_or_else(|| "application/octet-stream".into())
 }
 
 /// What a reply needs from the original: to whom, the subject, the thread.

@@ -9,9 +9,9 @@ use std::time::Duration;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use tokio_rustls::TlsAcceptor;
 
+use super::state::ServerState;
 use crate::config::{CitizenOidcConfig, Config};
 use crate::error::{Error, Result};
-use crate::serve::ServerState;
 use crate::tls_setup::LoadedTls;
 
 /// The acceptor of the HTTPS listener.
