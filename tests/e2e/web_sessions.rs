@@ -143,3 +143,117 @@ fn monitoring_answers_on_both_listeners_and_https_speaks_http2() {
     .unwrap();
     assert_eq!(stream.conn.alpn_protocol(), Some(b"h2".as_slice()));
 }
+
+/// Sign-in against a real provider's endpoints (a test double of the citizens' national
+/// provider): the server sends the browser to the authorization endpoint with a state and
+/// an S256 challenge, then exchanges the code it gets back, with its PKCE verifier and its
+/// client secret, at the token endpoint over HTTPS, and checks the token it receives. A code
+/// used twice, or a return with another browser's state, opens no session.
+#[test]
+fn web_sign_in_with_a_real_provider_exchanges_the_code_with_pkce() {
+    use mssd_e2e::oidc_double::{CLIENT_ID, CLIENT_SECRET, OidcDouble, decode};
+    use mssd_e2e::peers::{PeerCa, TokenIssuer};
+    use mssd_e2e::submission_world::{A, world_with_tls};
+
+    let files = tempfile::tempdir().unwrap();
+    let ca = PeerCa::new();
+    let mut spec =
+        mssd_certs::LeafSpec::new(&[("CN", "localhost"), ("O", "IDP TEST"), ("C", "FR")]);
+    spec.dns_names = vec!["localhost".into()];
+    spec.ip_addresses = vec!["127.0.0.1".parse().unwrap()];
+    spec.server_auth = true;
+    let cert = ca.intermediate.issue(&spec).unwrap();
+    let (chain, key) = ca.write(files.path(), "idp", &cert);
+    let root = files.path().join("idp-root.pem");
+    std::fs::write(&root, ca.root.cert_pem()).unwrap();
+    let issuer = TokenIssuer::new("https://idp.test.invalid/citizens");
+    let jwks = files.path().join("idp-jwks.json");
+    std::fs::write(&jwks, issuer.jwks_json()).unwrap();
+    let secret = files.path().join("idp-secret");
+    std::fs::write(&secret, format!("{CLIENT_SECRET}\n")).unwrap();
+    let double = OidcDouble::start(&chain, &key, issuer, "mssd-citizens");
+    let world = world_with_tls(
+        BIN,
+        &format!(
+            "crls = [\"pki/crl.pem\"]\ntrust_anchors = [\"pki/root.pem\", \"{}\"]",
+            root.display()
+        ),
+        &format!(
+            "[citizen]\ndomain = \"patient.{A}\"\n\n[citizen.oidc]\nissuer = \"https://idp.test.invalid/citizens\"\njwks = \"{}\"\naudience = \"mssd-citizens\"\nauthorization_endpoint = \"{}\"\ntoken_endpoint = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"{}\"\n",
+            jwks.display(),
+            double.url("/authorize"),
+            double.url("/token"),
+            secret.display()
+        ),
+    );
+    assert!(
+        world
+            .op
+            .cli(&["citizen", "add", PATIENT], None)
+            .status
+            .success()
+    );
+    let client = web(&world);
+    let page = client.get("/", &[]);
+    assert!(page.text().contains("id=\"sign-in\"") && !page.text().contains("TEST"));
+
+    // The server sends the browser to the provider; the test plays the provider's page.
+    let begin = |client: &mssd_e2e::web_client::WebClient| {
+        let start = client.get("/connexion", &[]);
+        assert_eq!(start.status, 303);
+        let pending = mssd_e2e::web_client::cookie_pair(start.header("set-cookie").unwrap());
+        let location = start.header("location").unwrap().to_string();
+        let (endpoint, query) = location.split_once('?').unwrap();
+        assert_eq!(endpoint, double.url("/authorize"));
+        let params: std::collections::HashMap<String, String> = query
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k.to_string(), decode(v)))
+            .collect();
+        assert_eq!(params["response_type"], "code");
+        assert_eq!(params["client_id"], CLIENT_ID);
+        assert_eq!(params["code_challenge_method"], "S256");
+        assert_eq!(params["scope"], "openid");
+        (pending, params)
+    };
+    let (pending, params) = begin(&client);
+    let redirect = params["redirect_uri"].clone();
+    assert!(redirect.ends_with("/connexion/retour"), "{redirect}");
+    let code = double.authorize(&params["code_challenge"], &redirect, PATIENT);
+    let back = format!("/connexion/retour?code={code}&state={}", params["state"]);
+    let done = client.get(&back, &[("Cookie", &pending)]);
+    assert_eq!(done.status, 200, "{}", done.text());
+    let session = done
+        .headers_named("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("mssd_session="))
+        .map(mssd_e2e::web_client::cookie_pair)
+        .expect("a session");
+    assert_eq!(client.get("/boite", &[("Cookie", &session)]).status, 200);
+    assert_eq!(double.seen(), vec![Ok(code.clone())]);
+
+    // The same code again: the provider refuses it, no session.
+    let (pending, params) = begin(&client);
+    let replay = format!("/connexion/retour?code={code}&state={}", params["state"]);
+    let refused = client.get(&replay, &[("Cookie", &pending)]);
+    assert!(
+        refused
+            .headers_named("set-cookie")
+            .iter()
+            .all(|c| !c.starts_with("mssd_session="))
+    );
+    assert_eq!(
+        double.seen().last().unwrap(),
+        &Err("unknown code".to_string())
+    );
+    // Another browser's state: refused before the provider is asked.
+    let (_, params) = begin(&client);
+    let (other_pending, _) = begin(&client);
+    let code = double.authorize(&params["code_challenge"], &redirect, PATIENT);
+    let crossed = client.get(
+        &format!("/connexion/retour?code={code}&state={}", params["state"]),
+        &[("Cookie", &other_pending)],
+    );
+    assert_eq!(crossed.status, 400);
+    assert_eq!(double.seen().len(), 2, "the token endpoint was not asked");
+}

@@ -55,6 +55,11 @@ pub fn world(bin: &str) -> World {
 
 /// `world`, with `extra` appended to the configuration (e.g. an `[imap]` table).
 pub fn world_with(bin: &str, extra: &str) -> World {
+    world_with_tls(bin, "", extra)
+}
+
+/// `world_with`, with `tls_extra` as the `[tls]` lines (e.g. more trust anchors).
+pub fn world_with_tls(bin: &str, tls_extra: &str, extra: &str) -> World {
     let op = Operator::new(bin, A);
     let issuer = TokenIssuer::new(ISSUER);
     std::fs::write(op.data_dir().join("jwks.json"), issuer.jwks_json()).unwrap();
@@ -66,7 +71,7 @@ pub fn world_with(bin: &str, extra: &str) -> World {
         listener.local_addr().unwrap().port()
     };
     op.configure(
-        "",
+        tls_extra,
         &format!(
             r#"[trust_list]
 source = "liste-blanche.xml"
