@@ -8,6 +8,21 @@ use std::sync::{Arc, Mutex};
 
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
+/// A TLS server configuration with `chain` and `key`, no client certificate.
+pub fn server_config(chain: &Path, key: &Path) -> Arc<ServerConfig> {
+    let config =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                mssd_certs::load_certs(chain).unwrap(),
+                mssd_certs::load_private_key(key).unwrap(),
+            )
+            .unwrap();
+    Arc::new(config)
+}
+
 /// Serves `body` (replaceable) until the process ends.
 pub struct HttpsServer {
     pub addr: SocketAddr,
@@ -16,17 +31,7 @@ pub struct HttpsServer {
 
 impl HttpsServer {
     pub fn start(chain: &Path, key: &Path, body: Vec<u8>) -> HttpsServer {
-        let config =
-            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(
-                    mssd_certs::load_certs(chain).unwrap(),
-                    mssd_certs::load_private_key(key).unwrap(),
-                )
-                .unwrap();
-        let config = Arc::new(config);
+        let config = server_config(chain, key);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let body = Arc::new(Mutex::new(body));

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rustls::{ServerConfig, ServerConnection, StreamOwned};
+use rustls::{ServerConnection, StreamOwned};
 
 use crate::peers::TokenIssuer;
 
@@ -38,17 +38,7 @@ impl OidcDouble {
     /// Serves the token endpoint with `chain`/`key` (a certificate for localhost); tokens are
     /// signed by `issuer` for `audience`, the INS in the claim `ins`.
     pub fn start(chain: &Path, key: &Path, issuer: TokenIssuer, audience: &str) -> OidcDouble {
-        let config =
-            ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(
-                    mssd_certs::load_certs(chain).unwrap(),
-                    mssd_certs::load_private_key(key).unwrap(),
-                )
-                .unwrap();
-        let config = Arc::new(config);
+        let config = crate::https::server_config(chain, key);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let expected = Arc::new(Mutex::new(Expected::default()));
