@@ -84,6 +84,8 @@ impl DocumentStatus {
 #[derive(Clone, PartialEq, Eq)]
 pub struct IndexedDocument {
     pub row: i64,
+    /// Where the message carrying it is now (it follows moves within the mailbox).
+    pub folder: crate::FolderId,
     pub message_uid: u32,
     pub cda_id: String,
     pub set_id: Option<String>,

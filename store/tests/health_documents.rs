@@ -261,3 +261,82 @@ async fn usage_counters_commit_with_the_acceptance() {
     );
     assert!(store.usage_indicators("1999-01").await.unwrap().is_empty());
 }
+
+/// A message moved within its mailbox (to Trash, say) takes its documents along; a copy
+/// leaves them with the original, and a move to another mailbox's folder does not carry
+/// them into that mailbox's index.
+#[tokio::test(flavor = "multi_thread")]
+async fn documents_follow_their_message_when_it_moves() {
+    let db = open_temp();
+    let store = &db.store;
+    let m = store
+        .create_mailbox(new_mailbox("patient@x.mssante.fr"))
+        .await
+        .unwrap();
+    let folders = store.folders(m.id).await.unwrap();
+    let folder = |name: &str| folders.iter().find(|f| f.name == name).unwrap().id;
+    let (inbox, trash, archive) = (folder("INBOX"), folder("Trash"), folder("Archive"));
+    let org = "1.2.250.1.71.4.2.2^1120456789";
+    let uid = deliver(
+        store,
+        m.id,
+        vec![doc(
+            "1.2.3^1",
+            1,
+            DocumentAction::New,
+            "1.2.250.1.71.4.2.1^801234564895",
+            org,
+        )],
+    )
+    .await;
+    let at = |docs: Vec<mssd_store::IndexedDocument>| {
+        docs.iter()
+            .map(|d| (d.folder, d.message_uid))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        at(store.documents(m.id, true).await.unwrap()),
+        [(inbox, uid)]
+    );
+
+    let copied = store
+        .copy_messages(inbox, vec![uid], archive)
+        .await
+        .unwrap();
+    assert_eq!(copied.pairs.len(), 1);
+    assert_eq!(
+        at(store.documents(m.id, true).await.unwrap()),
+        [(inbox, uid)],
+        "a copy leaves the document with the original"
+    );
+    let moved = store.move_messages(inbox, vec![uid], trash).await.unwrap();
+    let new_uid = moved.pairs[0].1;
+    assert_eq!(
+        at(store.documents(m.id, true).await.unwrap()),
+        [(trash, new_uid)]
+    );
+    assert!(store.message_body(trash, new_uid).await.unwrap().is_some());
+
+    // Into another mailbox's folder (a shared folder): this index does not follow.
+    let other = store
+        .create_mailbox(new_mailbox("secretariat@x.mssante.fr"))
+        .await
+        .unwrap();
+    let other_inbox = store
+        .folders(other.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.name == "INBOX")
+        .unwrap()
+        .id;
+    store
+        .move_messages(trash, vec![new_uid], other_inbox)
+        .await
+        .unwrap();
+    assert_eq!(
+        at(store.documents(m.id, true).await.unwrap()),
+        [(trash, new_uid)]
+    );
+    assert!(store.documents(other.id, true).await.unwrap().is_empty());
+}

@@ -242,6 +242,27 @@ fn the_api_serves_the_tokens_mailbox_and_nothing_else() {
             .json()["total"],
         1
     );
+    // The lab report's message to Trash: its document follows it and still opens.
+    let moved = client.post(
+        &format!("/api/v1/folders/{inbox}/messages/2/trash"),
+        &[("Authorization", &mine)],
+        b"",
+    );
+    assert_eq!(moved.status, 200, "{}", moved.text());
+    let docs = client
+        .get("/api/v1/documents", &[("Authorization", &mine)])
+        .json();
+    let n1 = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["message_folder"] == trash)
+        .expect("the document is where its message went");
+    let content = client.get(
+        &format!("/api/v1/documents/{}/content", n1["id"]),
+        &[("Authorization", &mine)],
+    );
+    assert!(content.body.starts_with(b"%PDF"), "{}", content.status);
     // Security headers on every answer.
     let r = client.get("/api/v1/me", &[("Authorization", &mine)]);
     assert!(

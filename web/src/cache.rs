@@ -107,10 +107,10 @@ impl PageCache {
     }
 }
 
-/// Opened documents, by (mailbox, document number): reading one means unzipping its
-/// archive, parsing its CDA and decoding its PDF, and a document never changes once
-/// indexed. Bounded in bytes; the index is still read on every request, so a document
-/// removed from the index is no longer served.
+/// Opened documents, by (mailbox, document number, where its message is): reading one
+/// means unzipping its archive, parsing its CDA and decoding its PDF, and a stored message
+/// never changes. Bounded in bytes. The index and the message are still read on every
+/// request, so a document whose message is gone is no longer served.
 #[derive(Default)]
 pub(crate) struct DocumentCache {
     /// The documents and their total size.
@@ -120,17 +120,17 @@ pub(crate) struct DocumentCache {
 /// The CDA XML and what it shows.
 type OpenedFile = (Bytes, Content);
 
-/// (mailbox, document number).
-type DocumentKey = (i64, i64);
+/// (mailbox, document number, folder and UID of its message).
+type DocumentKey = (i64, i64, i64, u32);
 
 const MAX_CACHED_BYTES: usize = 128 * 1024 * 1024;
 
 impl DocumentCache {
-    pub fn get(&self, key: (i64, i64)) -> Option<(Bytes, Content)> {
+    pub fn get(&self, key: DocumentKey) -> Option<OpenedFile> {
         self.entries.lock().ok()?.0.get(&key).cloned()
     }
 
-    pub fn put(&self, key: (i64, i64), xml: Bytes, content: Content) {
+    pub fn put(&self, key: DocumentKey, xml: Bytes, content: Content) {
         let size = xml.len()
             + match &content {
                 Content::Embedded { bytes, .. } => bytes.len(),

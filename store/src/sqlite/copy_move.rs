@@ -44,6 +44,9 @@ pub(crate) fn move_messages(
 ) -> Result<Copied> {
     let same_mailbox = mailbox_of(conn, from)? == mailbox_of(conn, to)?;
     let (outcome, to_change, copied) = copy(conn, from, uids, to, !same_mailbox)?;
+    if same_mailbox {
+        super::document_index::follow_move(conn, from, to, &outcome.pairs)?;
+    }
     let removed = remove_messages(conn, from, &copied)?;
     let changes = to_change.into_iter().chain(removed.change).collect();
     Ok((outcome, changes))

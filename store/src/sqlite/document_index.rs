@@ -154,7 +154,29 @@ fn parse_status(s: &str) -> Result<DocumentStatus> {
 }
 
 const COLUMNS: &str = "id, message_uid, cda_id, set_id, version, code, title, effective_time, \
-    author, author_org, patient_ids, restrictions, action, parent_id, status, anomaly, note, indexed_at";
+    author, author_org, patient_ids, restrictions, action, parent_id, status, anomaly, note, indexed_at, \
+    folder_id";
+
+/// A message moved within its mailbox takes its documents along: their rows follow it to
+/// its new folder and UID (in the move's transaction).
+pub(crate) fn follow_move(
+    conn: &Connection,
+    from: FolderId,
+    to: FolderId,
+    pairs: &[(u32, u32)],
+) -> Result<()> {
+    let mut stmt = conn
+        .prepare_cached(
+            "UPDATE health_documents SET folder_id = ?1, message_uid = ?2 \
+             WHERE folder_id = ?3 AND message_uid = ?4",
+        )
+        .db("moving document rows")?;
+    for (old, new) in pairs {
+        stmt.execute(rusqlite::params![to.0, new, from.0, old])
+            .db("moving document rows")?;
+    }
+    Ok(())
+}
 
 /// The index of `mailbox`, oldest first; only current versions unless `all`.
 pub(crate) fn list(
@@ -194,7 +216,7 @@ type RawRow = (
         String,
         Option<i64>,
     ),
-    (Option<String>, i64),
+    (Option<String>, i64, i64),
 );
 
 fn raw_row(r: &rusqlite::Row) -> rusqlite::Result<RawRow> {
@@ -219,7 +241,7 @@ fn raw_row(r: &rusqlite::Row) -> rusqlite::Result<RawRow> {
             r.get(14)?,
             r.get(15)?,
         ),
-        (r.get(16)?, r.get(17)?),
+        (r.get(16)?, r.get(17)?, r.get(18)?),
     ))
 }
 
@@ -232,7 +254,7 @@ impl IntoDocument for RawRow {
         let (
             (row, uid, cda_id, set_id, version, code, title, effective_time),
             rest,
-            (note, indexed_at),
+            (note, indexed_at, folder),
         ) = self;
         let (author, author_org, patients, restrictions, action, parent_id, status, anomaly) = rest;
         let json = |text: &str| -> Result<Vec<String>> {
@@ -241,6 +263,7 @@ impl IntoDocument for RawRow {
         };
         Ok(IndexedDocument {
             row,
+            folder: FolderId(folder),
             message_uid: u32_from_i64(uid, "health_documents", "message_uid")?,
             cda_id,
             set_id,

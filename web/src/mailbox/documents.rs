@@ -29,8 +29,10 @@ pub struct DocumentView {
     pub status: String,
     /// ANS error condition: 900 not the latest version, 901 author not allowed.
     pub anomaly: Option<u32>,
-    /// The message that carried it, in INBOX.
+    /// The UID of the message that carried it.
     pub message_uid: u32,
+    /// The folder of that message (the document follows it when it is moved).
+    pub message_folder: i64,
     /// RFC 3339.
     pub received: String,
 }
@@ -46,6 +48,7 @@ impl From<&IndexedDocument> for DocumentView {
             status: d.status.as_str().to_string(),
             anomaly: d.anomaly,
             message_uid: d.message_uid,
+            message_folder: d.folder.0,
             received: super::summaries::rfc3339(d.indexed_at),
         }
     }
@@ -72,7 +75,14 @@ pub async fn open(state: &WebState, user: &Authenticated, id: i64) -> Result<Ope
         .into_iter()
         .find(|d| d.row == id)
         .ok_or(Error::NotFound("document"))?;
-    let key = (user.mailbox.id.0, id);
+    // The message is read every time: a document whose message was deleted is not shown,
+    // even from the cache. The parse (unzip, CDA, PDF) is what the cache saves.
+    let message = state
+        .store
+        .message_body(indexed.folder, indexed.message_uid)
+        .await?
+        .ok_or(Error::NotFound("message porteur du document"))?;
+    let key = (user.mailbox.id.0, id, indexed.folder.0, indexed.message_uid);
     if let Some((xml, content)) = state.documents.get(key) {
         return Ok(Opened {
             view: DocumentView::from(&indexed),
@@ -80,12 +90,6 @@ pub async fn open(state: &WebState, user: &Authenticated, id: i64) -> Result<Ope
             content,
         });
     }
-    let inbox = super::inbox(state, user).await?;
-    let message = state
-        .store
-        .message_body(inbox.id, indexed.message_uid)
-        .await?
-        .ok_or(Error::NotFound("message porteur du document"))?;
     let limits = state.settings.cda_limits;
     let cda_id = indexed.cda_id.clone();
     let (xml, content) = tokio::task::spawn_blocking(move || read(&message, &limits, &cda_id))

@@ -33,7 +33,7 @@ pub async fn owned_folder(state: &WebState, user: &Authenticated, id: i64) -> Re
     }
 }
 
-/// The user's INBOX (where documents are indexed).
+/// The user's INBOX (where mail arrives).
 pub async fn inbox(state: &WebState, user: &Authenticated) -> Result<Folder> {
     state
         .store
