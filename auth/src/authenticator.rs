@@ -30,6 +30,9 @@ pub struct Authenticator {
     /// Password verifications running at once (argon2 takes 19 MiB and a core each): the
     /// others wait their turn, so a burst of guesses cannot exhaust memory.
     pub(crate) verifications: tokio::sync::Semaphore,
+    /// Successful verifications remembered a short time (only with a verifier that checks
+    /// the local hash: an external one, LDAP, is asked every time).
+    pub(crate) password_cache: crate::password_cache::PasswordCache,
     /// Shared by every listener: audit lines of refusals before authentication.
     refusals: RefusalAudit,
 }
@@ -61,6 +64,9 @@ impl Authenticator {
             throttle: Mutex::new(Throttle::new(config.throttle)),
             verifier: Arc::new(Argon2Verifier::new()),
             verifications: tokio::sync::Semaphore::new(concurrent_verifications()),
+            password_cache: crate::password_cache::PasswordCache::new(
+                crate::password_cache::PASSWORD_CACHE_TTL,
+            ),
             refusals: RefusalAudit::default(),
         }
     }

@@ -33,18 +33,34 @@ impl Authenticator {
             })?,
             None => None,
         };
-        // Always one verification, known account or not: timing tells nothing. The permit
-        // bounds how many run at once (the semaphore is never closed).
-        let _permit = self
-            .verifications
-            .acquire()
-            .await
-            .map_err(|e| AuthFailure::new(FailureReason::TemporaryFailure, e.to_string()))?;
-        let verified = self
-            .verifier
-            .verify(mailbox.as_ref(), password)
-            .await
-            .map_err(|e| AuthFailure::new(FailureReason::TemporaryFailure, e.to_string()))?;
+        let cacheable = self.verifier.checks_stored_hash();
+        let remembered = cacheable
+            && mailbox
+                .as_ref()
+                .is_some_and(|m| self.password_cache.verified(m, password));
+        let verified = if remembered {
+            true
+        } else {
+            // Always one verification, known account or not: timing tells nothing (a
+            // remembered success only ever answers the account's own right password). The
+            // permit bounds how many run at once (the semaphore is never closed).
+            let _permit =
+                self.verifications.acquire().await.map_err(|e| {
+                    AuthFailure::new(FailureReason::TemporaryFailure, e.to_string())
+                })?;
+            let verified = self
+                .verifier
+                .verify(mailbox.as_ref(), password)
+                .await
+                .map_err(|e| AuthFailure::new(FailureReason::TemporaryFailure, e.to_string()))?;
+            if verified
+                && cacheable
+                && let Some(m) = &mailbox
+            {
+                self.password_cache.remember(m, password);
+            }
+            verified
+        };
         let mailbox = match (mailbox, verified) {
             (Some(mailbox), true) => mailbox,
             (None, _) => return Err(invalid(unknown_account(address.as_ref()))),

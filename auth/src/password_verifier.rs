@@ -16,6 +16,13 @@ pub trait PasswordVerifier: Send + Sync {
     /// false, so timing does not tell which accounts exist. `Err` means the check could
     /// not run (the attempt fails as a temporary failure, not as a wrong password).
     async fn verify(&self, mailbox: Option<&Mailbox>, password: &str) -> Result<bool>;
+
+    /// Whether the answer depends only on the mailbox's stored hash, so that a success may
+    /// be remembered until that hash changes. False by default (an external directory may
+    /// change the password without us knowing).
+    fn checks_stored_hash(&self) -> bool {
+        false
+    }
 }
 
 /// argon2 verification of `Mailbox::password_hash`, on the blocking thread pool.
@@ -50,6 +57,10 @@ impl Default for Argon2Verifier {
 
 #[async_trait]
 impl PasswordVerifier for Argon2Verifier {
+    fn checks_stored_hash(&self) -> bool {
+        true
+    }
+
     async fn verify(&self, mailbox: Option<&Mailbox>, password: &str) -> Result<bool> {
         let real_hash = mailbox.and_then(|m| m.password_hash.clone());
         let has_real_hash = real_hash.is_some();

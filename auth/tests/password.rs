@@ -296,3 +296,61 @@ async fn failures_are_throttled_per_ip_and_account_never_per_account() {
     assert_eq!(throttled_event.detail["reason"], "throttled");
     assert!(throttled_event.detail["retry_after_secs"].as_u64().unwrap() >= 1);
 }
+
+/// A right password is verified by argon2 once, then remembered: the next logins cost no
+/// verification. Wrong passwords are never remembered, another mailbox with the same
+/// password does not match, and a suspended mailbox is refused even when remembered.
+#[tokio::test]
+async fn right_passwords_are_remembered_wrong_ones_never() {
+    let fx = fixture_with_mailboxes().await;
+    let verifier = CountingVerifier::with_cache(true);
+    let auth = fx
+        .authenticator(AuthConfig::default())
+        .with_password_verifier(verifier.clone());
+    let c = ctx(PEER, true, None);
+    let martin = "dr.martin@hopital.test.mssante.fr";
+    for _ in 0..3 {
+        assert!(auth.authenticate(plain(martin, PASSWORD), &c).await.is_ok());
+    }
+    assert_eq!(verifier.calls(), (1, 0), "one argon2 run for three logins");
+    for _ in 0..2 {
+        let refused = auth.authenticate(plain(martin, "not it"), &c).await;
+        assert_eq!(
+            refused.unwrap_err().reason,
+            FailureReason::InvalidCredentials
+        );
+    }
+    assert_eq!(verifier.calls(), (3, 0), "each wrong password verified");
+    let secretariat = "secretariat@hopital.test.mssante.fr";
+    assert!(
+        auth.authenticate(plain(secretariat, PASSWORD), &c)
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        verifier.calls(),
+        (4, 0),
+        "another mailbox, same password: verified"
+    );
+    // Suspended after a remembered login: refused without a new verification.
+    fx.store
+        .set_mailbox_status(&martin.parse().unwrap(), MailboxStatus::Suspended)
+        .await
+        .unwrap();
+    let refused = auth.authenticate(plain(martin, PASSWORD), &c).await;
+    assert_eq!(refused.unwrap_err().reason, FailureReason::MailboxSuspended);
+    assert_eq!(verifier.calls(), (4, 0));
+    // A verifier that does not only check the stored hash (LDAP) is asked every time.
+    let asked = CountingVerifier::new();
+    let auth = fx
+        .authenticator(AuthConfig::default())
+        .with_password_verifier(asked.clone());
+    for _ in 0..2 {
+        assert!(
+            auth.authenticate(plain(secretariat, PASSWORD), &c)
+                .await
+                .is_ok()
+        );
+    }
+    assert_eq!(asked.calls(), (2, 0));
+}

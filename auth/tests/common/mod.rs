@@ -115,14 +115,22 @@ pub fn plain(username: &str, password: &str) -> Credentials {
 /// The real argon2 verifier, counting its calls and whether the account was known.
 pub struct CountingVerifier {
     inner: Argon2Verifier,
+    /// Say, like argon2, that only the stored hash matters (successes may be remembered).
+    checks_stored_hash: bool,
     pub calls: AtomicUsize,
     pub unknown_account_calls: AtomicUsize,
 }
 
 impl CountingVerifier {
     pub fn new() -> Arc<CountingVerifier> {
+        Self::with_cache(false)
+    }
+
+    /// A counting verifier whose successes the authenticator may remember.
+    pub fn with_cache(checks_stored_hash: bool) -> Arc<CountingVerifier> {
         Arc::new(CountingVerifier {
             inner: Argon2Verifier::new(),
+            checks_stored_hash,
             calls: AtomicUsize::new(0),
             unknown_account_calls: AtomicUsize::new(0),
         })
@@ -138,6 +146,10 @@ impl CountingVerifier {
 
 #[async_trait]
 impl PasswordVerifier for CountingVerifier {
+    fn checks_stored_hash(&self) -> bool {
+        self.checks_stored_hash
+    }
+
     async fn verify(&self, mailbox: Option<&Mailbox>, password: &str) -> mssd_auth::Result<bool> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if mailbox.is_none() {
