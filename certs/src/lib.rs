@@ -32,7 +32,7 @@ pub use pki_init::{
 };
 pub use testpki::{IssuedCert, IssuedCrl, LeafSpec, TestCa};
 pub use tls::{
-    ClientAuth, IgcClientVerifier, IgcServerVerifier, client_config, crypto_provider, peer_info,
-    server_config,
+    ClientAuth, IgcClientVerifier, IgcServerVerifier, client_config, crypto_provider,
+    enable_resumption, peer_info, server_config,
 };
 pub use validate::{ChainValidator, TrustConfig, Usage};

@@ -507,3 +507,27 @@ fn tls11_client_hello() -> Vec<u8> {
     record.extend(handshake);
     record
 }
+
+/// A client that reconnects resumes its session (a TLS 1.3 ticket): no full handshake, and
+/// the server still sees the client's certificate chain, which the sessions validate again.
+#[tokio::test]
+async fn a_reconnecting_client_resumes_with_its_certificate() {
+    let pki = Hierarchy::new();
+    let server = pki.issue(&server_spec());
+    let app = pki.issue(&app_spec());
+    let (s, c) = configs(&pki, &server, Some(&app), pki.validator(Vec::new()));
+    let first = handshake(s.clone(), c.clone()).await;
+    let (server_side, client_side) = (first.server.unwrap(), first.client.unwrap());
+    assert!(!server_side.resumed && !client_side.resumed);
+    for _ in 0..3 {
+        let again = handshake(s.clone(), c.clone()).await;
+        let (server_side, client_side) = (again.server.unwrap(), again.client.unwrap());
+        assert!(
+            client_side.resumed && server_side.resumed,
+            "resumed on both sides"
+        );
+        let seen = peer_info(&server_side.peer_certs).expect("the chain is kept");
+        assert_eq!(seen.subject, DistinguishedName::parse(APP_DN).unwrap());
+        assert_eq!(server_side.version, ProtocolVersion::TLSv1_3);
+    }
+}

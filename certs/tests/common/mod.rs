@@ -97,6 +97,8 @@ pub fn now() -> UnixTime {
 #[derive(Debug)]
 pub struct Side {
     pub peer_certs: Vec<CertificateDer<'static>>,
+    /// The handshake resumed an earlier session.
+    pub resumed: bool,
     pub version: rustls::ProtocolVersion,
     pub suite: rustls::CipherSuite,
 }
@@ -124,6 +126,7 @@ pub async fn handshake(
             conn.peer_certificates(),
             conn.protocol_version(),
             conn.negotiated_cipher_suite(),
+            conn.handshake_kind(),
         );
         tls.write_all(b"hello").await?;
         tls.flush().await?;
@@ -140,6 +143,7 @@ pub async fn handshake(
             conn.peer_certificates(),
             conn.protocol_version(),
             conn.negotiated_cipher_suite(),
+            conn.handshake_kind(),
         );
         let mut hello = [0u8; 5];
         tls.read_exact(&mut hello).await?;
@@ -162,9 +166,11 @@ fn side(
     certs: Option<&[CertificateDer<'static>]>,
     version: Option<rustls::ProtocolVersion>,
     suite: Option<rustls::SupportedCipherSuite>,
+    kind: Option<rustls::HandshakeKind>,
 ) -> Side {
     Side {
         peer_certs: certs.map(<[_]>::to_vec).unwrap_or_default(),
+        resumed: kind == Some(rustls::HandshakeKind::Resumed),
         version: version.expect("handshake done: version known"),
         suite: suite.expect("handshake done: suite known").suite(),
     }

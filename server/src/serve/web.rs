@@ -24,6 +24,8 @@ pub fn https_acceptor(tls: &LoadedTls) -> Result<TlsAcceptor> {
         .with_single_cert(tls.chain.clone(), tls.key.clone_key())
         .map_err(|e| Error::Usage(format!("https: the server certificate is unusable: {e}")))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    mssd_certs::enable_resumption(&mut config)
+        .map_err(|e| Error::Usage(format!("https: TLS session tickets: {e}")))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
