@@ -45,6 +45,8 @@ pub trait Store: DirectoryStore + Send + Sync {
     ) -> Result<Delivered>;
     async fn messages(&self, folder: FolderId) -> Result<Vec<MessageMeta>>;
     async fn message_body(&self, folder: FolderId, uid: u32) -> Result<Option<Vec<u8>>>;
+    /// The metadata of one message (flags, size, dates); `None` for an unknown UID.
+    async fn message_meta(&self, folder: FolderId, uid: u32) -> Result<Option<MessageMeta>>;
     /// Replaces the flags; returns the message's modseq (unchanged when the flags are).
     async fn set_flags(&self, folder: FolderId, uid: u32, flags: Vec<String>) -> Result<u64>;
     /// Removes messages; returns the UIDs that existed. Their UIDs are never handed out again.

@@ -206,6 +206,10 @@ async fn flags_change_modseq_and_unseen_counts() {
     let metas = db.store.messages(folder).await.unwrap();
     assert_eq!(metas[1].modseq, modseq);
     assert_eq!(metas[1].flags, strings(&["\\Flagged", "\\Seen"]));
+    // One message's metadata is the same as in the listing.
+    let one = db.store.message_meta(folder, second.uid).await.unwrap();
+    assert_eq!(one.as_ref(), Some(&metas[1]));
+    assert!(db.store.message_meta(folder, 99).await.unwrap().is_none());
     assert_eq!(
         metas[0].modseq, first.modseq,
         "the other message keeps its modseq"

@@ -15,7 +15,20 @@ pub(crate) fn list(conn: &Connection, folder: FolderId) -> Result<Vec<MessageMet
     if !folder_exists(conn, folder)? {
         return Err(Error::not_found(format!("folder {}", folder.0)));
     }
-    metas(conn, folder, None)
+    metas(conn, folder, Only::All)
+}
+
+/// The metadata of one message; `None` when the folder has no such UID.
+pub(crate) fn meta(conn: &Connection, folder: FolderId, uid: u32) -> Result<Option<MessageMeta>> {
+    Ok(metas(conn, folder, Only::Uid(uid))?.pop())
+}
+
+/// Which messages of a folder `metas` reads.
+enum Only {
+    All,
+    /// Those with a modseq above this.
+    ChangedSince(u64),
+    Uid(u32),
 }
 
 /// Messages changed and UIDs expunged after `since`; both lookups go through a modseq index.
@@ -29,7 +42,7 @@ pub(crate) fn changes_since(conn: &Connection, folder: FolderId, since: u64) -> 
             expunged: Vec::new(),
         });
     }
-    let changed = metas(conn, folder, Some(since))?;
+    let changed = metas(conn, folder, Only::ChangedSince(since))?;
     let since = i64_from_u64(since, "modseq")?;
     let expunged: Vec<i64> = conn
         .prepare_cached(
@@ -50,8 +63,8 @@ pub(crate) fn changes_since(conn: &Connection, folder: FolderId, since: u64) -> 
     })
 }
 
-/// Metadata of the folder's messages (only those with modseq > `since` when given), UID order.
-fn metas(conn: &Connection, folder: FolderId, since: Option<u64>) -> Result<Vec<MessageMeta>> {
+/// Metadata of the folder's messages (`only` those), UID order.
+fn metas(conn: &Connection, folder: FolderId, only: Only) -> Result<Vec<MessageMeta>> {
     type RawMeta = (i64, i64, String, i64, i64, String);
     let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<RawMeta> {
         Ok((
@@ -63,15 +76,22 @@ fn metas(conn: &Connection, folder: FolderId, since: Option<u64>) -> Result<Vec<
             r.get(5)?,
         ))
     };
-    let rows: Vec<RawMeta> = match since {
-        None => conn
+    let rows: Vec<RawMeta> = match only {
+        Only::All => conn
             .prepare_cached(&format!(
                 "SELECT {META_COLUMNS} FROM messages m \
                  JOIN blobs b INDEXED BY blobs_meta ON b.id = m.blob_id \
                  WHERE m.folder_id = ?1 ORDER BY m.uid"
             ))
             .and_then(|mut stmt| stmt.query_map([folder.0], read)?.collect()),
-        Some(since) => {
+        Only::Uid(uid) => conn
+            .prepare_cached(&format!(
+                "SELECT {META_COLUMNS} FROM messages m \
+                 JOIN blobs b INDEXED BY blobs_meta ON b.id = m.blob_id \
+                 WHERE m.folder_id = ?1 AND m.uid = ?2"
+            ))
+            .and_then(|mut stmt| stmt.query_map(params![folder.0, uid], read)?.collect()),
+        Only::ChangedSince(since) => {
             let since = i64_from_u64(since, "modseq")?;
             conn.prepare_cached(&format!(
                 "SELECT {META_COLUMNS} FROM messages m INDEXED BY messages_modseq \

@@ -109,6 +109,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn message_meta(&self, folder: FolderId, uid: u32) -> Result<Option<MessageMeta>> {
+        self.readers
+            .run(move |c| message_read::meta(c, folder, uid))
+            .await
+    }
+
     async fn message_body(&self, folder: FolderId, uid: u32) -> Result<Option<Vec<u8>>> {
         self.readers
             .run(move |c| message_read::body(c, folder, uid))

@@ -77,7 +77,7 @@ pub async fn show(
     Path((folder, uid)): Path<(i64, u32)>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Json<MessageView>> {
-    let (_, bytes, meta) = mailbox::raw_message(&state, &user, folder, uid).await?;
+    let (meta, bytes) = mailbox::message(&state, &user, folder, uid).await?;
     Ok(Json(mailbox::view::view(
         folder,
         &meta,
@@ -95,7 +95,7 @@ pub async fn attachment(
     Caller(user, _): Caller,
     Path((folder, uid, index)): Path<(i64, u32, usize)>,
 ) -> Result<Response> {
-    let (_, bytes, _) = mailbox::raw_message(&state, &user, folder, uid).await?;
+    let bytes = mailbox::message_bytes(&state, &user, folder, uid).await?;
     let (name, content_type, data) =
         mailbox::view::attachment(&bytes, index).ok_or(Error::NotFound("pièce jointe"))?;
     Ok(super::download(&name, &content_type, data, false))
@@ -118,7 +118,7 @@ pub async fn mark_read(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Moved {
     pub folder: i64,
-    pub uid: Option<u32>,
+    pub uid: u32,
 }
 
 #[utoipa::path(post, path = "/api/v1/folders/{folder}/messages/{uid}/trash", operation_id = "moveToTrash", tag = "mailbox",
@@ -130,10 +130,9 @@ pub async fn trash(
     Caller(user, _): Caller,
     Path((folder, uid)): Path<(i64, u32)>,
 ) -> Result<Json<Moved>> {
-    let new_uid = mailbox::trash(&state, &user, folder, uid).await?;
-    let trash = mailbox::special_folder(&state, &user, "\\Trash").await?;
+    let (trash, new_uid) = mailbox::trash(&state, &user, folder, uid).await?;
     Ok(Json(Moved {
-        folder: trash.id.0,
+        folder: trash.0,
         uid: new_uid,
     }))
 }

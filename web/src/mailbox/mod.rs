@@ -61,27 +61,40 @@ pub async fn special_folder(
 
 pub const MAX_PER_PAGE: usize = 100;
 
-/// The bytes and flags of one message of the user's.
-pub async fn raw_message(
+/// The bytes of one message of the user's.
+pub async fn message_bytes(
     state: &WebState,
     user: &Authenticated,
     folder_id: i64,
     uid: u32,
-) -> Result<(Folder, Vec<u8>, MessageMeta)> {
+) -> Result<Vec<u8>> {
+    let folder = owned_folder(state, user, folder_id).await?;
+    state
+        .store
+        .message_body(folder.id, uid)
+        .await?
+        .ok_or(Error::NotFound("message"))
+}
+
+/// The flags and dates and the bytes of one message of the user's.
+pub async fn message(
+    state: &WebState,
+    user: &Authenticated,
+    folder_id: i64,
+    uid: u32,
+) -> Result<(MessageMeta, Vec<u8>)> {
     let folder = owned_folder(state, user, folder_id).await?;
     let meta = state
         .store
-        .messages(folder.id)
+        .message_meta(folder.id, uid)
         .await?
-        .into_iter()
-        .find(|m| m.uid == uid)
         .ok_or(Error::NotFound("message"))?;
     let bytes = state
         .store
         .message_body(folder.id, uid)
         .await?
         .ok_or(Error::NotFound("message"))?;
-    Ok((folder, bytes, meta))
+    Ok((meta, bytes))
 }
 
 /// Adds `\Seen`.
@@ -109,13 +122,13 @@ pub async fn mark_read(
 }
 
 /// Moves the message to the Trash folder (RFC 6851 MOVE semantics: one transaction).
-/// Returns its UID there.
+/// Returns the Trash folder and the message's UID there.
 pub async fn trash(
     state: &WebState,
     user: &Authenticated,
     folder_id: i64,
     uid: u32,
-) -> Result<Option<u32>> {
+) -> Result<(FolderId, u32)> {
     let folder = owned_folder(state, user, folder_id).await?;
     let trash = special_folder(state, user, "\\Trash").await?;
     if trash.id == folder.id {
@@ -127,8 +140,8 @@ pub async fn trash(
         .store
         .move_messages(folder.id, vec![uid], trash.id)
         .await?;
-    if moved.pairs.is_empty() {
-        return Err(Error::NotFound("message"));
+    match moved.pairs.first() {
+        Some((_, new)) => Ok((trash.id, *new)),
+        None => Err(Error::NotFound("message")),
     }
-    Ok(moved.pairs.first().map(|(_, new)| *new))
 }

@@ -45,7 +45,7 @@ pub async fn reply(
             MAX_TEXT / 1024
         )));
     }
-    let (_, original, _) = super::raw_message(state, user, folder_id, uid).await?;
+    let original = super::message_bytes(state, user, folder_id, uid).await?;
     let context = super::view::reply_context(&original).ok_or_else(|| {
         Error::BadRequest("Ce message n'a pas d'expéditeur à qui répondre.".into())
     })?;

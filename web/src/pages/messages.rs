@@ -132,7 +132,7 @@ pub async fn show(
     Path((folder, uid)): Path<(i64, u32)>,
 ) -> PageResult {
     let user = &signed_in.0.user;
-    let (_, bytes, meta) = mailbox::raw_message(&state, user, folder, uid).await?;
+    let (meta, bytes) = mailbox::message(&state, user, folder, uid).await?;
     let m = view::view(folder, &meta, &bytes, false);
     if !m.seen {
         mailbox::mark_read(&state, user, folder, uid).await?;
@@ -211,7 +211,7 @@ pub async fn body(
     Query(q): Query<BodyQuery>,
 ) -> PageResult {
     let images = q.images.is_some_and(|v| v == "1" || v == "true");
-    let (_, bytes, meta) = mailbox::raw_message(&state, &signed_in.0.user, folder, uid).await?;
+    let (meta, bytes) = mailbox::message(&state, &signed_in.0.user, folder, uid).await?;
     let m = view::view(folder, &meta, &bytes, images);
     let html = format!(
         "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Contenu du message</title></head><body>{}</body></html>",
@@ -236,7 +236,7 @@ pub async fn attachment(
     signed_in: SignedIn,
     Path((folder, uid, index)): Path<(i64, u32, usize)>,
 ) -> PageResult {
-    let (_, bytes, _) = mailbox::raw_message(&state, &signed_in.0.user, folder, uid).await?;
+    let bytes = mailbox::message_bytes(&state, &signed_in.0.user, folder, uid).await?;
     let (name, content_type, data) =
         view::attachment(&bytes, index).ok_or(crate::error::Error::NotFound("pièce jointe"))?;
     Ok(crate::api::download(&name, &content_type, data, false))
