@@ -40,11 +40,6 @@ pub use policy::{
 };
 pub use restrictions::{KNOWN_CODES, METADMP_MSS_SYSTEM, Restrictions};
 
-/// The bytes of the file `uri` (as METADATA.XML lists it) in the archive `zip`.
-pub fn archive_file(zip: &[u8], limits: &XdmLimits, uri: &str) -> Result<Vec<u8>> {
-    package::file(zip, limits, uri)
-}
-
 /// The documents `message` carries: `Ok(None)` when it has no XDM archive.
 pub fn read_message(message: &[u8], limits: &XdmLimits) -> Result<Option<Package>> {
     match attachment::find(message)? {

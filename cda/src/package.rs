@@ -40,10 +40,41 @@ impl Package {
 
 /// Reads the archive `zip` and the documents it lists.
 pub fn read(zip: &[u8], limits: &XdmLimits) -> Result<Package> {
+    read_keeping(zip, limits, None).map(|(package, _)| package)
+}
+
+/// Reads the archive like [`read`] and also returns, for display, the document whose CDA
+/// id (`root^extension`) is `cda_id` with its bytes; `None` when the package has no such
+/// document.
+pub fn read_document(
+    zip: &[u8],
+    limits: &XdmLimits,
+    cda_id: &str,
+) -> Result<Option<(Document, Vec<u8>)>> {
+    let (package, kept) = read_keeping(zip, limits, Some(cda_id))?;
+    Ok(kept.and_then(|(index, bytes)| {
+        package
+            .documents
+            .into_iter()
+            .nth(index)
+            .map(|document| (document, bytes))
+    }))
+}
+
+/// The index of a kept document in `Package::documents`, and its bytes.
+type Kept = (usize, Vec<u8>);
+
+/// One pass over the archive; with `keep`, the index and bytes of that document too.
+fn read_keeping(
+    zip: &[u8],
+    limits: &XdmLimits,
+    keep: Option<&str>,
+) -> Result<(Package, Option<Kept>)> {
     let archive = archive::read(zip, limits)?;
     let (folder, metadata) = metadata_of(&archive, limits)?;
     let mut documents = Vec::with_capacity(metadata.entries.len());
     let mut other_entries = Vec::new();
+    let mut kept = None;
     for entry in metadata.entries {
         let path = format!("{folder}{}", entry.uri);
         let file = archive
@@ -61,6 +92,9 @@ pub fn read(zip: &[u8], limits: &XdmLimits) -> Result<Package> {
             continue;
         }
         let cda = header::parse(&entry.uri, &file.bytes, limits.max_xml_nodes)?;
+        if kept.is_none() && keep.is_some_and(|id| cda.id.to_string() == id) {
+            kept = Some((documents.len(), file.bytes.clone()));
+        }
         documents.push(Document {
             restrictions: Restrictions::of(&entry),
             entry,
@@ -68,24 +102,12 @@ pub fn read(zip: &[u8], limits: &XdmLimits) -> Result<Package> {
         });
     }
     check_one_patient(&documents)?;
-    Ok(Package {
+    let package = Package {
         submission: metadata.submission,
         documents,
         other_entries,
-    })
-}
-
-/// The bytes of the listed file `uri`, read again from the archive (for display).
-pub fn file(zip: &[u8], limits: &XdmLimits, uri: &str) -> Result<Vec<u8>> {
-    let archive = archive::read(zip, limits)?;
-    let (folder, _) = metadata_of(&archive, limits)?;
-    let path = format!("{folder}{uri}");
-    archive
-        .get(&path)
-        .map(|f| f.bytes.clone())
-        .ok_or_else(|| CdaError::MissingDocument {
-            uri: uri.to_string(),
-        })
+    };
+    Ok((package, kept))
 }
 
 /// The folder (`IHE_XDM/SUBSETnn/`) and parsed METADATA.XML; exactly one submission set.

@@ -457,3 +457,31 @@ fn instance_ids_print_and_parse_as_root_caret_extension() {
     );
     assert_eq!(InstanceId::parse(""), None);
 }
+
+/// For display: one document of a package with its bytes as they were zipped, in the same
+/// pass; an id the package does not carry gives nothing.
+#[test]
+fn one_document_and_its_bytes_in_one_pass() {
+    let (a, b) = (
+        sample("CR_Radio_CDAN1_v1.XML"),
+        sample("LDL-SES_2022.01.xml"),
+    );
+    let docs = [&a, &b].map(|cda| XdmDocument {
+        cda,
+        ..Default::default()
+    });
+    let zip = xdm_zip(&docs, &[]);
+    let limits = XdmLimits::default();
+    let package = mssd_cda::package::read(&zip, &limits).unwrap();
+    let second = package.documents[1].cda.id.to_string();
+    let (document, bytes) = mssd_cda::package::read_document(&zip, &limits, &second)
+        .unwrap()
+        .expect("the second document");
+    assert_eq!(document.cda.id.to_string(), second);
+    assert_eq!(bytes, b);
+    assert!(
+        mssd_cda::package::read_document(&zip, &limits, "1.2.3^nowhere")
+            .unwrap()
+            .is_none()
+    );
+}

@@ -109,13 +109,9 @@ fn read(message: &[u8], limits: &mssd_cda::XdmLimits, cda_id: &str) -> Result<(V
     let zip = mssd_cda::attachment::find(message)
         .map_err(unreadable)?
         .ok_or_else(|| Error::Document("no archive".into()))?;
-    let package = mssd_cda::package::read(&zip, limits).map_err(unreadable)?;
-    let document = package
-        .documents
-        .iter()
-        .find(|d| d.cda.id.to_string() == cda_id)
+    let (document, xml) = mssd_cda::package::read_document(&zip, limits, cda_id)
+        .map_err(unreadable)?
         .ok_or(Error::NotFound("document"))?;
-    let xml = mssd_cda::archive_file(&zip, limits, &document.entry.uri).map_err(unreadable)?;
     let content = match &document.cda.body {
         mssd_cda::Body::Structured { sections } => Content::Structured {
             html: super::narrative::render(&xml, limits.max_xml_nodes)
