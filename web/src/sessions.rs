@@ -108,8 +108,17 @@ pub(crate) fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The value of cookie `name` in the request's Cookie fields.
+pub(crate) fn cookie<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .find_map(|h| cookie_value(h, name))
+}
+
 /// The value of cookie `name` in a Cookie header.
-pub(crate) fn cookie_value<'h>(header: &'h str, name: &str) -> Option<&'h str> {
+fn cookie_value<'h>(header: &'h str, name: &str) -> Option<&'h str> {
     header.split(';').find_map(|pair| {
         let (k, v) = pair.trim().split_once('=')?;
         (k == name).then_some(v)

@@ -9,19 +9,15 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use super::layout::{self, document};
-use super::{CsrfForm, PageError, PageResult, SignedIn, session_cookie};
+use super::{CsrfForm, PageError, PageResult, SignedIn};
 use crate::error::Error;
 use crate::security::Peer;
-use crate::sessions::{COOKIE, cookie_value, same_secret};
+use crate::sessions::{COOKIE, cookie, same_secret};
 use crate::sign_in::{CALLBACK_PATH, PENDING_COOKIE};
 use crate::state::WebState;
 
 pub async fn home(State(state): State<Arc<WebState>>, headers: HeaderMap) -> Response {
-    let signed_in = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .find_map(|h| cookie_value(h, COOKIE))
+    let signed_in = cookie(&headers, COOKIE)
         .and_then(|c| state.sessions.get(c))
         .is_some();
     if signed_in {
@@ -94,12 +90,7 @@ pub async fn callback(
     let (Some(code), Some(returned)) = (q.code, q.state) else {
         return Err(Error::BadRequest("Retour de connexion incomplet.".into()).into());
     };
-    let remembered = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .find_map(|h| cookie_value(h, PENDING_COOKIE))
-        .unwrap_or("");
+    let remembered = cookie(&headers, PENDING_COOKIE).unwrap_or("");
     if !same_secret(remembered, &returned) {
         tracing::info!("sign-in refused: state differs from this browser's");
         return Err(Error::BadRequest(
@@ -154,12 +145,12 @@ pub async fn callback(
 pub async fn sign_out(
     State(state): State<Arc<WebState>>,
     signed_in: SignedIn,
-    parts: axum::http::request::Parts,
+    headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     signed_in.check_csrf(&form.csrf)?;
-    if let Some(cookie) = session_cookie(&parts) {
-        state.sessions.close(cookie);
+    if let Some(session) = cookie(&headers, COOKIE) {
+        state.sessions.close(session);
     }
     let body = r#"<h1>Vous êtes déconnecté</h1><p><a href="/">Retour à l'accueil</a></p>"#;
     let mut response = Html(layout::document("Déconnexion", None, body)).into_response();

@@ -16,7 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use crate::error::Error;
-use crate::sessions::{COOKIE, WebSession, cookie_value, same_secret};
+use crate::sessions::{COOKIE, WebSession, cookie, same_secret};
 use crate::state::WebState;
 use layout::Reader;
 
@@ -108,15 +108,6 @@ impl SignedIn {
     }
 }
 
-pub(crate) fn session_cookie(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .find_map(|h| cookie_value(h, COOKIE))
-}
-
 impl FromRequestParts<Arc<WebState>> for SignedIn {
     type Rejection = Response;
 
@@ -124,7 +115,7 @@ impl FromRequestParts<Arc<WebState>> for SignedIn {
         parts: &mut Parts,
         state: &Arc<WebState>,
     ) -> Result<Self, Self::Rejection> {
-        let session = session_cookie(parts).and_then(|c| state.sessions.get(c));
+        let session = cookie(&parts.headers, COOKIE).and_then(|c| state.sessions.get(c));
         let Some(session) = session else {
             return Err(Redirect::to("/").into_response());
         };
