@@ -67,12 +67,7 @@ fn pair() -> Pair {
         &format!("{common}\n[relay]\nroutes = {{ \"{A}\" = \"127.0.0.1:{a_port}\" }}\n\n[citizen]\ndomain = \"{CITIZENS}\"\n\n[citizen.oidc]\ntest_provider = true\n"),
         &listeners(b_port),
     );
-    let ok = |op: &Operator, args: &[&str], stdin: Option<&str>| {
-        let out = op.cli(args, stdin);
-        assert!(out.status.success(), "{args:?}: {}", out.stderr);
-    };
-    ok(
-        &a,
+    a.cli_ok(
         &[
             "mailbox",
             "add",
@@ -85,7 +80,7 @@ fn pair() -> Pair {
         ],
         Some(&format!("{PASSWORD}\n")),
     );
-    ok(&b, &["citizen", "add", INS], None);
+    b.cli_ok(&["citizen", "add", INS], None);
     Pair { a, b }
 }
 

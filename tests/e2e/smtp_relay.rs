@@ -62,12 +62,7 @@ fn pair(queue: &str) -> Pair {
         "{trust}\n[relay]\nroutes = {{ \"{A}\" = \"127.0.0.1:{a_smtp_port}\" }}\n\n[queue]\n{queue}\n"
     );
     b.configure_listeners("", &b_sections, &b_listeners);
-    let ok = |op: &Operator, args: &[&str], stdin: Option<&str>| {
-        let out = op.cli(args, stdin);
-        assert!(out.status.success(), "{args:?}: {}", out.stderr);
-    };
-    ok(
-        &a,
+    a.cli_ok(
         &[
             "mailbox",
             "add",
@@ -80,8 +75,7 @@ fn pair(queue: &str) -> Pair {
         ],
         Some(&format!("{PASSWORD}\n")),
     );
-    ok(
-        &a,
+    a.cli_ok(
         &[
             "mailbox",
             "add",
@@ -93,8 +87,7 @@ fn pair(queue: &str) -> Pair {
         ],
         None,
     );
-    ok(
-        &b,
+    b.cli_ok(
         &[
             "mailbox",
             "add",

@@ -186,13 +186,7 @@ fn web_sign_in_with_a_real_provider_exchanges_the_code_with_pkce() {
             secret.display()
         ),
     );
-    assert!(
-        world
-            .op
-            .cli(&["citizen", "add", PATIENT], None)
-            .status
-            .success()
-    );
+    world.op.cli_ok(&["citizen", "add", PATIENT], None);
     let client = web(&world);
     let page = client.get("/", &[]);
     assert!(page.text().contains("id=\"sign-in\"") && !page.text().contains("TEST"));

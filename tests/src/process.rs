@@ -132,6 +132,13 @@ data_dir = "data"
         run_cli(&self.bin, &all, stdin)
     }
 
+    /// `cli`, failing the test with the command's standard error unless it succeeds.
+    pub fn cli_ok(&self, args: &[&str], stdin: Option<&str>) -> CliOutput {
+        let out = self.cli(args, stdin);
+        assert!(out.status.success(), "{args:?}: {}", out.stderr);
+        out
+    }
+
     pub fn start(&self) -> Mssd {
         let config = self.config_path();
         Mssd::start(

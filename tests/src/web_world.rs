@@ -31,8 +31,7 @@ pub fn web_world(bin: &str, extra: &str) -> World {
         ),
     );
     for ins in [PATIENT, OTHER_PATIENT] {
-        let out = world.op.cli(&["citizen", "add", ins], None);
-        assert!(out.status.success(), "{}", out.stderr);
+        world.op.cli_ok(&["citizen", "add", ins], None);
     }
     world
 }
@@ -46,9 +45,12 @@ pub fn web(world: &World) -> WebClient {
 }
 
 pub fn token(world: &World, ins: &str) -> String {
-    let out = world.op.cli(&["citizen", "token", ins], None);
-    assert!(out.status.success(), "{}", out.stderr);
-    out.stdout.trim().to_string()
+    world
+        .op
+        .cli_ok(&["citizen", "token", ins], None)
+        .stdout
+        .trim()
+        .to_string()
 }
 
 /// dr.martin sends `message` (from him) to `to` over submission; returns the final reply.
