@@ -137,6 +137,18 @@ fn errors_name_the_key() {
             "[server]\ndomains=[\"a.fr\"]\n[imap]\nlogin_timeout=\"1h\"\n",
             &["imap.login_timeout"],
         ),
+        (
+            "[server]\ndomains=[\"a.fr\"]\n[citizen]\ndomain=\"p.a2.fr\"\n[citizen.oidc]\nissuer=\"https://i\"\njwks=\"j.json\"\naudience=\"w\"\nauthorization_endpoint=\"http://i/auth\"\ntoken_endpoint=\"https://i/token\"\nclient_id=\"w\"\n",
+            &["citizen.oidc.authorization_endpoint", "https://"],
+        ),
+        (
+            "[server]\ndomains=[\"a.fr\"]\n[citizen]\ndomain=\"p.a2.fr\"\n[citizen.oidc]\nissuer=\"https://i\"\njwks=\"j.json\"\naudience=\"w\"\nauthorization_endpoint=\"https://i/auth\"\ntoken_endpoint=\"https://i/token\"\n",
+            &["citizen.oidc.client_id", "missing"],
+        ),
+        (
+            "[server]\ndomains=[\"a.fr\"]\n[web]\nmax_body=\"1K\"\n",
+            &["web.max_body", "64K"],
+        ),
     ];
     for (text, needles) in cases {
         let message = error_of(text);

@@ -83,18 +83,23 @@ fn sign_in(
         ));
     }
     let need = |value: &Option<String>, key: &str| -> Result<String> {
-        match value {
-            Some(v) if v.starts_with("https://") || key == "client_id" => Ok(v.clone()),
-            Some(v) => Err(bad(
-                &format!("citizen.oidc.{key}"),
-                format!("{v:?}: give an https:// URL"),
-            )),
-            None => Err(bad(
+        value.clone().ok_or_else(|| {
+            bad(
                 &format!("citizen.oidc.{key}"),
                 "missing: web sign-in needs authorization_endpoint, token_endpoint and client_id"
                     .into(),
-            )),
+            )
+        })
+    };
+    let https_url = |value: &Option<String>, key: &str| -> Result<String> {
+        let url = need(value, key)?;
+        if !url.starts_with("https://") {
+            return Err(bad(
+                &format!("citizen.oidc.{key}"),
+                format!("{url:?}: give an https:// URL"),
+            ));
         }
+        Ok(url)
     };
     let client_secret = match &oidc.client_secret_file {
         Some(file) => {
@@ -110,8 +115,8 @@ fn sign_in(
         None => None,
     };
     Ok(Some(SignInEndpoints {
-        authorization_endpoint: need(&oidc.authorization_endpoint, "authorization_endpoint")?,
-        token_endpoint: need(&oidc.token_endpoint, "token_endpoint")?,
+        authorization_endpoint: https_url(&oidc.authorization_endpoint, "authorization_endpoint")?,
+        token_endpoint: https_url(&oidc.token_endpoint, "token_endpoint")?,
         client_id: need(&oidc.client_id, "client_id")?,
         client_secret,
         scope: oidc.scope.clone().unwrap_or_else(|| "openid".into()),
