@@ -1,14 +1,13 @@
 //! What changes between the list in force and a new one.
 
-use mssd_certs::DistinguishedName;
-
+use crate::flat_dn::OperatorDn;
 use crate::model::TrustList;
 
 /// One operator DN added to or removed from a domain present in both lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DnChange {
     pub domain: String,
-    pub dn: DistinguishedName,
+    pub dn: OperatorDn,
 }
 
 /// Differences from an old list to a new one, each vector sorted. DN changes are listed only
@@ -58,9 +57,11 @@ impl TrustListDiff {
             .collect();
         diff.domains_added.sort_unstable();
         diff.domains_removed.sort_unstable();
-        let key = |c: &DnChange| (c.domain.clone(), c.dn.canonical());
-        diff.dns_added.sort_by_cached_key(key);
-        diff.dns_removed.sort_by_cached_key(key);
+        let order = |a: &DnChange, b: &DnChange| {
+            (&a.domain, a.dn.canonical()).cmp(&(&b.domain, b.dn.canonical()))
+        };
+        diff.dns_added.sort_unstable_by(order);
+        diff.dns_removed.sort_unstable_by(order);
         diff
     }
 
@@ -85,7 +86,7 @@ fn only_in(
     those: &[crate::OperatorEntry],
     domain: &str,
 ) -> Vec<DnChange> {
-    // A domain has a handful of DNs: a scan allocates nothing, unlike a set.
+    // A domain has a handful of DNs: a scan of their canonical strings allocates nothing.
     these
         .iter()
         .filter(|o| !those.iter().any(|other| other.dn == o.dn))
@@ -169,7 +170,7 @@ mod tests {
                 v.iter()
                     .map(|(d, dn)| DnChange {
                         domain: d.to_string(),
-                        dn: DistinguishedName::parse(dn).unwrap(),
+                        dn: OperatorDn::parse(dn).unwrap(),
                     })
                     .collect()
             };

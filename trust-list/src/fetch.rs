@@ -2,13 +2,13 @@
 //! (never the system roots), with a size bound and timeouts.
 
 use std::error::Error as _;
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::CertificateDer;
-use tokio::io::AsyncReadExt;
 
 use crate::error::{Error, Result};
 use crate::location::Location;
@@ -107,12 +107,20 @@ impl Fetcher {
             path: path.to_path_buf(),
             source,
         };
-        let file = tokio::fs::File::open(path).await.map_err(io)?;
-        let mut bytes = Vec::new();
-        file.take(self.options.max_bytes + 1)
-            .read_to_end(&mut bytes)
-            .await
-            .map_err(io)?;
+        let limit = self.options.max_bytes;
+        let owned = path.to_path_buf();
+        // One blocking call for the whole file, into a buffer of its size: `tokio::fs` would
+        // read it in chunks, each a trip to the blocking pool and a copy.
+        let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+            let file = std::fs::File::open(&owned)?;
+            let size = file.metadata().map_or(0, |m| m.len()).min(limit + 1);
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            file.take(limit + 1).read_to_end(&mut bytes)?;
+            Ok(bytes)
+        })
+        .await
+        .map_err(|e| Error::Task(e.to_string()))?;
+        let bytes = read.map_err(io)?;
         if bytes.len() as u64 > self.options.max_bytes {
             return Err(Error::TooLarge {
                 location: path.display().to_string(),

@@ -10,6 +10,7 @@ use tracing::{info, warn};
 
 use crate::diff::TrustListDiff;
 use crate::error::{Error, Result};
+use crate::flat_dn::DnKey;
 use crate::model::TrustList;
 use crate::parse::parse_with_digest;
 use crate::policy::{Age, RefreshPolicy, age};
@@ -155,9 +156,19 @@ impl TrustListHandle {
         self.current().dn_allowed(domain, dn)
     }
 
+    /// See [`TrustList::dn_key_allowed`].
+    pub fn dn_key_allowed(&self, domain: &str, key: &DnKey) -> bool {
+        self.current().dn_key_allowed(domain, key)
+    }
+
     /// See [`TrustList::domains_for_dn`].
     pub fn domains_for_dn(&self, dn: &DistinguishedName) -> Vec<String> {
         self.current().domains_for_dn(dn)
+    }
+
+    /// See [`TrustList::domains_for_dn_key`].
+    pub fn domains_for_dn_key(&self, key: &DnKey) -> Vec<String> {
+        self.current().domains_for_dn_key(key)
     }
 
     pub fn policy(&self) -> RefreshPolicy {
@@ -239,9 +250,17 @@ impl TrustListHandle {
 
     async fn attempt(&self, source: &TrustListSource, mode: Mode) -> Result<RefreshReport> {
         let verified = source.fetch_verified().await?;
-        let (bytes, new) = parse_off_thread_with_digest(verified.bytes, verified.sha256).await?;
-        let new = non_empty(new)?;
+        // Refreshes are serialised, so this is still the list in force after the parse.
         let current = self.snapshot();
+        // The very bytes of the list in force (every refresh between two publications): parsing
+        // them would give it again, same DateDeGeneration included: the outcome is known.
+        if mode == Mode::Refresh && current.sha256() == Some(verified.sha256.as_str()) {
+            return Ok(unchanged_report(&current, &current));
+        }
+        let (bytes, new) =
+            parse_off_thread_with_digest(verified.bytes, verified.sha256, Arc::clone(&current))
+                .await?;
+        let new = non_empty(new)?;
         if mode == Mode::Refresh {
             match age(&current, &new) {
                 Age::Older => {
@@ -372,12 +391,14 @@ async fn parse_off_thread(bytes: Vec<u8>) -> Result<(Vec<u8>, TrustList)> {
     .map_err(|e| Error::Task(e.to_string()))?
 }
 
+/// Parses on the blocking pool, reusing what the new list repeats from `current`.
 async fn parse_off_thread_with_digest(
     bytes: Vec<u8>,
     sha256: String,
+    current: Arc<TrustList>,
 ) -> Result<(Vec<u8>, TrustList)> {
     tokio::task::spawn_blocking(move || {
-        let list = parse_with_digest(&bytes, sha256)?;
+        let list = parse_with_digest(&bytes, sha256, Some(&current))?;
         Ok((bytes, list))
     })
     .await

@@ -1,22 +1,25 @@
 //! The immutable snapshot of a liste blanche and its lookups.
 //!
-//! Lookups on the SMTP hot path (`is_listed`, `dn_allowed`) allocate nothing when given a
-//! domain in the normalised form `Address::domain()` returns.
+//! Lookups on the SMTP hot path (`is_listed`, `dn_key_allowed`) allocate nothing when given a
+//! domain in the normalised form `Address::domain()` returns and the peer's [`DnKey`] (made
+//! once per connection). The `&DistinguishedName` lookups make that key on each call.
 
-use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use mssd_certs::DistinguishedName;
 use mssd_core::normalize_domain;
 use time::OffsetDateTime;
 
 use crate::error::Position;
-use crate::fast_hash::{FastMap, FnvHasher};
+use crate::fast_hash::FastMap;
+use crate::flat_dn::{DnKey, OperatorDn};
 
 /// One authorised operator certificate for a domain (one `<Domaine>` element of the list).
 #[derive(Clone, Debug)]
 pub struct OperatorEntry {
-    /// Subject DN of the operator's IGC-Santé server certificate, compared semantically.
-    pub dn: DistinguishedName,
+    /// Subject DN of the operator's IGC-Santé server certificate, compared semantically (on
+    /// its canonical form); displayed as the list wrote it.
+    pub dn: OperatorDn,
     pub description: Option<String>,
     pub responsable_contact: Option<String>,
     pub support_contact: Option<String>,
@@ -27,7 +30,8 @@ pub struct OperatorEntry {
 /// A listed domain and every operator certificate DN allowed for it.
 #[derive(Clone, Debug)]
 pub struct DomainEntry {
-    pub(crate) domain: String,
+    /// Shared with the map key and the DN index: one allocation per domain.
+    pub(crate) domain: Arc<str>,
     pub(crate) name_as_written: String,
     pub(crate) operators: Vec<OperatorEntry>,
 }
@@ -48,9 +52,20 @@ impl DomainEntry {
         &self.operators
     }
 
-    /// True when `dn` is one of this domain's operator DNs. Domains have a handful of DNs, so a
-    /// scan beats hashing the DN.
+    /// True when `dn` is one of this domain's operator DNs. Makes its [`DnKey`]: prefer
+    /// [`DomainEntry::allows_key`] when checking one DN more than once.
     pub fn allows(&self, dn: &DistinguishedName) -> bool {
+        self.allows_key(&DnKey::new(dn))
+    }
+
+    /// True when the DN of `key` is one of this domain's operator DNs. Domains have a handful
+    /// of DNs, so a scan beats hashing the DN.
+    pub fn allows_key(&self, key: &DnKey) -> bool {
+        self.operators.iter().any(|o| o.dn.matches(key))
+    }
+
+    /// True when `dn` (the same DN, however spelled) is already one of its operator DNs.
+    pub(crate) fn has_operator(&self, dn: &OperatorDn) -> bool {
         self.operators.iter().any(|o| o.dn == *dn)
     }
 }
@@ -87,10 +102,11 @@ impl ParseReport {
 #[derive(Debug)]
 pub struct TrustList {
     pub(crate) generated_at: Option<OffsetDateTime>,
-    pub(crate) domains: FastMap<String, DomainEntry>,
-    /// Domains by hash of an operator DN: candidates, confirmed against the entry on lookup
-    /// (so collisions are harmless). Keyed by hash rather than DN to avoid cloning every DN.
-    pub(crate) domains_by_dn: FastMap<u64, Vec<String>>,
+    pub(crate) domains: FastMap<Arc<str>, DomainEntry>,
+    /// (hash of an operator DN's canonical form, a domain listing it), sorted: candidates for
+    /// [`TrustList::domains_for_dn_key`], confirmed against the entry (so collisions are
+    /// harmless). One sorted vector rather than a map of vectors: no allocation per DN.
+    pub(crate) domains_by_dn: Vec<(u64, Arc<str>)>,
     pub(crate) report: ParseReport,
     pub(crate) sha256: Option<String>,
 }
@@ -101,7 +117,7 @@ impl TrustList {
         TrustList {
             generated_at: None,
             domains: FastMap::default(),
-            domains_by_dn: FastMap::default(),
+            domains_by_dn: Vec::new(),
             report: ParseReport::default(),
             sha256: None,
         }
@@ -144,21 +160,34 @@ impl TrustList {
         self.entry(domain).is_some()
     }
 
-    /// True when `dn` is an operator DN listed for `domain`.
+    /// True when `dn` is an operator DN listed for `domain`. Makes the DN's [`DnKey`] when
+    /// the domain is listed: prefer [`TrustList::dn_key_allowed`] with a key made once per peer.
     pub fn dn_allowed(&self, domain: &str, dn: &DistinguishedName) -> bool {
         self.entry(domain).is_some_and(|entry| entry.allows(dn))
+    }
+
+    /// True when the DN of `key` is an operator DN listed for `domain`.
+    pub fn dn_key_allowed(&self, domain: &str, key: &DnKey) -> bool {
+        self.entry(domain)
+            .is_some_and(|entry| entry.allows_key(key))
     }
 
     /// Every domain `dn` is listed for, sorted (a null sender is accepted from an operator
     /// listed for any domain).
     pub fn domains_for_dn(&self, dn: &DistinguishedName) -> Vec<String> {
-        let Some(candidates) = self.domains_by_dn.get(&dn_key(dn)) else {
-            return Vec::new();
-        };
-        candidates
+        self.domains_for_dn_key(&DnKey::new(dn))
+    }
+
+    /// Every domain the DN of `key` is listed for, sorted.
+    pub fn domains_for_dn_key(&self, key: &DnKey) -> Vec<String> {
+        let hash = key.hash();
+        let first = self.domains_by_dn.partition_point(|(h, _)| *h < hash);
+        // Sorted by (hash, domain): the candidates come out sorted by domain.
+        self.domains_by_dn[first..]
             .iter()
-            .filter(|domain| self.domains.get(*domain).is_some_and(|e| e.allows(dn)))
-            .cloned()
+            .take_while(|(h, _)| *h == hash)
+            .filter(|(_, domain)| self.domains.get(domain).is_some_and(|e| e.allows_key(key)))
+            .map(|(_, domain)| domain.to_string())
             .collect()
     }
 
@@ -171,7 +200,7 @@ impl TrustList {
             return None;
         }
         let normalised = normalize_domain(domain).ok()?;
-        self.domains.get(&normalised)
+        self.domains.get(normalised.as_str())
     }
 
     /// Every entry, in no particular order.
@@ -181,17 +210,10 @@ impl TrustList {
 
     /// Listed domains, sorted.
     pub fn domain_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.domains.keys().map(String::as_str).collect();
+        let mut names: Vec<&str> = self.domains.keys().map(|name| &**name).collect();
         names.sort_unstable();
         names
     }
-}
-
-/// Key of a DN in `domains_by_dn`: a hash of its normalised form (equal DNs, equal keys).
-pub(crate) fn dn_key(dn: &DistinguishedName) -> u64 {
-    let mut hasher = FnvHasher::default();
-    dn.hash(&mut hasher);
-    hasher.finish()
 }
 
 /// True when normalisation could not change `domain`: lower-case ASCII letters, digits, `-`

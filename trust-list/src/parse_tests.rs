@@ -121,7 +121,7 @@ fn valid_documents_table() {
             .flat_map(|e| {
                 e.operators()
                     .iter()
-                    .map(|o| (e.domain().to_owned(), o.dn.canonical()))
+                    .map(|o| (e.domain().to_owned(), o.dn.canonical().to_owned()))
             })
             .collect();
         got.sort();
@@ -403,4 +403,138 @@ fn lookups_normalise_other_spellings_and_fail_closed() {
     assert_eq!(list.domains_for_dn(&h), ["xn--hpital-ixa.fr"]);
     assert!(list.domains_for_dn(&dn("CN=nobody,C=FR")).is_empty());
     assert!(!TrustList::empty().is_listed("b.fr"));
+}
+
+/// Namespace scopes: each start tag opens one, closed after its end tag; an element is ours
+/// only when its name resolves to the liste blanche namespace there.
+#[test]
+fn namespace_scopes_table() {
+    let ns = crate::NAMESPACE;
+    let entry = |open: &str, close: &str, prefix: &str, name: &str| {
+        format!(
+            "{open}<{prefix}Nom>{name}</{prefix}Nom><{prefix}DNCertificatOperateur>CN={name},C=FR\
+             </{prefix}DNCertificatOperateur>{close}"
+        )
+    };
+    let ok = domaine("ok.fr", "CN=ok,C=FR");
+    // (case, body after a valid entry, domains listed or None when refused as malformed)
+    let cases: Vec<(&str, String, Option<Vec<&str>>)> = vec![
+        (
+            "default namespace undeclared",
+            entry("<Domaine xmlns=\"\">", "</Domaine>", "", "a.fr"),
+            Some(vec!["ok.fr"]),
+        ),
+        (
+            "a prefix does not outlive its empty element",
+            format!(
+                "<x:Marque xmlns:x=\"{ns}\"/>{}",
+                entry("<x:Domaine>", "</x:Domaine>", "x:", "b.fr")
+            ),
+            Some(vec!["ok.fr"]),
+        ),
+        (
+            "a prefix does not outlive its element",
+            format!(
+                "{}{}",
+                entry(
+                    &format!("<p:Domaine xmlns:p=\"{ns}\">"),
+                    "</p:Domaine>",
+                    "p:",
+                    "c.fr"
+                ),
+                entry("<p:Domaine>", "</p:Domaine>", "p:", "d.fr")
+            ),
+            Some(vec!["c.fr", "ok.fr"]),
+        ),
+        (
+            "a foreign prefix inside an entry is ignored",
+            entry(
+                "<Domaine xmlns:p=\"urn:other\"><p:Nom>x.fr</p:Nom>",
+                "</Domaine>",
+                "",
+                "e.fr",
+            ),
+            Some(vec!["e.fr", "ok.fr"]),
+        ),
+        (
+            "the namespace declared again on an entry",
+            entry(
+                &format!("<Domaine xmlns=\"{ns}\">"),
+                "</Domaine>",
+                "",
+                "f.fr",
+            ),
+            Some(vec!["f.fr", "ok.fr"]),
+        ),
+        (
+            "xml prefix bound elsewhere",
+            entry(
+                "<Domaine xmlns:xml=\"urn:wrong\">",
+                "</Domaine>",
+                "",
+                "g.fr",
+            ),
+            None,
+        ),
+        (
+            "xmlns prefix declared",
+            entry("<Domaine xmlns:xmlns=\"urn:x\">", "</Domaine>", "", "h.fr"),
+            None,
+        ),
+    ];
+    for (name, body, expected) in cases {
+        let result = parse(doc(&format!("{ok}{body}")).as_bytes());
+        match expected {
+            Some(domains) => {
+                let list = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(list.domain_names(), domains, "{name}");
+            }
+            None => assert!(
+                matches!(result, Err(Error::Malformed { .. })),
+                "{name}: {result:?}"
+            ),
+        }
+    }
+}
+
+/// Reusing the list in force changes nothing in the result: same entries, same DN index,
+/// same report, whether entries repeat it, respell it, change or break.
+#[test]
+fn reusing_the_list_in_force_gives_the_same_list() {
+    let old = doc(&[
+        domaine("a.fr", "CN=a,C=FR"),
+        domaine("Hôpital.fr", "CN=h,O=Hôp,C=FR"),
+        domaine("b.fr", "CN=b1,C=FR"),
+        domaine("b.fr", "CN=b2,C=FR"),
+        domaine("gone.fr", "CN=g,C=FR"),
+    ]
+    .concat());
+    let new = doc(&[
+        domaine("a.fr", "CN=a,C=FR"),
+        domaine("A.FR", "cn=A, c=fr"),
+        domaine("Hôpital.fr", "CN=h,O=Hôp,C=FR"),
+        domaine("xn--hpital-ixa.fr", "CN=h2,C=FR"),
+        domaine("b.fr", "CN=b2,C=FR"),
+        domaine("b.fr", "CN=b3 ,C=FR"),
+        domaine("new.fr", "CN=a,C=FR"),
+        domaine("bad.fr", "CN=a;C=FR"),
+        domaine("-bad.fr", "CN=a,C=FR"),
+    ]
+    .concat());
+    let in_force = parse(old.as_bytes()).unwrap();
+    let sha = hex::encode(Sha256::digest(new.as_bytes()));
+    let fresh = parse_with_digest(new.as_bytes(), sha.clone(), None).unwrap();
+    let reusing = parse_with_digest(new.as_bytes(), sha, Some(&in_force)).unwrap();
+    let describe = |list: &TrustList| {
+        let mut entries: Vec<String> = list.entries().map(|e| format!("{e:?}")).collect();
+        entries.sort();
+        (
+            entries,
+            list.domains_by_dn.clone(),
+            list.parse_report().clone(),
+        )
+    };
+    assert_eq!(describe(&reusing), describe(&fresh));
+    assert_eq!(fresh.domain_count(), 4);
+    assert_eq!(fresh.parse_report().skipped, 2);
 }

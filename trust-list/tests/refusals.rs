@@ -119,6 +119,27 @@ async fn older_list_is_refused_and_same_date_is_unchanged() {
 }
 
 #[tokio::test]
+async fn the_same_bytes_again_are_unchanged() {
+    let (handle, dir) = with_list_a().await;
+    let before = handle.snapshot();
+    let report = handle
+        .refresh(&file_source(&dir.path().join("a.xml"), None))
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, RefreshOutcome::Unchanged);
+    assert!(report.diff.is_empty() && !report.persisted);
+    assert_eq!(
+        (report.domains, report.entries, report.sha256.as_str()),
+        (100, 100, before.sha256().unwrap())
+    );
+    assert!(
+        std::sync::Arc::ptr_eq(&before, &handle.snapshot()),
+        "nothing swapped"
+    );
+    assert_eq!(handle.status().unchanged, 1);
+}
+
+#[tokio::test]
 async fn removing_more_than_the_share_is_refused_and_exactly_the_limit_accepted() {
     // 79 of 100 kept: 21 % removed.
     let too_many = list_xml(&day(11), &simple_entries("a", 0..79));
