@@ -235,11 +235,14 @@ impl Authenticator {
     }
 }
 
-/// One verification per core, at least 2 and at most 8.
+/// One verification per two cores, at least 1 and at most 4: each takes 19 MiB and a core for
+/// tens of milliseconds, and the sessions need the other cores meanwhile. A login storm of
+/// distinct accounts is then serialised on a small machine (its memory stays flat), while
+/// identical logins share one verification and known ones hit the cache.
 fn concurrent_verifications() -> usize {
     std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(2, 8)
+        .map_or(1, |n| n.get() / 2)
+        .clamp(1, 4)
 }
 
 /// The account an attempt names before anything is checked: the throttle key and the audit

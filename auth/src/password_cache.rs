@@ -7,7 +7,7 @@
 //! every login, cached or not.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mssd_store::Mailbox;
@@ -22,6 +22,10 @@ pub(crate) struct PasswordCache {
     key: hmac::Key,
     ttl: Duration,
     verified: Mutex<HashMap<[u8; 32], Instant>>,
+    /// Verifications under way: logins with the same address and password (a client opening
+    /// many connections at once) wait for the first one's verdict instead of running argon2
+    /// side by side (19 MiB each).
+    in_flight: Mutex<HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl PasswordCache {
@@ -35,6 +39,7 @@ impl PasswordCache {
             key,
             ttl,
             verified: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -60,6 +65,16 @@ impl PasswordCache {
             .ok()
             .and_then(|v| v.get(&digest).copied())
             .is_some_and(|at| at.elapsed() < self.ttl)
+    }
+
+    /// The lock shared by the logins verifying this (mailbox, password) now; `None` when the
+    /// mailbox has no local hash (nothing to share).
+    pub fn flight(&self, mailbox: &Mailbox, password: &str) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        let digest = self.digest(mailbox, password)?;
+        let mut flights = self.in_flight.lock().ok()?;
+        // Entries nobody holds any more go (the map only ever holds logins under way).
+        flights.retain(|_, lock| Arc::strong_count(lock) > 1);
+        Some(Arc::clone(flights.entry(digest).or_default()))
     }
 
     pub fn remember(&self, mailbox: &Mailbox, password: &str) {

@@ -44,15 +44,32 @@ impl Authenticator {
             // Always one verification, known account or not: timing tells nothing (a
             // remembered success only ever answers the account's own right password). The
             // permit bounds how many run at once (the semaphore is never closed).
+            let flight = mailbox
+                .as_ref()
+                .filter(|_| cacheable)
+                .and_then(|m| self.password_cache.flight(m, password));
+            let _same_login = match &flight {
+                Some(lock) => Some(lock.lock().await),
+                None => None,
+            };
             let _permit =
                 self.verifications.acquire().await.map_err(|e| {
                     AuthFailure::new(FailureReason::TemporaryFailure, e.to_string())
                 })?;
-            let verified = self
-                .verifier
-                .verify(mailbox.as_ref(), password)
-                .await
-                .map_err(|e| AuthFailure::new(FailureReason::TemporaryFailure, e.to_string()))?;
+            // While this login waited, the same user with the same password (a client opening
+            // several connections at once) may have been verified: one argon2 run answers all.
+            let remembered_meanwhile = cacheable
+                && mailbox
+                    .as_ref()
+                    .is_some_and(|m| self.password_cache.verified(m, password));
+            let verified = remembered_meanwhile
+                || self
+                    .verifier
+                    .verify(mailbox.as_ref(), password)
+                    .await
+                    .map_err(|e| {
+                        AuthFailure::new(FailureReason::TemporaryFailure, e.to_string())
+                    })?;
             if verified
                 && cacheable
                 && let Some(m) = &mailbox

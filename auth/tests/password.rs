@@ -354,3 +354,52 @@ async fn right_passwords_are_remembered_wrong_ones_never() {
     }
     assert_eq!(asked.calls(), (2, 0));
 }
+
+/// Twenty logins of one mailbox with its right password at once (a client opening many
+/// connections, from four addresses so the throttle lets them all run): one argon2 run, whose
+/// verdict the others wait for, instead of one each side by side (19 MiB apiece).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_identical_logins_share_one_verification() {
+    let fx = fixture_with_mailboxes().await;
+    let verifier = CountingVerifier::with_cache(true);
+    let auth = std::sync::Arc::new(
+        fx.authenticator(AuthConfig::default())
+            .with_password_verifier(verifier.clone()),
+    );
+    let martin = "dr.martin@hopital.test.mssante.fr";
+    let logins: Vec<_> = (0..20)
+        .map(|i| {
+            let auth = std::sync::Arc::clone(&auth);
+            tokio::spawn(async move {
+                let c = ctx(
+                    &format!("192.0.2.{}:5000{}", 20 + i % 4, i % 10),
+                    true,
+                    None,
+                );
+                auth.authenticate(plain(martin, PASSWORD), &c).await.is_ok()
+            })
+        })
+        .collect();
+    for login in logins {
+        assert!(login.await.unwrap());
+    }
+    assert_eq!(
+        verifier.calls(),
+        (1, 0),
+        "one verification for twenty logins"
+    );
+    // Wrong passwords are not shared: each is verified (and throttled) on its own.
+    let wrong: Vec<_> = (0..3)
+        .map(|i| {
+            let auth = std::sync::Arc::clone(&auth);
+            tokio::spawn(async move {
+                let c = ctx(&format!("192.0.2.{}:50000", 30 + i), true, None);
+                auth.authenticate(plain(martin, "guess"), &c).await.is_err()
+            })
+        })
+        .collect();
+    for refused in wrong {
+        assert!(refused.await.unwrap());
+    }
+    assert_eq!(verifier.calls(), (4, 0));
+}
