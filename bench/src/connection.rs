@@ -1,7 +1,7 @@
 //! An async SMTP client connection: replies, commands, and the STARTTLS upgrade with a
 //! client certificate (tokio-rustls).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -92,6 +92,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpConnection<S> {
             .map_err(io("writing to the server"))
     }
 
+    /// The stream under the session (e.g. a TLS connection, to ask how it was negotiated).
+    pub fn get_ref(&self) -> &S {
+        self.stream.get_ref()
+    }
+
     /// Sends one command line and reads its reply.
     pub async fn command(&mut self, line: &str, step: &'static str) -> Result<Reply> {
         self.send(format!("{line}\r\n").as_bytes()).await?;
@@ -128,11 +133,39 @@ pub async fn connect_starttls(
     ehlo_name: &str,
     config: Arc<ClientConfig>,
 ) -> Result<SmtpConnection<TlsStream<TcpStream>>> {
+    connect_starttls_from(None, addr, server_name, ehlo_name, config).await
+}
+
+/// `connect_starttls` from the local address `from` when given (e.g. 127.0.0.12: loopback
+/// clients the server counts apart, as it does distinct hosts).
+pub async fn connect_starttls_from(
+    from: Option<IpAddr>,
+    addr: SocketAddr,
+    server_name: &str,
+    ehlo_name: &str,
+    config: Arc<ClientConfig>,
+) -> Result<SmtpConnection<TlsStream<TcpStream>>> {
     let name = ServerName::try_from(server_name.to_string())
         .map_err(|_| Error::ServerName(server_name.to_string()))?;
-    let tcp = TcpStream::connect(addr)
-        .await
-        .map_err(io(format!("connecting to {addr}")))?;
+    let tcp = match from {
+        None => TcpStream::connect(addr)
+            .await
+            .map_err(io(format!("connecting to {addr}")))?,
+        Some(from) => {
+            let socket = match from {
+                IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+                IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+            }
+            .map_err(io("creating a socket"))?;
+            socket
+                .bind(SocketAddr::new(from, 0))
+                .map_err(io(format!("binding to {from}")))?;
+            socket
+                .connect(addr)
+                .await
+                .map_err(io(format!("connecting to {addr} from {from}")))?
+        }
+    };
     tcp.set_nodelay(true).map_err(io("setting TCP_NODELAY"))?;
     let mut plain = SmtpConnection::new(tcp);
     let greeting = plain.reply("the greeting").await?;

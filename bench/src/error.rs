@@ -36,6 +36,10 @@ pub enum Error {
         status: std::process::ExitStatus,
         stderr: String,
     },
+    #[error(
+        "no mssd binary at {0}: build it first with `cargo build --release -p mssd` (or give another one with --mssd PATH)"
+    )]
+    MissingBinary(PathBuf),
     #[error("mssd serve did not print its ready line: {0}")]
     ServerStart(String),
     #[error("mssd serve has no {0} listener")]

@@ -9,6 +9,8 @@ use crate::stats::LatencySummary;
 pub enum Target {
     AtLeast(f64),
     AtMost(f64),
+    /// Strictly less than.
+    Below(f64),
     /// Reported only.
     None,
 }
@@ -43,6 +45,7 @@ impl Figure {
         match self.target {
             Target::AtLeast(min) => Some(value >= min),
             Target::AtMost(max) => Some(value <= max),
+            Target::Below(max) => Some(value < max),
             Target::None => None,
         }
     }
@@ -58,6 +61,7 @@ impl fmt::Display for Figure {
         let target = match self.target {
             Target::AtLeast(min) => format!(">= {min} {}", self.unit),
             Target::AtMost(max) => format!("<= {max} {}", self.unit),
+            Target::Below(max) => format!("< {max} {}", self.unit),
             Target::None => String::new(),
         };
         let verdict = match self.passes() {
@@ -113,6 +117,8 @@ mod tests {
             (Some(239.9), Target::AtLeast(240.0), Some(false)),
             (Some(149.0), Target::AtMost(150.0), Some(true)),
             (Some(151.0), Target::AtMost(150.0), Some(false)),
+            (Some(49.9), Target::Below(50.0), Some(true)),
+            (Some(50.0), Target::Below(50.0), Some(false)),
             (None, Target::AtMost(150.0), None),
             (Some(3.0), Target::None, None),
         ];

@@ -1,6 +1,7 @@
 //! Benchmarks of a running `mssd`: an SMTP load generator speaking STARTTLS with a client
 //! certificate (`smtp-load`), and a driver that builds a throw-away operator, a peer PKI and a
-//! liste blanche, runs the load against `mssd serve` and checks the mailbox (`smtp-bench`).
+//! liste blanche, runs the load against `mssd serve` and checks the mailbox (`smtp-bench`);
+//! IMAP, web API and XDM benchmarks, and the issue #14 figures in one run (`perf-bench`).
 
 pub mod connection;
 pub mod error;
@@ -17,6 +18,10 @@ pub mod message;
 pub mod metrics;
 pub mod operator;
 pub mod peer;
+pub mod perf_imap;
+pub mod perf_proc;
+pub mod perf_setup;
+pub mod perf_smtp;
 pub mod reply;
 pub mod stats;
 

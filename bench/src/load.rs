@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::ClientConfig;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
@@ -197,9 +198,11 @@ async fn run_connection(config: Arc<LoadConfig>, n: usize) -> ConnectionOutcome 
     outcome
 }
 
-enum Sent {
+/// How one message ended: accepted (with its final-dot-to-reply latency) or refused.
+pub enum Sent {
     Accepted(Duration),
     Refused {
+        /// The replies to MAIL, RCPT, DATA (and the final dot when it was sent).
         replies: String,
         latency: Option<Duration>,
     },
@@ -213,14 +216,19 @@ async fn send_one(
 ) -> Result<Sent> {
     let id = message_id(&config.run_id, n, m, sender_domain(&config.from));
     let body = build_message(&config.from, &config.to, &id, config.size);
+    send_message(session, &config.from, &config.to, &body).await
+}
+
+/// Sends `body` (ready for the wire: no dot-stuffing needed) from `from` to `to`, MAIL/RCPT/
+/// DATA pipelined, and times its final dot to the server's reply.
+pub async fn send_message<S: AsyncRead + AsyncWrite + Unpin>(
+    session: &mut SmtpConnection<S>,
+    from: &str,
+    to: &str,
+    body: &[u8],
+) -> Result<Sent> {
     session
-        .send(
-            format!(
-                "MAIL FROM:<{}>\r\nRCPT TO:<{}>\r\nDATA\r\n",
-                config.from, config.to
-            )
-            .as_bytes(),
-        )
+        .send(format!("MAIL FROM:<{from}>\r\nRCPT TO:<{to}>\r\nDATA\r\n").as_bytes())
         .await?;
     let mail = session.reply("MAIL").await?;
     let rcpt = session.reply("RCPT").await?;
@@ -233,7 +241,7 @@ async fn send_one(
             latency: None,
         });
     }
-    session.write(&body).await?;
+    session.write(body).await?;
     let dot_sent = Instant::now();
     session.send(b".\r\n").await?;
     let end = session.reply("the final dot").await?;
@@ -248,7 +256,7 @@ async fn send_one(
     }
 }
 
-fn sender_domain(address: &str) -> &str {
+pub fn sender_domain(address: &str) -> &str {
     address.rsplit_once('@').map_or(address, |(_, d)| d)
 }
 

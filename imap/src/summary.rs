@@ -20,7 +20,9 @@ use crate::mime::{body_structure, envelope};
 /// computed the first time a FETCH asks for them, so listing a folder never pays for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
-    pub envelope: Envelope<'static>,
+    /// Parsed when first asked for: a summary read back from the store carries the encoded
+    /// envelope only, which is all a listing needs.
+    envelope: OnceLock<Envelope<'static>>,
     /// The raw header block (up to and including the blank line), which answers header SEARCH
     /// criteria without reading the message again.
     pub header: Vec<u8>,
@@ -51,10 +53,51 @@ impl Summary {
         let (envelope, envelope_wire) = encode_envelope(envelope(message));
         Summary {
             envelope_wire,
-            envelope,
+            envelope: OnceLock::from(envelope),
             header: crate::mime::split_header_body(message).0.to_vec(),
             structures: OnceLock::new(),
         }
+    }
+
+    /// The ENVELOPE structure.
+    pub fn envelope(&self) -> &Envelope<'static> {
+        self.envelope.get_or_init(|| envelope(&self.header))
+    }
+
+    /// What the store keeps of a new message for listings (see
+    /// `mssd_store::SqliteStore::set_listing_summarizer`), computed from its header block:
+    /// a format byte, the encoded ENVELOPE's length (u32, little-endian), the encoded
+    /// ENVELOPE, then the header block.
+    pub fn stored_form(header: &[u8]) -> Vec<u8> {
+        let summary = Summary::headers_of(header);
+        let wire = &summary.envelope_wire;
+        let mut out = Vec::with_capacity(5 + wire.len() + summary.header.len());
+        out.push(STORED_FORMAT);
+        out.extend_from_slice(&u32::try_from(wire.len()).unwrap_or(0).to_le_bytes());
+        out.extend_from_slice(wire);
+        out.extend_from_slice(&summary.header);
+        out
+    }
+
+    /// A summary read back from its stored form, without parsing the header; `None` for a
+    /// form this code does not know (the message is then read and parsed).
+    pub fn from_stored(stored: &[u8]) -> Option<Summary> {
+        let (&format, rest) = stored.split_first()?;
+        if format != STORED_FORMAT || rest.len() < 4 {
+            return None;
+        }
+        let (len, rest) = rest.split_at(4);
+        let len = usize::try_from(u32::from_le_bytes(len.try_into().ok()?)).ok()?;
+        if len == 0 || rest.len() < len {
+            return None;
+        }
+        let (wire, header) = rest.split_at(len);
+        Some(Summary {
+            envelope: OnceLock::new(),
+            envelope_wire: wire.to_vec(),
+            header: header.to_vec(),
+            structures: OnceLock::new(),
+        })
     }
 
     /// The structures, if computed.
@@ -70,6 +113,9 @@ impl Summary {
         })
     }
 }
+
+/// The version of [`Summary::stored_form`].
+const STORED_FORMAT: u8 = 1;
 
 /// Bounded, thread-safe cache keyed by the message's SHA-256 hex (MessageMeta::sha256), shared by
 /// all sessions. When full, about half of the entries (in the map's arbitrary order) are dropped:
@@ -106,7 +152,13 @@ impl SummaryCache {
     /// Computes the summary of `message` (without holding the lock) and stores it. If another
     /// session stored the same message meanwhile, that summary is kept and returned.
     pub fn insert(&self, sha256: &str, message: &[u8]) -> Arc<Summary> {
-        let summary = Arc::new(Summary::headers_of(message));
+        self.insert_summary(sha256, Summary::headers_of(message))
+    }
+
+    /// Stores `summary` (read back from the store, or computed), unless another session
+    /// stored one for the same message meanwhile: that one is kept and returned.
+    pub fn insert_summary(&self, sha256: &str, summary: Summary) -> Arc<Summary> {
+        let summary = Arc::new(summary);
         if self.max_entries == 0 {
             return summary;
         }

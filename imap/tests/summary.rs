@@ -13,7 +13,7 @@ use mssd_imap::summary::{Summary, SummaryCache};
 fn summary_holds_the_three_views() {
     let message = xdm_message();
     let summary = Summary::of(message.as_bytes());
-    assert_eq!(summary.envelope, envelope(message.as_bytes()));
+    assert_eq!(*summary.envelope(), envelope(message.as_bytes()));
     let structures = summary.structures().expect("Summary::of computes them");
     assert_eq!(
         structures.body_structure,
@@ -27,8 +27,40 @@ fn summary_holds_the_three_views() {
     // The cache computes them only when a FETCH asks.
     let lazy = Summary::headers_of(message.as_bytes());
     assert!(lazy.structures().is_none());
-    assert_eq!(lazy.envelope, summary.envelope);
+    assert_eq!(lazy.envelope(), summary.envelope());
     assert_eq!(lazy.structures_of(message.as_bytes()), structures);
+}
+
+#[test]
+fn the_stored_form_gives_back_the_same_listing_views() {
+    let message = xdm_message();
+    let computed = Summary::headers_of(message.as_bytes());
+    let header = &message.as_bytes()[..computed.header.len()];
+    let stored = Summary::stored_form(header);
+    let read = Summary::from_stored(&stored).expect("our own stored form");
+    assert_eq!(read.envelope_wire, computed.envelope_wire);
+    assert_eq!(read.header, computed.header);
+    assert_eq!(
+        read.envelope(),
+        computed.envelope(),
+        "parsed on demand from the header"
+    );
+    assert_eq!(
+        read.structures_of(message.as_bytes()),
+        computed.structures_of(message.as_bytes())
+    );
+
+    // Forms this code does not know are refused (the message is then read and parsed).
+    let cases: [&[u8]; 5] = [
+        b"",
+        b"\x02\x01\0\0\0x",
+        b"\x01\x01\0",
+        b"\x01\x09\0\0\0short",
+        b"\x01\0\0\0\0Subject: x\r\n\r\n",
+    ];
+    for case in cases {
+        assert!(Summary::from_stored(case).is_none(), "{case:?}");
+    }
 }
 
 #[test]

@@ -136,7 +136,7 @@ async fn deliver_sample(
                 .flatten()
                 .collect(),
             documents: mssd_smtp::session::documents::index_rows(&package),
-            message,
+            message: message.into(),
             internal_date: time::OffsetDateTime::now_utc().unix_timestamp(),
         })
         .await?;

@@ -51,7 +51,7 @@ async fn bench() {
                 store
                     .deliver(Delivery {
                         recipients: vec![mailbox],
-                        message: message.clone(),
+                        message: message.clone().into(),
                         internal_date: 0,
                         documents: Vec::new(),
                     })

@@ -3,7 +3,7 @@
 //! Messages never carry a mailbox address: a citizen address contains an INS, and errors end up
 //! in logs.
 
-use crate::model::MailboxId;
+use crate::ids::MailboxId;
 
 /// Result of every store operation.
 pub type Result<T> = std::result::Result<T, Error>;

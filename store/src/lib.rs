@@ -5,6 +5,7 @@
 //! once its transaction is committed with the WAL fsynced. All writes go through one thread that
 //! commits pending jobs together (group commit), so many sessions share one fsync.
 
+mod blob_files;
 mod change_feed;
 mod citizen_model;
 mod directory_model;
@@ -12,10 +13,12 @@ mod directory_store;
 mod document_model;
 mod error;
 pub mod flags;
+mod ids;
 mod model;
 mod sqlite;
 mod store;
 
+pub use blob_files::{BlobDir, BlobWriter, MessageBytes, SPILL_THRESHOLD, StagedBlob, header_end};
 pub use change_feed::ChangeFeed;
 pub use citizen_model::{CitizenExchange, ExchangeHistory};
 pub use directory_model::{
@@ -34,5 +37,7 @@ pub use model::{
     MailboxStatus, MessageMeta, NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued,
     QueuedRecipient, QuotaUsage, RecipientStatus, Rights, StoreHealth, WriterStats,
 };
-pub use sqlite::{SqliteOptions, SqliteStore, latest_schema_version, migration_scripts};
+pub use sqlite::{
+    ListingSummarizer, SqliteOptions, SqliteStore, latest_schema_version, migration_scripts,
+};
 pub use store::Store;

@@ -6,17 +6,9 @@ use std::path::PathBuf;
 
 use mssd_core::{Address, MailboxKind};
 
-/// Row id of a mailbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MailboxId(pub i64);
+use crate::blob_files::MessageBytes;
 
-/// Row id of a folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FolderId(pub i64);
-
-/// Row id of an outbound queue entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct QueueId(pub i64);
+pub use crate::ids::{FolderId, MailboxId, QueueId};
 
 /// Whether a mailbox may be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,11 +119,11 @@ pub struct Folder {
 }
 
 /// One inbound message for one or more local mailboxes.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Delivery {
     /// Recipient mailboxes; duplicates are delivered once.
     pub recipients: Vec<MailboxId>,
-    pub message: Vec<u8>,
+    pub message: MessageBytes,
     /// Unix seconds.
     pub internal_date: i64,
     /// The health documents the message carries, indexed in each recipient mailbox in the
@@ -201,12 +193,14 @@ pub struct QueuedRecipient {
 }
 
 /// A message to put on the outbound queue.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct NewQueued {
     /// Envelope sender; `None` is the null reverse-path `<>` (DSNs).
     pub sender: Option<Address>,
     pub recipients: Vec<QueuedRecipient>,
-    pub message: Vec<u8>,
+    /// In an [`Acceptance`] with a delivery, an empty message means the delivery's bytes,
+    /// stored once for both.
+    pub message: MessageBytes,
     /// Unix seconds of the first attempt.
     pub next_attempt: i64,
     /// Envelope extras (DSN parameters, ...), kept as JSON.
@@ -310,7 +304,7 @@ impl std::fmt::Display for StoreHealth {
 
 /// A message accepted by SMTP: its local deliveries, its queue entry and its audit line, all
 /// committed in one transaction (one fsync, all or nothing).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Acceptance {
     pub delivery: Option<Delivery>,
     pub queued: Option<NewQueued>,

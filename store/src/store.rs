@@ -36,6 +36,9 @@ pub trait Store: DirectoryStore + Send + Sync {
     async fn folders(&self, mailbox: MailboxId) -> Result<Vec<Folder>>;
     /// One transaction: the bytes are stored once and appended to each recipient's INBOX.
     async fn deliver(&self, d: Delivery) -> Result<Vec<Delivered>>;
+    /// A new file to stream a large message's body into, for a [`MessageBytes`] stored later.
+    /// Blocking (it creates the file).
+    fn new_blob(&self) -> Result<crate::BlobWriter>;
     async fn append(
         &self,
         folder: FolderId,
@@ -45,6 +48,18 @@ pub trait Store: DirectoryStore + Send + Sync {
     ) -> Result<Delivered>;
     async fn messages(&self, folder: FolderId) -> Result<Vec<MessageMeta>>;
     async fn message_body(&self, folder: FolderId, uid: u32) -> Result<Option<Vec<u8>>>;
+    /// For each message, its bytes up to at least the end of its header block (the whole of a
+    /// small message; the head of one whose body is a file, which is never read): what a
+    /// listing parses. Unknown UIDs are skipped; UID order.
+    async fn message_heads(&self, folder: FolderId, uids: Vec<u32>) -> Result<Vec<(u32, Vec<u8>)>>;
+    /// The listing summaries stored with these messages (see
+    /// [`crate::SqliteStore::set_listing_summarizer`]), UID order; UIDs without one (unknown,
+    /// or stored before summaries were) are left out.
+    async fn listing_summaries(
+        &self,
+        folder: FolderId,
+        uids: Vec<u32>,
+    ) -> Result<Vec<(u32, Vec<u8>)>>;
     /// The metadata of one message (flags, size, dates); `None` for an unknown UID.
     async fn message_meta(&self, folder: FolderId, uid: u32) -> Result<Option<MessageMeta>>;
     /// Replaces the flags; returns the message's modseq (unchanged when the flags are).

@@ -51,7 +51,7 @@ async fn watchers_see_every_kind_of_committed_change() {
     let delivered = s
         .deliver(mssd_store::Delivery {
             recipients: vec![m.id],
-            message: b"x".to_vec(),
+            message: b"x".to_vec().into(),
             internal_date: 0,
             documents: Vec::new(),
         })
@@ -121,7 +121,7 @@ async fn accept_publishes_its_local_deliveries() {
         .accept(mssd_store::Acceptance {
             delivery: Some(mssd_store::Delivery {
                 recipients: vec![m.id],
-                message: b"x".to_vec(),
+                message: b"x".to_vec().into(),
                 internal_date: 0,
                 documents: Vec::new(),
             }),

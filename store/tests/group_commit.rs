@@ -31,7 +31,7 @@ async fn concurrent_writers_share_commits() {
                 let d = store
                     .deliver(Delivery {
                         recipients: vec![mailbox.id],
-                        message,
+                        message: message.into(),
                         internal_date: 0,
                         documents: Vec::new(),
                     })
@@ -83,7 +83,7 @@ async fn a_failing_job_does_not_sink_its_batch() {
             store
                 .deliver(Delivery {
                     recipients: vec![target],
-                    message: i.to_string().into_bytes(),
+                    message: i.to_string().into_bytes().into(),
                     internal_date: i,
                     documents: Vec::new(),
                 })

@@ -29,7 +29,7 @@ async fn deliver(store: &dyn Store, to: mssd_store::MailboxId, docs: Vec<NewDocu
     store
         .deliver(Delivery {
             recipients: vec![to],
-            message: b"Subject: x\r\n\r\ny\r\n".to_vec(),
+            message: b"Subject: x\r\n\r\ny\r\n".to_vec().into(),
             internal_date: 1_780_000_000,
             documents: docs,
         })
@@ -178,7 +178,7 @@ async fn a_pair_in_one_message_and_one_index_per_mailbox() {
     store
         .deliver(Delivery {
             recipients: vec![a.id, b.id],
-            message: b"Subject: x\r\n\r\ny\r\n".to_vec(),
+            message: b"Subject: x\r\n\r\ny\r\n".to_vec().into(),
             internal_date: 1_780_000_000,
             documents: vec![
                 doc("v1", 1, DocumentAction::New, dr, org),
@@ -219,7 +219,7 @@ async fn usage_counters_commit_with_the_acceptance() {
             .accept(Acceptance {
                 delivery: Some(Delivery {
                     recipients: vec![a.id],
-                    message: b"Subject: x\r\n\r\ny\r\n".to_vec(),
+                    message: b"Subject: x\r\n\r\ny\r\n".to_vec().into(),
                     internal_date: 0,
                     documents: Vec::new(),
                 }),

@@ -192,7 +192,7 @@ async fn remove_deletes_folders_messages_and_unshared_blobs() {
     db.store
         .deliver(Delivery {
             recipients: vec![gone.id, kept.id],
-            message: b"shared".to_vec(),
+            message: b"shared".to_vec().into(),
             internal_date: 1,
             documents: Vec::new(),
         })
@@ -201,7 +201,7 @@ async fn remove_deletes_folders_messages_and_unshared_blobs() {
     db.store
         .deliver(Delivery {
             recipients: vec![gone.id],
-            message: b"private".to_vec(),
+            message: b"private".to_vec().into(),
             internal_date: 2,
             documents: Vec::new(),
         })

@@ -36,7 +36,7 @@ async fn delivery_to_several_mailboxes_stores_the_bytes_once() {
         .store
         .deliver(Delivery {
             recipients: vec![a.id, b.id, a.id],
-            message: message.clone(),
+            message: message.clone().into(),
             internal_date: 1_700_000_000,
             documents: Vec::new(),
         })
@@ -81,7 +81,7 @@ async fn delivery_is_all_or_nothing() {
         .store
         .deliver(Delivery {
             recipients: vec![a.id, MailboxId(9_999)],
-            message: b"m".to_vec(),
+            message: b"m".to_vec().into(),
             internal_date: 0,
             documents: Vec::new(),
         })
@@ -99,7 +99,7 @@ async fn delivery_is_all_or_nothing() {
         .store
         .deliver(Delivery {
             recipients: vec![],
-            message: b"m".to_vec(),
+            message: b"m".to_vec().into(),
             internal_date: 0,
             documents: Vec::new(),
         })
@@ -304,7 +304,7 @@ async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
             status: mssd_store::RecipientStatus::Pending,
             detail: None,
         }],
-        message: message.to_vec(),
+        message: message.to_vec().into(),
         next_attempt: 0,
         envelope: serde_json::json!({}),
     };
@@ -313,7 +313,7 @@ async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
         .accept(mssd_store::Acceptance {
             delivery: Some(Delivery {
                 recipients: vec![a.id],
-                message: b"mixed".to_vec(),
+                message: b"mixed".to_vec().into(),
                 internal_date: 0,
                 documents: Vec::new(),
             }),
@@ -336,7 +336,7 @@ async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
         .accept(mssd_store::Acceptance {
             delivery: Some(Delivery {
                 recipients: vec![MailboxId(9_999)],
-                message: b"x".to_vec(),
+                message: b"x".to_vec().into(),
                 internal_date: 0,
                 documents: Vec::new(),
             }),

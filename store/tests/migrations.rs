@@ -118,6 +118,19 @@ const SEEDS: &[&str] = &[
          VALUES (1, 10, 1, '1.2.3^D1', '11502-2', '[]', '[]', 'new', 'current', 1700000000); \
          INSERT INTO usage_indicators VALUES ('2026-12', 'dr.who@x.mssante.fr', 'received', 3, 1, 2, 1);"
     ),
+    // version 8: the rows of version 7, and a blob file awaiting removal.
+    concat!(
+        seed_v4!(),
+        "UPDATE mailboxes SET used_bytes = 5, used_messages = 1 WHERE id = 1; \
+         INSERT INTO subscriptions (mailbox_id, name) VALUES (1, 'INBOX'), (1, 'Sent'), \
+         (1, 'Old'); \
+         INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11); \
+         INSERT INTO health_documents (mailbox_id, folder_id, message_uid, cda_id, code, \
+         patient_ids, restrictions, action, status, indexed_at) \
+         VALUES (1, 10, 1, '1.2.3^D1', '11502-2', '[]', '[]', 'new', 'current', 1700000000); \
+         INSERT INTO usage_indicators VALUES ('2026-12', 'dr.who@x.mssante.fr', 'received', 3, 1, 2, 1); \
+         INSERT INTO blob_garbage (file) VALUES ('00000000000000000000000000000000');"
+    ),
 ];
 
 /// Builds a database at schema version `k` the way an older mssd left it.

@@ -16,7 +16,7 @@ fn entry(recipients: &[&str], next_attempt: i64, message: &[u8]) -> NewQueued {
                 detail: None,
             })
             .collect(),
-        message: message.to_vec(),
+        message: message.to_vec().into(),
         next_attempt,
         envelope: json!({"ret": "HDRS", "envid": "abc"}),
     }

@@ -54,7 +54,7 @@ async fn counters_stay_exact_through_every_write() {
     }
     s.deliver(Delivery {
         recipients: vec![a.id, b.id],
-        message: vec![b'x'; 10],
+        message: vec![b'x'; 10].into(),
         internal_date: 0,
         documents: Vec::new(),
     })
@@ -134,7 +134,7 @@ async fn quota_exceeded_leaves_nothing() {
     let err = s
         .deliver(Delivery {
             recipients: vec![roomy.id, small.id],
-            message: vec![b'b'; 6],
+            message: vec![b'b'; 6].into(),
             internal_date: 0,
             documents: Vec::new(),
         })
@@ -220,7 +220,7 @@ async fn a_refused_job_does_not_fail_its_batch() {
             store
                 .deliver(Delivery {
                     recipients: vec![target],
-                    message: format!("message {i}").into_bytes(),
+                    message: format!("message {i}").into_bytes().into(),
                     internal_date: 0,
                     documents: Vec::new(),
                 })

@@ -387,3 +387,38 @@ fn refusal_policies_and_masque_ps() {
     assert_eq!(refused.len(), 2);
     assert_eq!(refused[1]["recipients"], serde_json::json!([durand()]));
 }
+
+/// A message large enough to be spooled to disk while it arrives, whose XDM comes after
+/// 400 KB of text: the chunk scan sees the attachment, the message is examined whole, its
+/// document indexed and its header fields set, and it is stored byte for byte.
+#[test]
+fn a_spooled_message_still_has_its_documents_examined() {
+    let world = start("");
+    let v1 = sample("CR_Radio_CDAN1_v1.XML");
+    let zip = xdm_zip(&[doc(&v1, None)], &[&durand()]);
+    let message = message_with_xdm(&martin(), &durand(), "Compte rendu", "", &zip);
+    let text: String = (0..8000)
+        .map(|i| format!("ligne {i} du compte rendu, texte libre sans piece jointe\r\n"))
+        .collect();
+    let message = String::from_utf8(message).unwrap().replace(
+        "Documents de santé joints.\r\n",
+        &format!("Documents de santé joints.\r\n{text}"),
+    );
+    assert!(message.len() > 400_000);
+    let mut client = world.logged_in(&martin(), PASSWORD);
+    let reply = client.send_message(&martin(), &[&durand()], message.as_bytes());
+    assert!(reply.starts_with("250 2.0.0"), "{reply}");
+    let inbox = world.inbox(&durand());
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(
+        header(&inbox[0], "X-MSS-CODECDA").as_deref(),
+        Some("18748-4")
+    );
+    assert!(inbox[0].contains(&text), "the text part is stored whole");
+    let current = list(&world, &durand(), false);
+    assert_eq!(current.len(), 1, "{current:?}");
+    assert!(
+        current[0].starts_with(&format!("current {V1_ID} - v1 18748-4 ")),
+        "{current:?}"
+    );
+}

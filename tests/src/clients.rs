@@ -190,6 +190,16 @@ impl SmtpClient {
         self.reply()
     }
 
+    /// Whether the TLS session was resumed (a ticket or session id from an earlier one).
+    pub fn resumed(&self) -> bool {
+        match &self.inner {
+            SmtpStream::Tls(reader) => {
+                reader.get_ref().conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+            }
+            SmtpStream::Plain(_) => false,
+        }
+    }
+
     /// EHLO then STARTTLS and the handshake, then EHLO again; returns the second EHLO reply.
     pub fn starttls(
         self,

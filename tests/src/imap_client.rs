@@ -59,6 +59,28 @@ impl ImapClient {
         server_name: &str,
     ) -> io::Result<(ImapClient, String)> {
         let tcp = TcpStream::connect(addr).await?;
+        ImapClient::tls_over(tcp, tls, server_name).await
+    }
+
+    /// `connect_tls` from the local address `from` (e.g. 127.0.0.7: many loopback clients
+    /// the server tells apart, as it does distinct hosts).
+    pub async fn connect_tls_from(
+        from: std::net::IpAddr,
+        addr: SocketAddr,
+        tls: Arc<ClientConfig>,
+        server_name: &str,
+    ) -> io::Result<(ImapClient, String)> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(from, 0))?;
+        let tcp = socket.connect(addr).await?;
+        ImapClient::tls_over(tcp, tls, server_name).await
+    }
+
+    async fn tls_over(
+        tcp: TcpStream,
+        tls: Arc<ClientConfig>,
+        server_name: &str,
+    ) -> io::Result<(ImapClient, String)> {
         tcp.set_nodelay(true)?;
         let stream = handshake(tcp, tls, server_name).await?;
         let mut client = ImapClient::over(Conn::Tls(Box::new(stream)));

@@ -311,7 +311,7 @@ async fn fill(args: &Args, operator: &BenchOperator) -> Result<(), String> {
             store
                 .deliver(Delivery {
                     recipients: vec![mailbox.id],
-                    message: message.into_bytes(),
+                    message: message.into_bytes().into(),
                     internal_date: 1_780_000_000 + k as i64,
                     documents: Vec::new(),
                 })
@@ -321,7 +321,7 @@ async fn fill(args: &Args, operator: &BenchOperator) -> Result<(), String> {
         store
             .deliver(Delivery {
                 recipients: vec![mailbox.id],
-                message: report.clone(),
+                message: report.clone().into(),
                 internal_date: 1_780_001_000,
                 documents: rows.clone(),
             })

@@ -327,7 +327,7 @@ async fn run_jobs(
                 store
                     .deliver(Delivery {
                         recipients: vec![job.mailbox],
-                        message: job.message.to_vec(),
+                        message: job.message.to_vec().into(),
                         internal_date: 1_780_000_000,
                         documents,
                     })

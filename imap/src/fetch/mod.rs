@@ -147,7 +147,7 @@ pub fn items(
             N::BodyStructure => {
                 MessageDataItem::BodyStructure(structures()?.body_structure.clone())
             }
-            N::Envelope => MessageDataItem::Envelope(summary()?.envelope.clone()),
+            N::Envelope => MessageDataItem::Envelope(summary()?.envelope().clone()),
             N::Flags => MessageDataItem::Flags(flags_to_imap(flags)),
             N::InternalDate => MessageDataItem::InternalDate(internal_date(meta.internal_date)?),
             N::Rfc822Size => MessageDataItem::Rfc822Size(

@@ -24,8 +24,38 @@ use crate::summary::Summary;
 /// Messages per store read and per write.
 const CHUNK: usize = 250;
 
-/// Message bytes being read ahead for the next chunk.
-type Prefetch = tokio::task::JoinHandle<mssd_store::Result<Vec<(u32, Vec<u8>)>>>;
+/// What is being read ahead for the next chunk.
+type Prefetch = tokio::task::JoinHandle<mssd_store::Result<MissingRead>>;
+
+/// What the store gave for messages missing from the summary cache: the listing summaries
+/// stored with them at delivery and, for those without one, their bytes. Both UID order.
+#[derive(Default)]
+struct MissingRead {
+    summaries: Vec<(u32, Vec<u8>)>,
+    bodies: Vec<(u32, Vec<u8>)>,
+}
+
+/// Reads the stored summaries of `wanted`, and the bytes of those that have none.
+async fn read_missing(
+    store: &dyn mssd_store::Store,
+    folder: mssd_store::FolderId,
+    wanted: Vec<u32>,
+) -> mssd_store::Result<MissingRead> {
+    if wanted.is_empty() {
+        return Ok(MissingRead::default());
+    }
+    let summaries = store.listing_summaries(folder, wanted.clone()).await?;
+    let rest: Vec<u32> = wanted
+        .into_iter()
+        .filter(|uid| summaries.binary_search_by_key(uid, |(u, _)| *u).is_err())
+        .collect();
+    let bodies = if rest.is_empty() {
+        Vec::new()
+    } else {
+        store.message_bodies(folder, rest).await?
+    };
+    Ok(MissingRead { summaries, bodies })
+}
 
 /// UIDs of `chunk` whose summary is not in `cached`.
 fn missing(
@@ -182,17 +212,13 @@ impl Session<'_> {
             }),
             None => {
                 let wanted = missing(chunk, metas, &found);
-                if wanted.is_empty() {
-                    Ok(Vec::new())
-                } else {
-                    self.ctx.store.message_bodies(selected.folder, wanted).await
-                }
+                read_missing(self.ctx.store.as_ref(), selected.folder, wanted).await
             }
         };
         // Messages left without a summary are left out of the response, like expunged ones.
-        let bodies = read.unwrap_or_else(|e| {
+        let read = read.unwrap_or_else(|e| {
             tracing::error!(error = %e, "imap: reading messages for FETCH failed");
-            Vec::new()
+            MissingRead::default()
         });
         if let Some(next) = next {
             let cached = summaries.get_many(next.iter().map(|&i| metas[i].sha256.as_str()));
@@ -201,7 +227,7 @@ impl Session<'_> {
                 let store = Arc::clone(&self.ctx.store);
                 let folder = selected.folder;
                 *prefetch = Some(tokio::spawn(async move {
-                    store.message_bodies(folder, wanted).await
+                    read_missing(store.as_ref(), folder, wanted).await
                 }));
             }
         }
@@ -210,8 +236,15 @@ impl Session<'_> {
                 continue;
             }
             let meta = &metas[index];
-            if let Ok(i) = bodies.binary_search_by_key(&meta.uid, |(uid, _)| *uid) {
-                *slot = Some(summaries.insert(&meta.sha256, &bodies[i].1));
+            let stored = read
+                .summaries
+                .binary_search_by_key(&meta.uid, |(uid, _)| *uid)
+                .ok()
+                .and_then(|i| Summary::from_stored(&read.summaries[i].1));
+            if let Some(summary) = stored {
+                *slot = Some(summaries.insert_summary(&meta.sha256, summary));
+            } else if let Ok(i) = read.bodies.binary_search_by_key(&meta.uid, |(uid, _)| *uid) {
+                *slot = Some(summaries.insert(&meta.sha256, &read.bodies[i].1));
             }
         }
         found

@@ -37,7 +37,7 @@ pub async fn run(config: Config) -> Result<()> {
         tracing::warn!(%path, was, now, "file mode tightened: it let others than its owner in");
         println!("mssd: tightened {fixed}: now {:04o}", fixed.wanted);
     }
-    let store = store_open::open(&config)?;
+    let store = store_open::open_for_serving(&config).await?;
     let tls = tls_setup::load(&config.tls)?;
     tracing::info!(subject = %tls.ours.subject, not_after = %tls.ours.not_after, "server certificate loaded");
     let trust = trust_setup::restore(&config, store.clone()).await?;

@@ -43,7 +43,7 @@ pub(crate) async fn send_report(
         ctx.store
             .deliver(Delivery {
                 recipients: vec![mailbox.id],
-                message: report,
+                message: report.into(),
                 internal_date: now,
                 documents: Vec::new(),
             })
@@ -58,7 +58,7 @@ pub(crate) async fn send_report(
                 status: RecipientStatus::Pending,
                 detail: None,
             }],
-            message: report,
+            message: report.into(),
             next_attempt: now,
             envelope: serde_json::json!({ "id": id, "dsn": true }),
         })

@@ -207,12 +207,13 @@ impl Session<'_> {
         if self.tx.as_ref().is_some_and(|tx| tx.body.is_empty()) {
             self.begin_body();
         }
-        let size = self.tx.as_ref().map_or(0, |tx| tx.body.len());
+        let size = self.tx.as_ref().map_or(0, |tx| tx.size());
         if size.saturating_add(chunk_size) > self.ctx.config.max_message_size {
             let reply = replies::message_too_big(self.ctx.config.max_message_size);
             if let Some(tx) = &mut self.tx {
                 tx.failed = Some(reply);
                 tx.body = Vec::new();
+                tx.spool = None;
             }
             self.input = Input::Discard {
                 receiver: DummyDataReceiver::new_bdat(chunk_size),

@@ -85,7 +85,9 @@ impl Session<'_> {
             id: &id,
             recipients,
             original: &tx.body,
-            return_full: tx.mail_flags & smtp_proto::MAIL_RET_FULL != 0,
+            // A body in a file is not read back for a report: its header block is returned
+            // even with RET=FULL (RFC 3461 §4.3 lets an MTA return less).
+            return_full: tx.mail_flags & smtp_proto::MAIL_RET_FULL != 0 && !tx.body_in_file,
         });
         Some(PendingReport {
             id,

@@ -2,8 +2,8 @@
 //! outbound queue, and only then `250` (durable before acknowledged), with an audit line.
 
 use mssd_store::{
-    Acceptance, AuditEvent, Delivery, Direction, NewQueued, QueuedRecipient, RecipientStatus,
-    UsageCount,
+    Acceptance, AuditEvent, Delivery, Direction, MessageBytes, NewQueued, QueuedRecipient,
+    RecipientStatus, UsageCount,
 };
 
 use super::state::PeerVerdict;
@@ -62,11 +62,17 @@ impl Session<'_> {
         if let Some(failed) = tx.failed.take() {
             return self.reply(failed);
         }
-        if tx.body.len() > self.ctx.config.max_message_size {
+        if tx.size() > self.ctx.config.max_message_size {
             let reply = replies::message_too_big(self.ctx.config.max_message_size);
             self.audit_refusal("content", &reply, None).await;
             return self.reply(reply);
         }
+        let size = tx.size();
+        let body_file = match self.finish_spool(&mut tx).await {
+            Ok(file) => file,
+            Err(reply) => return self.reply(reply),
+        };
+        tx.body_in_file = body_file.is_some();
         if self.role == Role::Submission {
             if let Err(reply) = self.check_authors(&mut tx).await {
                 self.audit_refusal("content", &reply, tx.sender.as_ref().map(|s| s.to_string()))
@@ -91,7 +97,6 @@ impl Session<'_> {
                 return self.reply(reply);
             }
         };
-        let size = tx.body.len();
         let message_id = headers::field_value(
             &tx.body[..headers::header_block_len(&tx.body)],
             "Message-ID",
@@ -128,7 +133,7 @@ impl Session<'_> {
         let delivered_report = self.delivered_report(&tx, now);
         let refused_report = self.refused_report(&tx, &facts.refused, now);
         let notify = self.citizens_to_notify(&tx);
-        let mut acceptance = self.acceptance(&mut tx, now, audit, facts);
+        let mut acceptance = self.acceptance(&mut tx, body_file, now, audit, facts);
         acceptance.exchanges = exchanges;
         acceptance.notify = notify;
         match self.ctx.store.accept(acceptance).await {
@@ -198,7 +203,7 @@ impl Session<'_> {
         );
         let delivery = Delivery {
             recipients: vec![user.mailbox.id],
-            message: note.into_bytes(),
+            message: note.into_bytes().into(),
             internal_date: time::OffsetDateTime::now_utc().unix_timestamp(),
             documents: Vec::new(),
         };
@@ -208,10 +213,12 @@ impl Session<'_> {
     }
 
     /// Local recipients to their INBOX, remote ones to the outbound queue, with the audit
-    /// line. The bytes move into the store; they are copied only when a message has both kinds.
+    /// line. The bytes move into the store, stored once when a message has both kinds (the
+    /// queue entry's empty message means "the delivery's").
     fn acceptance(
         &self,
         tx: &mut super::state::Transaction,
+        body_file: Option<mssd_store::StagedBlob>,
         now: i64,
         audit: AuditEvent,
         facts: super::documents::DocumentFacts,
@@ -223,7 +230,10 @@ impl Session<'_> {
             .iter()
             .filter(|r| r.mailbox.is_none())
             .collect();
-        let mut body = std::mem::take(&mut tx.body);
+        let mut body = MessageBytes {
+            head: std::mem::take(&mut tx.body),
+            body: body_file,
+        };
         let queued = if remote.is_empty() {
             None
         } else {
@@ -238,7 +248,7 @@ impl Session<'_> {
             let message = if local.is_empty() {
                 std::mem::take(&mut body)
             } else {
-                body.clone()
+                MessageBytes::default()
             };
             let recipients = remote
                 .iter()

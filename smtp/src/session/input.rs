@@ -54,14 +54,19 @@ impl Session<'_> {
                 Input::Data(receiver) => {
                     let tx = self.tx.get_or_insert_default();
                     let done = receiver.ingest(&mut iter, &mut tx.body);
-                    if tx.body.len() > self.ctx.config.max_message_size {
+                    if tx.size() > self.ctx.config.max_message_size {
                         // Stop storing: discard the rest and refuse at the final dot.
                         tx.body = Vec::new();
+                        tx.spool = None;
                         let discard = DummyDataReceiver::new_data(receiver);
                         self.input = Input::Discard {
                             receiver: discard,
                             last: true,
                         };
+                        continue;
+                    }
+                    if let Err(reply) = self.spool_if_large() {
+                        self.fail_transaction(reply);
                         continue;
                     }
                     if !done {
@@ -73,15 +78,20 @@ impl Session<'_> {
                 }
                 Input::Bdat(receiver) => {
                     let tx = self.tx.get_or_insert_default();
-                    if !receiver.ingest(&mut iter, &mut tx.body) {
+                    let done = receiver.ingest(&mut iter, &mut tx.body);
+                    let last = receiver.is_last;
+                    if let Err(reply) = self.spool_if_large() {
+                        self.fail_transaction(reply);
+                        continue;
+                    }
+                    if !done {
                         return Flow::Continue;
                     }
-                    let last = receiver.is_last;
                     self.input = Input::Command;
                     if last {
                         self.end_of_message().await;
                     } else {
-                        let size = self.tx.as_ref().map_or(0, |t| t.body.len());
+                        let size = self.tx.as_ref().map_or(0, |t| t.size());
                         self.reply(replies::chunk_ok(size));
                     }
                     Flow::Continue

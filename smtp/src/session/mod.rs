@@ -11,6 +11,7 @@ pub mod documents;
 mod finish;
 mod input;
 mod mta;
+mod spool;
 mod state;
 mod submission;
 

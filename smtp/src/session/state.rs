@@ -63,8 +63,16 @@ pub struct Transaction {
     pub mail_flags: u64,
     pub env_id: Option<String>,
     pub declared_size: usize,
-    /// The message as received so far, starting with our Received field.
+    /// The message as received so far, starting with our Received field; once a large
+    /// message spools, its header block and the bytes not yet written out.
     pub body: Vec<u8>,
+    /// The body written out so far, for a large message.
+    pub spool: Option<Spool>,
+    /// Set at the end of a spooled message: `body` is its header block only, the rest is in
+    /// a blob file.
+    pub body_in_file: bool,
+    /// Held while a spooled message that may carry documents is in memory whole again.
+    pub whole_in_memory: Option<tokio::sync::SemaphorePermit<'static>>,
     /// Set when a BDAT sequence has failed: later chunks are discarded with this reply.
     pub failed: Option<crate::reply::Reply>,
     /// Recipients the national directory does not know (policy "warn"): the sender gets a
@@ -73,6 +81,14 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// Bytes received so far, in memory and spooled.
+    pub fn size(&self) -> usize {
+        let spooled = self.spool.as_ref().map_or(0, |s| s.len());
+        self.body
+            .len()
+            .saturating_add(usize::try_from(spooled).unwrap_or(usize::MAX))
+    }
+
     pub fn new(
         sender: Option<Address>,
         mail_flags: u64,
@@ -86,5 +102,24 @@ impl Transaction {
             declared_size,
             ..Default::default()
         }
+    }
+}
+
+/// The spooled part of the message in progress.
+#[derive(Debug)]
+pub struct Spool {
+    pub(super) writer: mssd_store::BlobWriter,
+    /// Where the body starts in `Transaction::body` (the head kept in memory).
+    pub(super) head_len: usize,
+    /// Whether some chunk may carry an IHE_XDM.zip (see `mssd_cda::attachment::may_carry_xdm`):
+    /// such a message is read back whole at its end for the document checks.
+    pub may_carry_xdm: bool,
+    /// The end of the last chunk, for the marker scan of the next.
+    pub(super) overlap: Vec<u8>,
+}
+
+impl Spool {
+    pub fn len(&self) -> u64 {
+        self.writer.len()
     }
 }

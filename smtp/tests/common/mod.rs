@@ -241,7 +241,7 @@ impl Operator {
                         detail: None,
                     })
                     .collect(),
-                message: message.to_vec(),
+                message: message.to_vec().into(),
                 next_attempt: now(),
                 envelope,
             })

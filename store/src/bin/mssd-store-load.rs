@@ -132,7 +132,7 @@ async fn run(args: Args) -> Result<(), String> {
                 let delivered = store
                     .deliver(Delivery {
                         recipients: vec![mailbox],
-                        message,
+                        message: message.into(),
                         internal_date: 0,
                         documents: Vec::new(),
                     })

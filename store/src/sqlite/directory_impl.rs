@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use mssd_core::Address;
 use tracing::debug;
 
-use super::{SqliteStore, directory_read, directory_write, now_unix};
+use super::{SMALL_JOB, SqliteStore, directory_read, directory_write, now_unix};
 use crate::directory_model::{
     DirectoryDiff, DirectoryGeneration, DirectoryMailbox, DirectoryProfessional, DirectoryRows,
     DirectorySet, DirectorySetStatus,
@@ -15,7 +15,6 @@ use crate::error::Result;
 
 /// Batch weight of one directory row (about its bytes).
 const ROW_WEIGHT: usize = 256;
-const SMALL_JOB: usize = 512;
 
 impl SqliteStore {
     /// Deletes a generation not in force, one bounded writer job at a time.

@@ -2,10 +2,12 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::blobs::assemble;
 use super::connection::DbResult;
 use super::convert::{i64_from_u64, u32_from_i64, u64_from_i64};
 use super::flag_json::parse_flags;
 use super::folders::{by_id, folder_exists};
+use crate::blob_files::BlobDir;
 use crate::error::{Error, Result};
 use crate::model::{Changes, FolderId, MessageMeta};
 
@@ -116,21 +118,32 @@ fn metas(conn: &Connection, folder: FolderId, only: Only) -> Result<Vec<MessageM
         .collect()
 }
 
-pub(crate) fn body(conn: &Connection, folder: FolderId, uid: u32) -> Result<Option<Vec<u8>>> {
-    conn.prepare_cached(
-        "SELECT b.bytes FROM messages m JOIN blobs b ON b.id = m.blob_id \
-         WHERE m.folder_id = ?1 AND m.uid = ?2",
-    )
-    .and_then(|mut stmt| {
-        stmt.query_row(params![folder.0, uid], |r| r.get(0))
+pub(crate) fn body(
+    conn: &Connection,
+    blobs: &BlobDir,
+    folder: FolderId,
+    uid: u32,
+) -> Result<Option<Vec<u8>>> {
+    let row: Option<(Vec<u8>, Option<String>, i64)> = conn
+        .prepare_cached(
+            "SELECT b.bytes, b.file, b.size FROM messages m JOIN blobs b ON b.id = m.blob_id \
+             WHERE m.folder_id = ?1 AND m.uid = ?2",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row(params![folder.0, uid], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()
-    })
-    .db("reading a message")
+        })
+        .db("reading a message")?;
+    row.map(|(head, file, size)| assemble(blobs, head, file, size))
+        .transpose()
 }
 
 /// Bodies of several messages in one snapshot; unknown UIDs skipped; UID order.
 pub(crate) fn bodies(
     conn: &Connection,
+    blobs: &BlobDir,
     folder: FolderId,
     uids: &[u32],
 ) -> Result<Vec<(u32, Vec<u8>)>> {
@@ -139,8 +152,70 @@ pub(crate) fn bodies(
     uids.dedup();
     let mut out = Vec::with_capacity(uids.len());
     for uid in uids {
-        if let Some(bytes) = body(conn, folder, uid)? {
+        if let Some(bytes) = body(conn, blobs, folder, uid)? {
             out.push((uid, bytes));
+        }
+    }
+    Ok(out)
+}
+
+/// The listing summaries of `uids` (those that have one), UID order. The UIDs of one FETCH
+/// chunk are mostly consecutive: one range scan, filtered, instead of a lookup each.
+pub(crate) fn summaries(
+    conn: &Connection,
+    folder: FolderId,
+    mut uids: Vec<u32>,
+) -> Result<Vec<(u32, Vec<u8>)>> {
+    uids.sort_unstable();
+    uids.dedup();
+    let (Some(&first), Some(&last)) = (uids.first(), uids.last()) else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<(i64, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT m.uid, s.summary FROM messages m \
+             JOIN blob_summaries s ON s.blob_id = m.blob_id \
+             WHERE m.folder_id = ?1 AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map(params![folder.0, first, last], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect()
+        })
+        .db("reading listing summaries")?;
+    let mut out = Vec::with_capacity(uids.len().min(rows.len()));
+    for (uid, summary) in rows {
+        let uid = u32_from_i64(uid, "messages", "uid")?;
+        if uids.binary_search(&uid).is_ok() {
+            out.push((uid, summary));
+        }
+    }
+    Ok(out)
+}
+
+/// The `bytes` of each message's blob: the whole message, or the head of one with a file.
+pub(crate) fn heads(
+    conn: &Connection,
+    folder: FolderId,
+    mut uids: Vec<u32>,
+) -> Result<Vec<(u32, Vec<u8>)>> {
+    uids.sort_unstable();
+    uids.dedup();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT b.bytes FROM messages m JOIN blobs b ON b.id = m.blob_id \
+             WHERE m.folder_id = ?1 AND m.uid = ?2",
+        )
+        .db("preparing a message head read")?;
+    let mut out = Vec::with_capacity(uids.len());
+    for uid in uids {
+        let head: Option<Vec<u8>> = stmt
+            .query_row(params![folder.0, uid], |r| r.get(0))
+            .optional()
+            .db("reading a message head")?;
+        if let Some(head) = head {
+            out.push((uid, head));
         }
     }
     Ok(out)

@@ -13,13 +13,19 @@ use super::document_index;
 use super::flag_json::{flags_json, parse_flags};
 use super::folders::{inbox_of, mailbox_of};
 use super::quota::{add_usage, delta, ensure_room};
+use crate::blob_files::MessageBytes;
 use crate::error::{Error, Result};
 use crate::flags::{is_seen, normalize_flags};
 use crate::model::{Delivered, Delivery, FolderChange, FolderId, MailboxId};
 
 /// Stores the bytes once and appends them to the INBOX of each distinct recipient. If any
-/// recipient lacks room, nothing is delivered (`QuotaExceeded` names that mailbox).
-pub(crate) fn deliver(conn: &Connection, d: &Delivery) -> Result<Vec<Delivered>> {
+/// recipient lacks room, nothing is delivered (`QuotaExceeded` names that mailbox). Returns
+/// the blob too, for a queue entry of the same message to share.
+pub(crate) fn deliver(
+    conn: &Connection,
+    d: &Delivery,
+    summary: Option<&[u8]>,
+) -> Result<(Vec<Delivered>, i64)> {
     let mut recipients: Vec<MailboxId> = Vec::with_capacity(d.recipients.len());
     for r in &d.recipients {
         if !recipients.contains(r) {
@@ -29,7 +35,7 @@ pub(crate) fn deliver(conn: &Connection, d: &Delivery) -> Result<Vec<Delivered>>
     if recipients.is_empty() {
         return Err(Error::invalid("delivery", "it has no recipient"));
     }
-    let size = message_size(&d.message);
+    let size = message_size(d.message.len());
     let inboxes = recipients
         .iter()
         .map(|mailbox| {
@@ -37,8 +43,8 @@ pub(crate) fn deliver(conn: &Connection, d: &Delivery) -> Result<Vec<Delivered>>
             inbox_of(conn, *mailbox)
         })
         .collect::<Result<Vec<FolderId>>>()?;
-    let blob = insert_blob(conn, &d.message)?;
-    inboxes
+    let blob = insert_blob(conn, &d.message, summary)?;
+    let delivered = inboxes
         .into_iter()
         .map(|folder| {
             let delivered = add_message(conn, folder, blob, size, &[], d.internal_date)?;
@@ -54,20 +60,22 @@ pub(crate) fn deliver(conn: &Connection, d: &Delivery) -> Result<Vec<Delivered>>
             }
             Ok(delivered)
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok((delivered, blob))
 }
 
 pub(crate) fn append(
     conn: &Connection,
     folder: FolderId,
-    message: &[u8],
+    message: &MessageBytes,
     flags: &[String],
     internal_date: i64,
+    summary: Option<&[u8]>,
 ) -> Result<Delivered> {
     let flags = normalize_flags(flags)?;
-    let size = message_size(message);
+    let size = message_size(message.len());
     ensure_room(conn, mailbox_of(conn, folder)?, size)?;
-    let blob = insert_blob(conn, message)?;
+    let blob = insert_blob(conn, message, summary)?;
     add_message(conn, folder, blob, size, &flags, internal_date)
 }
 
@@ -185,6 +193,6 @@ pub(crate) fn bump_modseq(conn: &Connection, folder: FolderId) -> Result<u64> {
     u64_from_i64(modseq, "folders", "highest_modseq")
 }
 
-fn message_size(message: &[u8]) -> u64 {
-    u64::try_from(message.len()).unwrap_or(u64::MAX)
+fn message_size(len: usize) -> u64 {
+    u64::try_from(len).unwrap_or(u64::MAX)
 }

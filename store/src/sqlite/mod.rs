@@ -1,6 +1,7 @@
 //! The SQLite implementation of [`crate::Store`].
 
 mod audit;
+mod blob_sweep;
 mod blobs;
 mod citizen_exchanges;
 mod connection;
@@ -39,12 +40,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::info;
 
+use crate::blob_files::BlobDir;
 use crate::change_feed::ChangeFeed;
 use crate::error::Result;
 use crate::model::{Delivered, FolderChange, WriterStats};
 pub use migrations::{latest_schema_version, migration_scripts};
 use readers::ReadPool;
 use writer::{BatchLimits, Writer};
+
+/// Computes the listing summary of a message from its header block (see
+/// [`SqliteStore::set_listing_summarizer`]); its bytes are opaque to the store.
+pub type ListingSummarizer = std::sync::Arc<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>;
+
+/// Batch weight of a job without message bytes.
+const SMALL_JOB: usize = 512;
 
 /// Tuning of a [`SqliteStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +80,8 @@ impl Default for SqliteOptions {
 /// group-commit thread and read through a small pool of read-only connections.
 pub struct SqliteStore {
     path: PathBuf,
+    blobs: BlobDir,
+    summarizer: Option<ListingSummarizer>,
     writer: Writer,
     readers: ReadPool,
     feed: ChangeFeed,
@@ -84,6 +95,7 @@ impl SqliteStore {
         let version = migrations::migrate(&mut conn, migrations::MIGRATIONS)?;
         // The database, WAL and shm files now exist; make their directory entries durable.
         connection::sync_parent_dir(path)?;
+        let blobs = BlobDir::open(blob_dir_of(path))?;
         let writer = Writer::start(
             conn,
             BatchLimits {
@@ -94,6 +106,8 @@ impl SqliteStore {
         info!(path = %path.display(), schema_version = version, "store opened");
         Ok(SqliteStore {
             path: path.to_path_buf(),
+            blobs,
+            summarizer: None,
             writer,
             readers: ReadPool::new(path.to_path_buf(), options.read_connections),
             feed: ChangeFeed::new(),
@@ -103,6 +117,17 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Computes each new message's listing summary with `summarize` (given its header block),
+    /// stored with it for [`crate::Store::listing_summaries`].
+    pub fn set_listing_summarizer(&mut self, summarize: ListingSummarizer) {
+        self.summarizer = Some(summarize);
+    }
+
+    /// The directory of the large messages' body files (`blobs/` beside the database).
+    pub fn blob_dir(&self) -> &BlobDir {
+        &self.blobs
     }
 
     /// Lets the writer finish the jobs already sent, then stops it and closes its connection.
@@ -131,6 +156,14 @@ impl SqliteStore {
             self.feed.publish(change);
         }
         Ok(value)
+    }
+}
+
+/// `blobs/` in the database's directory.
+fn blob_dir_of(database: &Path) -> PathBuf {
+    match database.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("blobs"),
+        _ => PathBuf::from("blobs"),
     }
 }
 

@@ -3,13 +3,21 @@
 use mssd_core::Address;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::blobs::{delete_unreferenced_blobs, insert_blob};
+use super::blobs::{assemble, delete_unreferenced_blobs, insert_blob};
 use super::connection::DbResult;
 use super::convert::{sql_limit, u32_from_i64};
+use crate::blob_files::BlobDir;
 use crate::error::{Error, Result};
 use crate::model::{NewQueued, QueueId, QueueSummary, Queued, QueuedRecipient, RecipientStatus};
 
-pub(crate) fn enqueue(conn: &Connection, q: &NewQueued, now: i64) -> Result<QueueId> {
+/// Queues `q`; with `shared_blob`, the entry references those bytes (already stored by the
+/// same acceptance's delivery) instead of its own.
+pub(crate) fn enqueue(
+    conn: &Connection,
+    q: &NewQueued,
+    now: i64,
+    shared_blob: Option<i64>,
+) -> Result<QueueId> {
     let mut recipients: Vec<&QueuedRecipient> = Vec::with_capacity(q.recipients.len());
     for r in &q.recipients {
         if !recipients.iter().any(|seen| seen.address == r.address) {
@@ -19,7 +27,10 @@ pub(crate) fn enqueue(conn: &Connection, q: &NewQueued, now: i64) -> Result<Queu
     if recipients.is_empty() {
         return Err(Error::invalid("queue entry", "it has no recipient"));
     }
-    let blob = insert_blob(conn, &q.message)?;
+    let blob = match shared_blob {
+        Some(blob) => blob,
+        None => insert_blob(conn, &q.message, None)?,
+    };
     conn.prepare_cached(
         "INSERT INTO queue (sender, blob_id, envelope, created_at, next_attempt) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -57,22 +68,27 @@ pub(crate) fn enqueue(conn: &Connection, q: &NewQueued, now: i64) -> Result<Queu
 }
 
 const ENTRY_COLUMNS: &str = "q.id, q.sender, q.envelope, q.created_at, q.next_attempt, \
-                             q.attempts, q.last_error, b.sha256, b.bytes";
+                             q.attempts, q.last_error, b.sha256, b.bytes, b.file, b.size";
 
-pub(crate) fn all(conn: &Connection) -> Result<Vec<Queued>> {
+pub(crate) fn all(conn: &Connection, blobs: &BlobDir) -> Result<Vec<Queued>> {
     let sql = format!(
         "SELECT {ENTRY_COLUMNS} FROM queue q JOIN blobs b ON b.id = q.blob_id ORDER BY q.id"
     );
-    load(conn, &sql, params![])
+    load(conn, blobs, &sql, params![])
 }
 
-pub(crate) fn due(conn: &Connection, now: i64, limit: usize) -> Result<Vec<Queued>> {
+pub(crate) fn due(
+    conn: &Connection,
+    blobs: &BlobDir,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<Queued>> {
     let sql = format!(
         "SELECT {ENTRY_COLUMNS} FROM queue q JOIN blobs b ON b.id = q.blob_id \
          WHERE q.next_attempt IS NOT NULL AND q.next_attempt <= ?1 \
          ORDER BY q.next_attempt, q.id LIMIT ?2"
     );
-    load(conn, &sql, params![now, sql_limit(limit)])
+    load(conn, blobs, &sql, params![now, sql_limit(limit)])
 }
 
 pub(crate) fn record_attempt(
@@ -160,9 +176,16 @@ struct RawEntry {
     last_error: Option<String>,
     sha256: String,
     message: Vec<u8>,
+    file: Option<String>,
+    size: i64,
 }
 
-fn load(conn: &Connection, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<Queued>> {
+fn load(
+    conn: &Connection,
+    blobs: &BlobDir,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Queued>> {
     let raws: Vec<RawEntry> = conn
         .prepare_cached(sql)
         .and_then(|mut stmt| {
@@ -177,15 +200,19 @@ fn load(conn: &Connection, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result
                     last_error: r.get(6)?,
                     sha256: r.get(7)?,
                     message: r.get(8)?,
+                    file: r.get(9)?,
+                    size: r.get(10)?,
                 })
             })?
             .collect()
         })
         .db("reading the queue")?;
-    raws.into_iter().map(|raw| into_queued(conn, raw)).collect()
+    raws.into_iter()
+        .map(|raw| into_queued(conn, blobs, raw))
+        .collect()
 }
 
-fn into_queued(conn: &Connection, raw: RawEntry) -> Result<Queued> {
+fn into_queued(conn: &Connection, blobs: &BlobDir, raw: RawEntry) -> Result<Queued> {
     let corrupt = |detail: String| Error::corrupt("queue", format!("entry {}: {detail}", raw.id));
     let sender = raw
         .sender
@@ -199,7 +226,7 @@ fn into_queued(conn: &Connection, raw: RawEntry) -> Result<Queued> {
         id: QueueId(raw.id),
         sender,
         recipients: recipients(conn, raw.id)?,
-        message: raw.message,
+        message: assemble(blobs, raw.message, raw.file, raw.size)?,
         sha256: raw.sha256,
         envelope,
         created_at: raw.created_at,

@@ -5,24 +5,22 @@ use mssd_core::Address;
 
 use super::connection::DbResult;
 use super::{
-    SqliteStore, audit, changes_of, citizen_exchanges, copy_move, document_index, documents,
-    flag_store, folder_admin, folders, grants, health, indicators, mailboxes, message_read,
-    message_removal, messages, notifications, now_unix, queue, quota, subscriptions,
+    SMALL_JOB, SqliteStore, audit, changes_of, citizen_exchanges, copy_move, document_index,
+    documents, flag_store, folder_admin, folders, grants, health, indicators, mailboxes,
+    message_read, message_removal, messages, notifications, now_unix, queue, quota, subscriptions,
 };
+use crate::blob_files::{BlobWriter, MessageBytes};
 use crate::change_feed::ChangeFeed;
 use crate::citizen_model::ExchangeHistory;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::{Error, Result};
 use crate::model::{
     Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,
-    FlagOp, FlagsOutcome, Folder, FolderId, Grant, Mailbox, MailboxId, MailboxStatus, MessageMeta,
-    NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued, QuotaUsage,
+    FlagOp, FlagsOutcome, Folder, FolderChange, FolderId, Grant, Mailbox, MailboxId, MailboxStatus,
+    MessageMeta, NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued, QuotaUsage,
     RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 use crate::store::Store;
-
-/// Batch weight of a job without message bytes.
-const SMALL_JOB: usize = 512;
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -58,7 +56,9 @@ impl Store for SqliteStore {
         let address = address.clone();
         self.writer
             .run(SMALL_JOB, move |c| mailboxes::remove(c, &address))
-            .await
+            .await?;
+        self.collect_blob_garbage().await;
+        Ok(())
     }
 
     async fn mailbox_by_certificate_dn(&self, canonical_dn: &str) -> Result<Option<Mailbox>> {
@@ -79,10 +79,14 @@ impl Store for SqliteStore {
         self.readers.run(move |c| folders::list(c, mailbox)).await
     }
 
-    async fn deliver(&self, d: Delivery) -> Result<Vec<Delivered>> {
-        let weight = d.message.len();
+    async fn deliver(&self, mut d: Delivery) -> Result<Vec<Delivered>> {
+        let summary;
+        (d.message, summary) = self.prepared(d.message, Listed::Yes).await?;
+        let weight = d.message.head.len();
         self.write_publishing(weight, move |c| {
-            let delivered = messages::deliver(c, &d)?;
+            let delivered = messages::deliver(c, &d, summary.as_deref());
+            release_on_error(&delivered, &d.message);
+            let (delivered, _) = delivered?;
             let changes = changes_of(&delivered);
             Ok((delivered, changes))
         })
@@ -96,8 +100,18 @@ impl Store for SqliteStore {
         flags: Vec<String>,
         internal_date: i64,
     ) -> Result<Delivered> {
-        self.write_publishing(message.len(), move |c| {
-            let delivered = messages::append(c, folder, &message, &flags, internal_date)?;
+        let (message, summary) = self.prepared(message.into(), Listed::Yes).await?;
+        self.write_publishing(message.head.len(), move |c| {
+            let delivered = messages::append(
+                c,
+                folder,
+                &message,
+                &flags,
+                internal_date,
+                summary.as_deref(),
+            );
+            release_on_error(&delivered, &message);
+            let delivered = delivered?;
             Ok((delivered, changes_of(&[delivered])))
         })
         .await
@@ -109,6 +123,22 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn message_heads(&self, folder: FolderId, uids: Vec<u32>) -> Result<Vec<(u32, Vec<u8>)>> {
+        self.readers
+            .run(move |c| message_read::heads(c, folder, uids))
+            .await
+    }
+
+    async fn listing_summaries(
+        &self,
+        folder: FolderId,
+        uids: Vec<u32>,
+    ) -> Result<Vec<(u32, Vec<u8>)>> {
+        self.readers
+            .run(move |c| message_read::summaries(c, folder, uids))
+            .await
+    }
+
     async fn message_meta(&self, folder: FolderId, uid: u32) -> Result<Option<MessageMeta>> {
         self.readers
             .run(move |c| message_read::meta(c, folder, uid))
@@ -116,8 +146,9 @@ impl Store for SqliteStore {
     }
 
     async fn message_body(&self, folder: FolderId, uid: u32) -> Result<Option<Vec<u8>>> {
+        let blobs = self.blobs.clone();
         self.readers
-            .run(move |c| message_read::body(c, folder, uid))
+            .run(move |c| message_read::body(c, &blobs, folder, uid))
             .await
     }
 
@@ -130,49 +161,68 @@ impl Store for SqliteStore {
     }
 
     async fn expunge(&self, folder: FolderId, uids: Vec<u32>) -> Result<Vec<u32>> {
-        self.write_publishing(SMALL_JOB, move |c| {
-            let (removed, change) = message_removal::expunge(c, folder, &uids)?;
-            Ok((removed, change.into_iter().collect()))
-        })
-        .await
+        let removed = self
+            .write_publishing(SMALL_JOB, move |c| {
+                let (removed, change) = message_removal::expunge(c, folder, &uids)?;
+                Ok((removed, change.into_iter().collect()))
+            })
+            .await;
+        self.collect_blob_garbage().await;
+        removed
     }
 
-    async fn enqueue(&self, q: NewQueued) -> Result<QueueId> {
-        let weight = q.message.len();
+    async fn enqueue(&self, mut q: NewQueued) -> Result<QueueId> {
+        (q.message, _) = self.prepared(q.message, Listed::No).await?;
+        let weight = q.message.head.len();
         self.writer
-            .run(weight, move |c| queue::enqueue(c, &q, now_unix()))
+            .run(weight, move |c| {
+                let queued = queue::enqueue(c, &q, now_unix(), None);
+                release_on_error(&queued, &q.message);
+                queued
+            })
             .await
     }
 
-    async fn accept(&self, a: Acceptance) -> Result<Accepted> {
-        let weight = a.delivery.as_ref().map_or(0, |d| d.message.len())
-            + a.queued.as_ref().map_or(0, |q| q.message.len());
+    async fn accept(&self, mut a: Acceptance) -> Result<Accepted> {
+        let mut summary = None;
+        if let Some(d) = a.delivery.as_mut() {
+            (d.message, summary) = self
+                .prepared(std::mem::take(&mut d.message), Listed::Yes)
+                .await?;
+        }
+        if let Some(q) = a.queued.as_mut() {
+            (q.message, _) = self
+                .prepared(std::mem::take(&mut q.message), Listed::No)
+                .await?;
+        }
+        let weight = a.delivery.as_ref().map_or(0, |d| d.message.head.len())
+            + a.queued.as_ref().map_or(0, |q| q.message.head.len());
         self.write_publishing(weight, move |c| {
-            let delivered = match &a.delivery {
-                Some(d) => messages::deliver(c, d)?,
-                None => Vec::new(),
-            };
-            let queued = a
-                .queued
-                .as_ref()
-                .map(|q| queue::enqueue(c, q, now_unix()))
-                .transpose()?;
-            audit::append(c, &a.audit)?;
-            indicators::add(c, &a.usage, now_unix())?;
-            citizen_exchanges::record(c, &a.exchanges, now_unix())?;
-            notifications::add(c, &a.notify, now_unix())?;
-            let changes = changes_of(&delivered);
-            Ok((Accepted { delivered, queued }, changes))
+            let accepted = accept_in(c, &a, summary.as_deref());
+            for message in [
+                a.delivery.as_ref().map(|d| &d.message),
+                a.queued.as_ref().map(|q| &q.message),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                release_on_error(&accepted, message);
+            }
+            accepted
         })
         .await
     }
 
     async fn queue(&self) -> Result<Vec<Queued>> {
-        self.readers.run(queue::all).await
+        let blobs = self.blobs.clone();
+        self.readers.run(move |c| queue::all(c, &blobs)).await
     }
 
     async fn due(&self, now: i64, limit: usize) -> Result<Vec<Queued>> {
-        self.readers.run(move |c| queue::due(c, now, limit)).await
+        let blobs = self.blobs.clone();
+        self.readers
+            .run(move |c| queue::due(c, &blobs, now, limit))
+            .await
     }
 
     async fn record_attempt(
@@ -206,7 +256,9 @@ impl Store for SqliteStore {
     async fn dequeue(&self, id: QueueId) -> Result<()> {
         self.writer
             .run(SMALL_JOB, move |c| queue::dequeue(c, id))
-            .await
+            .await?;
+        self.collect_blob_garbage().await;
+        Ok(())
     }
 
     async fn grant(&self, mailbox: &Address, grantee: &Address, rights: Rights) -> Result<()> {
@@ -354,8 +406,9 @@ impl Store for SqliteStore {
         folder: FolderId,
         uids: Vec<u32>,
     ) -> Result<Vec<(u32, Vec<u8>)>> {
+        let blobs = self.blobs.clone();
         self.readers
-            .run(move |c| message_read::bodies(c, folder, &uids))
+            .run(move |c| message_read::bodies(c, &blobs, folder, &uids))
             .await
     }
 
@@ -387,7 +440,9 @@ impl Store for SqliteStore {
             let change = folder_admin::delete_folder(c, mailbox, &name)?;
             Ok(((), vec![change]))
         })
-        .await
+        .await?;
+        self.collect_blob_garbage().await;
+        Ok(())
     }
 
     async fn subscribe(&self, mailbox: MailboxId, name: &str) -> Result<()> {
@@ -466,5 +521,84 @@ impl Store for SqliteStore {
 
     fn change_feed(&self) -> ChangeFeed {
         self.feed.clone()
+    }
+
+    fn new_blob(&self) -> Result<BlobWriter> {
+        self.blobs.create()
+    }
+}
+
+/// The writes of one acceptance: delivery, queue entry (sharing the delivery's bytes when it
+/// has none of its own), audit line, counters.
+fn accept_in(
+    c: &rusqlite::Connection,
+    a: &Acceptance,
+    summary: Option<&[u8]>,
+) -> Result<(Accepted, Vec<FolderChange>)> {
+    let (delivered, blob) = match &a.delivery {
+        Some(d) => {
+            let (delivered, blob) = messages::deliver(c, d, summary)?;
+            (delivered, Some(blob))
+        }
+        None => (Vec::new(), None),
+    };
+    let queued = a
+        .queued
+        .as_ref()
+        .map(|q| {
+            let shared = blob.filter(|_| q.message.is_empty());
+            queue::enqueue(c, q, now_unix(), shared)
+        })
+        .transpose()?;
+    audit::append(c, &a.audit)?;
+    indicators::add(c, &a.usage, now_unix())?;
+    citizen_exchanges::record(c, &a.exchanges, now_unix())?;
+    notifications::add(c, &a.notify, now_unix())?;
+    let changes = changes_of(&delivered);
+    Ok((Accepted { delivered, queued }, changes))
+}
+
+/// Whether a message goes into folders (and gets a listing summary) or only onto the queue.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Listed {
+    Yes,
+    No,
+}
+
+/// A job that failed rolls back: its body file is no row's, and goes with the message.
+fn release_on_error<T>(outcome: &Result<T>, message: &MessageBytes) {
+    if outcome.is_err()
+        && let Some(body) = &message.body
+    {
+        body.set_claimed(false);
+    }
+}
+
+impl SqliteStore {
+    /// `message` ready to store, on the caller's task rather than the writer's: a large
+    /// in-memory body moved to a blob file (on the blocking pool), and its listing summary.
+    async fn prepared(
+        &self,
+        mut message: MessageBytes,
+        listed: Listed,
+    ) -> Result<(MessageBytes, Option<Vec<u8>>)> {
+        let summarizer = self.summarizer.as_ref().filter(|_| listed == Listed::Yes);
+        let summary = summarizer.map(|summarize| {
+            let end = crate::header_end(&message.head, message.head.len());
+            summarize(&message.head[..end.unwrap_or(message.head.len())])
+        });
+        if message.body.is_some() || message.head.len() <= crate::SPILL_THRESHOLD {
+            return Ok((message, summary));
+        }
+        let blobs = self.blobs.clone();
+        tokio::task::spawn_blocking(move || {
+            blobs.spill(&mut message)?;
+            Ok((message, summary))
+        })
+        .await
+        .map_err(|e| Error::Io {
+            path: self.blobs.root().display().to_string(),
+            detail: format!("writing a blob file: the blocking task failed: {e}"),
+        })?
     }
 }

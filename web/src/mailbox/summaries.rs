@@ -28,7 +28,8 @@ pub(crate) async fn summarise(
         known.push(fields);
     }
     if !missing.is_empty() {
-        let bodies = state.store.message_bodies(folder, missing).await?;
+        // Heads only: a large message's body file is never read for a listing.
+        let bodies = state.store.message_heads(folder, missing).await?;
         let parsed: HashMap<u32, Arc<SummaryFields>> = bodies
             .into_iter()
             .map(|(uid, bytes)| (uid, Arc::new(fields_of(&bytes))))
