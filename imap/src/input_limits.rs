@@ -12,6 +12,11 @@
 //!
 //! A line is held here until its CRLF (never more than the line limit), so an oversized
 //! literal is refused before imap-next can invite it.
+//!
+//! An APPEND literal of more than [`SPOOL_AT`] bytes is not passed to imap-next at all (it
+//! decodes a command whole): its announcement is rewritten to the length of a spool token,
+//! its bytes come out as [`Step::Spool`] for the session to stream to a blob file, and the
+//! token takes their place once they are all in ([`Step::SpoolEnd`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -21,6 +26,10 @@ pub const PRE_AUTH_MAX_LINE: usize = 16 * 1024;
 pub const PRE_AUTH_MAX_LITERAL: u64 = 4 * 1024;
 /// Literals after authentication, other than APPEND's message.
 pub const SMALL_LITERAL: u64 = 64 * 1024;
+/// APPEND literals larger than this are streamed to a blob file instead of imap-next.
+pub const SPOOL_AT: u64 = mssd_store::SPILL_THRESHOLD as u64;
+/// The length of the token that stands for a spooled literal in what imap-next decodes.
+pub const SPOOL_TOKEN_LEN: usize = 48;
 
 /// What the gate does with bytes of input, in order.
 #[derive(Debug, PartialEq, Eq)]
@@ -37,7 +46,17 @@ pub enum Step {
     },
     /// The stream cannot be resynchronised (a line over the limit, a non-synchronizing
     /// literal over it): say BYE and close.
-    Close { reason: &'static str },
+    Close {
+        reason: &'static str,
+    },
+    /// A large APPEND literal of `size` bytes begins: its bytes follow as `Spool` steps
+    /// (imap-next was told a literal of [`SPOOL_TOKEN_LEN`] bytes instead).
+    SpoolStart {
+        size: u64,
+    },
+    Spool(Vec<u8>),
+    /// The spooled literal is complete: pass imap-next the token that stands for it.
+    SpoolEnd,
 }
 
 /// Bytes of large literals reserved by all connections together.
@@ -89,8 +108,12 @@ pub struct Limits {
 enum Position {
     /// Collecting a line; `continues_append` when it continues an APPEND after a literal.
     Line { continues_append: bool },
-    /// Inside a literal: this many bytes to pass through.
-    Literal { remaining: u64, append: bool },
+    /// Inside a literal: this many bytes to pass through (or to spool).
+    Literal {
+        remaining: u64,
+        append: bool,
+        spooled: bool,
+    },
     /// Refused for good: the connection is being closed.
     Closed,
 }
@@ -153,18 +176,33 @@ impl InputGate {
         while !input.is_empty() {
             match self.position {
                 Position::Closed => return steps,
-                Position::Literal { remaining, append } => {
+                Position::Literal {
+                    remaining,
+                    append,
+                    spooled,
+                } => {
                     let n = usize::try_from(remaining)
                         .unwrap_or(usize::MAX)
                         .min(input.len());
-                    forward.extend_from_slice(&input[..n]);
+                    if spooled {
+                        steps.push(Step::Spool(input[..n].to_vec()));
+                    } else {
+                        forward.extend_from_slice(&input[..n]);
+                    }
                     input = &input[n..];
                     let remaining = remaining - n as u64;
+                    if remaining == 0 && spooled {
+                        steps.push(Step::SpoolEnd);
+                    }
                     self.position = match remaining {
                         0 => Position::Line {
                             continues_append: append,
                         },
-                        _ => Position::Literal { remaining, append },
+                        _ => Position::Literal {
+                            remaining,
+                            append,
+                            spooled,
+                        },
                     };
                 }
                 Position::Line { continues_append } => {
@@ -196,7 +234,14 @@ impl InputGate {
                         }
                         Some((size, sync)) => match self.admit(size, append, &limits, budget) {
                             Ok(()) => {
-                                forward.extend_from_slice(&line);
+                                let spooled = append && size > SPOOL_AT;
+                                if spooled {
+                                    forward.extend_from_slice(&announcing_token(&line));
+                                    flush(&mut forward, &mut steps);
+                                    steps.push(Step::SpoolStart { size });
+                                } else {
+                                    forward.extend_from_slice(&line);
+                                }
                                 self.position = match size {
                                     0 => Position::Line {
                                         continues_append: append,
@@ -204,6 +249,7 @@ impl InputGate {
                                     _ => Position::Literal {
                                         remaining: size,
                                         append,
+                                        spooled,
                                     },
                                 };
                             }
@@ -292,6 +338,17 @@ pub fn literal_announcement(line: &[u8]) -> Option<(u64, bool)> {
         .parse::<u64>()
         .ok()
         .map(|n| (n, sync))
+}
+
+/// `line` (ending in a literal announcement) announcing [`SPOOL_TOKEN_LEN`] bytes instead,
+/// synchronizing or not as it was.
+fn announcing_token(line: &[u8]) -> Vec<u8> {
+    let open = line.iter().rposition(|&b| b == b'{').unwrap_or(line.len());
+    let sync = !line[open..].contains(&b'+');
+    let mut out = line[..open].to_vec();
+    let plus = if sync { "" } else { "+" };
+    out.extend_from_slice(format!("{{{SPOOL_TOKEN_LEN}{plus}}}\r\n").as_bytes());
+    out
 }
 
 /// The tag of a command line, when it looks like one.

@@ -21,6 +21,7 @@ fn merge(steps: Vec<Step>) -> Vec<Step> {
     for step in steps {
         match (out.last_mut(), step) {
             (Some(Step::Forward(a)), Step::Forward(b)) => a.extend_from_slice(&b),
+            (Some(Step::Spool(a)), Step::Spool(b)) => a.extend_from_slice(&b),
             (_, step) => out.push(step),
         }
     }
@@ -34,6 +35,8 @@ fn fwd(bytes: &[u8]) -> Step {
 #[test]
 fn gate_table() {
     let long_line = [vec![b'x'; PRE_AUTH_MAX_LINE + 1], b"\r\n".to_vec()].concat();
+    let message = vec![b'm'; 200_000];
+    let spooled = |line: &[u8], tail: &[u8]| [line, &message[..], tail].concat();
     let cases: Vec<(&str, bool, Vec<u8>, Vec<Step>)> = vec![
         (
             "plain command",
@@ -84,10 +87,48 @@ fn gate_table() {
             vec![fwd(&long_line)],
         ),
         (
-            "10 MB APPEND after login",
+            "10 MB APPEND after login: announced to imap-next as the spool token",
             true,
             b"a APPEND INBOX {10000000}\r\n".to_vec(),
-            vec![fwd(b"a APPEND INBOX {10000000}\r\n")],
+            vec![
+                fwd(b"a APPEND INBOX {48}\r\n"),
+                Step::SpoolStart { size: 10_000_000 },
+            ],
+        ),
+        (
+            "a 200 KB LITERAL+ APPEND is spooled, the next command passes",
+            true,
+            spooled(b"a APPEND INBOX (\\Seen) {200000+}\r\n", b"\r\nb NOOP\r\n"),
+            vec![
+                fwd(b"a APPEND INBOX (\\Seen) {48+}\r\n"),
+                Step::SpoolStart { size: 200_000 },
+                Step::Spool(message.clone()),
+                Step::SpoolEnd,
+                fwd(b"\r\nb NOOP\r\n"),
+            ],
+        ),
+        (
+            "a 200 KB binary literal after a literal folder name",
+            true,
+            spooled(b"a APPEND {5}\r\nINBOX ~{200000}\r\n", b"\r\n"),
+            vec![
+                fwd(b"a APPEND {5}\r\nINBOX ~{48}\r\n"),
+                Step::SpoolStart { size: 200_000 },
+                Step::Spool(message.clone()),
+                Step::SpoolEnd,
+                fwd(b"\r\n"),
+            ],
+        ),
+        (
+            "a 200 KB literal outside APPEND is not spooled (refused)",
+            true,
+            b"a SEARCH TEXT {200000}\r\n".to_vec(),
+            vec![Step::RefuseLiteral {
+                tag: Some("a".into()),
+                size: 200_000,
+                limit: 64 * 1024,
+                budget: false,
+            }],
         ),
         (
             "APPEND over max_literal_size",
@@ -148,8 +189,9 @@ fn large_literals_share_a_server_budget() {
     first.authenticated();
     let mut second = InputGate::new(64 * 1024, APPEND_MAX);
     second.authenticated();
+    let spool_start = |line: &[u8]| vec![fwd(line), Step::SpoolStart { size: 20_000_000 }];
     let steps = first.push(b"a APPEND INBOX {20000000}\r\n", &budget);
-    assert_eq!(steps, vec![fwd(b"a APPEND INBOX {20000000}\r\n")]);
+    assert_eq!(steps, spool_start(b"a APPEND INBOX {48}\r\n"));
     assert_eq!(budget.in_use(), 20_000_000);
     let steps = second.push(b"b APPEND INBOX {20000000}\r\n", &budget);
     assert_eq!(
@@ -164,7 +206,7 @@ fn large_literals_share_a_server_budget() {
     budget.release(first.take_reserved());
     assert_eq!(budget.in_use(), 0);
     let steps = second.push(b"c APPEND INBOX {20000000}\r\n", &budget);
-    assert_eq!(steps, vec![fwd(b"c APPEND INBOX {20000000}\r\n")]);
+    assert_eq!(steps, spool_start(b"c APPEND INBOX {48}\r\n"));
 }
 
 #[test]

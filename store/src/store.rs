@@ -39,10 +39,11 @@ pub trait Store: DirectoryStore + Send + Sync {
     /// A new file to stream a large message's body into, for a [`MessageBytes`] stored later.
     /// Blocking (it creates the file).
     fn new_blob(&self) -> Result<crate::BlobWriter>;
+    /// Stores `message` in `folder` (IMAP APPEND; a large body may come in a blob file).
     async fn append(
         &self,
         folder: FolderId,
-        message: Vec<u8>,
+        message: crate::MessageBytes,
         flags: Vec<String>,
         internal_date: i64,
     ) -> Result<Delivered>;

@@ -34,7 +34,7 @@ async fn watchers_see_every_kind_of_committed_change() {
     let mut trash_rx = feed.watch(trash.id, trash.highest_modseq);
 
     let d = s
-        .append(inbox.id, b"hello".to_vec(), vec![], 1)
+        .append(inbox.id, b"hello".to_vec().into(), vec![], 1)
         .await
         .unwrap();
     assert_eq!(next(&mut rx).await, d.modseq);
@@ -151,7 +151,7 @@ async fn unwatched_folders_cost_no_map_entry() {
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     let feed = s.change_feed();
     for i in 0..20 {
-        s.append(inbox, format!("m{i}").into_bytes(), vec![], 1)
+        s.append(inbox, format!("m{i}").into_bytes().into(), vec![], 1)
             .await
             .unwrap();
     }
@@ -159,7 +159,9 @@ async fn unwatched_folders_cost_no_map_entry() {
     let rx = feed.watch(inbox, 0);
     assert_eq!(feed.watched_folders(), 1);
     drop(rx);
-    s.append(inbox, b"last".to_vec(), vec![], 1).await.unwrap();
+    s.append(inbox, b"last".to_vec().into(), vec![], 1)
+        .await
+        .unwrap();
     assert_eq!(
         feed.watched_folders(),
         0,

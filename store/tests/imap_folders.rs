@@ -67,7 +67,7 @@ async fn delete_then_create_gives_a_new_uidvalidity_and_keeps_subfolders() {
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let first = s.create_folder(m.id, "Dossiers").await.unwrap();
     let child = s.create_folder(m.id, "Dossiers/Patient").await.unwrap();
-    s.append(first.id, b"hello".to_vec(), vec![], 1)
+    s.append(first.id, b"hello".to_vec().into(), vec![], 1)
         .await
         .unwrap();
     assert_eq!(db.count("blobs"), 1);
@@ -102,7 +102,10 @@ async fn rename_moves_children_and_keeps_uidvalidity() {
     let child = s.create_folder(m.id, "Ancien/Fils").await.unwrap();
     let grandchild = s.create_folder(m.id, "Ancien/Fils/Petit").await.unwrap();
     let lookalike = s.create_folder(m.id, "Ancienne").await.unwrap();
-    let d = s.append(child.id, b"m".to_vec(), vec![], 1).await.unwrap();
+    let d = s
+        .append(child.id, b"m".to_vec().into(), vec![], 1)
+        .await
+        .unwrap();
     s.subscribe(m.id, "Ancien/Fils").await.unwrap();
 
     s.rename_folder(m.id, "Ancien", "Nouveau").await.unwrap();

@@ -12,7 +12,7 @@ async fn store_flags_ops_and_unchanged_since() {
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     for i in 0..3 {
-        s.append(inbox, format!("m{i}").into_bytes(), vec![], 1)
+        s.append(inbox, format!("m{i}").into_bytes().into(), vec![], 1)
             .await
             .unwrap();
     }
@@ -126,7 +126,7 @@ async fn changes_since_lists_changed_and_expunged() {
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     for i in 0..4 {
-        s.append(inbox, format!("m{i}").into_bytes(), vec![], 1)
+        s.append(inbox, format!("m{i}").into_bytes().into(), vec![], 1)
             .await
             .unwrap();
     }
@@ -137,7 +137,9 @@ async fn changes_since_lists_changed_and_expunged() {
 
     s.set_flags(inbox, 3, strings(&["\\Seen"])).await.unwrap();
     assert_eq!(s.expunge(inbox, vec![2, 4, 77]).await.unwrap(), vec![2, 4]);
-    s.append(inbox, b"m4".to_vec(), vec![], 1).await.unwrap();
+    s.append(inbox, b"m4".to_vec().into(), vec![], 1)
+        .await
+        .unwrap();
 
     let changes = s.changes_since(inbox, mark).await.unwrap();
     let changed: Vec<u32> = changes.changed.iter().map(|m| m.uid).collect();
@@ -170,13 +172,13 @@ async fn copy_shares_the_blob_and_gives_increasing_uids() {
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     let archive = folder_named(s, m.id, "Archive").await;
-    s.append(archive.id, b"already there".to_vec(), vec![], 1)
+    s.append(archive.id, b"already there".to_vec().into(), vec![], 1)
         .await
         .unwrap();
     for i in 0..3 {
         s.append(
             inbox,
-            format!("m{i}").into_bytes(),
+            format!("m{i}").into_bytes().into(),
             strings(&["\\Seen"]),
             100 + i,
         )
@@ -239,7 +241,7 @@ async fn move_leaves_expunged_entries_in_the_source() {
     for i in 0..3 {
         s.append(
             inbox,
-            format!("m{i}").into_bytes(),
+            format!("m{i}").into_bytes().into(),
             strings(&["\\Flagged"]),
             7,
         )
@@ -284,7 +286,7 @@ async fn message_bodies_in_one_read() {
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     for i in 0..4 {
-        s.append(inbox, format!("body {i}").into_bytes(), vec![], 1)
+        s.append(inbox, format!("body {i}").into_bytes().into(), vec![], 1)
             .await
             .unwrap();
     }

@@ -123,7 +123,7 @@ async fn uids_grow_and_are_never_reused() {
             .store
             .append(
                 folder.id,
-                format!("m{expected_uid}").into_bytes(),
+                format!("m{expected_uid}").into_bytes().into(),
                 vec![],
                 5,
             )
@@ -153,7 +153,7 @@ async fn uids_grow_and_are_never_reused() {
 
     let d = db
         .store
-        .append(folder.id, b"m4".to_vec(), vec![], 5)
+        .append(folder.id, b"m4".to_vec().into(), vec![], 5)
         .await
         .unwrap();
     assert_eq!(d.uid, 4, "UIDs 2 and 3 are never handed out again");
@@ -182,12 +182,17 @@ async fn flags_change_modseq_and_unseen_counts() {
     let folder = inbox(&db.store, m.id).await.id;
     let first = db
         .store
-        .append(folder, b"one".to_vec(), strings(&["\\seen", "$Label1"]), 1)
+        .append(
+            folder,
+            b"one".to_vec().into(),
+            strings(&["\\seen", "$Label1"]),
+            1,
+        )
         .await
         .unwrap();
     let second = db
         .store
-        .append(folder, b"two".to_vec(), vec![], 2)
+        .append(folder, b"two".to_vec().into(), vec![], 2)
         .await
         .unwrap();
     let f = inbox(&db.store, m.id).await;
@@ -242,7 +247,7 @@ async fn flags_change_modseq_and_unseen_counts() {
     assert!(matches!(err, Error::Invalid { .. }), "{err}");
     let err = db
         .store
-        .append(folder, b"x".to_vec(), strings(&["bad flag"]), 1)
+        .append(folder, b"x".to_vec().into(), strings(&["bad flag"]), 1)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }), "{err}");
@@ -258,7 +263,7 @@ async fn unknown_folders_and_messages() {
     let db = open_temp();
     let err = db
         .store
-        .append(FolderId(777), b"x".to_vec(), vec![], 1)
+        .append(FolderId(777), b"x".to_vec().into(), vec![], 1)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err}");

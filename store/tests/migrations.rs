@@ -275,7 +275,7 @@ async fn check_seeded(store: &SqliteStore, k: usize) {
 
     // The migrated database keeps working: new UIDs continue after the old ones.
     let d = store
-        .append(FolderId(10), b"new".to_vec(), vec![], 1)
+        .append(FolderId(10), b"new".to_vec().into(), vec![], 1)
         .await
         .unwrap();
     assert_eq!(d.uid, 8);

@@ -61,7 +61,9 @@ async fn counters_stay_exact_through_every_write() {
     .await
     .unwrap();
     check(&db, a.id, b.id, [(10, 1), (10, 1)], "deliver").await;
-    s.append(a_inbox, vec![b'y'; 7], vec![], 0).await.unwrap(); // a INBOX uid 2
+    s.append(a_inbox, vec![b'y'; 7].into(), vec![], 0)
+        .await
+        .unwrap(); // a INBOX uid 2
     check(&db, a.id, b.id, [(17, 2), (10, 1)], "append").await;
     s.copy_messages(a_inbox, vec![1, 2], a_trash).await.unwrap(); // a Trash uids 1, 2
     check(&db, a.id, b.id, [(34, 4), (10, 1)], "copy").await;
@@ -72,7 +74,7 @@ async fn counters_stay_exact_through_every_write() {
     s.expunge(a_inbox, vec![2, 99]).await.unwrap();
     check(&db, a.id, b.id, [(20, 2), (17, 2)], "expunge").await;
     let dossiers = s.create_folder(a.id, "Dossiers").await.unwrap().id;
-    s.append(dossiers, vec![b'z'; 100], vec![], 0)
+    s.append(dossiers, vec![b'z'; 100].into(), vec![], 0)
         .await
         .unwrap();
     s.copy_messages(a_trash, vec![1], dossiers).await.unwrap();
@@ -99,8 +101,16 @@ async fn counters_match_the_rows_after_each_step() {
     s.create_folder(a.id, "Extra").await.unwrap();
     for (step, want) in steps {
         match step {
-            "append 5" => drop(s.append(inbox, b"12345".to_vec(), vec![], 0).await.unwrap()),
-            "append 3" => drop(s.append(inbox, b"123".to_vec(), vec![], 0).await.unwrap()),
+            "append 5" => drop(
+                s.append(inbox, b"12345".to_vec().into(), vec![], 0)
+                    .await
+                    .unwrap(),
+            ),
+            "append 3" => drop(
+                s.append(inbox, b"123".to_vec().into(), vec![], 0)
+                    .await
+                    .unwrap(),
+            ),
             "copy both" => drop(s.copy_messages(inbox, vec![1, 2], sent).await.unwrap()),
             "move one back" => drop(s.move_messages(sent, vec![1], inbox).await.unwrap()),
             "expunge inbox" => drop(s.expunge(inbox, vec![1, 2, 3]).await.unwrap()),
@@ -124,7 +134,7 @@ async fn quota_exceeded_leaves_nothing() {
     let small_trash = folder_named(s, small.id, "Trash").await.id;
     let roomy_inbox = folder_named(s, roomy.id, "INBOX").await.id;
 
-    s.append(small_inbox, vec![b'a'; 15], vec![], 0)
+    s.append(small_inbox, vec![b'a'; 15].into(), vec![], 0)
         .await
         .unwrap();
     assert_eq!(s.quota(small.id).await.unwrap().limit_bytes, Some(20));
@@ -156,7 +166,7 @@ async fn quota_exceeded_leaves_nothing() {
 
     // Append, copy within the mailbox and move from another mailbox all check the limit.
     let err = s
-        .append(small_inbox, vec![b'c'; 6], vec![], 0)
+        .append(small_inbox, vec![b'c'; 6].into(), vec![], 0)
         .await
         .unwrap_err();
     assert!(
@@ -171,7 +181,7 @@ async fn quota_exceeded_leaves_nothing() {
         matches!(err, Error::QuotaExceeded { needed: 15, .. }),
         "{err}"
     );
-    s.append(roomy_inbox, vec![b'd'; 6], vec![], 0)
+    s.append(roomy_inbox, vec![b'd'; 6].into(), vec![], 0)
         .await
         .unwrap();
     let err = s
@@ -191,7 +201,7 @@ async fn quota_exceeded_leaves_nothing() {
     s.move_messages(small_inbox, vec![1], small_trash)
         .await
         .unwrap();
-    s.append(small_inbox, vec![b'e'; 5], strings(&["\\Seen"]), 0)
+    s.append(small_inbox, vec![b'e'; 5].into(), strings(&["\\Seen"]), 0)
         .await
         .unwrap();
     assert_eq!(usage(&db, small.id).await, (20, 2));

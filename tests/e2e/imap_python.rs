@@ -1,6 +1,7 @@
 //! End-to-end: Python's standard `imaplib` (an independent IMAP client) against the real
-//! `mssd` on 143 with STARTTLS — reading, flagging, searching, moving, expunging, and IDLE
-//! seeing a message the test delivers by SMTP while the script waits.
+//! `mssd` on 143 with STARTTLS — reading, flagging, searching, moving, expunging, a large
+//! APPEND read back, and IDLE seeing a message the test delivers by SMTP while the script
+//! waits.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -38,6 +39,15 @@ out["archive_status"] = m.status("Archive", "(MESSAGES)")[1][0].decode()
 m.store("1", "+FLAGS", "(\\Deleted)")
 typ, data = m.expunge()
 out["expunge"] = [typ, [d.decode() for d in data if d]]
+# A 320 KB APPEND (synchronizing literal), which the server streams to a file, read back.
+big = b"From: <big@example.test>\r\nSubject: big\r\n\r\n" + (b"0123456789abcdef" * 64 + b"\r\n") * 300
+typ, data = m.append("Archive", "(\\Seen)", None, big)
+out["append_big"] = typ
+uid = data[0].decode().split("]")[0].split()[-1]
+m.select("Archive")
+typ, data = m.uid("FETCH", uid, "(BODY.PEEK[])")
+out["append_big_intact"] = data[0][1] == big
+m.select("INBOX")
 tag = m._new_tag()
 m.send(tag + b" IDLE\r\n")
 out["idle_start"] = m.readline().decode().strip()
@@ -112,6 +122,11 @@ fn python_imaplib_reads_files_and_idles() {
 
     assert_eq!(out["greeting_logindisabled"], true);
     assert_eq!(out["login"], "OK");
+    assert_eq!(out["append_big"], "OK");
+    assert_eq!(
+        out["append_big_intact"], true,
+        "the large APPEND read back differs"
+    );
     assert_eq!(out["select"], serde_json::json!(["OK", "2"]));
     assert_eq!(out["fetch_status"], "OK");
     let fetched = strings(&out["fetch"]);

@@ -1,8 +1,8 @@
 //! End-to-end performance properties of the real server that tests can check (figures are the
 //! benchmarks'): twenty 50 MB messages arriving at once are streamed to disk (the server's RSS
-//! barely moves, every message is stored intact, a kill -9 leaves no orphan), two hundred
-//! simultaneous IMAP logins stay small (argon2 runs are bounded and shared), and a client that
-//! reconnects resumes its TLS session on every listener.
+//! barely moves, every message is stored intact, a kill -9 leaves no orphan), so are large IMAP
+//! APPENDs, two hundred simultaneous IMAP logins stay small (argon2 runs are bounded and
+//! shared), and a client that reconnects resumes its TLS session on every listener.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -136,6 +136,109 @@ fn twenty_fifty_megabyte_messages_at_once_are_streamed_to_disk() {
     assert_eq!(seen.len(), CONNECTIONS, "{seen:?}");
     let files = body_files(&world.op.data_dir());
     assert_eq!(files, CONNECTIONS, "one body file per message");
+}
+
+/// Large IMAP APPENDs at once (synchronizing and LITERAL+): streamed to blob files as they
+/// arrive, stored intact, and a refused one leaves no file behind.
+#[test]
+fn large_imap_appends_at_once_are_streamed_to_disk() {
+    const APPENDS: usize = 8;
+    let world = world_with(BIN, LIMITS);
+    let pid = world.server.pid();
+    let addr = world.server.addr("imaps");
+    let tls = world.tls_config(None);
+    let body = Arc::new(body());
+    let expected = hex::encode(Sha256::digest(body.as_slice()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let connect = || async {
+        let (mut client, _) = ImapClient::connect_tls(addr, tls.clone(), &format!("mail.{A}"))
+            .await
+            .unwrap();
+        assert!(client.login(&martin(), PASSWORD).await.unwrap().is_ok());
+        client
+    };
+    // Logged in before measuring, so argon2's memory is not counted.
+    let clients: Vec<ImapClient> = runtime.block_on(async {
+        let mut clients = Vec::new();
+        for _ in 0..APPENDS {
+            clients.push(connect().await);
+        }
+        clients
+    });
+    let before = proc_status_kib(pid, "VmRSS");
+    let (stop, peak) = (AtomicBool::new(false), AtomicU64::new(before));
+    let replies = std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| sample_peak(pid, &stop, &peak));
+        let replies = runtime.block_on(async {
+            let appends = clients.into_iter().enumerate().map(|(i, mut client)| {
+                let body = Arc::clone(&body);
+                tokio::spawn(async move {
+                    let message = [
+                        format!("From: <{}>\r\nSubject: append {i}\r\nMessage-ID: <append-{i}@{A}>\r\n\r\n", martin()).as_bytes(),
+                        body.as_slice(),
+                    ]
+                    .concat();
+                    client.append("INBOX", "\\Seen", &message, i % 2 == 1).await.unwrap()
+                })
+            });
+            let mut replies = Vec::new();
+            for append in appends.collect::<Vec<_>>() {
+                replies.push(append.await.unwrap());
+            }
+            replies
+        });
+        stop.store(true, Ordering::SeqCst);
+        sampler.join().unwrap();
+        replies
+    });
+    for reply in &replies {
+        assert!(reply.is_ok(), "{}", reply.tag_line);
+        assert!(reply.tag_line.contains("APPENDUID"), "{}", reply.tag_line);
+    }
+    let what = format!("{APPENDS} APPENDs of {BODY_BYTES} bytes at once");
+    assert_growth_below(&what, before, peak.load(Ordering::SeqCst), 60);
+
+    let data_dir = world.op.data_dir();
+    let stored = mssd_e2e::store::messages(&data_dir, &martin(), "INBOX");
+    let large: Vec<_> = stored.iter().filter(|m| m.len() > BODY_BYTES).collect();
+    assert_eq!(large.len(), APPENDS);
+    for message in large {
+        let split = mssd_store::header_end(message, 1 << 20).expect("a header block");
+        assert!(message.starts_with(b"From: <"), "the header block is kept");
+        assert_eq!(hex::encode(Sha256::digest(&message[split..])), expected);
+    }
+    assert_eq!(body_files(&data_dir), APPENDS, "one body file per message");
+
+    // Over IMAP: the size and flags as appended; a refused APPEND leaves no file.
+    runtime.block_on(async {
+        let mut client = connect().await;
+        assert!(client.command("SELECT INBOX").await.unwrap().is_ok());
+        let fetched = client
+            .command("FETCH 1:* (FLAGS RFC822.SIZE)")
+            .await
+            .unwrap();
+        let sized = fetched
+            .untagged
+            .iter()
+            .filter(|u| u.line.contains("\\Seen") && u.line.contains("RFC822.SIZE 50000"))
+            .count();
+        assert_eq!(sized, APPENDS, "{:?}", fetched.untagged);
+        let refused = client
+            .append("No such folder", "", &body[..300_000], true)
+            .await
+            .unwrap();
+        assert_eq!(refused.code(), Some("TRYCREATE"), "{}", refused.tag_line);
+        assert!(client.command("NOOP").await.unwrap().is_ok());
+    });
+    assert_eq!(
+        body_files(&data_dir),
+        APPENDS,
+        "the refused APPEND's file is gone"
+    );
 }
 
 #[test]

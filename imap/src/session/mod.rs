@@ -2,6 +2,7 @@
 //! dispatch, and the driver loop. Each group of commands lives in its own file.
 
 mod append;
+mod append_spool;
 mod auth;
 mod capabilities;
 mod copy_move;
@@ -124,6 +125,7 @@ impl<'a> Session<'a> {
                 greeting,
                 gate,
                 ctx.literal_budget.clone(),
+                append_spool::AppendSpools::new(ctx.store.clone()),
                 ctx.config.login_timeout,
             ),
             login_deadline: Instant::now() + ctx.config.login_timeout,

@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+use super::append_spool::{AppendSpools, Spooled};
 use crate::input_limits::{InputGate, LiteralBudget, Step};
 
 /// Write when this much output is buffered, without waiting for the command to end.
@@ -57,6 +58,7 @@ pub(crate) struct Wire {
     read_buf: Box<[u8]>,
     gate: InputGate,
     budget: Arc<LiteralBudget>,
+    spools: AppendSpools,
     /// How long one piece of output may take to be written.
     pub(crate) write_timeout: Duration,
 }
@@ -68,6 +70,7 @@ impl Wire {
         greeting: Greeting<'static>,
         gate: InputGate,
         budget: Arc<LiteralBudget>,
+        spools: AppendSpools,
         write_timeout: Duration,
     ) -> Wire {
         Wire {
@@ -79,8 +82,14 @@ impl Wire {
             read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
             gate,
             budget,
+            spools,
             write_timeout,
         }
+    }
+
+    /// The spooled message an APPEND literal stands for, if it is a spool token.
+    pub(crate) fn take_spooled(&mut self, literal: &[u8]) -> Option<Spooled> {
+        self.spools.take(literal)
     }
 
     /// The session logged in: the input limits after authentication apply from now on.
@@ -181,6 +190,12 @@ impl Wire {
                     self.proto.enqueue_status(status);
                 }
                 Step::Close { reason } => return Err(WireError::Refused(reason)),
+                Step::SpoolStart { size } => self.spools.start(size),
+                Step::Spool(bytes) => self.spools.push(&bytes),
+                Step::SpoolEnd => {
+                    let token = self.spools.end();
+                    self.proto.enqueue_input(&token);
+                }
             }
         }
         Ok(())

@@ -96,11 +96,11 @@ impl Store for SqliteStore {
     async fn append(
         &self,
         folder: FolderId,
-        message: Vec<u8>,
+        message: MessageBytes,
         flags: Vec<String>,
         internal_date: i64,
     ) -> Result<Delivered> {
-        let (message, summary) = self.prepared(message.into(), Listed::Yes).await?;
+        let (message, summary) = self.prepared(message, Listed::Yes).await?;
         self.write_publishing(message.head.len(), move |c| {
             let delivered = messages::append(
                 c,
