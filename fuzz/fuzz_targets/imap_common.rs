@@ -6,7 +6,7 @@ use imap_next::imap_types::command::CommandBody;
 use imap_next::imap_types::response::{Greeting, GreetingKind};
 use imap_next::server::{Event, Options, Server};
 use imap_next::{Interrupt, Io, State};
-use mssd_imap::input_limits::{InputGate, LiteralBudget, Step};
+use mssd_imap::input_limits::{InputGate, LiteralBudget, SPOOL_TOKEN_LEN, Step};
 use mssd_imap::search::{SearchScope, matches};
 use mssd_store::MessageMeta;
 
@@ -32,6 +32,10 @@ pub fn run(data: &[u8], authenticated: bool) {
                 Step::Forward(bytes) => server.enqueue_input(&bytes),
                 Step::RefuseLiteral { .. } => {}
                 Step::Close { .. } => return,
+                // As the session does: the spooled bytes leave, a token of the announced
+                // length takes their place.
+                Step::SpoolStart { .. } | Step::Spool(_) => {}
+                Step::SpoolEnd => server.enqueue_input(&[b'x'; SPOOL_TOKEN_LEN]),
             }
         }
         if !drain(&mut server) {
