@@ -38,7 +38,7 @@ pub struct SmtpConfig {
     pub max_message_size: usize,
     /// RFC 5321 §4.5.3.1.8 asks for at least 100.
     pub max_recipients: usize,
-    /// Commands in one session before we close it.
+    /// Commands in one session without an accepted message before we close it.
     pub max_commands: usize,
     /// Failed commands in one session before we close it.
     pub max_errors: usize,

@@ -1,7 +1,8 @@
 //! End-to-end: SMTP sessions end on time whatever the client does: a byte every so often
 //! before authentication does not extend the login deadline (ports 25 and 587), a command
 //! trickled after authentication is cut at the command timeout, and a client that never
-//! reads its replies is cut off too.
+//! reads its replies is cut off too. A session that loops without delivering is closed after
+//! 10,000 commands; one that keeps delivering is not.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -91,4 +92,34 @@ fn a_client_that_never_reads_is_cut_off() {
         closed,
         "the server still writes to a client that never reads"
     );
+}
+
+/// Sends `n` pipelined NOOPs and reads their replies; the last reply read.
+fn noops(client: &mut mssd_e2e::clients::SmtpClient, n: usize) -> String {
+    client.send_raw(&b"NOOP\r\n".repeat(n));
+    let mut last = String::new();
+    for _ in 0..n {
+        last = client.reply();
+        if !last.starts_with("250") {
+            break;
+        }
+    }
+    last
+}
+
+#[test]
+fn the_command_limit_counts_commands_since_the_last_message() {
+    let world = world_with(BIN, CONFIG);
+    let mut client = world.logged_in(&martin(), PASSWORD);
+    // Nearly 20,000 commands in all, never 10,000 without a message between.
+    for round in 0..2 {
+        let last = noops(&mut client, 9_990);
+        assert!(last.starts_with("250"), "round {round}: {last}");
+        let message = format!("Subject: round {round}\r\n\r\nbody\r\n");
+        let reply = client.send_message(&martin(), &[&martin()], message.as_bytes());
+        assert!(reply.starts_with("250"), "round {round}: {reply}");
+    }
+    // Without a message, the 10,000th command closes the session.
+    let last = noops(&mut client, 10_001);
+    assert!(last.starts_with("421 4.7.0"), "{last}");
 }

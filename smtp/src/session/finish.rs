@@ -145,6 +145,7 @@ impl Session<'_> {
                     self.send_delivered_report(report, now).await;
                 }
                 self.accepted += 1;
+                self.commands_since_message = 0;
                 self.notify_unknown_recipients(&tx, message_id.as_deref())
                     .await;
                 let counters = &self.ctx.counters;

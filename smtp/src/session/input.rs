@@ -21,6 +21,7 @@ impl Session<'_> {
                     match parsed {
                         Ok(request) => {
                             self.commands += 1;
+                            self.commands_since_message += 1;
                             let flow = self.command(request).await;
                             if flow == Flow::StartTls && !iter.as_slice().is_empty() {
                                 // RFC 3207 §5: bytes pipelined after STARTTLS are an injection
@@ -36,6 +37,7 @@ impl Session<'_> {
                         }
                         Err(e) => {
                             self.commands += 1;
+                            self.commands_since_message += 1;
                             self.reply(parse_error_reply(&e));
                             Flow::Continue
                         }
@@ -114,7 +116,7 @@ impl Session<'_> {
                 return flow;
             }
             if self.errors >= self.ctx.config.max_errors
-                || self.commands >= self.ctx.config.max_commands
+                || self.commands_since_message >= self.ctx.config.max_commands
             {
                 self.reply(replies::too_many_commands(&self.ctx.config.hostname));
                 return Flow::Close;

@@ -65,6 +65,9 @@ pub struct Session<'a> {
     auth: Option<submission::AuthInProgress>,
     tx: Option<Transaction>,
     commands: usize,
+    /// Commands since the last accepted message: a session that keeps delivering mail is
+    /// never cut off, one that loops without delivering is (`max_commands`).
+    commands_since_message: usize,
     errors: usize,
     accepted: usize,
     /// Set by the recipient check when the directory does not know the recipient (warn).
@@ -101,6 +104,7 @@ impl<'a> Session<'a> {
             auth: None,
             tx: None,
             commands: 0,
+            commands_since_message: 0,
             errors: 0,
             accepted: 0,
             directory_warning: false,
