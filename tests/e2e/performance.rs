@@ -438,9 +438,43 @@ fn upload_until_killed(
     }));
 }
 
-/// `kill -9` while four clients upload 50 MB messages, twice: after each restart every
-/// acknowledged message is there intact, and no body file is left that no message names
-/// (the uploads cut short leave none).
+/// The same over IMAP: APPENDs of 50 MB (LITERAL+ or synchronizing) until the server dies.
+fn append_until_killed(
+    addr: std::net::SocketAddr,
+    tls: Arc<rustls::ClientConfig>,
+    prefix: String,
+    body: Arc<Vec<u8>>,
+    acked: &std::sync::Mutex<Vec<String>>,
+    non_sync: bool,
+) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            let (mut client, _) = ImapClient::connect_tls(addr, tls, &format!("mail.{A}"))
+                .await
+                .expect("IMAPS");
+            assert!(client.login(&martin(), PASSWORD).await.unwrap().is_ok());
+            for n in 0.. {
+                let id = format!("<{prefix}-{n}@{A}>");
+                let head = format!("From: <{}>\r\nMessage-ID: {id}\r\n\r\n", martin());
+                let message = [head.as_bytes(), body.as_slice()].concat();
+                let reply = client
+                    .append("INBOX", "", &message, non_sync)
+                    .await
+                    .unwrap();
+                assert!(reply.is_ok(), "{}", reply.tag_line);
+                acked.lock().unwrap().push(id);
+            }
+        })
+    }));
+}
+
+/// `kill -9` while four clients upload 50 MB messages (two by SMTP, two by IMAP APPEND),
+/// twice: after each restart every acknowledged message is there intact, and no body file is
+/// left that no message names (the uploads cut short leave none).
 #[test]
 fn sigkill_during_fifty_megabyte_uploads_keeps_what_was_acknowledged_and_no_orphan() {
     let default_hook = std::panic::take_hook();
@@ -459,15 +493,17 @@ fn sigkill_during_fifty_megabyte_uploads_keeps_what_was_acknowledged_and_no_orph
     let tls = world.tls_config(None);
     let mut acked_in_all = Vec::new();
     for round in 0..2 {
-        let addr = world.server.addr("submission");
+        let (addr, imaps) = (world.server.addr("submission"), world.server.addr("imaps"));
         let acked = std::sync::Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             for t in 0..4 {
                 let (tls, body, acked) = (tls.clone(), Arc::clone(&body), &acked);
+                let prefix = format!("r{round}t{t}");
                 std::thread::Builder::new()
                     .name(format!("uploader-{round}-{t}"))
-                    .spawn_scoped(scope, move || {
-                        upload_until_killed(addr, tls, format!("r{round}t{t}"), body, acked)
+                    .spawn_scoped(scope, move || match t {
+                        0 | 1 => upload_until_killed(addr, tls, prefix, body, acked),
+                        _ => append_until_killed(imaps, tls, prefix, body, acked, t == 3),
                     })
                     .unwrap();
             }
@@ -501,8 +537,12 @@ fn sigkill_during_fifty_megabyte_uploads_keeps_what_was_acknowledged_and_no_orph
         }
         let files = body_files(&world.op.data_dir());
         eprintln!(
-            "round {round}: {} acknowledged in all, {} stored, {files} body files",
+            "round {round}: {} acknowledged in all ({} by IMAP), {} stored, {files} body files",
             acked_in_all.len(),
+            acked_in_all
+                .iter()
+                .filter(|id| id.contains("t2-") || id.contains("t3-"))
+                .count(),
             stored.len()
         );
         assert_eq!(
