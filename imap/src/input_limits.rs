@@ -164,6 +164,16 @@ impl InputGate {
         }
     }
 
+    /// Forgets a line not yet complete (input pipelined where the protocol forbids it).
+    pub fn discard_partial_line(&mut self) {
+        if matches!(self.position, Position::Line { .. }) {
+            self.line = Vec::new();
+            self.position = Position::Line {
+                continues_append: false,
+            };
+        }
+    }
+
     /// The budget this connection holds, handed back once its command was decoded.
     pub fn take_reserved(&mut self) -> u64 {
         std::mem::take(&mut self.reserved)

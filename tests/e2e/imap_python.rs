@@ -1,7 +1,7 @@
 //! End-to-end: Python's standard `imaplib` (an independent IMAP client) against the real
 //! `mssd` on 143 with STARTTLS — reading, flagging, searching, moving, expunging, a large
 //! APPEND read back, and IDLE seeing a message the test delivers by SMTP while the script
-//! waits.
+//! waits; then COMPRESS=DEFLATE, taught to imaplib with the standard zlib.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -167,4 +167,116 @@ fn python_imaplib_reads_files_and_idles() {
         out["idle_done"].as_str().unwrap().starts_with(&done),
         "{out}"
     );
+}
+
+/// imaplib taught COMPRESS=DEFLATE (RFC 4978) with the standard zlib, raw DEFLATE both ways:
+/// the capability after login, a full FETCH read back the same compressed as in clear, the
+/// bytes on the wire, and a second COMPRESS refused.
+const COMPRESS_SCRIPT: &str = r#"
+import imaplib, json, ssl, sys, zlib
+root, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+imaplib.Commands["COMPRESS"] = ("AUTH", "SELECTED")
+
+class Compressing(imaplib.IMAP4):
+    z = None
+    wire_in = 0
+    def compress(self):
+        typ, data = self._simple_command("COMPRESS", "DEFLATE")
+        if typ == "OK":
+            self.z = (zlib.compressobj(6, zlib.DEFLATED, -15), zlib.decompressobj(-15))
+            self.zbuf = b""
+        return typ, data
+    def send(self, data):
+        if self.z:
+            data = self.z[0].compress(data) + self.z[0].flush(zlib.Z_SYNC_FLUSH)
+        super().send(data)
+    def fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise imaplib.IMAP4.abort("closed")
+        self.wire_in += len(chunk)
+        self.zbuf += self.z[1].decompress(chunk)
+    def read(self, size):
+        if not self.z:
+            return super().read(size)
+        while len(self.zbuf) < size:
+            self.fill()
+        out, self.zbuf = self.zbuf[:size], self.zbuf[size:]
+        return out
+    def readline(self):
+        if not self.z:
+            return super().readline()
+        while b"\n" not in self.zbuf:
+            self.fill()
+        i = self.zbuf.index(b"\n") + 1
+        out, self.zbuf = self.zbuf[:i], self.zbuf[i:]
+        return out
+
+ctx = ssl.create_default_context(cafile=root)
+ctx.check_hostname = False
+m = Compressing("127.0.0.1", port, timeout=30)
+m.starttls(ssl_context=ctx)
+out = {"before_login": "COMPRESS=DEFLATE" in m.capabilities}
+m.login(user, password)
+out["after_login"] = "COMPRESS=DEFLATE" in m.capability()[1][0].decode()
+m.select("INBOX")
+# Without FLAGS: \\Recent goes with the first SELECT.
+typ, clear = m.fetch("1:*", "(ENVELOPE BODY.PEEK[])")
+out["compress"] = m.compress()[0]
+m.select("INBOX")
+start = m.wire_in
+typ, compressed = m.fetch("1:*", "(ENVELOPE BODY.PEEK[])")
+out["fetch"] = typ
+out["wire_bytes"] = m.wire_in - start
+out["plain_bytes"] = sum(len(p) for item in compressed for p in (item if isinstance(item, tuple) else (item,)))
+out["same"] = compressed == clear
+out["messages"] = len([item for item in compressed if isinstance(item, tuple)])
+typ, data = m.compress()
+out["again"] = typ + " " + data[0].decode()
+out["noop"] = m.noop()[0]
+m.logout()
+print(json.dumps(out), flush=True)
+"#;
+
+#[test]
+fn python_imaplib_compresses_with_deflate() {
+    let world = world(BIN);
+    let subjects: Vec<String> = (0..40).map(|i| format!("Compte rendu {i}")).collect();
+    deliver(
+        &world,
+        &subjects.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let printed = mssd_e2e::python::run_python(
+        COMPRESS_SCRIPT,
+        &[
+            world.op.pki("root.pem").to_str().unwrap(),
+            &world.server.addr("imap").port().to_string(),
+            &martin(),
+            PASSWORD,
+        ],
+    );
+    let out: Value = serde_json::from_str(printed.trim()).unwrap();
+    assert_eq!(out["before_login"], false, "{out}");
+    assert_eq!(out["after_login"], true, "{out}");
+    assert_eq!(out["compress"], "OK", "{out}");
+    assert_eq!(out["fetch"], "OK", "{out}");
+    assert_eq!(out["messages"], 40, "{out}");
+    assert_eq!(
+        out["same"], true,
+        "the FETCH read compressed differs: {out}"
+    );
+    let (wire, plain) = (
+        out["wire_bytes"].as_u64().unwrap(),
+        out["plain_bytes"].as_u64().unwrap(),
+    );
+    eprintln!("FETCH 1:* of 40 messages: {plain} bytes, {wire} on the wire");
+    assert!(
+        wire * 3 < plain,
+        "compression saves little: {wire} of {plain}"
+    );
+    assert!(
+        out["again"].as_str().unwrap().contains("COMPRESSIONACTIVE"),
+        "{out}"
+    );
+    assert_eq!(out["noop"], "OK", "{out}");
 }

@@ -3,6 +3,7 @@
 
 use imap_next::imap_types::auth::AuthMechanism;
 use imap_next::imap_types::core::{Atom, Vec1};
+use imap_next::imap_types::extensions::compress::CompressionAlgorithm;
 use imap_next::imap_types::extensions::quota::Resource;
 use imap_next::imap_types::response::Capability;
 use mssd_auth::Mechanism;
@@ -66,7 +67,10 @@ pub(crate) fn capabilities(phase: Phase) -> Vec1<Capability<'static>> {
                 caps.push(Capability::LoginDisabled);
             }
         }
-        Phase::Authenticated => {}
+        // RFC 4978: only valid once authenticated.
+        Phase::Authenticated => caps.push(Capability::Compress {
+            algorithm: CompressionAlgorithm::Deflate,
+        }),
     }
     Vec1::unvalidated(caps)
 }

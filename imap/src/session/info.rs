@@ -1,15 +1,16 @@
-//! ID (RFC 2971), NAMESPACE (RFC 2342), ENABLE (RFC 5161), GETQUOTA/GETQUOTAROOT (RFC 9208).
+//! ID (RFC 2971), NAMESPACE (RFC 2342), ENABLE (RFC 5161), GETQUOTA/GETQUOTAROOT (RFC 9208),
+//! COMPRESS (RFC 4978).
 
 use imap_next::imap_types::core::{AString, IString, NString, QuotedChar, Tag, Vec1};
 use imap_next::imap_types::extensions::enable::CapabilityEnable;
 use imap_next::imap_types::extensions::namespace::Namespace;
 use imap_next::imap_types::extensions::quota::{QuotaGet, Resource};
 use imap_next::imap_types::mailbox::Mailbox as ImapMailbox;
-use imap_next::imap_types::response::Data;
+use imap_next::imap_types::response::{Code, Data};
 
-use super::Session;
 use super::names::{self, DELIMITER, SHARED_PREFIX};
 use super::responses::{code, no, ok};
+use super::{Flow, Session};
 
 impl Session<'_> {
     pub(crate) fn id(&mut self, tag: &Tag<'static>) {
@@ -149,4 +150,29 @@ fn quota_data(root: &str, usage: mssd_store::QuotaUsage) -> Option<Data<'static>
         root: AString::try_from(root.to_owned()).ok()?,
         quotas: Vec1::from(quota),
     })
+}
+
+impl Session<'_> {
+    /// COMPRESS DEFLATE (RFC 4978), the only algorithm the parser accepts (others get BAD).
+    /// The OK goes out uncompressed, then both directions are.
+    pub(crate) async fn compress(&mut self, tag: &Tag<'static>) -> Flow {
+        if self.wire.compressing() {
+            self.send_status(no(
+                tag,
+                Some(Code::CompressionActive),
+                "DEFLATE is already active",
+            ));
+            return Flow::Continue;
+        }
+        self.wire
+            .proto
+            .enqueue_status(ok(tag, None, "DEFLATE active"));
+        match self.wire.start_compression().await {
+            Ok(()) => Flow::Continue,
+            Err(e) => {
+                tracing::debug!(peer = %self.peer, error = ?e, "imap: starting COMPRESS failed");
+                Flow::Close
+            }
+        }
+    }
 }

@@ -5,6 +5,7 @@ mod append;
 mod append_spool;
 mod auth;
 mod capabilities;
+mod compression;
 mod copy_move;
 mod expunge;
 mod fetch_cmd;
@@ -306,6 +307,7 @@ impl<'a> Session<'a> {
     ) -> Flow {
         match body {
             CommandBody::Enable { capabilities } => self.enable(tag, capabilities),
+            CommandBody::Compress { .. } => return self.compress(tag).await,
             CommandBody::Namespace => self.namespace(tag),
             CommandBody::Select {
                 mailbox,

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use super::append_spool::{AppendSpools, Spooled};
+use super::compression::Deflate;
 use crate::input_limits::{InputGate, LiteralBudget, Step};
 
 /// Write when this much output is buffered, without waiting for the command to end.
@@ -59,6 +60,8 @@ pub(crate) struct Wire {
     gate: InputGate,
     budget: Arc<LiteralBudget>,
     spools: AppendSpools,
+    /// COMPRESS=DEFLATE, once the client turned it on.
+    deflate: Option<Box<Deflate>>,
     /// How long one piece of output may take to be written.
     pub(crate) write_timeout: Duration,
 }
@@ -83,8 +86,25 @@ impl Wire {
             gate,
             budget,
             spools,
+            deflate: None,
             write_timeout,
         }
+    }
+
+    pub(crate) fn compressing(&self) -> bool {
+        self.deflate.is_some()
+    }
+
+    /// COMPRESS: everything queued (the tagged OK last) is written as it is, then both
+    /// directions are compressed. Input the client pipelined after COMPRESS, against RFC
+    /// 4978, is dropped with the old state machine, as after STARTTLS.
+    pub(crate) async fn start_compression(&mut self) -> Result<(), WireError> {
+        self.drain().await?;
+        self.deflate = Some(Box::new(Deflate::new()));
+        self.pending.clear();
+        self.gate.discard_partial_line();
+        self.proto = silent_server(self.options.clone());
+        Ok(())
     }
 
     /// The spooled message an APPEND literal stands for, if it is a spool token.
@@ -171,9 +191,26 @@ impl Wire {
         }
     }
 
-    /// Passes the `n` bytes just read through the input limits to the state machine.
+    /// Passes the `n` bytes just read (inflated first under COMPRESS) through the input
+    /// limits to the state machine.
     fn feed(&mut self, n: usize) -> Result<(), WireError> {
-        for step in self.gate.push(&self.read_buf[..n], &self.budget) {
+        let read = std::mem::take(&mut self.read_buf);
+        let fed = match self.deflate.take() {
+            None => self.feed_plain(&read[..n]),
+            Some(mut deflate) => {
+                let fed = deflate
+                    .inflate(&read[..n], |plain| self.feed_plain(plain))
+                    .unwrap_or(Err(WireError::Refused("corrupt compressed stream")));
+                self.deflate = Some(deflate);
+                fed
+            }
+        };
+        self.read_buf = read;
+        fed
+    }
+
+    fn feed_plain(&mut self, bytes: &[u8]) -> Result<(), WireError> {
+        for step in self.gate.push(bytes, &self.budget) {
             match step {
                 Step::Forward(bytes) => self.proto.enqueue_input(&bytes),
                 // Without a tag there is nothing to answer: the client waits for ever.
@@ -201,8 +238,18 @@ impl Wire {
         Ok(())
     }
 
-    /// Writes `bytes`, each piece within the write timeout.
+    /// Writes `bytes` (compressed under COMPRESS), each piece within the write timeout.
     async fn write_bounded(&mut self, bytes: &[u8]) -> Result<(), WireError> {
+        if let Some(mut deflate) = self.deflate.take() {
+            let written = self.write_pieces(deflate.deflate(bytes)).await;
+            deflate.shrink();
+            self.deflate = Some(deflate);
+            return written;
+        }
+        self.write_pieces(bytes).await
+    }
+
+    async fn write_pieces(&mut self, bytes: &[u8]) -> Result<(), WireError> {
         for piece in bytes.chunks(WRITE_PIECE) {
             tokio::time::timeout(self.write_timeout, self.conn.write_all(piece))
                 .await
