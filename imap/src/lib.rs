@@ -1,7 +1,7 @@
 //! mssd's IMAP server.
 //!
 //! - [`mime`]: ENVELOPE, BODY/BODYSTRUCTURE and BODY[section] computed from a message exactly as stored.
-//! - [`sequence`], [`search`], [`fetch`], [`summary`]: sans-I/O pieces of the commands.
+//! - [`sequence`], [`search`], [`sort`], [`fetch`], [`summary`]: sans-I/O pieces of the commands.
 //! - [`session`]: one connection's state machine over `imap-next`, against the store.
 //! - [`server`]: what the binary starts: shared state (store, authenticator, caches, limits);
 //!   [`serve`] runs one connection.
@@ -16,6 +16,7 @@ pub mod search;
 pub mod sequence;
 pub mod server;
 mod session;
+pub mod sort;
 pub mod summary;
 pub mod views;
 

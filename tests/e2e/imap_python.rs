@@ -280,3 +280,100 @@ fn python_imaplib_compresses_with_deflate() {
     );
     assert_eq!(out["noop"], "OK", "{out}");
 }
+
+/// SORT (RFC 5256, SORT=DISPLAY of RFC 5957) through imaplib's own `sort`, on four messages
+/// APPENDed with chosen fields and internal dates: every key, REVERSE, ties, search criteria,
+/// UID SORT and an unsupported charset.
+const SORT_SCRIPT: &str = r#"
+import imaplib, json, ssl, sys
+from datetime import datetime, timezone
+root, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=root)
+ctx.check_hostname = False
+m = imaplib.IMAP4("127.0.0.1", port, timeout=30)
+m.starttls(ssl_context=ctx)
+m.login(user, password)
+caps = m.capability()[1][0].decode().split()
+out = {"caps": [c for c in caps if c.startswith("SORT")]}
+m.create("Tri")
+messages = [
+    ('"Zo=?utf-8?q?=C3=A9?= Alpha" <zalpha@x.test>', "bob@y.test", "carol@z.test",
+     "Re: Compte rendu", "Mon, 30 Nov 2026 10:00:00 +0000", 1000, (2026, 12, 1, 10)),
+    ("beta@x.test", '"Anne" <anne@y.test>', None,
+     "[mssante] Analyse", "Sun, 29 Nov 2026 10:00:00 +0000", 3000, (2026, 12, 1, 9)),
+    ('"Ali" <yann@x.test>', "zed@y.test", "alice@z.test",
+     "Fwd: analyse (fwd)", None, 10, (2026, 11, 28, 10)),
+    ('"Bea" <alpha@x.test>', "mike@y.test", None,
+     "bilan", "Tue, 01 Dec 2026 12:00:00 +0200", 6000, (2026, 11, 30, 8)),
+]
+for sender, to, cc, subject, date, size, arrival in messages:
+    head = "From: %s\r\nTo: %s\r\n" % (sender, to)
+    if cc:
+        head += "Cc: %s\r\n" % cc
+    if date:
+        head += "Date: %s\r\n" % date
+    head += "Subject: %s\r\n\r\n" % subject
+    when = imaplib.Time2Internaldate(datetime(*arrival, tzinfo=timezone.utc))
+    m.append("Tri", None, when, (head + "x" * size + "\r\n").encode())
+m.select("Tri")
+for key in ["SUBJECT", "REVERSE SUBJECT", "DATE", "ARRIVAL", "FROM", "DISPLAYFROM", "TO",
+            "DISPLAYTO", "CC", "SIZE", "REVERSE SIZE", "SUBJECT DATE"]:
+    typ, data = m.sort("(%s)" % key, "UTF-8", "ALL")
+    out[key] = [typ, data[0].decode()]
+typ, data = m.sort("(DATE)", "UTF-8", "SUBJECT", "analyse")
+out["search"] = [typ, data[0].decode()]
+typ, data = m.uid("SORT", "(REVERSE DATE)", "UTF-8", "ALL")
+out["uid"] = [typ, data[0].decode()]
+typ, data = m.sort("(DATE)", "KOI8-R", "ALL")
+out["charset"] = [typ, data[0].decode()]
+m.logout()
+print(json.dumps(out), flush=True)
+"#;
+
+#[test]
+fn python_imaplib_sorts() {
+    let world = world(BIN);
+    let printed = mssd_e2e::python::run_python(
+        SORT_SCRIPT,
+        &[
+            world.op.pki("root.pem").to_str().unwrap(),
+            &world.server.addr("imap").port().to_string(),
+            &martin(),
+            PASSWORD,
+        ],
+    );
+    let out: Value = serde_json::from_str(printed.trim()).unwrap();
+    assert_eq!(out["caps"], serde_json::json!(["SORT", "SORT=DISPLAY"]));
+    // Base subjects ANALYSE (2, 3: a tie, in sequence order), BILAN (4), COMPTE RENDU (1);
+    // sent dates 3 (none: its internal date) < 2 < 1 < 4 (12:00 +0200 is 10:00 UTC); local
+    // parts of From alpha (4) < beta (2) < yann (3) < zalpha (1); display names ALI (3) < BEA
+    // (4) < beta@x.test (2) < ZOÉ ALPHA (1); no Cc (2, 4) sorts first.
+    let expected = [
+        ("SUBJECT", "2 3 4 1"),
+        ("REVERSE SUBJECT", "1 4 2 3"),
+        ("DATE", "3 2 1 4"),
+        ("ARRIVAL", "3 4 2 1"),
+        ("FROM", "4 2 3 1"),
+        ("DISPLAYFROM", "3 4 2 1"),
+        ("TO", "2 1 4 3"),
+        ("DISPLAYTO", "2 1 4 3"),
+        ("CC", "2 4 3 1"),
+        ("SIZE", "3 1 2 4"),
+        ("REVERSE SIZE", "4 2 1 3"),
+        ("SUBJECT DATE", "3 2 4 1"),
+        ("search", "3 2"),
+        ("uid", "4 1 2 3"),
+    ];
+    for (key, order) in expected {
+        assert_eq!(
+            out[key],
+            serde_json::json!(["OK", order]),
+            "SORT ({key}): {out}"
+        );
+    }
+    assert_eq!(out["charset"][0], "NO", "{out}");
+    assert!(
+        out["charset"][1].as_str().unwrap().contains("BADCHARSET"),
+        "{out}"
+    );
+}

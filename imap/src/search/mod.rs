@@ -8,6 +8,8 @@
 mod dates;
 mod text;
 
+pub use text::decode_unstructured;
+
 use std::cmp::Ordering;
 
 use chrono::NaiveDate;

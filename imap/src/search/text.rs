@@ -130,7 +130,7 @@ impl<'m> MessageText<'m> {
 }
 
 /// A header value with folding removed and encoded words decoded.
-pub(super) fn decode_unstructured(value: &[u8]) -> String {
+pub fn decode_unstructured(value: &[u8]) -> String {
     // The unstructured parser stops at a line end not followed by whitespace: give it one.
     let mut line = Vec::with_capacity(value.len() + 1);
     line.extend_from_slice(value);

@@ -5,6 +5,7 @@ use imap_next::imap_types::auth::AuthMechanism;
 use imap_next::imap_types::core::{Atom, Vec1};
 use imap_next::imap_types::extensions::compress::CompressionAlgorithm;
 use imap_next::imap_types::extensions::quota::Resource;
+use imap_next::imap_types::extensions::sort::SortAlgorithm;
 use imap_next::imap_types::response::Capability;
 use mssd_auth::Mechanism;
 
@@ -37,6 +38,9 @@ fn extensions() -> Vec<Capability<'static>> {
         Capability::Binary,
         Capability::Quota,
         Capability::QuotaRes(Resource::Storage),
+        // RFC 5256 and RFC 5957 (DISPLAYFROM, DISPLAYTO).
+        Capability::Sort(None),
+        Capability::Sort(Some(SortAlgorithm::Display)),
     ];
     caps.extend(
         ["SPECIAL-USE", "CHILDREN"]

@@ -25,12 +25,12 @@ use crate::summary::Summary;
 const CHUNK: usize = 250;
 
 /// What is being read ahead for the next chunk.
-type Prefetch = tokio::task::JoinHandle<mssd_store::Result<MissingRead>>;
+pub(super) type Prefetch = tokio::task::JoinHandle<mssd_store::Result<MissingRead>>;
 
 /// What the store gave for messages missing from the summary cache: the listing summaries
 /// stored with them at delivery and, for those without one, their bytes. Both UID order.
 #[derive(Default)]
-struct MissingRead {
+pub(super) struct MissingRead {
     summaries: Vec<(u32, Vec<u8>)>,
     bodies: Vec<(u32, Vec<u8>)>,
 }
@@ -194,7 +194,7 @@ impl Session<'_> {
     /// Summaries of a chunk's messages: from the cache, computing the missing ones from
     /// bytes read ahead (`prefetch`, started by the previous chunk) or read now; and starts
     /// the read of the `next` chunk's missing messages before computing.
-    async fn chunk_summaries(
+    pub(super) async fn chunk_summaries(
         &self,
         chunk: &[usize],
         prefetch: &mut Option<Prefetch>,

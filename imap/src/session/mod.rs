@@ -17,6 +17,7 @@ mod responses;
 mod search_cmd;
 mod select;
 mod selected;
+mod sort_cmd;
 mod store_cmd;
 mod wire;
 
@@ -369,6 +370,15 @@ impl<'a> Session<'a> {
                 criteria,
                 uid,
             } => self.search(tag, charset, criteria, uid).await,
+            CommandBody::Sort {
+                sort_criteria,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                self.sort(tag, sort_criteria, charset, search_criteria, uid)
+                    .await
+            }
             CommandBody::Fetch {
                 sequence_set,
                 macro_or_item_names,

@@ -24,30 +24,72 @@ impl Session<'_> {
         criteria: Vec1<SearchKey<'static>>,
         by_uid: bool,
     ) {
-        if let Some(charset) = &charset {
-            let name = charset.as_ref().to_ascii_uppercase();
-            if name != "UTF-8" && name != "US-ASCII" {
-                let allowed = ["UTF-8", "US-ASCII"]
-                    .into_iter()
-                    .filter_map(|c| Charset::try_from(c).ok())
-                    .collect();
-                self.send_status(no(
-                    tag,
-                    Some(Code::BadCharset { allowed }),
-                    "unsupported charset",
-                ));
-                return;
-            }
+        if !self.charset_supported(tag, charset.as_ref()) {
+            return;
         }
-        let criteria = criteria.into_inner();
-        let needs_bytes = search::needs_message_bytes(&criteria);
-        // Header criteria run on the header blocks of the summary cache; only BODY and TEXT
-        // need whole messages read from the store.
-        let headers_only = needs_bytes && !search::needs_body(&criteria);
-        let Some(total) = self.selected.as_ref().map(|s| s.uids().len()) else {
+        let Some(hits) = self.search_hits(tag, criteria.as_ref()).await else {
             return;
         };
-        let mut hits: Vec<u32> = Vec::new();
+        let numbers = self.numbers_of(hits, by_uid);
+        self.send_data(Data::Search(numbers, None));
+        self.send_status(ok(tag, None, "SEARCH completed"));
+    }
+
+    /// UTF-8 and US-ASCII only (RFC 9051 6.4.4); otherwise answers NO [BADCHARSET].
+    pub(super) fn charset_supported(
+        &mut self,
+        tag: &Tag<'static>,
+        charset: Option<&Charset<'static>>,
+    ) -> bool {
+        let Some(charset) = charset else {
+            return true;
+        };
+        let name = charset.as_ref().to_ascii_uppercase();
+        if name == "UTF-8" || name == "US-ASCII" {
+            return true;
+        }
+        let allowed = ["UTF-8", "US-ASCII"]
+            .into_iter()
+            .filter_map(|c| Charset::try_from(c).ok())
+            .collect();
+        self.send_status(no(
+            tag,
+            Some(Code::BadCharset { allowed }),
+            "unsupported charset",
+        ));
+        false
+    }
+
+    /// Sequence numbers, or UIDs, of the view's messages at `indices`.
+    pub(super) fn numbers_of(&self, indices: Vec<usize>, by_uid: bool) -> Vec<NonZeroU32> {
+        let Some(selected) = self.selected.as_ref() else {
+            return Vec::new();
+        };
+        indices
+            .into_iter()
+            .filter_map(|index| {
+                NonZeroU32::new(if by_uid {
+                    selected.metas()[index].uid
+                } else {
+                    u32::try_from(index + 1).unwrap_or(u32::MAX)
+                })
+            })
+            .collect()
+    }
+
+    /// Indices in the view of the messages matching `criteria`, ascending; None when a
+    /// failure was answered already.
+    pub(super) async fn search_hits(
+        &mut self,
+        tag: &Tag<'static>,
+        criteria: &[SearchKey<'static>],
+    ) -> Option<Vec<usize>> {
+        let needs_bytes = search::needs_message_bytes(criteria);
+        // Header criteria run on the header blocks of the summary cache; only BODY and TEXT
+        // need whole messages read from the store.
+        let headers_only = needs_bytes && !search::needs_body(criteria);
+        let total = self.selected.as_ref().map(|s| s.uids().len())?;
+        let mut hits = Vec::new();
         let mut start = 0;
         while start < total {
             let end = if needs_bytes {
@@ -58,14 +100,15 @@ impl Session<'_> {
             let texts = if needs_bytes {
                 match self.search_texts(start..end, headers_only).await {
                     Ok(texts) => texts,
-                    Err(e) => return self.store_failed(tag, &e),
+                    Err(e) => {
+                        self.store_failed(tag, &e);
+                        return None;
+                    }
                 }
             } else {
                 Vec::new()
             };
-            let Some(selected) = self.selected.as_ref() else {
-                return;
-            };
+            let selected = self.selected.as_ref()?;
             let scope = SearchScope {
                 uids: selected.uids(),
                 recent: &selected.recent,
@@ -76,19 +119,13 @@ impl Session<'_> {
                     .get(index - start)
                     .and_then(|t| t.as_ref())
                     .map(SearchText::bytes);
-                if search::matches(&criteria, &scope, index, meta, message) {
-                    hits.push(if by_uid {
-                        meta.uid
-                    } else {
-                        u32::try_from(index + 1).unwrap_or(u32::MAX)
-                    });
+                if search::matches(criteria, &scope, index, meta, message) {
+                    hits.push(index);
                 }
             }
             start = end;
         }
-        let numbers: Vec<NonZeroU32> = hits.into_iter().filter_map(NonZeroU32::new).collect();
-        self.send_data(Data::Search(numbers, None));
-        self.send_status(ok(tag, None, "SEARCH completed"));
+        Some(hits)
     }
 
     /// What the criteria are evaluated on for messages `range` of the view: header blocks

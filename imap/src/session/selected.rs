@@ -143,6 +143,7 @@ pub(crate) fn may_announce_expunges(body: &CommandBody<'_>) -> bool {
         CommandBody::Fetch { uid: false, .. }
             | CommandBody::Store { uid: false, .. }
             | CommandBody::Search { uid: false, .. }
+            | CommandBody::Sort { uid: false, .. }
             | CommandBody::Copy { uid: false, .. }
     )
 }

@@ -1,0 +1,144 @@
+//! SORT (RFC 5256, with SORT=DISPLAY of RFC 5957): the keys of each message, computed from its
+//! header block and metadata with no I/O, and the order they give. Strings compare with the
+//! `i;ascii-casemap` collation (ASCII letters folded to upper case, other bytes as they are);
+//! messages equal on every key keep their sequence order.
+
+mod base_subject;
+
+use std::cmp::Ordering;
+
+use imap_codec::imap_types::extensions::sort::{SortCriterion, SortKey};
+use mail_parser::DateTime;
+use mssd_store::MessageMeta;
+
+use crate::mime::{AddressItem, MailboxAddress, header_fields, parse_address_list};
+use crate::search::decode_unstructured;
+
+pub use base_subject::base_subject;
+
+/// What SORT compares, for one message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SortKeys {
+    pub arrival: i64,
+    /// The Date: field in UTC seconds; the internal date when missing or unparsable.
+    pub sent: i64,
+    pub size: u64,
+    /// Base subject, case-folded.
+    pub subject: Vec<u8>,
+    /// The local part (addr-mailbox) of the first address of each field, case-folded.
+    pub from: Vec<u8>,
+    pub to: Vec<u8>,
+    pub cc: Vec<u8>,
+    /// RFC 5957: the first address's display name, or its addr-spec, case-folded.
+    pub display_from: Vec<u8>,
+    pub display_to: Vec<u8>,
+}
+
+impl SortKeys {
+    /// The keys of a message from its header block and metadata.
+    pub fn of(header: &[u8], meta: &MessageMeta) -> SortKeys {
+        let mut keys = SortKeys {
+            arrival: meta.internal_date,
+            sent: meta.internal_date,
+            size: meta.size,
+            ..SortKeys::default()
+        };
+        let (mut from, mut to, mut cc) = (None, None, None);
+        for field in header_fields(header) {
+            let name = field.name;
+            if name.eq_ignore_ascii_case(b"Date") {
+                let value = String::from_utf8_lossy(field.value);
+                if let Some(date) = DateTime::parse_rfc822(value.trim()) {
+                    keys.sent = date.to_timestamp();
+                }
+            } else if name.eq_ignore_ascii_case(b"Subject") {
+                let subject = base_subject(&decode_unstructured(field.value));
+                keys.subject = casemap(subject.as_bytes());
+            } else if name.eq_ignore_ascii_case(b"From") && from.is_none() {
+                from = first_address(field.value);
+            } else if name.eq_ignore_ascii_case(b"To") && to.is_none() {
+                to = first_address(field.value);
+            } else if name.eq_ignore_ascii_case(b"Cc") && cc.is_none() {
+                cc = first_address(field.value);
+            }
+        }
+        if let Some(from) = from {
+            keys.from = casemap(&from.mailbox);
+            keys.display_from = display(&from);
+        }
+        if let Some(to) = to {
+            keys.to = casemap(&to.mailbox);
+            keys.display_to = display(&to);
+        }
+        if let Some(cc) = cc {
+            keys.cc = casemap(&cc.mailbox);
+        }
+        keys
+    }
+
+    fn compare(&self, other: &SortKeys, key: &SortKey) -> Ordering {
+        match key {
+            SortKey::Arrival => self.arrival.cmp(&other.arrival),
+            SortKey::Date => self.sent.cmp(&other.sent),
+            SortKey::Size => self.size.cmp(&other.size),
+            SortKey::Subject => self.subject.cmp(&other.subject),
+            SortKey::From => self.from.cmp(&other.from),
+            SortKey::To => self.to.cmp(&other.to),
+            SortKey::Cc => self.cc.cmp(&other.cc),
+            SortKey::DisplayFrom => self.display_from.cmp(&other.display_from),
+            SortKey::DisplayTo => self.display_to.cmp(&other.display_to),
+        }
+    }
+}
+
+/// `messages` (sequence index, keys) in the order `criteria` give; ties keep sequence order.
+pub fn sorted(mut messages: Vec<(usize, SortKeys)>, criteria: &[SortCriterion]) -> Vec<usize> {
+    messages.sort_by(|(a_index, a), (b_index, b)| {
+        criteria
+            .iter()
+            .map(|criterion| {
+                let order = a.compare(b, &criterion.key);
+                if criterion.reverse {
+                    order.reverse()
+                } else {
+                    order
+                }
+            })
+            .find(|order| order.is_ne())
+            .unwrap_or_else(|| a_index.cmp(b_index))
+    });
+    messages.into_iter().map(|(index, _)| index).collect()
+}
+
+/// The first mailbox of an address list (a group's first member counts).
+fn first_address(value: &[u8]) -> Option<MailboxAddress> {
+    parse_address_list(value)
+        .into_iter()
+        .find_map(|item| match item {
+            AddressItem::Mailbox(mailbox) => Some(mailbox),
+            AddressItem::Group { members, .. } => members.into_iter().next(),
+        })
+}
+
+/// RFC 5957 §3: the decoded display name when there is one, else `mailbox@host`.
+fn display(address: &MailboxAddress) -> Vec<u8> {
+    let name = address
+        .name
+        .as_deref()
+        .map(decode_unstructured)
+        .filter(|name| !name.trim().is_empty());
+    match name {
+        Some(name) => casemap(name.trim().as_bytes()),
+        None => {
+            let mut spec = address.mailbox.clone();
+            spec.push(b'@');
+            spec.extend_from_slice(&address.host);
+            casemap(&spec)
+        }
+    }
+}
+
+/// i;ascii-casemap: ASCII letters in upper case, everything else as it is.
+fn casemap(bytes: &[u8]) -> Vec<u8> {
+    bytes.to_ascii_uppercase()
+}
