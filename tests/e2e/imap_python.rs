@@ -377,3 +377,80 @@ fn python_imaplib_sorts() {
         "{out}"
     );
 }
+
+/// THREAD (RFC 5256) through imaplib's own `thread`: a conversation with a missing message,
+/// a reply found only by its subject, and an unrelated message; both algorithms, UID THREAD,
+/// search criteria and an unknown algorithm.
+const THREAD_SCRIPT: &str = r#"
+import imaplib, json, ssl, sys
+root, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=root)
+ctx.check_hostname = False
+m = imaplib.IMAP4("127.0.0.1", port, timeout=30)
+m.starttls(ssl_context=ctx)
+m.login(user, password)
+caps = m.capability()[1][0].decode().split()
+out = {"caps": [c for c in caps if c.startswith("THREAD")]}
+m.create("Fils")
+messages = [
+    ("<a@x>", None, "Bilan sanguin", "Mon, 30 Nov 2026 10:00:00 +0000"),
+    ("<c@x>", "<a@x> <b@x>", "Re: Bilan sanguin", "Mon, 30 Nov 2026 12:00:00 +0000"),
+    ("<d@x>", None, "Compte rendu", "Mon, 30 Nov 2026 11:00:00 +0000"),
+    ("<e@x>", "<a@x>", "Re: Bilan sanguin", "Mon, 30 Nov 2026 11:30:00 +0000"),
+    ("<f@x>", None, "RE: Compte rendu", "Mon, 30 Nov 2026 13:00:00 +0000"),
+]
+for mid, refs, subject, date in messages:
+    head = "From: <a@x.test>\r\nMessage-ID: %s\r\nSubject: %s\r\nDate: %s\r\n" % (mid, subject, date)
+    if refs:
+        head += "References: %s\r\n" % refs
+    m.append("Fils", None, None, (head + "\r\nbody\r\n").encode())
+m.select("Fils")
+for algorithm in ["REFERENCES", "ORDEREDSUBJECT"]:
+    typ, data = m.thread(algorithm, "UTF-8", "ALL")
+    out[algorithm] = [typ, data[0].decode()]
+typ, data = m.thread("REFERENCES", "UTF-8", "SUBJECT", "compte")
+out["search"] = [typ, data[0].decode()]
+m.store("1", "+FLAGS", "\\Deleted")
+m.expunge()
+typ, data = m.uid("THREAD", "REFERENCES", "UTF-8", "ALL")
+out["uid"] = [typ, data[0].decode()]
+try:
+    out["unknown"] = m.thread("X-NONE", "UTF-8", "ALL")[0]
+except imaplib.IMAP4.error as e:
+    out["unknown"] = "BAD " + str(e)
+m.logout()
+print(json.dumps(out), flush=True)
+"#;
+
+#[test]
+fn python_imaplib_threads() {
+    let world = world(BIN);
+    let printed = mssd_e2e::python::run_python(
+        THREAD_SCRIPT,
+        &[
+            world.op.pki("root.pem").to_str().unwrap(),
+            &world.server.addr("imap").port().to_string(),
+            &martin(),
+            PASSWORD,
+        ],
+    );
+    let out: Value = serde_json::from_str(printed.trim()).unwrap();
+    assert_eq!(
+        out["caps"],
+        serde_json::json!(["THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"])
+    );
+    // 2 answers 1 through the missing <b@x> (a dummy, pruned), 4 answers 1 directly: 1 has two
+    // replies, 4 (11:30) before 2 (12:00). 5 has no References but replies to 3 by subject.
+    let expected = [
+        ("REFERENCES", "(1 (4)(2))(3 5)"),
+        ("ORDEREDSUBJECT", "(1 (4)(2))(3 5)"),
+        ("search", "(3 5)"),
+        // Once 1 is expunged, 2 and 4 hang from a dummy <a@x>, dated by 4 (11:30), after 3
+        // (11:00); as UIDs.
+        ("uid", "(3 5)((4)(2))"),
+    ];
+    for (key, threads) in expected {
+        assert_eq!(out[key], serde_json::json!(["OK", threads]), "{key}: {out}");
+    }
+    assert!(out["unknown"].as_str().unwrap().starts_with("BAD"), "{out}");
+}

@@ -6,6 +6,7 @@ use imap_next::imap_types::core::{Atom, Vec1};
 use imap_next::imap_types::extensions::compress::CompressionAlgorithm;
 use imap_next::imap_types::extensions::quota::Resource;
 use imap_next::imap_types::extensions::sort::SortAlgorithm;
+use imap_next::imap_types::extensions::thread::ThreadingAlgorithm;
 use imap_next::imap_types::response::Capability;
 use mssd_auth::Mechanism;
 
@@ -41,6 +42,8 @@ fn extensions() -> Vec<Capability<'static>> {
         // RFC 5256 and RFC 5957 (DISPLAYFROM, DISPLAYTO).
         Capability::Sort(None),
         Capability::Sort(Some(SortAlgorithm::Display)),
+        Capability::Thread(ThreadingAlgorithm::OrderedSubject),
+        Capability::Thread(ThreadingAlgorithm::References),
     ];
     caps.extend(
         ["SPECIAL-USE", "CHILDREN"]

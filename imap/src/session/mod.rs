@@ -379,6 +379,15 @@ impl<'a> Session<'a> {
                 self.sort(tag, sort_criteria, charset, search_criteria, uid)
                     .await
             }
+            CommandBody::Thread {
+                algorithm,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                self.thread(tag, algorithm, charset, search_criteria, uid)
+                    .await
+            }
             CommandBody::Fetch {
                 sequence_set,
                 macro_or_item_names,

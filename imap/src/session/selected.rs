@@ -144,6 +144,7 @@ pub(crate) fn may_announce_expunges(body: &CommandBody<'_>) -> bool {
             | CommandBody::Store { uid: false, .. }
             | CommandBody::Search { uid: false, .. }
             | CommandBody::Sort { uid: false, .. }
+            | CommandBody::Thread { uid: false, .. }
             | CommandBody::Copy { uid: false, .. }
     )
 }

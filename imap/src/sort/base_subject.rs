@@ -4,6 +4,13 @@
 
 /// The base subject of a subject already decoded from RFC 2047 encoded words.
 pub fn base_subject(decoded: &str) -> String {
+    base_subject_of_reply(decoded).0
+}
+
+/// The base subject, and whether the subject marked a reply or forward (RFC 5256 §2.1: a
+/// `re`/`fw`/`fwd` leader, a `(fwd)` trailer or a `[fwd: …]` wrapper was removed).
+pub fn base_subject_of_reply(decoded: &str) -> (String, bool) {
+    let mut reply = false;
     // (1) Tabs and line breaks become spaces, runs of spaces one space.
     let mut subject = String::with_capacity(decoded.len());
     for c in decoded.chars() {
@@ -22,7 +29,10 @@ pub fn base_subject(decoded: &str) -> String {
         loop {
             let trimmed = s.trim_end_matches(' ');
             match strip_suffix_ci(trimmed, "(fwd)") {
-                Some(rest) => s = rest,
+                Some(rest) => {
+                    s = rest;
+                    reply = true;
+                }
                 None => {
                     s = trimmed;
                     break;
@@ -32,8 +42,9 @@ pub fn base_subject(decoded: &str) -> String {
         // (3)-(5) Leaders, and leading blobs that leave something behind.
         loop {
             let before = s.len();
-            while let Some(rest) = strip_leader(s) {
+            while let Some((rest, refwd)) = strip_leader(s) {
                 s = rest;
+                reply |= refwd;
             }
             if let Some(rest) = strip_blob(s)
                 && rest.chars().any(|c| c != ' ')
@@ -47,16 +58,17 @@ pub fn base_subject(decoded: &str) -> String {
         // (6) A "[fwd: …]" wrapper: unwrap and start over.
         if let Some(inner) = strip_prefix_ci(s, "[fwd:").and_then(|r| r.strip_suffix(']')) {
             s = inner;
+            reply = true;
             continue;
         }
-        return s.to_owned();
+        return (s.to_owned(), reply);
     }
 }
 
-/// subj-leader: `*subj-blob subj-refwd` or one white space.
-fn strip_leader(s: &str) -> Option<&str> {
+/// subj-leader: `*subj-blob subj-refwd` or one white space; true for a subj-refwd.
+fn strip_leader(s: &str) -> Option<(&str, bool)> {
     if let Some(rest) = s.strip_prefix(' ') {
-        return Some(rest);
+        return Some((rest, false));
     }
     let mut t = s;
     while let Some(rest) = strip_blob(t) {
@@ -68,7 +80,7 @@ fn strip_leader(s: &str) -> Option<&str> {
         .or_else(|| strip_prefix_ci(t, "fw"))?;
     let t = t.trim_start_matches(' ');
     let t = strip_blob(t).unwrap_or(t);
-    t.strip_prefix(':')
+    t.strip_prefix(':').map(|rest| (rest, true))
 }
 
 /// subj-blob: `"[" *BLOBCHAR "]" *WSP`, BLOBCHAR being anything but brackets.

@@ -1,9 +1,10 @@
-//! SORT (RFC 5256, with SORT=DISPLAY of RFC 5957): the keys of each message, computed from its
-//! header block and metadata with no I/O, and the order they give. Strings compare with the
+//! SORT (RFC 5256, with SORT=DISPLAY of RFC 5957) and THREAD (see `thread`): the keys of each
+//! message, computed from its header block and metadata with no I/O, and the order they give. Strings compare with the
 //! `i;ascii-casemap` collation (ASCII letters folded to upper case, other bytes as they are);
 //! messages equal on every key keep their sequence order.
 
 mod base_subject;
+mod thread;
 
 use std::cmp::Ordering;
 
@@ -14,7 +15,8 @@ use mssd_store::MessageMeta;
 use crate::mime::{AddressItem, MailboxAddress, header_fields, parse_address_list};
 use crate::search::decode_unstructured;
 
-pub use base_subject::base_subject;
+pub use base_subject::{base_subject, base_subject_of_reply};
+pub use thread::{Forest, ThreadMessage, ordered_subject, references};
 
 /// What SORT compares, for one message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -141,4 +143,62 @@ fn display(address: &MailboxAddress) -> Vec<u8> {
 /// i;ascii-casemap: ASCII letters in upper case, everything else as it is.
 fn casemap(bytes: &[u8]) -> Vec<u8> {
     bytes.to_ascii_uppercase()
+}
+
+impl ThreadMessage {
+    /// What THREAD needs of the message at view index `index`, from its header block.
+    pub fn of(index: usize, header: &[u8], meta: &MessageMeta) -> ThreadMessage {
+        let mut message = ThreadMessage {
+            index,
+            sent: meta.internal_date,
+            ..ThreadMessage::default()
+        };
+        let mut in_reply_to = None;
+        for field in header_fields(header) {
+            let name = field.name;
+            if name.eq_ignore_ascii_case(b"Message-ID") && message.message_id.is_none() {
+                message.message_id = msg_ids(field.value).into_iter().next();
+            } else if name.eq_ignore_ascii_case(b"References") && message.references.is_empty() {
+                message.references = msg_ids(field.value);
+            } else if name.eq_ignore_ascii_case(b"In-Reply-To") && in_reply_to.is_none() {
+                in_reply_to = msg_ids(field.value).into_iter().next();
+            } else if name.eq_ignore_ascii_case(b"Date") {
+                let value = String::from_utf8_lossy(field.value);
+                if let Some(date) = DateTime::parse_rfc822(value.trim()) {
+                    message.sent = date.to_timestamp();
+                }
+            } else if name.eq_ignore_ascii_case(b"Subject") {
+                let (subject, reply) = base_subject_of_reply(&decode_unstructured(field.value));
+                message.subject = casemap(subject.as_bytes());
+                message.reply = reply;
+            }
+        }
+        if message.references.is_empty() {
+            message.references.extend(in_reply_to);
+        }
+        message
+    }
+}
+
+/// The `<…>` msg-ids of a field, without their brackets and white space; text between them
+/// (comments, phrases of old In-Reply-To fields) is skipped.
+fn msg_ids(value: &[u8]) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut rest = value;
+    while let Some(open) = rest.iter().position(|&b| b == b'<') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.iter().position(|&b| b == b'>') else {
+            break;
+        };
+        let id: Vec<u8> = after[..close]
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        if !id.is_empty() {
+            ids.push(String::from_utf8_lossy(&id).into_owned());
+        }
+        rest = &after[close + 1..];
+    }
+    ids
 }
