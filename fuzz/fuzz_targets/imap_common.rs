@@ -36,6 +36,8 @@ pub fn run(data: &[u8], authenticated: bool) {
                 // length takes their place.
                 Step::SpoolStart { .. } | Step::Spool(_) => {}
                 Step::SpoolEnd => server.enqueue_input(&[b'x'; SPOOL_TOKEN_LEN]),
+                // The session parses these lines itself; imap-next sees an ID in their place.
+                Step::Extension(_) => server.enqueue_input(b"x ID NIL\r\n"),
             }
         }
         if !drain(&mut server) {

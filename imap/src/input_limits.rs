@@ -57,7 +57,14 @@ pub enum Step {
     Spool(Vec<u8>),
     /// The spooled literal is complete: pass imap-next the token that stands for it.
     SpoolEnd,
+    /// A whole command line (no literal) of an extension imap-codec has no grammar for (ACL,
+    /// RFC 4314), after authentication: the session parses and answers it itself.
+    Extension(Vec<u8>),
 }
+
+/// Commands the session parses itself (see [`Step::Extension`]).
+pub const EXTENSION_COMMANDS: [&str; 5] =
+    ["MYRIGHTS", "GETACL", "LISTRIGHTS", "SETACL", "DELETEACL"];
 
 /// Bytes of large literals reserved by all connections together.
 #[derive(Debug)]
@@ -236,6 +243,13 @@ impl InputGate {
                     let line = std::mem::take(&mut self.line);
                     let append = continues_append || is_append(&line);
                     match literal_announcement(&line) {
+                        None if self.authenticated && !continues_append && is_extension(&line) => {
+                            flush(&mut forward, &mut steps);
+                            steps.push(Step::Extension(line));
+                            self.position = Position::Line {
+                                continues_append: false,
+                            };
+                        }
                         None => {
                             forward.extend_from_slice(&line);
                             self.position = Position::Line {
@@ -362,7 +376,7 @@ fn announcing_token(line: &[u8]) -> Vec<u8> {
 }
 
 /// The tag of a command line, when it looks like one.
-fn tag_of(line: &[u8]) -> Option<String> {
+pub fn tag_of(line: &[u8]) -> Option<String> {
     let end = line.iter().position(|&b| b == b' ')?;
     let tag = &line[..end];
     let valid = !tag.is_empty()
@@ -370,6 +384,17 @@ fn tag_of(line: &[u8]) -> Option<String> {
             .iter()
             .all(|&b| b.is_ascii_graphic() && !b"(){%*\"\\+".contains(&b));
     valid.then(|| String::from_utf8_lossy(tag).into_owned())
+}
+
+/// `tag COMMAND …` for one of [`EXTENSION_COMMANDS`].
+fn is_extension(line: &[u8]) -> bool {
+    let mut words = line.split(|&b| b == b' ' || b == b'\r' || b == b'\n');
+    let _tag = words.next();
+    words.next().is_some_and(|command| {
+        EXTENSION_COMMANDS
+            .iter()
+            .any(|name| command.eq_ignore_ascii_case(name.as_bytes()))
+    })
 }
 
 /// `tag APPEND …`: the command whose last literal is a message.

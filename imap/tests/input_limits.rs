@@ -159,6 +159,22 @@ fn gate_table() {
             vec![fwd(b"a APPEND {5}\r\nINBOX {100000}\r\n")],
         ),
         (
+            "an ACL command after login is handed over whole, the next passes",
+            true,
+            b"a MYRIGHTS INBOX\r\nb getacl \"x y\"\r\nc NOOP\r\n".to_vec(),
+            vec![
+                Step::Extension(b"a MYRIGHTS INBOX\r\n".to_vec()),
+                Step::Extension(b"b getacl \"x y\"\r\n".to_vec()),
+                fwd(b"c NOOP\r\n"),
+            ],
+        ),
+        (
+            "an ACL command before login goes to the parser (which refuses it)",
+            false,
+            b"a MYRIGHTS INBOX\r\n".to_vec(),
+            vec![fwd(b"a MYRIGHTS INBOX\r\n")],
+        ),
+        (
             "bytes inside a literal are not lines",
             false,
             b"a LOGIN {12}\r\n{99999999}\r\n pw\r\n".to_vec(),

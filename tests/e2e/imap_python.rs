@@ -454,3 +454,117 @@ fn python_imaplib_threads() {
     }
     assert!(out["unknown"].as_str().unwrap().starts_with("BAD"), "{out}");
 }
+
+/// ACL (RFC 4314) through imaplib's own helpers: the owner of an ORG mailbox grants, lists and
+/// revokes; the grantee sees its rights and cannot administer.
+const ACL_SCRIPT: &str = r#"
+import imaplib, json, ssl, sys
+root, port, owner, owner_pw, user, user_pw = sys.argv[1], int(sys.argv[2]), *sys.argv[3:7]
+# imaplib has no helper for LISTRIGHTS.
+imaplib.Commands["LISTRIGHTS"] = ("AUTH", "SELECTED")
+def listrights(m, mailbox, identifier):
+    typ, dat = m._simple_command("LISTRIGHTS", mailbox, identifier)
+    return m._untagged_response(typ, dat, "LISTRIGHTS")
+ctx = ssl.create_default_context(cafile=root)
+ctx.check_hostname = False
+def connect(login, password):
+    m = imaplib.IMAP4("127.0.0.1", port, timeout=30)
+    m.starttls(ssl_context=ctx)
+    m.login(login, password)
+    return m
+def text(response):
+    typ, data = response
+    return [typ, " ".join(d.decode() if isinstance(d, bytes) else str(d) for d in data)]
+o = connect(owner, owner_pw)
+out = {"caps": [c for c in o.capability()[1][0].decode().split() if c in ("ACL", "RIGHTS=texk")]}
+out["owner_myrights"] = text(o.myrights("INBOX"))
+out["grant"] = text(o.setacl("INBOX", user, "lr"))
+out["getacl"] = text(o.getacl("INBOX"))
+out["listrights"] = text(listrights(o, "INBOX", user))
+u = connect(user, user_pw)
+shared = "Shared/%s/INBOX" % owner
+out["user_myrights"] = text(u.myrights('"%s"' % shared))
+out["user_select"] = u.select('"%s"' % shared, readonly=True)[0]
+out["user_getacl"] = text(u.getacl('"%s"' % shared))
+out["user_setacl"] = text(u.setacl('"%s"' % shared, user, "lrswite"))
+out["more"] = text(o.setacl("INBOX", user, "+wp"))
+out["getacl_more"] = text(o.getacl("INBOX"))
+out["user_myrights_more"] = text(u.myrights('"%s"' % shared))
+out["refused"] = text(o.setacl("INBOX", user, "lra"))
+out["revoke"] = text(o.deleteacl("INBOX", user))
+out["getacl_after"] = text(o.getacl("INBOX"))
+out["user_after"] = text(u.myrights('"%s"' % shared))
+o.logout()
+u.logout()
+print(json.dumps(out), flush=True)
+"#;
+
+#[test]
+fn python_imaplib_acl() {
+    let world = world(BIN);
+    let printed = mssd_e2e::python::run_python(
+        ACL_SCRIPT,
+        &[
+            world.op.pki("root.pem").to_str().unwrap(),
+            &world.server.addr("imap").port().to_string(),
+            &secretariat(),
+            ORG_PASSWORD,
+            &martin(),
+            PASSWORD,
+        ],
+    );
+    let out: Value = serde_json::from_str(printed.trim()).unwrap();
+    let (owner, user) = (secretariat(), martin());
+    let shared = format!("Shared/{owner}/INBOX");
+    let expected = [
+        ("caps", serde_json::json!(["ACL", "RIGHTS=texk"])),
+        (
+            "owner_myrights",
+            serde_json::json!(["OK", "\"INBOX\" lrswipkxtea"]),
+        ),
+        ("grant", serde_json::json!(["OK", "SETACL completed"])),
+        (
+            "getacl",
+            serde_json::json!([
+                "OK",
+                format!("\"INBOX\" \"{owner}\" lrswipkxtea \"{user}\" lr")
+            ]),
+        ),
+        (
+            "listrights",
+            serde_json::json!(["OK", format!("\"INBOX\" \"{user}\" \"\" lr swite p")]),
+        ),
+        (
+            "user_myrights",
+            serde_json::json!(["OK", format!("\"{shared}\" lr")]),
+        ),
+        (
+            "getacl_more",
+            serde_json::json!([
+                "OK",
+                format!("\"INBOX\" \"{owner}\" lrswipkxtea \"{user}\" lrswitep")
+            ]),
+        ),
+        (
+            "user_myrights_more",
+            serde_json::json!(["OK", format!("\"{shared}\" lrswitep")]),
+        ),
+        ("revoke", serde_json::json!(["OK", "DELETEACL completed"])),
+        (
+            "getacl_after",
+            serde_json::json!(["OK", format!("\"INBOX\" \"{owner}\" lrswipkxtea")]),
+        ),
+    ];
+    for (key, value) in expected {
+        assert_eq!(out[key], value, "{key}: {out}");
+    }
+    assert_eq!(
+        out["user_select"], "OK",
+        "EXAMINE of the shared INBOX: {out}"
+    );
+    for refused in ["user_getacl", "user_setacl", "refused", "user_after"] {
+        assert_eq!(out[refused][0], "NO", "{refused}: {out}");
+    }
+    let audits = world.audit_details("imap.acl.set");
+    assert_eq!(audits.len(), 3, "{audits:?}");
+}

@@ -70,6 +70,11 @@ impl AppendSpools {
         }
     }
 
+    /// The connection's random salt, for other unguessable keys.
+    pub(crate) fn salt_hex(&self) -> String {
+        format!("{:016x}", self.salt)
+    }
+
     /// A spooled literal of `size` bytes begins. Blocking (creates the file).
     pub(crate) fn start(&mut self, size: u64) {
         let writer = self.store.new_blob().map_err(|e| e.to_string());

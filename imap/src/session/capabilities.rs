@@ -46,7 +46,8 @@ fn extensions() -> Vec<Capability<'static>> {
         Capability::Thread(ThreadingAlgorithm::References),
     ];
     caps.extend(
-        ["SPECIAL-USE", "CHILDREN"]
+        // RFC 4314: ACL, with the rights t, e, x and k.
+        ["SPECIAL-USE", "CHILDREN", "ACL", "RIGHTS=texk"]
             .into_iter()
             .filter_map(|name| Atom::try_from(name).ok().map(Capability::from)),
     );

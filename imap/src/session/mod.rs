@@ -1,6 +1,7 @@
 //! One IMAP connection: the state (not authenticated, authenticated, selected), the command
 //! dispatch, and the driver loop. Each group of commands lives in its own file.
 
+mod acl;
 mod append;
 mod append_spool;
 mod auth;
@@ -279,10 +280,16 @@ impl<'a> Session<'a> {
                 self.login(&tag, username, password).await;
                 Flow::Continue
             }
-            #[allow(unused_variables)]
             CommandBody::Id { parameters } => {
-                self.id(&tag);
-                Flow::Continue
+                // An extension command the input gate handed over (see `acl`), or a real ID.
+                let key = parameters.as_ref().and_then(|p| wire::extension_key(p));
+                match key.and_then(|key| self.wire.take_extension(&key)) {
+                    Some(line) => self.extension(&tag, &line).await,
+                    None => {
+                        self.id(&tag);
+                        Flow::Continue
+                    }
+                }
             }
             body => {
                 if self.user.is_none() {

@@ -22,6 +22,22 @@ use super::append_spool::{AppendSpools, Spooled};
 use super::compression::Deflate;
 use crate::input_limits::{InputGate, LiteralBudget, Step};
 
+/// The ID parameter that carries an extension command's key.
+pub(crate) const EXTENSION_MARKER: &str = "x-mssd-extension";
+/// The key of an ID command the wire made for an extension command line.
+pub(crate) fn extension_key(
+    parameters: &[(
+        imap_next::imap_types::core::IString<'static>,
+        imap_next::imap_types::core::NString<'static>,
+    )],
+) -> Option<String> {
+    parameters.iter().find_map(|(name, value)| {
+        let name: &[u8] = name.as_ref();
+        let value: &[u8] = value.0.as_ref()?.as_ref();
+        (name == EXTENSION_MARKER.as_bytes()).then(|| String::from_utf8_lossy(value).into_owned())
+    })
+}
+
 /// Write when this much output is buffered, without waiting for the command to end.
 const FLUSH_AT: usize = 128 * 1024;
 /// Per-connection read buffer: small, because most connections sit idle (TLS has its own).
@@ -60,6 +76,9 @@ pub(crate) struct Wire {
     gate: InputGate,
     budget: Arc<LiteralBudget>,
     spools: AppendSpools,
+    /// Extension command lines (see `Step::Extension`) waiting for their turn, by key.
+    extensions: VecDeque<(String, Vec<u8>)>,
+    extension_count: u64,
     /// COMPRESS=DEFLATE, once the client turned it on.
     deflate: Option<Box<Deflate>>,
     /// How long one piece of output may take to be written.
@@ -86,9 +105,35 @@ impl Wire {
             gate,
             budget,
             spools,
+            extensions: VecDeque::new(),
+            extension_count: 0,
             deflate: None,
             write_timeout,
         }
+    }
+
+    /// The extension command line `key` stands for. Lines are taken in order: older ones
+    /// belong to commands imap-next could not decode, and go.
+    pub(crate) fn take_extension(&mut self, key: &str) -> Option<Vec<u8>> {
+        let at = self.extensions.iter().position(|(k, _)| k == key)?;
+        self.extensions.drain(..at);
+        self.extensions.pop_front().map(|(_, line)| line)
+    }
+
+    /// An extension command line goes to imap-next as an ID command carrying a key (ID is
+    /// valid in every state and decoded in order with the commands around it); the session
+    /// exchanges the key for the line. The key holds the spool salt, so a client cannot
+    /// forge one.
+    fn divert_extension(&mut self, line: Vec<u8>) {
+        let Some(tag) = crate::input_limits::tag_of(&line) else {
+            self.proto.enqueue_input(&line);
+            return;
+        };
+        self.extension_count += 1;
+        let key = format!("{}-{}", self.spools.salt_hex(), self.extension_count);
+        let id = format!("{tag} ID (\"{EXTENSION_MARKER}\" \"{key}\")\r\n");
+        self.extensions.push_back((key, line));
+        self.proto.enqueue_input(id.as_bytes());
     }
 
     pub(crate) fn compressing(&self) -> bool {
@@ -233,6 +278,7 @@ impl Wire {
                     let token = self.spools.end();
                     self.proto.enqueue_input(&token);
                 }
+                Step::Extension(line) => self.divert_extension(line),
             }
         }
         Ok(())
