@@ -60,6 +60,12 @@ pub enum Step {
     /// A whole command line (no literal) of an extension imap-codec has no grammar for (ACL,
     /// RFC 4314), after authentication: the session parses and answers it itself.
     Extension(Vec<u8>),
+    /// The SEARCH that follows (command `tag`) asked for ESEARCH results with these options,
+    /// taken off its line (see `search_return`).
+    SearchReturn {
+        tag: String,
+        options: Vec<crate::search_return::ReturnOption>,
+    },
 }
 
 /// Commands the session parses itself (see [`Step::Extension`]).
@@ -240,7 +246,16 @@ impl InputGate {
                     if end.is_none() {
                         continue;
                     }
-                    let line = std::mem::take(&mut self.line);
+                    let mut line = std::mem::take(&mut self.line);
+                    if self.authenticated
+                        && !continues_append
+                        && let Some((tag, options, rest)) =
+                            crate::search_return::split_return(&line)
+                    {
+                        flush(&mut forward, &mut steps);
+                        steps.push(Step::SearchReturn { tag, options });
+                        line = rest;
+                    }
                     let append = continues_append || is_append(&line);
                     match literal_announcement(&line) {
                         None if self.authenticated && !continues_append && is_extension(&line) => {

@@ -13,6 +13,7 @@ pub mod input_limits;
 pub mod mime;
 pub mod recent;
 pub mod search;
+pub mod search_return;
 pub mod sequence;
 pub mod server;
 mod session;

@@ -169,6 +169,18 @@ fn gate_table() {
             ],
         ),
         (
+            "ESEARCH options are taken off a SEARCH line, the rest passes",
+            true,
+            b"a UID SEARCH RETURN (COUNT) SUBJECT {3}\r\nabc\r\n".to_vec(),
+            vec![
+                Step::SearchReturn {
+                    tag: "a".into(),
+                    options: vec![mssd_imap::search_return::ReturnOption::Count],
+                },
+                fwd(b"a UID SEARCH SUBJECT {3}\r\nabc\r\n"),
+            ],
+        ),
+        (
             "an ACL command before login goes to the parser (which refuses it)",
             false,
             b"a MYRIGHTS INBOX\r\n".to_vec(),

@@ -283,7 +283,7 @@ fn python_imaplib_compresses_with_deflate() {
 
 /// SORT (RFC 5256, SORT=DISPLAY of RFC 5957) through imaplib's own `sort`, on four messages
 /// APPENDed with chosen fields and internal dates: every key, REVERSE, ties, search criteria,
-/// UID SORT and an unsupported charset.
+/// UID SORT and an unsupported charset; then ESEARCH (RFC 4731) on the same messages.
 const SORT_SCRIPT: &str = r#"
 import imaplib, json, ssl, sys
 from datetime import datetime, timezone
@@ -326,6 +326,16 @@ typ, data = m.uid("SORT", "(REVERSE DATE)", "UTF-8", "ALL")
 out["uid"] = [typ, data[0].decode()]
 typ, data = m.sort("(DATE)", "KOI8-R", "ALL")
 out["charset"] = [typ, data[0].decode()]
+# ESEARCH (RFC 4731): imaplib has no helper; the untagged ESEARCH is read back.
+def esearch(*args):
+    typ, dat = m._simple_command(*args)
+    typ, dat = m._untagged_response(typ, dat, "ESEARCH")
+    return [typ, dat[0].decode() if dat and dat[0] else None]
+imaplib.Commands["ESEARCH"] = ("SELECTED",)
+out["esearch"] = esearch("SEARCH", "RETURN", "(MIN MAX COUNT ALL)", "SUBJECT", "analyse")
+out["esearch_uid"] = esearch("UID", "SEARCH", "RETURN", "()", "ALL")
+out["esearch_none"] = esearch("SEARCH", "RETURN", "(MIN COUNT)", "SUBJECT", "nothing")
+out["plain_search"] = m.search(None, "SUBJECT", "bilan")[1][0].decode()
 m.logout()
 print(json.dumps(out), flush=True)
 "#;
@@ -371,6 +381,21 @@ fn python_imaplib_sorts() {
             "SORT ({key}): {out}"
         );
     }
+    // ESEARCH answers, after the (TAG "…") correlator.
+    let esearch = |key: &str| {
+        assert_eq!(out[key][0], "OK", "{key}: {out}");
+        let line = out[key][1].as_str().unwrap_or_default().to_owned();
+        assert!(line.starts_with("(TAG \""), "{key}: {line}");
+        line.split_once(") ")
+            .map_or(String::new(), |(_, rest)| rest.to_owned())
+    };
+    assert_eq!(esearch("esearch"), "MIN 2 MAX 3 COUNT 2 ALL 2:3");
+    assert_eq!(esearch("esearch_uid"), "UID ALL 1:4");
+    assert_eq!(esearch("esearch_none"), "COUNT 0");
+    assert_eq!(
+        out["plain_search"], "4",
+        "a SEARCH without RETURN is answered as before"
+    );
     assert_eq!(out["charset"][0], "NO", "{out}");
     assert!(
         out["charset"][1].as_str().unwrap().contains("BADCHARSET"),

@@ -47,7 +47,7 @@ fn extensions() -> Vec<Capability<'static>> {
     ];
     caps.extend(
         // RFC 4314: ACL, with the rights t, e, x and k.
-        ["SPECIAL-USE", "CHILDREN", "ACL", "RIGHTS=texk"]
+        ["SPECIAL-USE", "CHILDREN", "ACL", "RIGHTS=texk", "ESEARCH"]
             .into_iter()
             .filter_map(|name| Atom::try_from(name).ok().map(Capability::from)),
     );

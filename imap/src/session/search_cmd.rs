@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::Session;
 use super::responses::{no, ok};
 use crate::search::{self, SearchScope};
+use crate::search_return::esearch_line;
 use crate::summary::Summary;
 
 const CHUNK: usize = 200;
@@ -24,6 +25,8 @@ impl Session<'_> {
         criteria: Vec1<SearchKey<'static>>,
         by_uid: bool,
     ) {
+        // Taken first: a search refused below must not leave its options behind.
+        let returns = self.wire.take_search_return(tag.as_ref());
         if !self.charset_supported(tag, charset.as_ref()) {
             return;
         }
@@ -31,7 +34,16 @@ impl Session<'_> {
             return;
         };
         let numbers = self.numbers_of(hits, by_uid);
-        self.send_data(Data::Search(numbers, None));
+        match returns {
+            Some(options) => {
+                let numbers: Vec<u32> = numbers.iter().map(|n| n.get()).collect();
+                let line = esearch_line(tag.as_ref(), by_uid, &options, &numbers);
+                if let Ok(out) = self.wire.raw_buffer().await {
+                    out.extend_from_slice(line.as_bytes());
+                }
+            }
+            None => self.send_data(Data::Search(numbers, None)),
+        }
         self.send_status(ok(tag, None, "SEARCH completed"));
     }
 

@@ -21,7 +21,10 @@ use tokio_rustls::TlsAcceptor;
 use super::append_spool::{AppendSpools, Spooled};
 use super::compression::Deflate;
 use crate::input_limits::{InputGate, LiteralBudget, Step};
+use crate::search_return::ReturnOption;
 
+/// ESEARCH options kept for searches not yet handled (pipelined ones, refused ones).
+const MAX_PENDING_SEARCH_RETURNS: usize = 64;
 /// The ID parameter that carries an extension command's key.
 pub(crate) const EXTENSION_MARKER: &str = "x-mssd-extension";
 /// The key of an ID command the wire made for an extension command line.
@@ -79,6 +82,8 @@ pub(crate) struct Wire {
     /// Extension command lines (see `Step::Extension`) waiting for their turn, by key.
     extensions: VecDeque<(String, Vec<u8>)>,
     extension_count: u64,
+    /// ESEARCH options of SEARCH commands not yet handled, by tag, in order.
+    search_returns: VecDeque<(String, Vec<ReturnOption>)>,
     /// COMPRESS=DEFLATE, once the client turned it on.
     deflate: Option<Box<Deflate>>,
     /// How long one piece of output may take to be written.
@@ -107,6 +112,7 @@ impl Wire {
             spools,
             extensions: VecDeque::new(),
             extension_count: 0,
+            search_returns: VecDeque::new(),
             deflate: None,
             write_timeout,
         }
@@ -134,6 +140,14 @@ impl Wire {
         let id = format!("{tag} ID (\"{EXTENSION_MARKER}\" \"{key}\")\r\n");
         self.extensions.push_back((key, line));
         self.proto.enqueue_input(id.as_bytes());
+    }
+
+    /// The ESEARCH options of the SEARCH command `tag` being handled, if it asked for them.
+    /// Entries before it belong to searches imap-next refused, and go.
+    pub(crate) fn take_search_return(&mut self, tag: &str) -> Option<Vec<ReturnOption>> {
+        let at = self.search_returns.iter().position(|(t, _)| t == tag)?;
+        self.search_returns.drain(..at);
+        self.search_returns.pop_front().map(|(_, options)| options)
     }
 
     pub(crate) fn compressing(&self) -> bool {
@@ -279,6 +293,13 @@ impl Wire {
                     self.proto.enqueue_input(&token);
                 }
                 Step::Extension(line) => self.divert_extension(line),
+                Step::SearchReturn { tag, options } => {
+                    // Entries of searches imap-next refused wait for a later tag: bounded.
+                    if self.search_returns.len() >= MAX_PENDING_SEARCH_RETURNS {
+                        self.search_returns.pop_front();
+                    }
+                    self.search_returns.push_back((tag, options));
+                }
             }
         }
         Ok(())

@@ -1,0 +1,65 @@
+//! ESEARCH (RFC 4731) as tables: RETURN options taken off the search line, and the result
+//! syntax.
+
+use mssd_imap::search_return::{ReturnOption, esearch_line, split_return};
+
+#[test]
+fn return_options_are_split_off() {
+    use ReturnOption::*;
+    type Split = Option<(&'static str, Vec<ReturnOption>, &'static str)>;
+    let cases: Vec<(&str, Split)> = vec![
+        (
+            "a SEARCH RETURN (MIN MAX) UNSEEN\r\n",
+            Some(("a", vec![Min, Max], "a SEARCH UNSEEN\r\n")),
+        ),
+        (
+            "b uid search return (count all) 1:* SUBJECT x\r\n",
+            Some(("b", vec![Count, All], "b UID SEARCH 1:* SUBJECT x\r\n")),
+        ),
+        (
+            "c SEARCH RETURN () ALL\r\n",
+            Some(("c", vec![All], "c SEARCH ALL\r\n")),
+        ),
+        (
+            "d SEARCH RETURN (COUNT COUNT) CHARSET UTF-8 SUBJECT {4}\r\n",
+            Some(("d", vec![Count], "d SEARCH CHARSET UTF-8 SUBJECT {4}\r\n")),
+        ),
+        ("e SEARCH RETURN (PARTIAL 1:10) ALL\r\n", None),
+        ("f SEARCH UNSEEN\r\n", None),
+        ("g FETCH RETURN (MIN) 1\r\n", None),
+    ];
+    for (line, expected) in cases {
+        let got = split_return(line.as_bytes());
+        let expected = expected.map(|(t, o, r)| (t.to_owned(), o, r.as_bytes().to_vec()));
+        assert_eq!(got, expected, "{line:?}");
+    }
+}
+
+#[test]
+fn esearch_syntax() {
+    use ReturnOption::*;
+    let cases: Vec<(bool, Vec<ReturnOption>, Vec<u32>, &str)> = vec![
+        (
+            false,
+            vec![Min, Max, Count],
+            vec![2, 3, 9],
+            "* ESEARCH (TAG \"t\") MIN 2 MAX 9 COUNT 3\r\n",
+        ),
+        (
+            true,
+            vec![All],
+            vec![1, 2, 3, 7, 9, 10],
+            "* ESEARCH (TAG \"t\") UID ALL 1:3,7,9:10\r\n",
+        ),
+        (
+            false,
+            vec![Min, Max, All, Count],
+            vec![],
+            "* ESEARCH (TAG \"t\") COUNT 0\r\n",
+        ),
+        (false, vec![All], vec![], "* ESEARCH (TAG \"t\")\r\n"),
+    ];
+    for (uid, options, numbers, expected) in cases {
+        assert_eq!(esearch_line("t", uid, &options, &numbers), expected);
+    }
+}
