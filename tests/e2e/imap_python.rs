@@ -169,12 +169,37 @@ fn python_imaplib_reads_files_and_idles() {
     );
 }
 
+/// What the scripts below start with: the TLS context for the test CA, the server's STARTTLS
+/// port, and `connect`, which logs in. Their own arguments follow in `sys.argv[3:]`.
+const PRELUDE: &str = r#"
+import imaplib, json, ssl, sys, zlib
+from datetime import datetime, timezone
+root, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.create_default_context(cafile=root)
+ctx.check_hostname = False
+def connect(login, password, cls=imaplib.IMAP4):
+    m = cls("127.0.0.1", port, timeout=30)
+    m.starttls(ssl_context=ctx)
+    m.login(login, password)
+    return m
+"#;
+
+/// Runs `PRELUDE` + `script` against the world's server with `args` and reads the JSON it
+/// prints last.
+fn run_script(world: &World, script: &str, args: &[&str]) -> Value {
+    let root = world.op.pki("root.pem");
+    let port = world.server.addr("imap").port().to_string();
+    let mut all = vec![root.to_str().unwrap(), port.as_str()];
+    all.extend_from_slice(args);
+    let printed = mssd_e2e::python::run_python(&format!("{PRELUDE}{script}"), &all);
+    serde_json::from_str(printed.trim()).unwrap()
+}
+
 /// imaplib taught COMPRESS=DEFLATE (RFC 4978) with the standard zlib, raw DEFLATE both ways:
 /// the capability after login, a full FETCH read back the same compressed as in clear, the
 /// bytes on the wire, and a second COMPRESS refused.
 const COMPRESS_SCRIPT: &str = r#"
-import imaplib, json, ssl, sys, zlib
-root, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+user, password = sys.argv[3], sys.argv[4]
 imaplib.Commands["COMPRESS"] = ("AUTH", "SELECTED")
 
 class Compressing(imaplib.IMAP4):
@@ -212,8 +237,6 @@ class Compressing(imaplib.IMAP4):
         out, self.zbuf = self.zbuf[:i], self.zbuf[i:]
         return out
 
-ctx = ssl.create_default_context(cafile=root)
-ctx.check_hostname = False
 m = Compressing("127.0.0.1", port, timeout=30)
 m.starttls(ssl_context=ctx)
 out = {"before_login": "COMPRESS=DEFLATE" in m.capabilities}
@@ -246,16 +269,7 @@ fn python_imaplib_compresses_with_deflate() {
         &world,
         &subjects.iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    let printed = mssd_e2e::python::run_python(
-        COMPRESS_SCRIPT,
-        &[
-            world.op.pki("root.pem").to_str().unwrap(),
-            &world.server.addr("imap").port().to_string(),
-            &martin(),
-            PASSWORD,
-        ],
-    );
-    let out: Value = serde_json::from_str(printed.trim()).unwrap();
+    let out = run_script(&world, COMPRESS_SCRIPT, &[&martin(), PASSWORD]);
     assert_eq!(out["before_login"], false, "{out}");
     assert_eq!(out["after_login"], true, "{out}");
     assert_eq!(out["compress"], "OK", "{out}");
@@ -285,14 +299,7 @@ fn python_imaplib_compresses_with_deflate() {
 /// APPENDed with chosen fields and internal dates: every key, REVERSE, ties, search criteria,
 /// UID SORT and an unsupported charset; then ESEARCH (RFC 4731) on the same messages.
 const SORT_SCRIPT: &str = r#"
-import imaplib, json, ssl, sys
-from datetime import datetime, timezone
-root, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-ctx = ssl.create_default_context(cafile=root)
-ctx.check_hostname = False
-m = imaplib.IMAP4("127.0.0.1", port, timeout=30)
-m.starttls(ssl_context=ctx)
-m.login(user, password)
+m = connect(sys.argv[3], sys.argv[4])
 caps = m.capability()[1][0].decode().split()
 out = {"caps": [c for c in caps if c.startswith("SORT")]}
 m.create("Tri")
@@ -343,16 +350,7 @@ print(json.dumps(out), flush=True)
 #[test]
 fn python_imaplib_sorts() {
     let world = world(BIN);
-    let printed = mssd_e2e::python::run_python(
-        SORT_SCRIPT,
-        &[
-            world.op.pki("root.pem").to_str().unwrap(),
-            &world.server.addr("imap").port().to_string(),
-            &martin(),
-            PASSWORD,
-        ],
-    );
-    let out: Value = serde_json::from_str(printed.trim()).unwrap();
+    let out = run_script(&world, SORT_SCRIPT, &[&martin(), PASSWORD]);
     assert_eq!(out["caps"], serde_json::json!(["SORT", "SORT=DISPLAY"]));
     // Base subjects ANALYSE (2, 3: a tie, in sequence order), BILAN (4), COMPTE RENDU (1);
     // sent dates 3 (none: its internal date) < 2 < 1 < 4 (12:00 +0200 is 10:00 UTC); local
@@ -407,13 +405,7 @@ fn python_imaplib_sorts() {
 /// a reply found only by its subject, and an unrelated message; both algorithms, UID THREAD,
 /// search criteria and an unknown algorithm.
 const THREAD_SCRIPT: &str = r#"
-import imaplib, json, ssl, sys
-root, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-ctx = ssl.create_default_context(cafile=root)
-ctx.check_hostname = False
-m = imaplib.IMAP4("127.0.0.1", port, timeout=30)
-m.starttls(ssl_context=ctx)
-m.login(user, password)
+m = connect(sys.argv[3], sys.argv[4])
 caps = m.capability()[1][0].decode().split()
 out = {"caps": [c for c in caps if c.startswith("THREAD")]}
 m.create("Fils")
@@ -450,16 +442,7 @@ print(json.dumps(out), flush=True)
 #[test]
 fn python_imaplib_threads() {
     let world = world(BIN);
-    let printed = mssd_e2e::python::run_python(
-        THREAD_SCRIPT,
-        &[
-            world.op.pki("root.pem").to_str().unwrap(),
-            &world.server.addr("imap").port().to_string(),
-            &martin(),
-            PASSWORD,
-        ],
-    );
-    let out: Value = serde_json::from_str(printed.trim()).unwrap();
+    let out = run_script(&world, THREAD_SCRIPT, &[&martin(), PASSWORD]);
     assert_eq!(
         out["caps"],
         serde_json::json!(["THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"])
@@ -483,20 +466,12 @@ fn python_imaplib_threads() {
 /// ACL (RFC 4314) through imaplib's own helpers: the owner of an ORG mailbox grants, lists and
 /// revokes; the grantee sees its rights and cannot administer.
 const ACL_SCRIPT: &str = r#"
-import imaplib, json, ssl, sys
-root, port, owner, owner_pw, user, user_pw = sys.argv[1], int(sys.argv[2]), *sys.argv[3:7]
+owner, owner_pw, user, user_pw = sys.argv[3:7]
 # imaplib has no helper for LISTRIGHTS.
 imaplib.Commands["LISTRIGHTS"] = ("AUTH", "SELECTED")
 def listrights(m, mailbox, identifier):
     typ, dat = m._simple_command("LISTRIGHTS", mailbox, identifier)
     return m._untagged_response(typ, dat, "LISTRIGHTS")
-ctx = ssl.create_default_context(cafile=root)
-ctx.check_hostname = False
-def connect(login, password):
-    m = imaplib.IMAP4("127.0.0.1", port, timeout=30)
-    m.starttls(ssl_context=ctx)
-    m.login(login, password)
-    return m
 def text(response):
     typ, data = response
     return [typ, " ".join(d.decode() if isinstance(d, bytes) else str(d) for d in data)]
@@ -527,18 +502,11 @@ print(json.dumps(out), flush=True)
 #[test]
 fn python_imaplib_acl() {
     let world = world(BIN);
-    let printed = mssd_e2e::python::run_python(
+    let out = run_script(
+        &world,
         ACL_SCRIPT,
-        &[
-            world.op.pki("root.pem").to_str().unwrap(),
-            &world.server.addr("imap").port().to_string(),
-            &secretariat(),
-            ORG_PASSWORD,
-            &martin(),
-            PASSWORD,
-        ],
+        &[&secretariat(), ORG_PASSWORD, &martin(), PASSWORD],
     );
-    let out: Value = serde_json::from_str(printed.trim()).unwrap();
     let (owner, user) = (secretariat(), martin());
     let shared = format!("Shared/{owner}/INBOX");
     let expected = [
