@@ -3,6 +3,8 @@
 //! finds and parses them) and imap-codec decodes the plain SEARCH that is left; the session
 //! then answers with `* ESEARCH` instead of `* SEARCH`.
 
+use crate::sort::strip_prefix_ci;
+
 /// A result option of RFC 4731.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReturnOption {
@@ -107,10 +109,4 @@ fn sequence_set(numbers: &[u32]) -> String {
         i += 1;
     }
     out
-}
-
-fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
 }

@@ -90,7 +90,8 @@ fn strip_blob(s: &str) -> Option<&str> {
     (inner.as_bytes()[end] == b']').then(|| inner[end + 1..].trim_start_matches(' '))
 }
 
-fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+/// `s` without `prefix`, compared ASCII case-insensitively.
+pub(crate) fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])

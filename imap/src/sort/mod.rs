@@ -15,6 +15,7 @@ use mssd_store::MessageMeta;
 use crate::mime::{AddressItem, MailboxAddress, header_fields, parse_address_list};
 use crate::search::decode_unstructured;
 
+pub(crate) use base_subject::strip_prefix_ci;
 pub use base_subject::{base_subject, base_subject_of_reply};
 pub use thread::{Forest, ThreadMessage, ordered_subject, references};
 
