@@ -44,16 +44,16 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(depth, 0, "unbalanced");
         assert!(seen.iter().all(|&n| n == 1), "a message missing or twice: {seen:?}");
     }
-    let keyed = headers
-        .iter()
-        .enumerate()
-        .map(|(i, header)| (i, SortKeys::of(header, &meta(i))))
-        .collect();
     let criteria = [
         SortCriterion { reverse: false, key: SortKey::Subject },
         SortCriterion { reverse: true, key: SortKey::Date },
         SortCriterion { reverse: false, key: SortKey::DisplayFrom },
     ];
+    let keyed = headers
+        .iter()
+        .enumerate()
+        .map(|(i, header)| (i, SortKeys::of(header, &meta(i), &criteria)))
+        .collect();
     let mut order = sorted(keyed, &criteria);
     order.sort_unstable();
     assert!(order.iter().copied().eq(0..headers.len()), "not a permutation");

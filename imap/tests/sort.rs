@@ -44,6 +44,28 @@ fn base_subjects() {
     }
 }
 
+/// Every key, so that `SortKeys::of` computes them all.
+fn every_key() -> Vec<SortCriterion> {
+    use SortKey::*;
+    [
+        Arrival,
+        Cc,
+        Date,
+        From,
+        Size,
+        Subject,
+        To,
+        DisplayFrom,
+        DisplayTo,
+    ]
+    .into_iter()
+    .map(|key| SortCriterion {
+        reverse: false,
+        key,
+    })
+    .collect()
+}
+
 fn meta(uid: u32, size: u64, internal_date: i64) -> MessageMeta {
     MessageMeta {
         uid,
@@ -62,7 +84,7 @@ To: undisclosed:;, secretariat@hopital-a.test.mssante.fr\r\n\
 Cc: =?utf-8?q?Z=C3=A9lie?= <zelie@b.test>, a@b.test\r\n\
 Subject: =?utf-8?q?Re=3A_R=C3=A9sultats?=\r\n\
 Date: Tue, 01 Dec 2026 10:00:00 +0100\r\n\r\n";
-    let keys = SortKeys::of(header, &meta(7, 1234, 99));
+    let keys = SortKeys::of(header, &meta(7, 1234, 99), &every_key());
     assert_eq!(keys.arrival, 99);
     assert_eq!(keys.sent, 1_796_115_600, "10:00 +0100 is 09:00 UTC");
     assert_eq!(keys.size, 1234);
@@ -77,9 +99,18 @@ Date: Tue, 01 Dec 2026 10:00:00 +0100\r\n\r\n";
     assert_eq!(keys.display_to, b"SECRETARIAT@HOPITAL-A.TEST.MSSANTE.FR");
     assert_eq!(keys.cc, b"ZELIE");
 
+    // Only what the criteria compare is computed.
+    let by_date = [SortCriterion {
+        reverse: true,
+        key: SortKey::Date,
+    }];
+    let keys = SortKeys::of(header, &meta(7, 1234, 99), &by_date);
+    assert_eq!(keys.sent, 1_796_115_600);
+    assert!(keys.subject.is_empty() && keys.from.is_empty() && keys.display_to.is_empty());
+
     // No Date:, or one that cannot be read: the internal date stands for it.
     for header in [&b"Subject: x\r\n\r\n"[..], b"Date: yesterday\r\n\r\n", b""] {
-        let keys = SortKeys::of(header, &meta(1, 1, 1_700_000_000));
+        let keys = SortKeys::of(header, &meta(1, 1, 1_700_000_000), &every_key());
         assert_eq!(
             keys.sent,
             1_700_000_000,

@@ -32,7 +32,7 @@ impl Session<'_> {
         };
         let keyed = self
             .per_message(&hits, |index, header, meta| {
-                (index, SortKeys::of(header, meta))
+                (index, SortKeys::of(header, meta, criteria.as_ref()))
             })
             .await;
         let numbers = self.numbers_of(sorted(keyed, criteria.as_ref()), by_uid);

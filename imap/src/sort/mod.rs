@@ -38,42 +38,44 @@ pub struct SortKeys {
 }
 
 impl SortKeys {
-    /// The keys of a message from its header block and metadata.
-    pub fn of(header: &[u8], meta: &MessageMeta) -> SortKeys {
+    /// The keys `criteria` compare, from a message's header block and metadata (the others
+    /// stay empty: a SORT by date decodes no subject or address).
+    pub fn of(header: &[u8], meta: &MessageMeta, criteria: &[SortCriterion]) -> SortKeys {
+        let wants = |wanted: &[SortKey]| criteria.iter().any(|c| wanted.contains(&c.key));
+        let (date, subject) = (wants(&[SortKey::Date]), wants(&[SortKey::Subject]));
+        let from = wants(&[SortKey::From, SortKey::DisplayFrom]);
+        let to = wants(&[SortKey::To, SortKey::DisplayTo]);
+        let cc = wants(&[SortKey::Cc]);
         let mut keys = SortKeys {
             arrival: meta.internal_date,
             sent: meta.internal_date,
             size: meta.size,
             ..SortKeys::default()
         };
-        let (mut from, mut to, mut cc) = (None, None, None);
+        let (mut first_from, mut first_to, mut first_cc) = (None, None, None);
         for field in header_fields(header) {
             let name = field.name;
-            if name.eq_ignore_ascii_case(b"Date") {
-                let value = String::from_utf8_lossy(field.value);
-                if let Some(date) = DateTime::parse_rfc822(value.trim()) {
-                    keys.sent = date.to_timestamp();
-                }
-            } else if name.eq_ignore_ascii_case(b"Subject") {
-                let subject = base_subject(&decode_unstructured(field.value));
-                keys.subject = casemap(subject.as_bytes());
-            } else if name.eq_ignore_ascii_case(b"From") && from.is_none() {
-                from = first_address(field.value);
-            } else if name.eq_ignore_ascii_case(b"To") && to.is_none() {
-                to = first_address(field.value);
-            } else if name.eq_ignore_ascii_case(b"Cc") && cc.is_none() {
-                cc = first_address(field.value);
+            if date && name.eq_ignore_ascii_case(b"Date") {
+                keys.sent = sent_date(field.value).unwrap_or(keys.sent);
+            } else if subject && name.eq_ignore_ascii_case(b"Subject") {
+                keys.subject = subject_key(field.value).0;
+            } else if from && name.eq_ignore_ascii_case(b"From") && first_from.is_none() {
+                first_from = first_address(field.value);
+            } else if to && name.eq_ignore_ascii_case(b"To") && first_to.is_none() {
+                first_to = first_address(field.value);
+            } else if cc && name.eq_ignore_ascii_case(b"Cc") && first_cc.is_none() {
+                first_cc = first_address(field.value);
             }
         }
-        if let Some(from) = from {
+        if let Some(from) = first_from {
             keys.from = casemap(&from.mailbox);
             keys.display_from = display(&from);
         }
-        if let Some(to) = to {
+        if let Some(to) = first_to {
             keys.to = casemap(&to.mailbox);
             keys.display_to = display(&to);
         }
-        if let Some(cc) = cc {
+        if let Some(cc) = first_cc {
             keys.cc = casemap(&cc.mailbox);
         }
         keys
@@ -111,6 +113,18 @@ pub fn sorted(mut messages: Vec<(usize, SortKeys)>, criteria: &[SortCriterion]) 
             .unwrap_or_else(|| a_index.cmp(b_index))
     });
     messages.into_iter().map(|(index, _)| index).collect()
+}
+
+/// A Date: field in UTC seconds, when it can be read (RFC 5256: otherwise the internal date).
+fn sent_date(value: &[u8]) -> Option<i64> {
+    let value = String::from_utf8_lossy(value);
+    DateTime::parse_rfc822(value.trim()).map(|date| date.to_timestamp())
+}
+
+/// A Subject: field's base subject, case-folded, and whether it marked a reply or forward.
+fn subject_key(value: &[u8]) -> (Vec<u8>, bool) {
+    let (subject, reply) = base_subject_of_reply(&decode_unstructured(value));
+    (casemap(subject.as_bytes()), reply)
 }
 
 /// The first mailbox of an address list (a group's first member counts).
@@ -164,14 +178,9 @@ impl ThreadMessage {
             } else if name.eq_ignore_ascii_case(b"In-Reply-To") && in_reply_to.is_none() {
                 in_reply_to = msg_ids(field.value).into_iter().next();
             } else if name.eq_ignore_ascii_case(b"Date") {
-                let value = String::from_utf8_lossy(field.value);
-                if let Some(date) = DateTime::parse_rfc822(value.trim()) {
-                    message.sent = date.to_timestamp();
-                }
+                message.sent = sent_date(field.value).unwrap_or(message.sent);
             } else if name.eq_ignore_ascii_case(b"Subject") {
-                let (subject, reply) = base_subject_of_reply(&decode_unstructured(field.value));
-                message.subject = casemap(subject.as_bytes());
-                message.reply = reply;
+                (message.subject, message.reply) = subject_key(field.value);
             }
         }
         if message.references.is_empty() {
