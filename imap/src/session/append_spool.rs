@@ -140,10 +140,8 @@ impl AppendSpools {
         if literal.len() != SPOOL_TOKEN_LEN {
             return None;
         }
-        let at = self.done.iter().position(|s| s.token == literal)?;
-        // Older spools belong to commands that were never handled: dropped (files removed).
-        self.done.drain(..at);
-        self.done.pop_front()
+        // Older spools, dropped on the way, remove their files.
+        super::wire::take_in_order(&mut self.done, |s| s.token == literal)
     }
 }
 

@@ -41,6 +41,15 @@ pub(crate) fn extension_key(
     })
 }
 
+/// Side data the input gate set aside for a command (a spooled APPEND message, an extension
+/// line, ESEARCH options) is queued in command order and taken when the command is handled.
+/// Entries before the one taken belong to commands imap-next refused, so they go too.
+pub(super) fn take_in_order<T>(queue: &mut VecDeque<T>, matches: impl Fn(&T) -> bool) -> Option<T> {
+    let at = queue.iter().position(matches)?;
+    queue.drain(..at);
+    queue.pop_front()
+}
+
 /// Write when this much output is buffered, without waiting for the command to end.
 const FLUSH_AT: usize = 128 * 1024;
 /// Per-connection read buffer: small, because most connections sit idle (TLS has its own).
@@ -118,12 +127,9 @@ impl Wire {
         }
     }
 
-    /// The extension command line `key` stands for. Lines are taken in order: older ones
-    /// belong to commands imap-next could not decode, and go.
+    /// The extension command line `key` stands for.
     pub(crate) fn take_extension(&mut self, key: &str) -> Option<Vec<u8>> {
-        let at = self.extensions.iter().position(|(k, _)| k == key)?;
-        self.extensions.drain(..at);
-        self.extensions.pop_front().map(|(_, line)| line)
+        take_in_order(&mut self.extensions, |(k, _)| k == key).map(|(_, line)| line)
     }
 
     /// An extension command line goes to imap-next as an ID command carrying a key (ID is
@@ -143,11 +149,8 @@ impl Wire {
     }
 
     /// The ESEARCH options of the SEARCH command `tag` being handled, if it asked for them.
-    /// Entries before it belong to searches imap-next refused, and go.
     pub(crate) fn take_search_return(&mut self, tag: &str) -> Option<Vec<ReturnOption>> {
-        let at = self.search_returns.iter().position(|(t, _)| t == tag)?;
-        self.search_returns.drain(..at);
-        self.search_returns.pop_front().map(|(_, options)| options)
+        take_in_order(&mut self.search_returns, |(t, _)| t == tag).map(|(_, options)| options)
     }
 
     pub(crate) fn compressing(&self) -> bool {
