@@ -67,9 +67,10 @@ impl Session<'_> {
                         };
                         continue;
                     }
+                    // A spooling failure is answered at the end of the content, which goes on
+                    // being read (and discarded) until then.
                     if let Err(reply) = self.spool_if_large() {
                         self.fail_transaction(reply);
-                        continue;
                     }
                     if !done {
                         return Flow::Continue;
@@ -82,9 +83,10 @@ impl Session<'_> {
                     let tx = self.tx.get_or_insert_default();
                     let done = receiver.ingest(&mut iter, &mut tx.body);
                     let last = receiver.is_last;
+                    // A spooling failure is answered at the end of the content, which goes on
+                    // being read (and discarded) until then.
                     if let Err(reply) = self.spool_if_large() {
                         self.fail_transaction(reply);
-                        continue;
                     }
                     if !done {
                         return Flow::Continue;
