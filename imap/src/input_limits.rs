@@ -58,8 +58,16 @@ pub enum Step {
     /// The spooled literal is complete: pass imap-next the token that stands for it.
     SpoolEnd,
     /// A whole command line (no literal) of an extension imap-codec has no grammar for (ACL,
-    /// RFC 4314), after authentication: the session parses and answers it itself.
+    /// RFC 4314; LIST-EXTENDED, RFC 5258), after authentication: the session parses and
+    /// answers it itself.
     Extension(Vec<u8>),
+    /// MULTIAPPEND (RFC 3502): the APPEND just forwarded (command `tag`) is followed by another
+    /// message of the same command. imap-codec reads one message per APPEND, so the gate ends
+    /// the command after each message and starts the next as `tag APPEND INBOX …`; the
+    /// session puts the messages back together and stores them at once.
+    AppendMore {
+        tag: String,
+    },
     /// The SEARCH that follows (command `tag`) asked for ESEARCH results with these options,
     /// taken off its line (see `search_return`).
     SearchReturn {
@@ -140,6 +148,11 @@ pub struct InputGate {
     position: Position,
     /// Bytes of the budget this connection holds for the command in progress.
     reserved: u64,
+    /// The tag of the APPEND in progress (MULTIAPPEND continues it).
+    append_tag: Option<String>,
+    /// The APPEND in progress names its mailbox in a literal: the line after that literal
+    /// continues the first message, it does not start another.
+    append_mailbox_literal: bool,
 }
 
 impl InputGate {
@@ -153,6 +166,8 @@ impl InputGate {
                 continues_append: false,
             },
             reserved: 0,
+            append_tag: None,
+            append_mailbox_literal: false,
         }
     }
 
@@ -256,6 +271,32 @@ impl InputGate {
                         steps.push(Step::SearchReturn { tag, options });
                         line = rest;
                     }
+                    if self.authenticated
+                        && !continues_append
+                        && let Some(substituted) = crate::search_return::substitute_saved(&line)
+                    {
+                        line = substituted;
+                    }
+                    // MULTIAPPEND: after a message, another one rather than the end of line.
+                    let after_mailbox = std::mem::take(&mut self.append_mailbox_literal);
+                    let next_message = continues_append
+                        && !after_mailbox
+                        && line.first() == Some(&b' ')
+                        && literal_announcement(&line).is_some();
+                    if !continues_append && is_append(&line) {
+                        self.append_tag = tag_of(&line);
+                        self.append_mailbox_literal = mailbox_is_literal(&line);
+                    }
+                    let tag = self.append_tag.clone().filter(|_| next_message);
+                    if let Some(tag) = &tag {
+                        forward.extend_from_slice(b"\r\n");
+                        flush(&mut forward, &mut steps);
+                        steps.push(Step::AppendMore { tag: tag.clone() });
+                        let mut next = format!("{tag} APPEND INBOX").into_bytes();
+                        next.extend_from_slice(&line);
+                        line = next;
+                    }
+                    let continues_append = continues_append && tag.is_none();
                     let append = continues_append || is_append(&line);
                     match literal_announcement(&line) {
                         None if self.authenticated && !continues_append && is_extension(&line) => {
@@ -401,8 +442,11 @@ pub fn tag_of(line: &[u8]) -> Option<String> {
     valid.then(|| String::from_utf8_lossy(tag).into_owned())
 }
 
-/// `tag COMMAND …` for one of [`EXTENSION_COMMANDS`].
+/// `tag COMMAND …` for one of [`EXTENSION_COMMANDS`], or an extended LIST.
 fn is_extension(line: &[u8]) -> bool {
+    if crate::list_extended::is_extended(line) {
+        return true;
+    }
     let mut words = line.split(|&b| b == b' ' || b == b'\r' || b == b'\n');
     let _tag = words.next();
     words.next().is_some_and(|command| {
@@ -410,6 +454,13 @@ fn is_extension(line: &[u8]) -> bool {
             .iter()
             .any(|name| command.eq_ignore_ascii_case(name.as_bytes()))
     })
+}
+
+/// `tag APPEND {n}`: the mailbox name comes in a literal.
+fn mailbox_is_literal(line: &[u8]) -> bool {
+    let mut words = line.splitn(3, |&b| b == b' ');
+    let (_tag, _append) = (words.next(), words.next());
+    words.next().is_some_and(|rest| rest.first() == Some(&b'{'))
 }
 
 /// `tag APPEND …`: the command whose last literal is a message.

@@ -1,7 +1,8 @@
 //! mssd's IMAP server.
 //!
 //! - [`mime`]: ENVELOPE, BODY/BODYSTRUCTURE and BODY[section] computed from a message exactly as stored.
-//! - [`sequence`], [`search`], [`sort`], [`fetch`], [`summary`]: sans-I/O pieces of the commands.
+//! - [`sequence`], [`search`], [`sort`], [`fetch`], [`summary`], [`list_extended`],
+//!   [`search_return`]: sans-I/O pieces of the commands.
 //! - [`session`]: one connection's state machine over `imap-next`, against the store.
 //! - [`server`]: what the binary starts: shared state (store, authenticator, caches, limits);
 //!   [`serve`] runs one connection.
@@ -10,6 +11,7 @@
 mod error;
 pub mod fetch;
 pub mod input_limits;
+pub mod list_extended;
 pub mod mime;
 pub mod recent;
 pub mod search;

@@ -181,6 +181,46 @@ fn gate_table() {
             ],
         ),
         (
+            "an extended LIST is handed over whole, a basic one passes",
+            true,
+            b"a LIST (SUBSCRIBED) \"\" *\r\nb LIST \"\" * RETURN (STATUS (MESSAGES))\r\nc LIST \"\" *\r\n"
+                .to_vec(),
+            vec![
+                Step::Extension(b"a LIST (SUBSCRIBED) \"\" *\r\n".to_vec()),
+                Step::Extension(b"b LIST \"\" * RETURN (STATUS (MESSAGES))\r\n".to_vec()),
+                fwd(b"c LIST \"\" *\r\n"),
+            ],
+        ),
+        (
+            "MULTIAPPEND: each further message becomes an APPEND of the same tag",
+            true,
+            b"m APPEND Drafts (\\Seen) {2}\r\nm1 (\\Draft) {2+}\r\nm2 {2}\r\nm3\r\nn NOOP\r\n"
+                .to_vec(),
+            vec![
+                fwd(b"m APPEND Drafts (\\Seen) {2}\r\nm1\r\n"),
+                Step::AppendMore { tag: "m".into() },
+                fwd(b"m APPEND INBOX (\\Draft) {2+}\r\nm2\r\n"),
+                Step::AppendMore { tag: "m".into() },
+                fwd(b"m APPEND INBOX {2}\r\nm3\r\nn NOOP\r\n"),
+            ],
+        ),
+        (
+            "MULTIAPPEND: a further message too large is refused with the command's tag",
+            true,
+            b"m APPEND Drafts {2}\r\nm1 {99999999999}\r\nn NOOP\r\n".to_vec(),
+            vec![
+                fwd(b"m APPEND Drafts {2}\r\nm1\r\n"),
+                Step::AppendMore { tag: "m".into() },
+                Step::RefuseLiteral {
+                    tag: Some("m".into()),
+                    size: 99_999_999_999,
+                    limit: APPEND_MAX,
+                    budget: false,
+                },
+                fwd(b"n NOOP\r\n"),
+            ],
+        ),
+        (
             "an ACL command before login goes to the parser (which refuses it)",
             false,
             b"a MYRIGHTS INBOX\r\n".to_vec(),

@@ -1,7 +1,7 @@
 //! ESEARCH (RFC 4731) as tables: RETURN options taken off the search line, and the result
 //! syntax.
 
-use mssd_imap::search_return::{ReturnOption, esearch_line, split_return};
+use mssd_imap::search_return::{ReturnOption, esearch_line, split_return, substitute_saved};
 
 #[test]
 fn return_options_are_split_off() {
@@ -27,6 +27,18 @@ fn return_options_are_split_off() {
         ("e SEARCH RETURN (PARTIAL 1:10) ALL\r\n", None),
         ("f SEARCH UNSEEN\r\n", None),
         ("g FETCH RETURN (MIN) 1\r\n", None),
+        (
+            "h UID SORT RETURN (MIN ALL) (REVERSE DATE) UTF-8 UNSEEN\r\n",
+            Some((
+                "h",
+                vec![Min, All],
+                "h UID SORT (REVERSE DATE) UTF-8 UNSEEN\r\n",
+            )),
+        ),
+        (
+            "i SEARCH RETURN (SAVE) FLAGGED\r\n",
+            Some(("i", vec![Save], "i SEARCH FLAGGED\r\n")),
+        ),
     ];
     for (line, expected) in cases {
         let got = split_return(line.as_bytes());
@@ -61,5 +73,34 @@ fn esearch_syntax() {
     ];
     for (uid, options, numbers, expected) in cases {
         assert_eq!(esearch_line("t", uid, &options, &numbers), expected);
+    }
+}
+
+/// SEARCHRES: a lone `$` becomes the placeholder number in commands taking sets, and only there.
+#[test]
+fn saved_result_placeholder() {
+    let cases: Vec<(&str, Option<&str>)> = vec![
+        (
+            "a FETCH $ (FLAGS)\r\n",
+            Some("a FETCH 4294967295 (FLAGS)\r\n"),
+        ),
+        (
+            "a UID COPY $ Archive\r\n",
+            Some("a UID COPY 4294967295 Archive\r\n"),
+        ),
+        (
+            "a SEARCH OR $ (UID $) UNSEEN\r\n",
+            Some("a SEARCH OR 4294967295 (UID 4294967295) UNSEEN\r\n"),
+        ),
+        ("a UID EXPUNGE $\r\n", Some("a UID EXPUNGE 4294967295\r\n")),
+        ("a STORE 1 +FLAGS ($Forwarded)\r\n", None),
+        ("a SEARCH SUBJECT \"$\" KEYWORD $Label1\r\n", None),
+        ("a SEARCH SUBJECT \"x\\\" $\"\r\n", None),
+        ("a CREATE $\r\n", None),
+        ("a FETCH 1,$ FLAGS\r\n", None),
+    ];
+    for (line, expected) in cases {
+        let got = substitute_saved(line.as_bytes());
+        assert_eq!(got, expected.map(|e| e.as_bytes().to_vec()), "{line:?}");
     }
 }

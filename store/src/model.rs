@@ -131,6 +131,15 @@ pub struct Delivery {
     pub documents: Vec<crate::document_model::NewDocument>,
 }
 
+/// One message of an IMAP APPEND (MULTIAPPEND, RFC 3502, gives several).
+#[derive(Debug)]
+pub struct Appended {
+    pub message: MessageBytes,
+    pub flags: Vec<String>,
+    /// Seconds since the Unix epoch.
+    pub internal_date: i64,
+}
+
 /// Where a message landed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Delivered {

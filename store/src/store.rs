@@ -9,9 +9,9 @@ use crate::directory_store::DirectoryStore;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::Result;
 use crate::model::{
-    Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,
-    FlagOp, FlagsOutcome, Folder, FolderId, Grant, Mailbox, MailboxId, MailboxStatus, MessageMeta,
-    NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued, QuotaUsage,
+    Acceptance, Accepted, Appended, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered,
+    Delivery, FlagOp, FlagsOutcome, Folder, FolderId, Grant, Mailbox, MailboxId, MailboxStatus,
+    MessageMeta, NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued, QuotaUsage,
     RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 
@@ -46,7 +46,21 @@ pub trait Store: DirectoryStore + Send + Sync {
         message: crate::MessageBytes,
         flags: Vec<String>,
         internal_date: i64,
-    ) -> Result<Delivered>;
+    ) -> Result<Delivered> {
+        let appended = Appended {
+            message,
+            flags,
+            internal_date,
+        };
+        let mut delivered = self.append_all(folder, vec![appended]).await?;
+        delivered
+            .pop()
+            .ok_or_else(|| crate::Error::invalid("APPEND", "nothing was stored"))
+    }
+    /// Stores `messages` in `folder` in one transaction, in order: all of them or none (the
+    /// quota is checked against their total). MULTIAPPEND (RFC 3502).
+    async fn append_all(&self, folder: FolderId, messages: Vec<Appended>)
+    -> Result<Vec<Delivered>>;
     async fn messages(&self, folder: FolderId) -> Result<Vec<MessageMeta>>;
     async fn message_body(&self, folder: FolderId, uid: u32) -> Result<Option<Vec<u8>>>;
     /// For each message, its bytes up to at least the end of its header block (the whole of a

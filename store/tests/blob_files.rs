@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use common::{addr, new_mailbox, open_temp};
 use mssd_store::{
-    Acceptance, AuditEvent, Delivery, Error, MessageBytes, NewQueued, QueuedRecipient,
+    Acceptance, Appended, AuditEvent, Delivery, Error, MessageBytes, NewQueued, QueuedRecipient,
     RecipientStatus, SPILL_THRESHOLD, Store,
 };
 
@@ -299,4 +299,42 @@ async fn the_sweep_removes_files_no_row_names_and_keeps_the_others() {
     assert_eq!(db.count("blob_garbage"), 0);
     let inbox = db.store.folders(a.id).await.unwrap()[0].id;
     assert_eq!(db.store.message_body(inbox, 1).await.unwrap().unwrap(), big);
+}
+
+/// MULTIAPPEND: the messages are stored together or not at all. Over the quota by their
+/// total (each alone fits), nothing is stored and no body file stays; under it, all land with
+/// consecutive UIDs.
+#[tokio::test(flavor = "multi_thread")]
+async fn append_all_is_all_or_nothing() {
+    let db = open_temp();
+    let mut limited = new_mailbox("limited@x.mssante.fr");
+    limited.quota_bytes = Some(3 * SPILL_THRESHOLD as u64);
+    let limited = db.store.create_mailbox(limited).await.unwrap();
+    let inbox = db.store.folders(limited.id).await.unwrap()[0].id;
+    let batch = |count: usize| -> Vec<Appended> {
+        (0..count)
+            .map(|i| Appended {
+                message: large(&format!("part{i}"), SPILL_THRESHOLD + 10).into(),
+                flags: vec!["\\Seen".into()],
+                internal_date: 1_700_000_000 + i as i64,
+            })
+            .collect()
+    };
+    let err = db.store.append_all(inbox, batch(4)).await.unwrap_err();
+    assert!(matches!(err, Error::QuotaExceeded { .. }), "{err}");
+    assert!(db.store.messages(inbox).await.unwrap().is_empty());
+    assert!(
+        files(&db.path()).is_empty(),
+        "no body file of the refused batch"
+    );
+    assert_eq!(db.store.quota(limited.id).await.unwrap().used_bytes, 0);
+
+    let delivered = db.store.append_all(inbox, batch(2)).await.unwrap();
+    let uids: Vec<u32> = delivered.iter().map(|d| d.uid).collect();
+    assert_eq!(uids, [1, 2]);
+    let stored = db.store.messages(inbox).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(files(&db.path()).len(), 2);
+    let body = db.store.message_body(inbox, 2).await.unwrap().unwrap();
+    assert!(body.starts_with(b"Subject: part1\r\n"));
 }

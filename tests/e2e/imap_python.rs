@@ -169,30 +169,9 @@ fn python_imaplib_reads_files_and_idles() {
     );
 }
 
-/// What the scripts below start with: the TLS context for the test CA, the server's STARTTLS
-/// port, and `connect`, which logs in. Their own arguments follow in `sys.argv[3:]`.
-const PRELUDE: &str = r#"
-import imaplib, json, ssl, sys, zlib
-from datetime import datetime, timezone
-root, port = sys.argv[1], int(sys.argv[2])
-ctx = ssl.create_default_context(cafile=root)
-ctx.check_hostname = False
-def connect(login, password, cls=imaplib.IMAP4):
-    m = cls("127.0.0.1", port, timeout=30)
-    m.starttls(ssl_context=ctx)
-    m.login(login, password)
-    return m
-"#;
-
-/// Runs `PRELUDE` + `script` against the world's server with `args` and reads the JSON it
-/// prints last.
+/// Runs the script against the world's server (see `World::imaplib`).
 fn run_script(world: &World, script: &str, args: &[&str]) -> Value {
-    let root = world.op.pki("root.pem");
-    let port = world.server.addr("imap").port().to_string();
-    let mut all = vec![root.to_str().unwrap(), port.as_str()];
-    all.extend_from_slice(args);
-    let printed = mssd_e2e::python::run_python(&format!("{PRELUDE}{script}"), &all);
-    serde_json::from_str(printed.trim()).unwrap()
+    world.imaplib(script, args)
 }
 
 /// imaplib taught COMPRESS=DEFLATE (RFC 4978) with the standard zlib, raw DEFLATE both ways:

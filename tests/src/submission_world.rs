@@ -179,4 +179,30 @@ impl World {
             })
             .unwrap_or_else(|| panic!("no mssd_auth_failures_total in:\n{metrics}"))
     }
+
+    /// Runs [`IMAPLIB_PRELUDE`] + `script` against this server's IMAP port with `args` and
+    /// reads the JSON it prints last.
+    pub fn imaplib(&self, script: &str, args: &[&str]) -> Value {
+        let root = self.op.pki("root.pem");
+        let port = self.server.addr("imap").port().to_string();
+        let mut all = vec![root.to_str().unwrap(), port.as_str()];
+        all.extend_from_slice(args);
+        let printed = crate::python::run_python(&format!("{IMAPLIB_PRELUDE}{script}"), &all);
+        serde_json::from_str(printed.trim()).unwrap()
+    }
 }
+
+/// What imaplib scripts start with: the TLS context for the test CA, the server's STARTTLS
+/// port, and `connect`, which logs in. Their own arguments follow in `sys.argv[3:]`.
+pub const IMAPLIB_PRELUDE: &str = r#"
+import imaplib, json, ssl, sys, zlib
+from datetime import datetime, timezone
+root, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.create_default_context(cafile=root)
+ctx.check_hostname = False
+def connect(login, password, cls=imaplib.IMAP4):
+    m = cls("127.0.0.1", port, timeout=30)
+    m.starttls(ssl_context=ctx)
+    m.login(login, password)
+    return m
+"#;

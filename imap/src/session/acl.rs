@@ -143,6 +143,10 @@ impl Session<'_> {
             self.send_status(bad(tag, None, "authentication first"));
             return Flow::Continue;
         }
+        if crate::list_extended::parse(line).is_some() {
+            self.list_extended(tag, line).await;
+            return Flow::Continue;
+        }
         let parsed = std::str::from_utf8(line).ok().and_then(arguments);
         let Some((command, args)) = parsed else {
             self.send_status(bad(tag, None, "cannot parse the arguments"));

@@ -46,10 +46,22 @@ fn extensions() -> Vec<Capability<'static>> {
         Capability::Thread(ThreadingAlgorithm::References),
     ];
     caps.extend(
-        // RFC 4314: ACL, with the rights t, e, x and k.
-        ["SPECIAL-USE", "CHILDREN", "ACL", "RIGHTS=texk", "ESEARCH"]
-            .into_iter()
-            .filter_map(|name| Atom::try_from(name).ok().map(Capability::from)),
+        // RFC 4314: ACL, with the rights t, e, x and k. RFC 5258 and RFC 5819: extended LIST
+        // with STATUS. RFC 5267 ESORT, RFC 5182 SEARCHRES, RFC 3502 MULTIAPPEND.
+        [
+            "SPECIAL-USE",
+            "CHILDREN",
+            "ACL",
+            "RIGHTS=texk",
+            "ESEARCH",
+            "LIST-EXTENDED",
+            "LIST-STATUS",
+            "ESORT",
+            "SEARCHRES",
+            "MULTIAPPEND",
+        ]
+        .into_iter()
+        .filter_map(|name| Atom::try_from(name).ok().map(Capability::from)),
     );
     caps
 }

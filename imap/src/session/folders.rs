@@ -3,7 +3,7 @@
 
 use std::num::NonZeroU32;
 
-use imap_next::imap_types::core::{Atom, QuotedChar, Tag};
+use imap_next::imap_types::core::{QuotedChar, Tag};
 use imap_next::imap_types::flag::FlagNameAttribute;
 use imap_next::imap_types::mailbox::{ListMailbox, Mailbox as ImapMailbox};
 use imap_next::imap_types::response::{Code, Data};
@@ -261,12 +261,12 @@ impl Session<'_> {
         }
     }
 
-    pub(crate) async fn list(
+    /// LSUB (RFC 3501 6.3.9): subscribed names, and with `%` the levels above deeper ones.
+    pub(crate) async fn lsub(
         &mut self,
         tag: &Tag<'static>,
         reference: ImapMailbox<'static>,
         wildcard: ListMailbox<'static>,
-        subscribed_only: bool,
     ) {
         let reference = match &reference {
             ImapMailbox::Inbox => "INBOX".to_owned(),
@@ -276,16 +276,9 @@ impl Session<'_> {
             ListMailbox::Token(token) => String::from_utf8_lossy(token.as_ref()).into_owned(),
             ListMailbox::String(s) => String::from_utf8_lossy(s.as_ref()).into_owned(),
         };
-        let command = if subscribed_only { "LSUB" } else { "LIST" };
         if pattern_text.is_empty() {
-            // RFC 3501 6.3.8: the hierarchy delimiter and root.
-            let data = list_data(
-                subscribed_only,
-                String::new(),
-                vec![FlagNameAttribute::Noselect],
-            );
-            self.send_data(data);
-            self.send_status(ok(tag, None, &format!("{command} completed")));
+            self.send_data(lsub_data(String::new(), vec![FlagNameAttribute::Noselect]));
+            self.send_status(ok(tag, None, "LSUB completed"));
             return;
         }
         let pattern = format!("{reference}{pattern_text}");
@@ -293,48 +286,28 @@ impl Session<'_> {
             Ok(all) => all,
             Err(e) => return self.store_failed(tag, &e),
         };
-        let subscriptions = if subscribed_only {
-            match self.ctx.store.subscriptions(self.user_id()).await {
-                Ok(s) => Some(s),
-                Err(e) => return self.store_failed(tag, &e),
-            }
-        } else {
-            None
+        let subscribed = match self.ctx.store.subscriptions(self.user_id()).await {
+            Ok(s) => s,
+            Err(e) => return self.store_failed(tag, &e),
         };
         let mut lines = Vec::new();
         for listed in &all {
-            if !names::matches(&pattern, &listed.name) {
-                continue;
-            }
-            if let Some(subscribed) = &subscriptions
-                && !subscribed.iter().any(|s| s == &listed.name)
-            {
+            if !names::matches(&pattern, &listed.name) || !subscribed.contains(&listed.name) {
                 continue;
             }
             let mut attributes = Vec::new();
             if !listed.selectable {
                 attributes.push(FlagNameAttribute::Noselect);
             }
-            let children = names::has_children(&listed.name, &all);
-            attributes.extend(atom_attribute(if children {
-                "HasChildren"
-            } else {
-                "HasNoChildren"
-            }));
-            if let Some(special) = &listed.special_use {
-                attributes.extend(atom_attribute(special.trim_start_matches('\\')));
-            }
-            lines.push(list_data(subscribed_only, listed.name.clone(), attributes));
+            lines.push(lsub_data(listed.name.clone(), attributes));
         }
-        if let Some(subscribed) = &subscriptions {
-            for parent in names::lsub_parents(&pattern, subscribed) {
-                lines.push(list_data(true, parent, vec![FlagNameAttribute::Noselect]));
-            }
+        for parent in names::lsub_parents(&pattern, &subscribed) {
+            lines.push(lsub_data(parent, vec![FlagNameAttribute::Noselect]));
         }
         for line in lines {
             self.send_data(line);
         }
-        self.send_status(ok(tag, None, &format!("{command} completed")));
+        self.send_status(ok(tag, None, "LSUB completed"));
     }
 
     /// Own folders and the folders of granted mailboxes.
@@ -361,20 +334,31 @@ impl Session<'_> {
         let Some(folder) = self.folder_of(tag, &target).await else {
             return;
         };
+        let data = self.status_data(&target, &folder, &items).await;
+        self.send_data(data);
+        self.send_status(ok(tag, None, "STATUS completed"));
+    }
+
+    /// The `* STATUS` of `folder` (STATUS, and LIST-STATUS for each folder listed).
+    pub(crate) async fn status_data(
+        &self,
+        target: &Target,
+        folder: &Folder,
+        items: &[StatusDataItemName],
+    ) -> Data<'static> {
         let recent = if items.contains(&StatusDataItemName::Recent) {
-            self.recent_count(&target, &folder).await
+            self.recent_count(target, folder).await
         } else {
             0
         };
         let values = items
             .iter()
-            .filter_map(|item| status_item(item, &folder, recent))
+            .filter_map(|item| status_item(item, folder, recent))
             .collect::<Vec<_>>();
-        self.send_data(Data::Status {
+        Data::Status {
             mailbox: names::to_imap(&target.display),
             items: values.into(),
-        });
-        self.send_status(ok(tag, None, "STATUS completed"));
+        }
     }
 
     /// Messages recent in `folder`: this session's when selected, else those no session was
@@ -418,26 +402,10 @@ fn status_item(item: &StatusDataItemName, folder: &Folder, recent: u32) -> Optio
     })
 }
 
-fn atom_attribute(name: &str) -> Option<FlagNameAttribute<'static>> {
-    Atom::try_from(name.to_owned())
-        .ok()
-        .map(FlagNameAttribute::from)
-}
-
-fn list_data(lsub: bool, name: String, items: Vec<FlagNameAttribute<'static>>) -> Data<'static> {
-    let delimiter = QuotedChar::try_from(DELIMITER).ok();
-    let mailbox = names::to_imap(&name);
-    if lsub {
-        Data::Lsub {
-            items,
-            delimiter,
-            mailbox,
-        }
-    } else {
-        Data::List {
-            items,
-            delimiter,
-            mailbox,
-        }
+fn lsub_data(name: String, items: Vec<FlagNameAttribute<'static>>) -> Data<'static> {
+    Data::Lsub {
+        items,
+        delimiter: QuotedChar::try_from(DELIMITER).ok(),
+        mailbox: names::to_imap(&name),
     }
 }

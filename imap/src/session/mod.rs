@@ -13,9 +13,11 @@ mod fetch_cmd;
 mod folders;
 mod idle;
 mod info;
+mod list_cmd;
 mod names;
 mod responses;
 mod search_cmd;
+mod search_res;
 mod select;
 mod selected;
 mod sort_cmd;
@@ -94,6 +96,8 @@ pub struct Session<'a> {
     tagged: Option<Status<'static>>,
     /// Until then the client must have authenticated (`login_timeout` after connecting).
     login_deadline: Instant,
+    /// A MULTIAPPEND waiting for its next message.
+    pending_append: Option<append::PendingAppend>,
 }
 
 impl<'a> Session<'a> {
@@ -139,6 +143,7 @@ impl<'a> Session<'a> {
             enabled: Enabled::default(),
             sasl: None,
             tagged: None,
+            pending_append: None,
         }
     }
 
@@ -198,6 +203,9 @@ impl<'a> Session<'a> {
     }
 
     async fn handle(&mut self, event: Event, shutdown: &mut watch::Receiver<bool>) -> Flow {
+        if !matches!(event, Event::CommandReceived { .. }) {
+            self.abandon_append();
+        }
         match event {
             Event::CommandReceived { command } => {
                 ImapCounters::bump(&self.ctx.counters.commands);
@@ -227,6 +235,7 @@ impl<'a> Session<'a> {
     /// A line imap-codec could not decode: tagged BAD when the tag is readable; the
     /// connection stays usable except after an oversized command, which cannot be resynchronised.
     fn protocol_error(&mut self, error: ProtocolError) -> Flow {
+        self.abandon_append();
         match error {
             ProtocolError::MalformedMessage { discarded_bytes }
             | ProtocolError::ExpectedCrlfGotLf { discarded_bytes } => {
@@ -257,6 +266,14 @@ impl<'a> Session<'a> {
 
     async fn command(&mut self, command: Command<'static>) -> Flow {
         let Command { tag, body } = command;
+        let continues_append = matches!(body, CommandBody::Append { .. })
+            && self
+                .pending_append
+                .as_ref()
+                .is_some_and(|p| p.tag() == &tag);
+        if !continues_append {
+            self.abandon_append();
+        }
         let expunge_allowed = selected::may_announce_expunges(&body);
         // Catch up first, so the command sees (and shows) current flags and messages.
         self.sync_selected(false).await;
@@ -333,11 +350,11 @@ impl<'a> Session<'a> {
             CommandBody::List {
                 reference,
                 mailbox_wildcard,
-            } => self.list(tag, reference, mailbox_wildcard, false).await,
+            } => self.list_basic(tag, reference, mailbox_wildcard).await,
             CommandBody::Lsub {
                 reference,
                 mailbox_wildcard,
-            } => self.list(tag, reference, mailbox_wildcard, true).await,
+            } => self.lsub(tag, reference, mailbox_wildcard).await,
             CommandBody::Status {
                 mailbox,
                 item_names,
@@ -366,6 +383,15 @@ impl<'a> Session<'a> {
     }
 
     async fn selected_command(&mut self, tag: &Tag<'static>, body: CommandBody<'static>) {
+        let Some(selected) = self.selected.as_ref() else {
+            return;
+        };
+        let body = match search_res::substitute(selected, body) {
+            search_res::WithSaved::Run(body) => body,
+            search_res::WithSaved::Empty => {
+                return self.send_status(ok(tag, None, "nothing to do: $ is empty"));
+            }
+        };
         match body {
             CommandBody::Check => self.send_status(ok(tag, None, "CHECK completed")),
             CommandBody::Close => self.close_folder(tag, true).await,

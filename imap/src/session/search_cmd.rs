@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use super::Session;
 use super::responses::{no, ok};
+use super::search_res;
 use crate::search::{self, SearchScope};
-use crate::search_return::esearch_line;
+use crate::search_return::{ReturnOption, esearch_line};
 use crate::summary::Summary;
 
 const CHUNK: usize = 200;
@@ -27,22 +28,33 @@ impl Session<'_> {
     ) {
         // Taken first: a search refused below must not leave its options behind.
         let returns = self.wire.take_search_return(tag.as_ref());
+        let saving = returns
+            .as_ref()
+            .is_some_and(|o| o.contains(&ReturnOption::Save));
+        if saving && let Some(selected) = self.selected.as_mut() {
+            // RFC 5182 2.1: a SEARCH that fails leaves `$` empty.
+            selected.saved.clear();
+        }
         if !self.charset_supported(tag, charset.as_ref()) {
             return;
         }
         let Some(hits) = self.search_hits(tag, criteria.as_ref()).await else {
             return;
         };
-        let numbers = self.numbers_of(hits, by_uid);
         match returns {
             Some(options) => {
-                let numbers: Vec<u32> = numbers.iter().map(|n| n.get()).collect();
-                let line = esearch_line(tag.as_ref(), by_uid, &options, &numbers);
-                if let Ok(out) = self.wire.raw_buffer().await {
-                    out.extend_from_slice(line.as_bytes());
-                }
+                self.save_result(&options, &hits);
+                let numbers: Vec<u32> = self
+                    .numbers_of(hits, by_uid)
+                    .iter()
+                    .map(|n| n.get())
+                    .collect();
+                self.send_esearch(tag, by_uid, &options, &numbers).await;
             }
-            None => self.send_data(Data::Search(numbers, None)),
+            None => {
+                let numbers = self.numbers_of(hits, by_uid);
+                self.send_data(Data::Search(numbers, None));
+            }
         }
         self.send_status(ok(tag, None, "SEARCH completed"));
     }
@@ -73,6 +85,35 @@ impl Session<'_> {
     }
 
     /// Sequence numbers, or UIDs, of the view's messages at `indices`.
+    /// SEARCHRES: keeps what SAVE asks for of `hits` (indices) as the folder's `$`.
+    pub(super) fn save_result(&mut self, options: &[ReturnOption], hits: &[usize]) {
+        let Some(selected) = self.selected.as_mut() else {
+            return;
+        };
+        let uids: Vec<u32> = hits.iter().map(|&i| selected.metas()[i].uid).collect();
+        if let Some(mut saved) = search_res::to_save(options, &uids) {
+            saved.sort_unstable();
+            selected.saved = saved;
+        }
+    }
+
+    /// `* ESEARCH` for `numbers` (none when SAVE was the only option).
+    pub(super) async fn send_esearch(
+        &mut self,
+        tag: &Tag<'static>,
+        by_uid: bool,
+        options: &[ReturnOption],
+        numbers: &[u32],
+    ) {
+        if search_res::only_save(options) {
+            return;
+        }
+        let line = esearch_line(tag.as_ref(), by_uid, options, numbers);
+        if let Ok(out) = self.wire.raw_buffer().await {
+            out.extend_from_slice(line.as_bytes());
+        }
+    }
+
     pub(super) fn numbers_of(&self, indices: Vec<usize>, by_uid: bool) -> Vec<NonZeroU32> {
         let Some(selected) = self.selected.as_ref() else {
             return Vec::new();

@@ -105,6 +105,7 @@ impl Session<'_> {
             pending_expunges: Vec::new(),
             recent,
             keywords,
+            saved: Vec::new(),
         };
         // FLAGS lists the keywords in use too: clients drop flags it does not list.
         let flags = flag_list(&selected.keywords);

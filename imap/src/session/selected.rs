@@ -40,6 +40,8 @@ pub(crate) struct Selected {
     pub recent: Vec<u32>,
     /// Keywords announced in FLAGS (those used in the folder), case-insensitively sorted.
     pub keywords: Vec<String>,
+    /// SEARCHRES: the UIDs the last `SEARCH RETURN (SAVE)` kept, ascending (`$`).
+    pub saved: Vec<u32>,
 }
 
 /// The system flags FLAGS always lists.
@@ -363,6 +365,7 @@ mod tests {
             known_modseq: 1,
             watch,
             pending_expunges: vec![],
+            saved: vec![],
             recent: vec![20, 50],
             keywords: vec![],
         };

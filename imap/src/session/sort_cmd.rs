@@ -24,6 +24,8 @@ impl Session<'_> {
         search_criteria: Vec1<SearchKey<'static>>,
         by_uid: bool,
     ) {
+        // ESORT (RFC 5267): RETURN options, taken first like SEARCH's.
+        let returns = self.wire.take_search_return(tag.as_ref());
         if !self.charset_supported(tag, Some(&charset)) {
             return;
         }
@@ -36,7 +38,14 @@ impl Session<'_> {
             })
             .await;
         let numbers = self.numbers_of(sorted(keyed, criteria.as_ref()), by_uid);
-        self.send_data(Data::Sort(numbers, None));
+        match returns {
+            Some(options) => {
+                self.save_result(&options, &hits);
+                let numbers: Vec<u32> = numbers.iter().map(|n| n.get()).collect();
+                self.send_esearch(tag, by_uid, &options, &numbers).await;
+            }
+            None => self.send_data(Data::Sort(numbers, None)),
+        }
         self.send_status(ok(tag, None, "SORT completed"));
     }
 }

@@ -23,8 +23,8 @@ use super::compression::Deflate;
 use crate::input_limits::{InputGate, LiteralBudget, Step};
 use crate::search_return::ReturnOption;
 
-/// ESEARCH options kept for searches not yet handled (pipelined ones, refused ones).
-const MAX_PENDING_SEARCH_RETURNS: usize = 64;
+/// Side data kept for commands not yet handled (pipelined ones, ones imap-next refused).
+const MAX_PENDING_SIDE_DATA: usize = 64;
 /// The ID parameter that carries an extension command's key.
 pub(crate) const EXTENSION_MARKER: &str = "x-mssd-extension";
 /// The key of an ID command the wire made for an extension command line.
@@ -48,6 +48,15 @@ pub(super) fn take_in_order<T>(queue: &mut VecDeque<T>, matches: impl Fn(&T) -> 
     let at = queue.iter().position(matches)?;
     queue.drain(..at);
     queue.pop_front()
+}
+
+/// Queues side data for a command; entries of commands imap-next refused wait for a later
+/// tag, so the queue is bounded.
+fn bounded_push<T>(queue: &mut VecDeque<T>, entry: T) {
+    if queue.len() >= MAX_PENDING_SIDE_DATA {
+        queue.pop_front();
+    }
+    queue.push_back(entry);
 }
 
 /// Write when this much output is buffered, without waiting for the command to end.
@@ -93,6 +102,8 @@ pub(crate) struct Wire {
     extension_count: u64,
     /// ESEARCH options of SEARCH commands not yet handled, by tag, in order.
     search_returns: VecDeque<(String, Vec<ReturnOption>)>,
+    /// Tags of APPENDs followed by another message of the same MULTIAPPEND, in order.
+    append_more: VecDeque<String>,
     /// COMPRESS=DEFLATE, once the client turned it on.
     deflate: Option<Box<Deflate>>,
     /// How long one piece of output may take to be written.
@@ -122,6 +133,7 @@ impl Wire {
             extensions: VecDeque::new(),
             extension_count: 0,
             search_returns: VecDeque::new(),
+            append_more: VecDeque::new(),
             deflate: None,
             write_timeout,
         }
@@ -151,6 +163,11 @@ impl Wire {
     /// The ESEARCH options of the SEARCH command `tag` being handled, if it asked for them.
     pub(crate) fn take_search_return(&mut self, tag: &str) -> Option<Vec<ReturnOption>> {
         take_in_order(&mut self.search_returns, |(t, _)| t == tag).map(|(_, options)| options)
+    }
+
+    /// Whether the APPEND `tag` being handled is followed by another message (MULTIAPPEND).
+    pub(crate) fn take_append_more(&mut self, tag: &str) -> bool {
+        take_in_order(&mut self.append_more, |t| t == tag).is_some()
     }
 
     pub(crate) fn compressing(&self) -> bool {
@@ -297,12 +314,9 @@ impl Wire {
                 }
                 Step::Extension(line) => self.divert_extension(line),
                 Step::SearchReturn { tag, options } => {
-                    // Entries of searches imap-next refused wait for a later tag: bounded.
-                    if self.search_returns.len() >= MAX_PENDING_SEARCH_RETURNS {
-                        self.search_returns.pop_front();
-                    }
-                    self.search_returns.push_back((tag, options));
+                    bounded_push(&mut self.search_returns, (tag, options));
                 }
+                Step::AppendMore { tag } => bounded_push(&mut self.append_more, tag),
             }
         }
         Ok(())

@@ -15,10 +15,10 @@ use crate::citizen_model::ExchangeHistory;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::{Error, Result};
 use crate::model::{
-    Acceptance, Accepted, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered, Delivery,
-    FlagOp, FlagsOutcome, Folder, FolderChange, FolderId, Grant, Mailbox, MailboxId, MailboxStatus,
-    MessageMeta, NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued, QuotaUsage,
-    RecipientStatus, Rights, StoreHealth, WriterStats,
+    Acceptance, Accepted, Appended, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered,
+    Delivery, FlagOp, FlagsOutcome, Folder, FolderChange, FolderId, Grant, Mailbox, MailboxId,
+    MailboxStatus, MessageMeta, NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued,
+    QuotaUsage, RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 use crate::store::Store;
 
@@ -93,26 +93,30 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn append(
+    async fn append_all(
         &self,
         folder: FolderId,
-        message: MessageBytes,
-        flags: Vec<String>,
-        internal_date: i64,
-    ) -> Result<Delivered> {
-        let (message, summary) = self.prepared(message, Listed::Yes).await?;
-        self.write_publishing(message.head.len(), move |c| {
-            let delivered = messages::append(
-                c,
-                folder,
-                &message,
-                &flags,
-                internal_date,
-                summary.as_deref(),
-            );
-            release_on_error(&delivered, &message);
+        messages: Vec<Appended>,
+    ) -> Result<Vec<Delivered>> {
+        let mut prepared = Vec::with_capacity(messages.len());
+        for appended in messages {
+            let (message, summary) = self.prepared(appended.message, Listed::Yes).await?;
+            prepared.push((message, summary, appended.flags, appended.internal_date));
+        }
+        let weight = prepared.iter().map(|(m, ..)| m.head.len()).sum();
+        self.write_publishing(weight, move |c| {
+            let delivered = prepared
+                .iter()
+                .map(|(message, summary, flags, date)| {
+                    messages::append(c, folder, message, flags, *date, summary.as_deref())
+                })
+                .collect::<Result<Vec<_>>>();
+            for (message, ..) in &prepared {
+                release_on_error(&delivered, message);
+            }
             let delivered = delivered?;
-            Ok((delivered, changes_of(&[delivered])))
+            let changes = changes_of(&delivered);
+            Ok((delivered, changes))
         })
         .await
     }

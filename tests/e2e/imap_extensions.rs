@@ -1,0 +1,282 @@
+//! End-to-end with Python's standard `imaplib` (raw commands where it has no helper) against
+//! the real `mssd`: LIST-EXTENDED with LIST-STATUS, MULTIAPPEND (atomic, also on quota),
+//! ESORT, SEARCHRES, and IMAP4rev2 once enabled.
+
+use mssd_e2e::submission_world::{A, PASSWORD, martin, world};
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mssd");
+
+/// Raw commands and their untagged answers, and MULTIAPPEND written by hand (imaplib sends
+/// one literal per command).
+const HELPERS: &str = r#"
+imaplib.Commands.update({"LIST": ("AUTH", "SELECTED"), "ENABLE": ("AUTH", "SELECTED")})
+def raw(m, name, *args):
+    try:
+        typ, dat = m._simple_command(name, *args)
+    except imaplib.IMAP4.error as e:
+        return ["BAD", [str(e)]]
+    lines = []
+    for kind in ("LIST", "STATUS", "ESEARCH", "SEARCH", "ENABLED"):
+        for d in m.untagged_responses.pop(kind, []):
+            if isinstance(d, tuple):
+                d = d[0] + d[1]
+            lines.append(kind + " " + (d.decode() if isinstance(d, bytes) else str(d)))
+    return [typ, lines]
+def multiappend(m, mailbox, messages):
+    tag = m._new_tag().decode()
+    head = "%s APPEND %s" % (tag, mailbox)
+    for i, body in enumerate(messages):
+        m.send(("%s (\\Seen) {%d}\r\n" % (head, len(body))).encode())
+        line = m.readline()
+        if not line.startswith(b"+"):
+            return line.decode().strip()
+        m.send(body)
+        head = ""
+    m.send(b"\r\n")
+    while True:
+        line = m.readline().decode().strip()
+        if line.startswith(tag + " "):
+            return line[len(tag) + 1:]
+def message(subject, size=0):
+    return ("From: <a@x.test>\r\nSubject: %s\r\n\r\n%s\r\n" % (subject, "x" * size)).encode()
+"#;
+
+const LIST_SCRIPT: &str = r#"
+m = connect(sys.argv[3], sys.argv[4])
+caps = m.capability()[1][0].decode().split()
+out = {"caps": [c for c in caps if c in ("LIST-EXTENDED", "LIST-STATUS", "SPECIAL-USE")]}
+for name in ("Projets", "Projets/2026", "Projets/2026/T4"):
+    m.create(name)
+m.subscribe("INBOX")
+m.subscribe("Projets/2026/T4")
+m.subscribe("Disparu")
+m.append("Projets/2026", None, None, message("un"))
+m.append("Projets/2026", "(\\Seen)", None, message("deux"))
+out["status"] = raw(m, "LIST", '""', "Projets/%", "RETURN", "(STATUS (MESSAGES UNSEEN))")
+out["subscribed"] = raw(m, "LIST", "(SUBSCRIBED)", '""', "*")
+out["recursive"] = raw(m, "LIST", "(SUBSCRIBED RECURSIVEMATCH)", '""', "%")
+out["patterns"] = raw(m, "LIST", '""', "(INBOX Sent)", "RETURN", "(SUBSCRIBED CHILDREN)")
+out["special"] = raw(m, "LIST", "(SPECIAL-USE)", '""', "*", "RETURN", "(SPECIAL-USE)")
+out["bad"] = raw(m, "LIST", "(RECURSIVEMATCH)", '""', "*")[0]
+out["unknown"] = raw(m, "LIST", '""', "*", "RETURN", "(FOO)")[0]
+out["basic"] = raw(m, "LIST", '""', "Projets")
+m.logout()
+print(json.dumps(out), flush=True)
+"#;
+
+#[test]
+fn python_imaplib_lists_with_extended_options_and_status() {
+    let world = world(BIN);
+    let out = world.imaplib(&format!("{HELPERS}{LIST_SCRIPT}"), &[&martin(), PASSWORD]);
+    assert_eq!(
+        out["caps"],
+        json!(["SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS"])
+    );
+    let expected = [
+        (
+            "status",
+            json!([
+                "OK",
+                [
+                    "LIST (\\HasChildren) \"/\" Projets/2026",
+                    "STATUS Projets/2026 (MESSAGES 2 UNSEEN 1)"
+                ]
+            ]),
+        ),
+        (
+            "subscribed",
+            json!([
+                "OK",
+                [
+                    "LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX",
+                    "LIST (\\HasNoChildren \\Subscribed \\Sent) \"/\" Sent",
+                    "LIST (\\HasNoChildren \\Subscribed \\Drafts) \"/\" Drafts",
+                    "LIST (\\HasNoChildren \\Subscribed \\Trash) \"/\" Trash",
+                    "LIST (\\HasNoChildren \\Subscribed \\Archive) \"/\" Archive",
+                    "LIST (\\HasNoChildren \\Subscribed) \"/\" Projets/2026/T4",
+                    "LIST (\\NonExistent \\Subscribed) \"/\" Disparu"
+                ]
+            ]),
+        ),
+        (
+            "recursive",
+            json!([
+                "OK",
+                [
+                    "LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX",
+                    "LIST (\\HasNoChildren \\Subscribed \\Sent) \"/\" Sent",
+                    "LIST (\\HasNoChildren \\Subscribed \\Drafts) \"/\" Drafts",
+                    "LIST (\\HasNoChildren \\Subscribed \\Trash) \"/\" Trash",
+                    "LIST (\\HasNoChildren \\Subscribed \\Archive) \"/\" Archive",
+                    "LIST (\\HasChildren) \"/\" Projets (\"CHILDINFO\" (\"SUBSCRIBED\"))",
+                    "LIST (\\NonExistent \\Subscribed) \"/\" Disparu"
+                ]
+            ]),
+        ),
+        (
+            "patterns",
+            json!([
+                "OK",
+                [
+                    "LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX",
+                    "LIST (\\HasNoChildren \\Subscribed \\Sent) \"/\" Sent"
+                ]
+            ]),
+        ),
+        (
+            "basic",
+            json!(["OK", ["LIST (\\HasChildren) \"/\" Projets"]]),
+        ),
+    ];
+    for (key, value) in expected {
+        assert_eq!(out[key], value, "{key}: {out}");
+    }
+    let special = out["special"][1].as_array().unwrap();
+    assert_eq!(special.len(), 4, "Sent, Drafts, Trash, Archive: {out}");
+    assert!(
+        special
+            .iter()
+            .all(|l| ["\\Sent", "\\Drafts", "\\Trash", "\\Archive"]
+                .iter()
+                .any(|u| l.as_str().unwrap().contains(u))),
+        "{out}"
+    );
+    assert_eq!(out["bad"], "BAD", "{out}");
+    assert_eq!(out["unknown"], "BAD", "{out}");
+}
+
+const MULTIAPPEND_SCRIPT: &str = r#"
+m = connect(sys.argv[3], sys.argv[4])
+out = {"caps": "MULTIAPPEND" in m.capability()[1][0].decode().split()}
+m.select("INBOX")
+out["three"] = multiappend(m, "INBOX", [message("un"), message("deux"), message("trois")])
+out["exists"] = m.select("INBOX")[1][0].decode()
+out["fetch"] = [d[1].decode().split("\r\n")[0] for d in m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")[1] if isinstance(d, tuple)]
+# Each message fits the 64 KiB quota alone, not the three together: nothing is stored.
+out["over_quota"] = multiappend(m, "INBOX", [message("a", 30000), message("b", 30000), message("c", 30000)])
+out["after_quota"] = m.select("INBOX")[1][0].decode()
+out["missing"] = multiappend(m, "Absent", [message("a"), message("b")])
+out["noop"] = m.noop()[0]
+m.logout()
+print(json.dumps(out), flush=True)
+"#;
+
+#[test]
+fn python_multiappend_is_atomic_even_on_quota() {
+    let world = world(BIN);
+    let small = format!("petit@{A}");
+    let args = [
+        "mailbox",
+        "add",
+        small.as_str(),
+        "--kind",
+        "ORG",
+        "--password-stdin",
+        "--quota",
+        "64K",
+    ];
+    let add = world.op.cli(&args, Some(&format!("{PASSWORD}\n")));
+    assert!(add.status.success(), "{}", add.stderr);
+    let out = world.imaplib(
+        &format!("{HELPERS}{MULTIAPPEND_SCRIPT}"),
+        &[&small, PASSWORD],
+    );
+    assert_eq!(out["caps"], true, "{out}");
+    let three = out["three"].as_str().unwrap();
+    assert!(three.starts_with("OK [APPENDUID "), "{out}");
+    assert!(three.contains(" 1:3]"), "one UID set for the three: {out}");
+    assert_eq!(out["exists"], "3", "{out}");
+    assert_eq!(
+        out["fetch"],
+        json!(["Subject: un", "Subject: deux", "Subject: trois"])
+    );
+    assert!(
+        out["over_quota"]
+            .as_str()
+            .unwrap()
+            .starts_with("NO [OVERQUOTA]"),
+        "{out}"
+    );
+    assert_eq!(
+        out["after_quota"], "3",
+        "nothing of the refused batch: {out}"
+    );
+    assert!(
+        out["missing"]
+            .as_str()
+            .unwrap()
+            .starts_with("NO [TRYCREATE]"),
+        "{out}"
+    );
+    assert_eq!(out["noop"], "OK", "the session goes on: {out}");
+}
+
+const ESORT_SEARCHRES_SCRIPT: &str = r#"
+m = connect(sys.argv[3], sys.argv[4])
+caps = m.capability()[1][0].decode().split()
+out = {"caps": [c for c in caps if c in ("ESORT", "SEARCHRES")]}
+m.create("Tri")
+for subject, date in [("Bravo", "02-Dec-2026 10:00:00 +0000"), ("Alpha", "03-Dec-2026 10:00:00 +0000"),
+                      ("Charlie", "01-Dec-2026 10:00:00 +0000"), ("Alpha 2", "04-Dec-2026 10:00:00 +0000")]:
+    m.append("Tri", None, '"%s"' % date, message(subject))
+m.select("Tri")
+imaplib.Commands.update({"SORT": ("SELECTED",), "SEARCH": ("SELECTED",)})
+out["esort"] = raw(m, "SORT", "RETURN", "(MIN MAX COUNT ALL)", "(SUBJECT)", "UTF-8", "ALL")
+out["esort_uid"] = raw(m, "UID", "SORT", "RETURN", "(ALL)", "(ARRIVAL)", "UTF-8", "NOT", "SUBJECT", "Bravo")
+out["save"] = raw(m, "SEARCH", "RETURN", "(SAVE)", "SUBJECT", "Alpha")
+out["fetch_saved"] = [d[1].decode().split("\r\n")[0] for d in m.fetch("$", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")[1] if isinstance(d, tuple)]
+out["search_saved"] = raw(m, "SEARCH", "NOT", "$")
+out["uid_saved"] = raw(m, "UID", "SEARCH", "UID", "$")
+out["store_saved"] = m.store("$", "+FLAGS", "(\\Flagged)")[0]
+out["flagged"] = m.search(None, "FLAGGED")[1][0].decode()
+out["save_min"] = raw(m, "SEARCH", "RETURN", "(SAVE MIN)", "ALL")
+out["min_saved"] = m.search(None, "$")[1][0].decode()
+out["save_none"] = raw(m, "SEARCH", "RETURN", "(SAVE)", "SUBJECT", "absent")
+out["fetch_empty"] = m.fetch("$", "(FLAGS)")[0]
+out["keyword"] = m.store("1", "+FLAGS", "($Forwarded)")[0]
+m.logout()
+print(json.dumps(out), flush=True)
+"#;
+
+#[test]
+fn python_esort_and_searchres() {
+    let world = world(BIN);
+    let out = world.imaplib(
+        &format!("{HELPERS}{ESORT_SEARCHRES_SCRIPT}"),
+        &[&martin(), PASSWORD],
+    );
+    assert_eq!(out["caps"], json!(["ESORT", "SEARCHRES"]));
+    let tail = |key: &str| -> String {
+        assert_eq!(out[key][0], "OK", "{key}: {out}");
+        out[key][1]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let l = l.as_str().unwrap();
+                l.split_once(") ").map_or(l, |(_, rest)| rest).to_owned()
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    // Subjects: Alpha (2) < Alpha 2 (4) < Bravo (1) < Charlie (3); MIN and MAX are the first
+    // and last of the sort, ALL keeps its order.
+    assert_eq!(tail("esort"), "MIN 2 MAX 3 COUNT 4 ALL 2,4,1,3");
+    assert_eq!(tail("esort_uid"), "UID ALL 3,2,4");
+    assert_eq!(out["save"], json!(["OK", []]), "SAVE alone answers nothing");
+    assert_eq!(
+        out["fetch_saved"],
+        json!(["Subject: Alpha", "Subject: Alpha 2"])
+    );
+    assert_eq!(out["search_saved"], json!(["OK", ["SEARCH 1 3"]]));
+    assert_eq!(out["uid_saved"], json!(["OK", ["SEARCH 2 4"]]));
+    assert_eq!(out["store_saved"], "OK");
+    assert_eq!(out["flagged"], "2 4");
+    assert_eq!(out["min_saved"], "1");
+    assert_eq!(out["fetch_empty"], "OK", "an empty $ is no error: {out}");
+    assert_eq!(
+        out["keyword"], "OK",
+        "$Forwarded is a keyword, not $: {out}"
+    );
+}
