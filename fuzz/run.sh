@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-TARGETS=(smtp_session imap_session_prelogin imap_session_postlogin mime_walkers threads trust_list
+TARGETS=(smtp_session imap_session_prelogin imap_session_postlogin mime_walkers threads imap_names trust_list
          extraction_lines dn sasl jwt xdm_archive cda_document)
 BOUNDS=(-timeout=10 -rss_limit_mb=1024 -malloc_limit_mb=256 -print_final_stats=1)
 

@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod input_limits;
 pub mod list_extended;
 pub mod mime;
+pub mod mutf7;
 pub mod recent;
 pub mod search;
 pub mod search_return;

@@ -271,6 +271,7 @@ fn status_item(word: &str) -> Option<StatusDataItemName> {
         "UNSEEN" => StatusDataItemName::Unseen,
         "HIGHESTMODSEQ" => StatusDataItemName::HighestModSeq,
         "DELETED" => StatusDataItemName::Deleted,
+        "SIZE" => StatusDataItemName::Size,
         _ => return None,
     })
 }

@@ -280,3 +280,95 @@ fn python_esort_and_searchres() {
         "$Forwarded is a keyword, not $: {out}"
     );
 }
+
+const REV2_SCRIPT: &str = r#"
+out = {}
+old = connect(sys.argv[3], sys.argv[4])
+old.append("INBOX", None, None, message("premier"))
+m = connect(sys.argv[3], sys.argv[4])
+out["caps"] = "IMAP4rev2" in m.capability()[1][0].decode().split()
+out["enable"] = raw(m, "ENABLE", "IMAP4rev2")
+m._encoding = "utf-8"
+out["create"] = m.create('"Santé/Résultats"')[0]
+out["list"] = raw(m, "LIST", '""', '"Sant*"')
+out["status"] = raw(m, "STATUS", '"Santé/Résultats"', "(MESSAGES SIZE DELETED)")
+m.append('"Santé/Résultats"', None, None, message("NFS"))
+out["status_after"] = raw(m, "STATUS", '"Santé/Résultats"', "(MESSAGES SIZE DELETED)")
+m.select("INBOX")
+out["select_recent"] = "RECENT" in m.untagged_responses
+out["select_list"] = [d.decode() for d in m.untagged_responses.pop("LIST", [])]
+out["flags"] = m.fetch("1", "(FLAGS)")[1][0].decode()
+out["search"] = raw(m, "SEARCH", "ALL")
+out["uid_search"] = raw(m, "UID", "SEARCH", "ALL")
+m.store("1", "+FLAGS", "(\\Deleted)")
+out["deleted"] = raw(m, "STATUS", "INBOX", "(DELETED)")
+typ, dat = m._simple_command("SELECT", '"Santé/Résultats"')
+out["closed"] = [d.decode() for d in m.untagged_responses.pop("OK", []) if b"CLOSED" in d]
+# An IMAP4rev1 session sees the same folder in modified UTF-7.
+out["rev1_list"] = raw(old, "LIST", '""', '"Sant*"')
+old.select("INBOX")
+out["rev1_recent"] = "RECENT" in old.untagged_responses
+m.logout()
+old.logout()
+print(json.dumps(out), flush=True)
+"#;
+
+#[test]
+fn python_imap4rev2_once_enabled() {
+    let world = world(BIN);
+    let out = world.imaplib(&format!("{HELPERS}{REV2_SCRIPT}"), &[&martin(), PASSWORD]);
+    assert_eq!(out["caps"], true, "{out}");
+    assert_eq!(out["enable"], json!(["OK", ["ENABLED IMAP4rev2"]]), "{out}");
+    assert_eq!(out["create"], "OK", "{out}");
+    assert_eq!(
+        out["list"],
+        json!([
+            "OK",
+            [
+                "LIST (\\HasChildren) \"/\" \"Santé\"",
+                "LIST (\\HasNoChildren) \"/\" \"Santé/Résultats\""
+            ]
+        ]),
+        "{out}"
+    );
+    assert_eq!(
+        out["status"],
+        json!([
+            "OK",
+            ["STATUS \"Santé/Résultats\" (MESSAGES 0 SIZE 0 DELETED 0)"]
+        ]),
+        "{out}"
+    );
+    assert_eq!(
+        out["status_after"],
+        json!([
+            "OK",
+            ["STATUS \"Santé/Résultats\" (MESSAGES 1 SIZE 36 DELETED 0)"]
+        ]),
+        "{out}"
+    );
+    assert_eq!(out["select_recent"], false, "no RECENT in IMAP4rev2: {out}");
+    assert_eq!(out["select_list"], json!(["(\\HasNoChildren) \"/\" INBOX"]));
+    assert!(!out["flags"].as_str().unwrap().contains("Recent"), "{out}");
+    let esearch = out["search"][1][0].as_str().unwrap();
+    assert!(
+        esearch.starts_with("ESEARCH (TAG \"") && esearch.ends_with(") ALL 1"),
+        "{out}"
+    );
+    let uid = out["uid_search"][1][0].as_str().unwrap();
+    assert!(uid.ends_with(") UID ALL 1"), "{out}");
+    assert_eq!(out["deleted"], json!(["OK", ["STATUS INBOX (DELETED 1)"]]));
+    assert_eq!(out["closed"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(
+        out["rev1_list"],
+        json!([
+            "OK",
+            [
+                "LIST (\\HasChildren) \"/\" Sant&AOk-",
+                "LIST (\\HasNoChildren) \"/\" Sant&AOk-/R&AOk-sultats"
+            ]
+        ]),
+        "{out}"
+    );
+    assert_eq!(out["rev1_recent"], true, "{out}");
+}

@@ -2,6 +2,7 @@
 //! (imap-types implements this through `bounded-static`, which this crate does not depend on.)
 
 use imap_codec::imap_types::core::{AString, AtomExt, IString, Literal, Quoted, Vec1};
+use imap_codec::imap_types::extensions::utf8::QuotedUtf8;
 use imap_codec::imap_types::fetch::{MessageDataItemName, Section};
 
 pub(super) fn owned_name(name: &MessageDataItemName<'_>) -> MessageDataItemName<'static> {
@@ -73,6 +74,9 @@ fn owned_astring(value: &AString<'_>) -> AString<'static> {
         }
         AString::String(IString::Quoted(quoted)) => AString::String(IString::Quoted(
             Quoted::unvalidated(quoted.as_ref().to_owned()),
+        )),
+        AString::String(IString::QuotedUtf8(quoted)) => AString::String(IString::QuotedUtf8(
+            QuotedUtf8::unvalidated(quoted.as_ref().to_owned()),
         )),
     }
 }

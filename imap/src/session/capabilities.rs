@@ -24,6 +24,8 @@ pub(crate) enum Phase {
 fn extensions() -> Vec<Capability<'static>> {
     let mut caps = vec![
         Capability::Imap4Rev1,
+        // RFC 9051, once the client sends ENABLE IMAP4rev2.
+        Capability::from(Atom::unvalidated("IMAP4rev2")),
         Capability::SaslIr,
         Capability::LiteralPlus,
         Capability::Enable,
@@ -59,6 +61,7 @@ fn extensions() -> Vec<Capability<'static>> {
             "ESORT",
             "SEARCHRES",
             "MULTIAPPEND",
+            "STATUS=SIZE",
         ]
         .into_iter()
         .filter_map(|name| Atom::try_from(name).ok().map(Capability::from)),

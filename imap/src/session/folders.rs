@@ -46,7 +46,7 @@ impl Session<'_> {
         tag: &Tag<'static>,
         mailbox: &ImapMailbox<'_>,
     ) -> Option<Target> {
-        let resolved = match names::mailbox_name(mailbox) {
+        let resolved = match names::mailbox_name(mailbox, self.utf8_names()) {
             Ok(name) => {
                 let grants = if name.len() >= SHARED_PREFIX.len()
                     && name[..SHARED_PREFIX.len()].eq_ignore_ascii_case(SHARED_PREFIX)
@@ -237,7 +237,7 @@ impl Session<'_> {
         mailbox: ImapMailbox<'static>,
         on: bool,
     ) {
-        let Ok(name) = names::mailbox_name(&mailbox) else {
+        let Ok(name) = names::mailbox_name(&mailbox, self.utf8_names()) else {
             self.send_status(no(tag, Some(code("CANNOT")), "invalid folder name"));
             return;
         };
@@ -268,16 +268,15 @@ impl Session<'_> {
         reference: ImapMailbox<'static>,
         wildcard: ListMailbox<'static>,
     ) {
-        let reference = match &reference {
-            ImapMailbox::Inbox => "INBOX".to_owned(),
-            ImapMailbox::Other(other) => String::from_utf8_lossy(other.as_ref()).into_owned(),
-        };
-        let pattern_text = match &wildcard {
-            ListMailbox::Token(token) => String::from_utf8_lossy(token.as_ref()).into_owned(),
-            ListMailbox::String(s) => String::from_utf8_lossy(s.as_ref()).into_owned(),
-        };
+        let utf8 = self.utf8_names();
+        let (reference, pattern_text) =
+            super::list_cmd::reference_and_pattern(&reference, &wildcard, utf8);
         if pattern_text.is_empty() {
-            self.send_data(lsub_data(String::new(), vec![FlagNameAttribute::Noselect]));
+            self.send_data(lsub_data(
+                String::new(),
+                vec![FlagNameAttribute::Noselect],
+                false,
+            ));
             self.send_status(ok(tag, None, "LSUB completed"));
             return;
         }
@@ -299,10 +298,10 @@ impl Session<'_> {
             if !listed.selectable {
                 attributes.push(FlagNameAttribute::Noselect);
             }
-            lines.push(lsub_data(listed.name.clone(), attributes));
+            lines.push(lsub_data(listed.name.clone(), attributes, utf8));
         }
         for parent in names::lsub_parents(&pattern, &subscribed) {
-            lines.push(lsub_data(parent, vec![FlagNameAttribute::Noselect]));
+            lines.push(lsub_data(parent, vec![FlagNameAttribute::Noselect], utf8));
         }
         for line in lines {
             self.send_data(line);
@@ -346,39 +345,56 @@ impl Session<'_> {
         folder: &Folder,
         items: &[StatusDataItemName],
     ) -> Data<'static> {
-        let recent = if items.contains(&StatusDataItemName::Recent) {
-            self.recent_count(target, folder).await
+        use StatusDataItemName as N;
+        let counts = if items
+            .iter()
+            .any(|i| matches!(i, N::Recent | N::Deleted | N::Size))
+        {
+            self.view_counts(target, folder).await
         } else {
-            0
+            ViewCounts::default()
         };
         let values = items
             .iter()
-            .filter_map(|item| status_item(item, folder, recent))
+            .filter_map(|item| status_item(item, folder, &counts))
             .collect::<Vec<_>>();
         Data::Status {
-            mailbox: names::to_imap(&target.display),
+            mailbox: names::to_imap(&target.display, self.utf8_names()),
             items: values.into(),
         }
     }
 
-    /// Messages recent in `folder`: this session's when selected, else those no session was
-    /// told of yet (STATUS does not claim them).
-    async fn recent_count(&self, target: &Target, folder: &Folder) -> u32 {
-        if self.is_selected(target)
-            && let Some(selected) = &self.selected
-        {
-            return u32::try_from(selected.recent.len()).unwrap_or(u32::MAX);
-        }
-        let claimed = self.ctx.recent.peek(folder.id);
-        match self.ctx.views.open(self.ctx.store.as_ref(), folder).await {
-            Ok((view, _)) => {
-                let count = view.uids.iter().filter(|&&u| u > claimed).count();
-                u32::try_from(count).unwrap_or(u32::MAX)
+    /// What STATUS RECENT, DELETED and SIZE report, from the folder's messages: recent are
+    /// this session's when selected, else those no session was told of yet (STATUS does not
+    /// claim them).
+    async fn view_counts(&self, target: &Target, folder: &Folder) -> ViewCounts {
+        let selected = self.selected.as_ref().filter(|_| self.is_selected(target));
+        let view = match selected {
+            Some(selected) => selected.view.clone(),
+            None => match self.ctx.views.open(self.ctx.store.as_ref(), folder).await {
+                Ok((view, _)) => view,
+                Err(e) => {
+                    tracing::warn!(error = %e, "imap: STATUS could not read the folder");
+                    return ViewCounts::default();
+                }
+            },
+        };
+        let recent = match selected {
+            Some(selected) => selected.recent.len(),
+            None => {
+                let claimed = self.ctx.recent.peek(folder.id);
+                view.uids.iter().filter(|&&u| u > claimed).count()
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "imap: STATUS RECENT could not read the folder");
-                0
-            }
+        };
+        let deleted = view
+            .metas
+            .iter()
+            .filter(|m| m.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Deleted")))
+            .count();
+        ViewCounts {
+            recent: u32::try_from(recent).unwrap_or(u32::MAX),
+            deleted: u32::try_from(deleted).unwrap_or(u32::MAX),
+            size: view.metas.iter().map(|m| m.size).sum(),
         }
     }
 
@@ -389,23 +405,38 @@ impl Session<'_> {
     }
 }
 
-fn status_item(item: &StatusDataItemName, folder: &Folder, recent: u32) -> Option<StatusDataItem> {
+/// Counts STATUS takes from the folder's messages.
+#[derive(Debug, Default)]
+struct ViewCounts {
+    recent: u32,
+    deleted: u32,
+    size: u64,
+}
+
+fn status_item(
+    item: &StatusDataItemName,
+    folder: &Folder,
+    counts: &ViewCounts,
+) -> Option<StatusDataItem> {
     let nz = |v: u32| NonZeroU32::new(v.max(1)).unwrap_or(NonZeroU32::MIN);
     Some(match item {
         StatusDataItemName::Messages => StatusDataItem::Messages(folder.messages),
-        StatusDataItemName::Recent => StatusDataItem::Recent(recent),
+        StatusDataItemName::Recent => StatusDataItem::Recent(counts.recent),
         StatusDataItemName::UidNext => StatusDataItem::UidNext(nz(folder.uid_next)),
         StatusDataItemName::UidValidity => StatusDataItem::UidValidity(nz(folder.uid_validity)),
         StatusDataItemName::Unseen => StatusDataItem::Unseen(folder.unseen),
         StatusDataItemName::HighestModSeq => StatusDataItem::HighestModSeq(folder.highest_modseq),
-        StatusDataItemName::Deleted | StatusDataItemName::DeletedStorage => return None,
+        // RFC 9051 STATUS DELETED; RFC 8438 STATUS=SIZE.
+        StatusDataItemName::Deleted => StatusDataItem::Deleted(counts.deleted),
+        StatusDataItemName::Size => StatusDataItem::Size(counts.size),
+        StatusDataItemName::DeletedStorage => return None,
     })
 }
 
-fn lsub_data(name: String, items: Vec<FlagNameAttribute<'static>>) -> Data<'static> {
+fn lsub_data(name: String, items: Vec<FlagNameAttribute<'static>>, utf8: bool) -> Data<'static> {
     Data::Lsub {
         items,
         delimiter: QuotedChar::try_from(DELIMITER).ok(),
-        mailbox: names::to_imap(&name),
+        mailbox: names::to_imap(&name, utf8),
     }
 }

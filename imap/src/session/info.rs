@@ -64,6 +64,14 @@ impl Session<'_> {
                     self.enabled.condstore = true;
                     enabled.push(capability);
                 }
+                // RFC 9051: UTF-8 names, ESEARCH for every SEARCH, no \Recent from now on.
+                "IMAP4REV2" if !self.enabled.imap4rev2 => {
+                    self.enabled.imap4rev2 = true;
+                    if let Some(selected) = self.selected.as_mut() {
+                        selected.recent.clear();
+                    }
+                    enabled.push(capability);
+                }
                 _ => {}
             }
         }
@@ -92,7 +100,7 @@ impl Session<'_> {
             Vec::new()
         };
         self.send_data(Data::QuotaRoot {
-            mailbox: names::to_imap(&target.display),
+            mailbox: names::to_imap(&target.display, self.utf8_names()),
             roots,
         });
         if let Some(data) = quota_data(&root, usage) {

@@ -36,14 +36,7 @@ impl Session<'_> {
         reference: ImapMailbox<'static>,
         wildcard: ListMailbox<'static>,
     ) {
-        let reference = match &reference {
-            ImapMailbox::Inbox => "INBOX".to_owned(),
-            ImapMailbox::Other(other) => String::from_utf8_lossy(other.as_ref()).into_owned(),
-        };
-        let pattern = match &wildcard {
-            ListMailbox::Token(token) => String::from_utf8_lossy(token.as_ref()).into_owned(),
-            ListMailbox::String(s) => String::from_utf8_lossy(s.as_ref()).into_owned(),
-        };
+        let (reference, pattern) = reference_and_pattern(&reference, &wildcard, self.utf8_names());
         let command = ListCommand {
             selection: Selection::default(),
             reference,
@@ -57,7 +50,16 @@ impl Session<'_> {
     /// An extended LIST line the input gate handed over.
     pub(crate) async fn list_extended(&mut self, tag: &Tag<'static>, line: &[u8]) {
         match crate::list_extended::parse(line) {
-            Some(Ok(command)) => self.list_names(tag, command).await,
+            Some(Ok(mut command)) => {
+                if self.utf8_names() {
+                    // IMAP4rev2: UTF-8 patterns against the names as stored.
+                    command.reference = crate::mutf7::encode(&command.reference);
+                    for pattern in &mut command.patterns {
+                        *pattern = crate::mutf7::encode(pattern);
+                    }
+                }
+                self.list_names(tag, command).await
+            }
             Some(Err(e)) => self.send_status(bad(tag, None, &e.to_string())),
             None => self.send_status(bad(tag, None, "LIST: cannot parse the arguments")),
         }
@@ -69,7 +71,8 @@ impl Session<'_> {
             && command.selection == Selection::default()
         {
             // RFC 3501 6.3.8: the hierarchy delimiter and root.
-            self.send_data(list_data(String::new(), vec![FlagNameAttribute::Noselect]));
+            let root = list_data(String::new(), vec![FlagNameAttribute::Noselect], false);
+            self.send_data(root);
             self.send_status(ok(tag, None, "LIST completed"));
             return;
         }
@@ -127,6 +130,30 @@ impl Session<'_> {
         self.send_status(ok(tag, None, "LIST completed"));
     }
 
+    /// IMAP4rev2 SELECT: the `* LIST` of the folder selected, with its attributes.
+    pub(crate) async fn send_selected_list(&mut self, name: &str) {
+        let all = match self.visible_folders().await {
+            Ok(all) => all,
+            Err(e) => {
+                tracing::warn!(error = %e, "imap: listing the selected folder failed");
+                return;
+            }
+        };
+        let command = ListCommand {
+            selection: Selection::default(),
+            reference: String::new(),
+            patterns: vec![name.to_owned()],
+            returns: Returns::default(),
+            extended: false,
+        };
+        let found = entries(&command, &command.patterns, &all, &[])
+            .into_iter()
+            .find(|e| e.name == name);
+        if let Some(entry) = found {
+            let _ = self.send_entry(&entry).await;
+        }
+    }
+
     /// One `* LIST`; with CHILDINFO written directly (imap-types has no extended data items).
     async fn send_entry(&mut self, entry: &Entry) -> Result<(), super::wire::WireError> {
         let mut attributes: Vec<FlagNameAttribute<'static>> = entry
@@ -137,7 +164,7 @@ impl Session<'_> {
         if let Some(special) = &entry.special_use {
             attributes.extend(attribute(special.trim_start_matches('\\')));
         }
-        let data = list_data(entry.name.clone(), attributes);
+        let data = list_data(entry.name.clone(), attributes, self.utf8_names());
         if !entry.child_info {
             self.send_data(data);
             return Ok(());
@@ -246,11 +273,40 @@ fn attribute(name: &str) -> Option<FlagNameAttribute<'static>> {
         .map(FlagNameAttribute::from)
 }
 
-pub(crate) fn list_data(name: String, items: Vec<FlagNameAttribute<'static>>) -> Data<'static> {
+/// `* LIST`, the name in UTF-8 when `utf8` (IMAP4rev2).
+pub(crate) fn list_data(
+    name: String,
+    items: Vec<FlagNameAttribute<'static>>,
+    utf8: bool,
+) -> Data<'static> {
     Data::List {
         items,
         delimiter: QuotedChar::try_from(DELIMITER).ok(),
-        mailbox: names::to_imap(&name),
+        mailbox: names::to_imap(&name, utf8),
+    }
+}
+
+/// The reference and pattern of a basic LIST or LSUB, in the stored form of names.
+pub(crate) fn reference_and_pattern(
+    reference: &ImapMailbox<'_>,
+    wildcard: &ListMailbox<'_>,
+    utf8: bool,
+) -> (String, String) {
+    let reference = match reference {
+        ImapMailbox::Inbox => "INBOX".to_owned(),
+        ImapMailbox::Other(other) => String::from_utf8_lossy(other.as_ref()).into_owned(),
+    };
+    let pattern = match wildcard {
+        ListMailbox::Token(token) => String::from_utf8_lossy(token.as_ref()).into_owned(),
+        ListMailbox::String(s) => String::from_utf8_lossy(s.as_ref()).into_owned(),
+    };
+    if utf8 {
+        (
+            crate::mutf7::encode(&reference),
+            crate::mutf7::encode(&pattern),
+        )
+    } else {
+        (reference, pattern)
     }
 }
 

@@ -60,6 +60,8 @@ pub(crate) struct User {
 pub(crate) struct Enabled {
     pub condstore: bool,
     pub qresync: bool,
+    /// IMAP4rev2 (RFC 9051): UTF-8 names, ESEARCH answers, no \Recent.
+    pub imap4rev2: bool,
 }
 
 /// The TLS facts of the connection once TLS is up.
@@ -196,6 +198,11 @@ impl<'a> Session<'a> {
         } else {
             self.login_deadline
         }
+    }
+
+    /// Whether mailbox names travel in UTF-8 (IMAP4rev2) rather than modified UTF-7.
+    pub(crate) fn utf8_names(&self) -> bool {
+        self.enabled.imap4rev2
     }
 
     pub(crate) fn phase(&self) -> Phase {

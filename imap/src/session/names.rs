@@ -4,7 +4,8 @@
 //! shared namespace is "Shared/<address>" for the INBOX of a mailbox granted to the user and
 //! "Shared/<address>/<folder>" for its other folders. The hierarchy delimiter is '/'.
 
-use imap_next::imap_types::core::AString;
+use imap_next::imap_types::core::{AString, IString};
+use imap_next::imap_types::extensions::utf8::QuotedUtf8;
 use imap_next::imap_types::mailbox::Mailbox as ImapMailbox;
 use mssd_core::Address;
 #[cfg(test)]
@@ -40,12 +41,22 @@ pub(crate) enum NameError {
     Container,
 }
 
-/// The text of an IMAP mailbox name; INBOX in any case is "INBOX".
-pub(crate) fn mailbox_name(mailbox: &ImapMailbox<'_>) -> Result<String, NameError> {
+/// The text of an IMAP mailbox name as stored (modified UTF-7; `utf8` when the client sends
+/// UTF-8, IMAP4rev2); INBOX in any case is "INBOX".
+pub(crate) fn mailbox_name(mailbox: &ImapMailbox<'_>, utf8: bool) -> Result<String, NameError> {
     match mailbox {
         ImapMailbox::Inbox => Ok("INBOX".into()),
         ImapMailbox::Other(other) => {
             let name = std::str::from_utf8(other.as_ref()).map_err(|_| NameError::Invalid)?;
+            // An IMAP4rev1 client should send modified UTF-7; one that sends UTF-8 anyway is
+            // read as UTF-8 too, so the store only ever holds modified UTF-7.
+            let encoded;
+            let name = if utf8 || !name.is_ascii() {
+                encoded = crate::mutf7::encode(name);
+                encoded.as_str()
+            } else {
+                name
+            };
             let name = name.trim_end_matches(DELIMITER);
             if name.is_empty() {
                 return Err(NameError::Invalid);
@@ -64,7 +75,14 @@ fn normalize_inbox(name: &str) -> String {
     }
 }
 
-pub(crate) fn to_imap(name: &str) -> ImapMailbox<'static> {
+/// A stored name as the client reads it: as stored, or in UTF-8 (`utf8`, IMAP4rev2).
+pub(crate) fn to_imap(name: &str, utf8: bool) -> ImapMailbox<'static> {
+    if utf8
+        && let Some(text) = crate::mutf7::decode(name).filter(|t| !t.is_ascii())
+        && let Ok(quoted) = QuotedUtf8::try_from(text)
+    {
+        return ImapMailbox::from(AString::String(IString::QuotedUtf8(quoted)));
+    }
     match AString::try_from(name.to_owned()) {
         Ok(astring) => ImapMailbox::from(astring),
         Err(_) => ImapMailbox::Inbox,
@@ -345,6 +363,25 @@ mod tests {
         }
     }
 
+    /// IMAP4rev2 sessions read and write UTF-8; the stored name stays modified UTF-7.
+    #[test]
+    fn utf8_names_for_imap4rev2() {
+        let stored = "Sant&AOk-/R&-D";
+        let shown = to_imap(stored, true);
+        assert_eq!(mailbox_name(&shown, true).unwrap(), stored);
+        let ImapMailbox::Other(other) = &shown else {
+            panic!("not INBOX")
+        };
+        assert_eq!(other.as_ref(), "Santé/R&D".as_bytes());
+        assert_eq!(
+            mailbox_name(&to_imap(stored, false), false).unwrap(),
+            stored
+        );
+        // Names that are not valid modified UTF-7 are shown as stored.
+        let odd = to_imap("a&b", true);
+        assert_eq!(mailbox_name(&odd, false).unwrap(), "a&b");
+    }
+
     #[test]
     fn inbox_names_are_case_insensitive() {
         for (input, expected) in [
@@ -352,8 +389,8 @@ mod tests {
             ("Inbox/a", "INBOX/a"),
             ("Sent/", "Sent"),
         ] {
-            let mailbox = to_imap(input);
-            assert_eq!(mailbox_name(&mailbox).unwrap(), expected, "{input}");
+            let mailbox = to_imap(input, false);
+            assert_eq!(mailbox_name(&mailbox, false).unwrap(), expected, "{input}");
         }
     }
 }

@@ -41,6 +41,11 @@ impl Session<'_> {
         let Some(hits) = self.search_hits(tag, criteria.as_ref()).await else {
             return;
         };
+        // IMAP4rev2 answers every SEARCH with ESEARCH (RFC 9051 6.4.4: no RETURN is ALL).
+        let returns = match returns {
+            None if self.enabled.imap4rev2 => Some(vec![ReturnOption::All]),
+            other => other,
+        };
         match returns {
             Some(options) => {
                 self.save_result(&options, &hits);

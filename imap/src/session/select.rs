@@ -29,7 +29,7 @@ impl Session<'_> {
         parameters: Vec<SelectParameter>,
         examine: bool,
     ) {
-        if self.selected.take().is_some() && self.enabled.qresync {
+        if self.selected.take().is_some() && (self.enabled.qresync || self.enabled.imap4rev2) {
             self.send_status(untagged_ok(Some(Code::Closed), "previous folder closed"));
         }
         let mut resync = None;
@@ -85,14 +85,19 @@ impl Session<'_> {
             .metas
             .iter()
             .position(|m| !m.flags.iter().any(|f| f.eq_ignore_ascii_case("\\Seen")));
-        // SELECT claims the messages no session was told of yet; EXAMINE only looks.
+        // SELECT claims the messages no session was told of yet; EXAMINE only looks. IMAP4rev2
+        // has no \Recent: such a session claims nothing and is told of nothing recent.
+        let rev2 = self.enabled.imap4rev2;
         let last = view.uids.last().copied().unwrap_or(0);
-        let claimed = if read_only {
+        let claimed = if read_only || rev2 {
             self.ctx.recent.peek(folder.id)
         } else {
             self.ctx.recent.claim(folder.id, last)
         };
-        let recent: Vec<u32> = view.uids.iter().copied().filter(|&u| u > claimed).collect();
+        let recent: Vec<u32> = match rev2 {
+            true => Vec::new(),
+            false => view.uids.iter().copied().filter(|&u| u > claimed).collect(),
+        };
         let keywords = keywords_of(&view.metas);
         let selected = Selected {
             target,
@@ -111,13 +116,18 @@ impl Session<'_> {
         let flags = flag_list(&selected.keywords);
         self.send_data(Data::Flags(flags.clone()));
         self.send_data(Data::Exists(exists));
-        let recent_count = u32::try_from(selected.recent.len()).unwrap_or(u32::MAX);
-        self.send_data(Data::Recent(recent_count));
-        if let Some(index) = first_unseen {
-            self.send_status(untagged_ok(
-                Some(Code::Unseen(selected.seq_of(index))),
-                "first unseen",
-            ));
+        if rev2 {
+            // RFC 9051 6.3.2: LIST instead of RECENT and UNSEEN.
+            self.send_selected_list(&selected.target.display).await;
+        } else {
+            let recent_count = u32::try_from(selected.recent.len()).unwrap_or(u32::MAX);
+            self.send_data(Data::Recent(recent_count));
+            if let Some(index) = first_unseen {
+                self.send_status(untagged_ok(
+                    Some(Code::Unseen(selected.seq_of(index))),
+                    "first unseen",
+                ));
+            }
         }
         let nz = |v: u32| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
         self.send_status(untagged_ok(

@@ -234,6 +234,7 @@ impl Session<'_> {
 
     fn apply_changes(&mut self, changes: mssd_store::Changes) {
         let condstore = self.enabled.condstore;
+        let rev2 = self.enabled.imap4rev2;
         let Some(selected) = self.selected.as_mut() else {
             return;
         };
@@ -273,7 +274,7 @@ impl Session<'_> {
         selected.known_modseq = selected.known_modseq.max(changes.folder.highest_modseq);
         let grew = selected.uids().len() > before;
         let exists = u32::try_from(selected.uids().len()).unwrap_or(u32::MAX);
-        if grew {
+        if grew && !rev2 {
             // New mail: recent to this session when it is the first to see it.
             let last = selected.uids().last().copied().unwrap_or(0);
             let claimed = if selected.read_only {
@@ -295,7 +296,9 @@ impl Session<'_> {
         }
         if grew {
             self.send_data(Data::Exists(exists));
-            self.send_data(Data::Recent(recent));
+            if !rev2 {
+                self.send_data(Data::Recent(recent));
+            }
         }
     }
 
