@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+mod compress;
 #[cfg(test)]
 mod loopback_tests;
 mod response;
@@ -40,6 +41,10 @@ pub struct ImapClient {
     start: usize,
     tag_counter: u64,
     idle_tag: Option<String>,
+    /// COMPRESS=DEFLATE, once the server accepted it.
+    deflate: Option<Box<compress::Deflate>>,
+    /// Bytes read from the socket (compressed ones under COMPRESS), TLS records aside.
+    wire_read: u64,
 }
 
 impl ImapClient {
@@ -95,6 +100,8 @@ impl ImapClient {
             start: 0,
             tag_counter: 0,
             idle_tag: None,
+            deflate: None,
+            wire_read: 0,
         }
     }
 
@@ -122,6 +129,25 @@ impl ImapClient {
         let stream = handshake(tcp, tls, server_name).await?;
         self.conn = Conn::Tls(Box::new(stream));
         Ok(reply)
+    }
+
+    /// COMPRESS DEFLATE (RFC 4978); on OK, everything after is compressed both ways.
+    pub async fn compress(&mut self) -> io::Result<Reply> {
+        let reply = self.command("COMPRESS DEFLATE").await?;
+        if reply.is_ok() {
+            if self.start < self.buf.len() {
+                return Err(io::Error::other(
+                    "server sent data after the COMPRESS OK, uncompressed",
+                ));
+            }
+            self.deflate = Some(Box::new(compress::Deflate::new()));
+        }
+        Ok(reply)
+    }
+
+    /// Bytes read from the connection so far, as they travelled (compressed under COMPRESS).
+    pub fn wire_bytes_read(&self) -> u64 {
+        self.wire_read
     }
 
     /// Sends `cmd` with the next tag and returns the reply.
@@ -198,6 +224,14 @@ impl ImapClient {
     }
 
     pub async fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let compressed;
+        let bytes = match &mut self.deflate {
+            Some(deflate) => {
+                compressed = deflate.deflate(bytes)?;
+                &compressed[..]
+            }
+            None => bytes,
+        };
         match &mut self.conn {
             Conn::Plain(s) => {
                 s.write_all(bytes).await?;
@@ -326,16 +360,32 @@ impl ImapClient {
             self.start = 0;
         }
         self.buf.reserve(room);
-        let read = match &mut self.conn {
-            Conn::Plain(s) => s.read_buf(&mut self.buf).await?,
-            Conn::Tls(s) => s.read_buf(&mut self.buf).await?,
-            Conn::Closed => return Err(closed()),
-        };
-        if read == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the server closed the connection",
-            ));
+        let had = self.buf.len();
+        // Under COMPRESS, until a read inflates to at least one byte.
+        while self.buf.len() == had {
+            let mut wire = Vec::new();
+            let target = match self.deflate {
+                Some(_) => {
+                    wire.reserve(room);
+                    &mut wire
+                }
+                None => &mut self.buf,
+            };
+            let read = match &mut self.conn {
+                Conn::Plain(s) => s.read_buf(target).await?,
+                Conn::Tls(s) => s.read_buf(target).await?,
+                Conn::Closed => return Err(closed()),
+            };
+            if read == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection",
+                ));
+            }
+            self.wire_read += read as u64;
+            if let Some(deflate) = &mut self.deflate {
+                deflate.inflate(&wire, &mut self.buf)?;
+            }
         }
         Ok(())
     }

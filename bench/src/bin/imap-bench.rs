@@ -408,7 +408,34 @@ async fn fetch_latency(
             millis(timings[2])
         );
     }
+    compression_savings(&mut client, &folder).await?;
     let _ = client.command("LOGOUT").await;
+    Ok(())
+}
+
+/// COMPRESS=DEFLATE (RFC 4978): FETCH 1:* ENVELOPE of the folder in clear, then compressed,
+/// and the bytes that travelled each time.
+async fn compression_savings(client: &mut mssd_e2e::ImapClient, folder: &str) -> Result<()> {
+    const FETCH: &str = "FETCH 1:* ENVELOPE";
+    let io = |what: &str| {
+        let what = what.to_owned();
+        move |source| Error::Io { what, source }
+    };
+    let clear = client.command(FETCH).await.map_err(io(FETCH))?;
+    expect_ok(FETCH, &clear)?;
+    let reply = client.compress().await.map_err(io("COMPRESS"))?;
+    expect_ok("COMPRESS DEFLATE", &reply)?;
+    let before = client.wire_bytes_read();
+    let compressed = client.command(FETCH).await.map_err(io(FETCH))?;
+    expect_ok(FETCH, &compressed)?;
+    let wire = client.wire_bytes_read() - before;
+    let plain = compressed.bytes as u64;
+    println!(
+        "COMPRESS=DEFLATE, {FETCH} on {folder}: {plain} bytes ({} in clear), {wire} on the \
+         wire: {:.0} % saved",
+        clear.bytes,
+        100.0 * (1.0 - wire as f64 / plain.max(1) as f64)
+    );
     Ok(())
 }
 
