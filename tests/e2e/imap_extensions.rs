@@ -3,9 +3,14 @@
 //! ESORT, SEARCHRES, and IMAP4rev2 once enabled.
 
 use mssd_e2e::submission_world::{A, PASSWORD, martin, world};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mssd");
+
+/// Runs [`HELPERS`] + `script` as dr.martin on a new server.
+fn as_martin(script: &str) -> Value {
+    world(BIN).imaplib(&format!("{HELPERS}{script}"), &[&martin(), PASSWORD])
+}
 
 /// Raw commands and their untagged answers, and MULTIAPPEND written by hand (imaplib sends
 /// one literal per command).
@@ -65,10 +70,27 @@ m.logout()
 print(json.dumps(out), flush=True)
 "#;
 
+/// The answer to a LIST of subscribed names: the five folders every mailbox starts with
+/// (subscribed at creation), `middle`, then the subscribed name that does not exist.
+fn subscribed_with(middle: &str) -> Value {
+    let mut lines: Vec<String> = ["INBOX", "Sent", "Drafts", "Trash", "Archive"]
+        .iter()
+        .map(|name| {
+            let special = match *name {
+                "INBOX" => String::new(),
+                other => format!(" \\{other}"),
+            };
+            format!("LIST (\\HasNoChildren \\Subscribed{special}) \"/\" {name}")
+        })
+        .collect();
+    lines.push(middle.to_owned());
+    lines.push("LIST (\\NonExistent \\Subscribed) \"/\" Disparu".to_owned());
+    json!(["OK", lines])
+}
+
 #[test]
 fn python_imaplib_lists_with_extended_options_and_status() {
-    let world = world(BIN);
-    let out = world.imaplib(&format!("{HELPERS}{LIST_SCRIPT}"), &[&martin(), PASSWORD]);
+    let out = as_martin(LIST_SCRIPT);
     assert_eq!(
         out["caps"],
         json!(["SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS"])
@@ -86,33 +108,11 @@ fn python_imaplib_lists_with_extended_options_and_status() {
         ),
         (
             "subscribed",
-            json!([
-                "OK",
-                [
-                    "LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX",
-                    "LIST (\\HasNoChildren \\Subscribed \\Sent) \"/\" Sent",
-                    "LIST (\\HasNoChildren \\Subscribed \\Drafts) \"/\" Drafts",
-                    "LIST (\\HasNoChildren \\Subscribed \\Trash) \"/\" Trash",
-                    "LIST (\\HasNoChildren \\Subscribed \\Archive) \"/\" Archive",
-                    "LIST (\\HasNoChildren \\Subscribed) \"/\" Projets/2026/T4",
-                    "LIST (\\NonExistent \\Subscribed) \"/\" Disparu"
-                ]
-            ]),
+            subscribed_with("LIST (\\HasNoChildren \\Subscribed) \"/\" Projets/2026/T4"),
         ),
         (
             "recursive",
-            json!([
-                "OK",
-                [
-                    "LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX",
-                    "LIST (\\HasNoChildren \\Subscribed \\Sent) \"/\" Sent",
-                    "LIST (\\HasNoChildren \\Subscribed \\Drafts) \"/\" Drafts",
-                    "LIST (\\HasNoChildren \\Subscribed \\Trash) \"/\" Trash",
-                    "LIST (\\HasNoChildren \\Subscribed \\Archive) \"/\" Archive",
-                    "LIST (\\HasChildren) \"/\" Projets (\"CHILDINFO\" (\"SUBSCRIBED\"))",
-                    "LIST (\\NonExistent \\Subscribed) \"/\" Disparu"
-                ]
-            ]),
+            subscribed_with("LIST (\\HasChildren) \"/\" Projets (\"CHILDINFO\" (\"SUBSCRIBED\"))"),
         ),
         (
             "patterns",
@@ -166,18 +166,7 @@ print(json.dumps(out), flush=True)
 fn python_multiappend_is_atomic_even_on_quota() {
     let world = world(BIN);
     let small = format!("petit@{A}");
-    let args = [
-        "mailbox",
-        "add",
-        small.as_str(),
-        "--kind",
-        "ORG",
-        "--password-stdin",
-        "--quota",
-        "64K",
-    ];
-    let add = world.op.cli(&args, Some(&format!("{PASSWORD}\n")));
-    assert!(add.status.success(), "{}", add.stderr);
+    world.add_org_mailbox(&small, Some("64K"));
     let out = world.imaplib(
         &format!("{HELPERS}{MULTIAPPEND_SCRIPT}"),
         &[&small, PASSWORD],
@@ -241,11 +230,7 @@ print(json.dumps(out), flush=True)
 
 #[test]
 fn python_esort_and_searchres() {
-    let world = world(BIN);
-    let out = world.imaplib(
-        &format!("{HELPERS}{ESORT_SEARCHRES_SCRIPT}"),
-        &[&martin(), PASSWORD],
-    );
+    let out = as_martin(ESORT_SEARCHRES_SCRIPT);
     assert_eq!(out["caps"], json!(["ESORT", "SEARCHRES"]));
     let tail = |key: &str| -> String {
         assert_eq!(out[key][0], "OK", "{key}: {out}");
@@ -315,8 +300,7 @@ print(json.dumps(out), flush=True)
 
 #[test]
 fn python_imap4rev2_once_enabled() {
-    let world = world(BIN);
-    let out = world.imaplib(&format!("{HELPERS}{REV2_SCRIPT}"), &[&martin(), PASSWORD]);
+    let out = as_martin(REV2_SCRIPT);
     assert_eq!(out["caps"], true, "{out}");
     assert_eq!(out["enable"], json!(["OK", ["ENABLED IMAP4rev2"]]), "{out}");
     assert_eq!(out["create"], "OK", "{out}");

@@ -180,6 +180,24 @@ impl World {
             .unwrap_or_else(|| panic!("no mssd_auth_failures_total in:\n{metrics}"))
     }
 
+    /// Adds an ORG mailbox with PASSWORD (and a storage quota such as "64K") to the running
+    /// server.
+    pub fn add_org_mailbox(&self, address: &str, quota: Option<&str>) {
+        let mut args = vec![
+            "mailbox",
+            "add",
+            address,
+            "--kind",
+            "ORG",
+            "--password-stdin",
+        ];
+        if let Some(quota) = quota {
+            args.extend(["--quota", quota]);
+        }
+        let out = self.op.cli(&args, Some(&format!("{PASSWORD}\n")));
+        assert!(out.status.success(), "{args:?}: {}", out.stderr);
+    }
+
     /// Runs [`IMAPLIB_PRELUDE`] + `script` against this server's IMAP port with `args` and
     /// reads the JSON it prints last.
     pub fn imaplib(&self, script: &str, args: &[&str]) -> Value {

@@ -39,119 +39,57 @@ fn saved_set(selected: &Selected, by_uid: bool) -> Option<SequenceSet> {
 }
 
 /// `body` with `$` replaced by the saved result of `selected`.
-pub(crate) fn substitute(selected: &Selected, body: CommandBody<'static>) -> WithSaved {
+pub(crate) fn substitute(selected: &Selected, mut body: CommandBody<'static>) -> WithSaved {
     use CommandBody as C;
-    let set_of = |set: SequenceSet, by_uid: bool| -> Option<SequenceSet> {
-        if is_saved(&set) {
-            saved_set(selected, by_uid)
-        } else {
-            Some(set)
-        }
-    };
-    let body = match body {
+    let set = match &mut body {
         C::Fetch {
-            sequence_set,
-            macro_or_item_names,
-            uid,
-            modifiers,
-        } => match set_of(sequence_set, uid) {
-            Some(sequence_set) => C::Fetch {
-                sequence_set,
-                macro_or_item_names,
-                uid,
-                modifiers,
-            },
-            None => return WithSaved::Empty,
-        },
-        C::Store {
-            sequence_set,
-            kind,
-            response,
-            flags,
-            uid,
-            modifiers,
-        } => match set_of(sequence_set, uid) {
-            Some(sequence_set) => C::Store {
-                sequence_set,
-                kind,
-                response,
-                flags,
-                uid,
-                modifiers,
-            },
-            None => return WithSaved::Empty,
-        },
-        C::Copy {
-            sequence_set,
-            mailbox,
-            uid,
-        } => match set_of(sequence_set, uid) {
-            Some(sequence_set) => C::Copy {
-                sequence_set,
-                mailbox,
-                uid,
-            },
-            None => return WithSaved::Empty,
-        },
-        C::Move {
-            sequence_set,
-            mailbox,
-            uid,
-        } => match set_of(sequence_set, uid) {
-            Some(sequence_set) => C::Move {
-                sequence_set,
-                mailbox,
-                uid,
-            },
-            None => return WithSaved::Empty,
-        },
-        C::ExpungeUid { sequence_set } => match set_of(sequence_set, true) {
-            Some(sequence_set) => C::ExpungeUid { sequence_set },
-            None => return WithSaved::Empty,
-        },
-        C::Search {
-            charset,
-            criteria,
-            uid,
-        } => C::Search {
-            charset,
-            criteria: keys(selected, criteria),
-            uid,
-        },
+            sequence_set, uid, ..
+        }
+        | C::Store {
+            sequence_set, uid, ..
+        }
+        | C::Copy {
+            sequence_set, uid, ..
+        }
+        | C::Move {
+            sequence_set, uid, ..
+        } => Some((sequence_set, *uid)),
+        C::ExpungeUid { sequence_set } => Some((sequence_set, true)),
+        C::Search { criteria, .. } => {
+            substitute_keys(selected, criteria);
+            None
+        }
         C::Sort {
-            sort_criteria,
-            charset,
-            search_criteria,
-            uid,
-        } => C::Sort {
-            sort_criteria,
-            charset,
-            search_criteria: keys(selected, search_criteria),
-            uid,
-        },
-        C::Thread {
-            algorithm,
-            charset,
-            search_criteria,
-            uid,
-        } => C::Thread {
-            algorithm,
-            charset,
-            search_criteria: keys(selected, search_criteria),
-            uid,
-        },
-        other => other,
+            search_criteria, ..
+        }
+        | C::Thread {
+            search_criteria, ..
+        } => {
+            substitute_keys(selected, search_criteria);
+            None
+        }
+        _ => None,
     };
+    if let Some((set, by_uid)) = set
+        && is_saved(set)
+    {
+        match saved_set(selected, by_uid) {
+            Some(saved) => *set = saved,
+            None => return WithSaved::Empty,
+        }
+    }
     WithSaved::Run(body)
 }
 
-fn keys(selected: &Selected, keys: Vec1<SearchKey<'static>>) -> Vec1<SearchKey<'static>> {
-    let keys: Vec<SearchKey<'static>> = keys
+/// Search criteria with `$` replaced.
+fn substitute_keys(selected: &Selected, keys: &mut Vec1<SearchKey<'static>>) {
+    let taken = std::mem::replace(keys, Vec1::from(SearchKey::All));
+    let replaced: Vec<SearchKey<'static>> = taken
         .into_inner()
         .into_iter()
         .map(|k| key(selected, k))
         .collect();
-    Vec1::try_from(keys).unwrap_or_else(|_| Vec1::from(SearchKey::All))
+    *keys = Vec1::try_from(replaced).unwrap_or_else(|_| Vec1::from(SearchKey::All));
 }
 
 /// One search key with `$` replaced; an empty saved result matches nothing.
@@ -164,7 +102,10 @@ fn key(selected: &Selected, key: SearchKey<'static>) -> SearchKey<'static> {
         SearchKey::Uid(set) if is_saved(&set) => saved_set(selected, true)
             .map(SearchKey::Uid)
             .unwrap_or_else(nothing),
-        SearchKey::And(inner) => SearchKey::And(keys(selected, inner)),
+        SearchKey::And(mut inner) => {
+            substitute_keys(selected, &mut inner);
+            SearchKey::And(inner)
+        }
         SearchKey::Not(inner) => SearchKey::Not(Box::new(self::key(selected, *inner))),
         SearchKey::Or(left, right) => SearchKey::Or(
             Box::new(self::key(selected, *left)),

@@ -189,18 +189,7 @@ fn a_shared_org_mailbox_follows_its_grants() {
 fn quota_is_reported_and_enforced_on_append() {
     let world = world(BIN);
     let small = format!("petit@{A}");
-    let args = [
-        "mailbox",
-        "add",
-        &small,
-        "--kind",
-        "ORG",
-        "--password-stdin",
-        "--quota",
-        "64K",
-    ];
-    let add = world.op.cli(&args, Some(&format!("{PASSWORD}\n")));
-    assert!(add.status.success(), "{}", add.stderr);
+    world.add_org_mailbox(&small, Some("64K"));
     run(async {
         let mut client = session(&world, &small, PASSWORD).await;
         let quota = ok(&mut client, "GETQUOTAROOT INBOX").await;
