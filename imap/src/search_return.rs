@@ -120,7 +120,15 @@ pub fn split_return(line: &[u8]) -> Option<(String, Vec<ReturnOption>, Vec<u8>)>
 /// The `* ESEARCH` line (with CRLF) for `numbers` found by the command `tag`: ascending for
 /// SEARCH; in sort order for SORT, where MIN and MAX are the first and last of that order and
 /// ALL keeps it (RFC 5267 3.2).
-pub fn esearch_line(tag: &str, by_uid: bool, options: &[ReturnOption], numbers: &[u32]) -> String {
+/// With CONDSTORE and a MODSEQ criterion, `modseq` (the highest of the messages returned) ends
+/// the line (RFC 7162 3.1.5), unless nothing matched.
+pub fn esearch_line(
+    tag: &str,
+    by_uid: bool,
+    options: &[ReturnOption],
+    numbers: &[u32],
+    modseq: Option<u64>,
+) -> String {
     let mut line = format!("* ESEARCH (TAG \"{tag}\")");
     if by_uid {
         line.push_str(" UID");
@@ -146,6 +154,9 @@ pub fn esearch_line(tag: &str, by_uid: bool, options: &[ReturnOption], numbers: 
                 }
             }
         }
+    }
+    if let Some(modseq) = modseq.filter(|_| !numbers.is_empty()) {
+        line.push_str(&format!(" MODSEQ {modseq}"));
     }
     line.push_str("\r\n");
     line

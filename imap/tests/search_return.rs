@@ -72,8 +72,17 @@ fn esearch_syntax() {
         (false, vec![All], vec![], "* ESEARCH (TAG \"t\")\r\n"),
     ];
     for (uid, options, numbers, expected) in cases {
-        assert_eq!(esearch_line("t", uid, &options, &numbers), expected);
+        assert_eq!(esearch_line("t", uid, &options, &numbers, None), expected);
     }
+    // RFC 7162 3.1.5: the MODSEQ of the messages returned ends the line, unless none are.
+    assert_eq!(
+        esearch_line("t", false, &[Min], &[1, 4], Some(17)),
+        "* ESEARCH (TAG \"t\") MIN 1 MODSEQ 17\r\n"
+    );
+    assert_eq!(
+        esearch_line("t", true, &[Count], &[], Some(17)),
+        "* ESEARCH (TAG \"t\") UID COUNT 0\r\n"
+    );
 }
 
 /// SEARCHRES: a lone `$` becomes the placeholder number in commands taking sets, and only there.

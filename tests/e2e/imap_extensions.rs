@@ -62,6 +62,7 @@ out["status"] = raw(m, "LIST", '""', "Projets/%", "RETURN", "(STATUS (MESSAGES U
 out["subscribed"] = raw(m, "LIST", "(SUBSCRIBED)", '""', "*")
 out["recursive"] = raw(m, "LIST", "(SUBSCRIBED RECURSIVEMATCH)", '""', "%")
 out["patterns"] = raw(m, "LIST", '""', "(INBOX Sent)", "RETURN", "(SUBSCRIBED CHILDREN)")
+out["both"] = raw(m, "LIST", "(SUBSCRIBED RECURSIVEMATCH)", '""', "(Projets Projets/*)")
 out["special"] = raw(m, "LIST", "(SPECIAL-USE)", '""', "*", "RETURN", "(SPECIAL-USE)")
 out["bad"] = raw(m, "LIST", "(RECURSIVEMATCH)", '""', "*")[0]
 out["unknown"] = raw(m, "LIST", '""', "*", "RETURN", "(FOO)")[0]
@@ -122,6 +123,13 @@ fn python_imaplib_lists_with_extended_options_and_status() {
                     "LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX",
                     "LIST (\\HasNoChildren \\Subscribed \\Sent) \"/\" Sent"
                 ]
+            ]),
+        ),
+        (
+            "both",
+            json!([
+                "OK",
+                ["LIST (\\HasNoChildren \\Subscribed) \"/\" Projets/2026/T4"]
             ]),
         ),
         (
@@ -211,6 +219,12 @@ for subject, date in [("Bravo", "02-Dec-2026 10:00:00 +0000"), ("Alpha", "03-Dec
     m.append("Tri", None, '"%s"' % date, message(subject))
 m.select("Tri")
 imaplib.Commands.update({"SORT": ("SELECTED",), "SEARCH": ("SELECTED",)})
+# FETCH MODSEQ turns CONDSTORE on: the selected folder's HIGHESTMODSEQ comes at once.
+m.untagged_responses.pop("OK", None)
+m.fetch("1", "(MODSEQ)")
+out["condstore_on"] = [d.decode() for d in m.untagged_responses.pop("OK", []) if b"HIGHESTMODSEQ" in d]
+out["search_modseq"] = raw(m, "SEARCH", "MODSEQ", "1")
+out["esearch_modseq"] = raw(m, "SEARCH", "RETURN", "(MIN)", "MODSEQ", "1")
 out["esort"] = raw(m, "SORT", "RETURN", "(MIN MAX COUNT ALL)", "(SUBJECT)", "UTF-8", "ALL")
 out["esort_uid"] = raw(m, "UID", "SORT", "RETURN", "(ALL)", "(ARRIVAL)", "UTF-8", "NOT", "SUBJECT", "Bravo")
 out["save"] = raw(m, "SEARCH", "RETURN", "(SAVE)", "SUBJECT", "Alpha")
@@ -232,6 +246,11 @@ print(json.dumps(out), flush=True)
 fn python_esort_and_searchres() {
     let out = as_martin(ESORT_SEARCHRES_SCRIPT);
     assert_eq!(out["caps"], json!(["ESORT", "SEARCHRES"]));
+    assert_eq!(out["condstore_on"].as_array().unwrap().len(), 1, "{out}");
+    let search = out["search_modseq"][1][0].as_str().unwrap();
+    assert!(search.starts_with("SEARCH 1 2 3 4 (MODSEQ "), "{out}");
+    let esearch = out["esearch_modseq"][1][0].as_str().unwrap();
+    assert!(esearch.contains(") MIN 1 MODSEQ "), "{out}");
     let tail = |key: &str| -> String {
         assert_eq!(out[key][0], "OK", "{key}: {out}");
         out[key][1]

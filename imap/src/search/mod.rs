@@ -59,6 +59,22 @@ pub fn needs_body(criteria: &[SearchKey<'_>]) -> bool {
     criteria.iter().any(key_needs_body)
 }
 
+/// Whether a MODSEQ criterion is among `criteria` (RFC 7162 3.1.5: the result then carries the
+/// highest mod-sequence of the messages returned).
+pub fn uses_modseq(criteria: &[SearchKey<'_>]) -> bool {
+    criteria.iter().any(key_uses_modseq)
+}
+
+fn key_uses_modseq(key: &SearchKey<'_>) -> bool {
+    match key {
+        SearchKey::And(keys) => keys.as_ref().iter().any(key_uses_modseq),
+        SearchKey::Not(key) => key_uses_modseq(key),
+        SearchKey::Or(left, right) => key_uses_modseq(left) || key_uses_modseq(right),
+        SearchKey::ModSequence { .. } => true,
+        _ => false,
+    }
+}
+
 fn key_needs_body(key: &SearchKey<'_>) -> bool {
     match key {
         SearchKey::And(keys) => keys.as_ref().iter().any(key_needs_body),

@@ -96,8 +96,14 @@ impl Session<'_> {
             ));
             return;
         }
-        if changed_since.is_some() {
-            self.enabled.condstore = true;
+        let asks_modseq = match &names {
+            MacroOrMessageDataItemNames::MessageDataItemNames(items) => {
+                items.contains(&MessageDataItemName::ModSeq)
+            }
+            MacroOrMessageDataItemNames::Macro(_) => false,
+        };
+        if changed_since.is_some() || asks_modseq {
+            self.enable_condstore();
         }
         let Some(selected) = self.selected.as_ref() else {
             return;

@@ -46,6 +46,26 @@ impl Session<'_> {
         self.send_status(ok(tag, None, "NAMESPACE completed"));
     }
 
+    /// CONDSTORE turned on by a command (RFC 7162 3.1): with a folder selected, the client
+    /// learns its HIGHESTMODSEQ at once.
+    pub(crate) fn enable_condstore(&mut self) {
+        if std::mem::replace(&mut self.enabled.condstore, true) {
+            return;
+        }
+        let highest = self
+            .selected
+            .as_ref()
+            .and_then(|s| std::num::NonZeroU64::new(s.known_modseq));
+        if let Some(highest) = highest {
+            self.send_status(super::responses::untagged_ok(
+                Some(imap_next::imap_types::response::Code::HighestModSeq(
+                    highest,
+                )),
+                "CONDSTORE enabled",
+            ));
+        }
+    }
+
     pub(crate) fn enable(
         &mut self,
         tag: &Tag<'static>,
@@ -56,12 +76,12 @@ impl Session<'_> {
             let name = capability.to_string().to_ascii_uppercase();
             match name.as_str() {
                 "CONDSTORE" if !self.enabled.condstore => {
-                    self.enabled.condstore = true;
+                    self.enable_condstore();
                     enabled.push(capability);
                 }
                 "QRESYNC" if !self.enabled.qresync => {
                     self.enabled.qresync = true;
-                    self.enabled.condstore = true;
+                    self.enable_condstore();
                     enabled.push(capability);
                 }
                 // RFC 9051: UTF-8 names, ESEARCH for every SEARCH, no \Recent from now on.

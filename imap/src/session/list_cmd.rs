@@ -251,11 +251,13 @@ pub(crate) fn entries(
         if !matched(name) {
             continue;
         }
+        // RFC 5258 3.5: CHILDINFO tells of a subscribed descendant the patterns leave out.
         let child_info = command.selection.recursive_match
             && subscriptions.iter().any(|s| {
                 s.len() > name.len()
                     && s.starts_with(name)
                     && s[name.len()..].starts_with(DELIMITER)
+                    && !matched(s)
             });
         if !subscribed(name) && !child_info {
             continue;
@@ -379,6 +381,14 @@ mod tests {
         assert!(!recursive[0].2);
         assert!(recursive[1].2, "CHILDINFO for Projects");
         assert_eq!(recursive[1].1, ["HasChildren"], "not subscribed itself");
+
+        // A descendant the patterns list themselves needs no CHILDINFO on its parent.
+        let both = lines(
+            "a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (Projects Projects/*)",
+            &subs,
+        );
+        assert_eq!(names_of(&both), ["Projects/2026/Q4"]);
+        assert!(!both[0].2);
 
         let without = lines("a LIST (SUBSCRIBED) \"\" %", &subs);
         assert_eq!(

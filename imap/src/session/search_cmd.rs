@@ -1,7 +1,7 @@
 //! SEARCH and UID SEARCH. Flag, size, date and UID criteria run on the view in memory;
 //! header and text criteria read messages in chunks, only when the criteria need them.
 
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroU64};
 
 use imap_next::imap_types::core::{Charset, Tag, Vec1};
 use imap_next::imap_types::response::{Code, Data};
@@ -46,19 +46,28 @@ impl Session<'_> {
             None if self.enabled.imap4rev2 => Some(vec![ReturnOption::All]),
             other => other,
         };
+        let with_modseq = search::uses_modseq(criteria.as_ref());
+        if with_modseq {
+            self.enable_condstore();
+        }
         match returns {
             Some(options) => {
                 self.save_result(&options, &hits);
+                let modseq = with_modseq
+                    .then(|| self.highest_modseq(&search_res::returned(&options, &hits)))
+                    .flatten();
                 let numbers: Vec<u32> = self
                     .numbers_of(hits, by_uid)
                     .iter()
                     .map(|n| n.get())
                     .collect();
-                self.send_esearch(tag, by_uid, &options, &numbers).await;
+                self.send_esearch(tag, by_uid, &options, &numbers, modseq)
+                    .await;
             }
             None => {
+                let modseq = with_modseq.then(|| self.highest_modseq(&hits)).flatten();
                 let numbers = self.numbers_of(hits, by_uid);
-                self.send_data(Data::Search(numbers, None));
+                self.send_data(Data::Search(numbers, modseq));
             }
         }
         self.send_status(ok(tag, None, "SEARCH completed"));
@@ -90,6 +99,13 @@ impl Session<'_> {
     }
 
     /// Sequence numbers, or UIDs, of the view's messages at `indices`.
+    /// The highest mod-sequence of the messages at `indices` (RFC 7162 3.1.5); None for none.
+    pub(super) fn highest_modseq(&self, indices: &[usize]) -> Option<NonZeroU64> {
+        let selected = self.selected.as_ref()?;
+        let highest = indices.iter().map(|&i| selected.metas()[i].modseq).max()?;
+        NonZeroU64::new(highest)
+    }
+
     /// SEARCHRES: keeps what SAVE asks for of `hits` (indices) as the folder's `$`.
     pub(super) fn save_result(&mut self, options: &[ReturnOption], hits: &[usize]) {
         let Some(selected) = self.selected.as_mut() else {
@@ -109,11 +125,13 @@ impl Session<'_> {
         by_uid: bool,
         options: &[ReturnOption],
         numbers: &[u32],
+        modseq: Option<NonZeroU64>,
     ) {
         if search_res::only_save(options) {
             return;
         }
-        let line = esearch_line(tag.as_ref(), by_uid, options, numbers);
+        let modseq = modseq.map(NonZeroU64::get);
+        let line = esearch_line(tag.as_ref(), by_uid, options, numbers, modseq);
         if let Ok(out) = self.wire.raw_buffer().await {
             out.extend_from_slice(line.as_bytes());
         }

@@ -115,29 +115,36 @@ fn key(selected: &Selected, key: SearchKey<'static>) -> SearchKey<'static> {
     }
 }
 
-/// What `SAVE` keeps of `hits` (UIDs, ascending): all of them, or only the lowest and/or
-/// highest when MIN and/or MAX come without ALL or COUNT (RFC 5182 2.4). None without SAVE.
-pub(crate) fn to_save(options: &[ReturnOption], hits: &[u32]) -> Option<Vec<u32>> {
-    if !options.contains(&ReturnOption::Save) {
-        return None;
-    }
+/// The messages a RETURN answers about, of `hits` in result order: all of them, or only the
+/// first and/or last when MIN and/or MAX come without ALL or COUNT (what SAVE keeps, RFC 5182
+/// 2.4, and what the MODSEQ of RFC 7162 3.1.5 covers).
+pub(crate) fn returned<T: Copy + PartialEq>(options: &[ReturnOption], hits: &[T]) -> Vec<T> {
     let has = |o: ReturnOption| options.contains(&o);
     if !(has(ReturnOption::Min) || has(ReturnOption::Max))
         || has(ReturnOption::All)
         || has(ReturnOption::Count)
     {
-        return Some(hits.to_vec());
+        return hits.to_vec();
     }
-    let mut kept: Vec<u32> = Vec::new();
+    let mut kept: Vec<T> = Vec::new();
     if has(ReturnOption::Min) {
-        kept.extend(hits.iter().min().copied());
+        kept.extend(hits.first().copied());
     }
     if has(ReturnOption::Max)
-        && let Some(&max) = hits.iter().max()
-        && !kept.contains(&max)
+        && let Some(&last) = hits.last()
+        && !kept.contains(&last)
     {
-        kept.push(max);
+        kept.push(last);
     }
+    kept
+}
+
+/// What SAVE keeps of `hits` (UIDs, in result order), ascending; None without SAVE.
+pub(crate) fn to_save(options: &[ReturnOption], hits: &[u32]) -> Option<Vec<u32>> {
+    if !options.contains(&ReturnOption::Save) {
+        return None;
+    }
+    let mut kept = returned(options, hits);
     kept.sort_unstable();
     Some(kept)
 }

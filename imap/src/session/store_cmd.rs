@@ -38,7 +38,7 @@ impl Session<'_> {
             })
             .next();
         if unchanged_since.is_some() {
-            self.enabled.condstore = true;
+            self.enable_condstore();
         }
         let op = match kind {
             StoreType::Replace => FlagOp::Replace,
