@@ -63,8 +63,9 @@ pub enum Step {
     Extension(Vec<u8>),
     /// MULTIAPPEND (RFC 3502): the APPEND just forwarded (command `tag`) is followed by another
     /// message of the same command. imap-codec reads one message per APPEND, so the gate ends
-    /// the command after each message and starts the next as `tag APPEND INBOX …`; the
-    /// session puts the messages back together and stores them at once.
+    /// the command after each message and starts the next as `tag APPEND <continuation
+    /// mailbox> …` (see [`InputGate::set_continuation_mailbox`]); the session puts the
+    /// messages back together and stores them at once.
     AppendMore {
         tag: String,
     },
@@ -153,7 +154,12 @@ pub struct InputGate {
     /// The APPEND in progress names its mailbox in a literal: the line after that literal
     /// continues the first message, it does not start another.
     append_mailbox_literal: bool,
+    /// The mailbox name of the APPENDs that continue a MULTIAPPEND.
+    continuation_mailbox: String,
 }
+
+/// The continuation mailbox name until the connection sets its own.
+pub const CONTINUATION_MAILBOX: &str = "x-mssd-continued";
 
 impl InputGate {
     pub fn new(max_line_after_auth: usize, max_append_literal: u64) -> InputGate {
@@ -168,7 +174,19 @@ impl InputGate {
             reserved: 0,
             append_tag: None,
             append_mailbox_literal: false,
+            continuation_mailbox: CONTINUATION_MAILBOX.to_owned(),
         }
+    }
+
+    /// The mailbox argument the gate gives the further messages of a MULTIAPPEND: an atom
+    /// the client cannot guess (the connection adds a secret to it), so that such an APPEND
+    /// is told apart from one the client sent, even when an earlier part was refused.
+    pub fn set_continuation_mailbox(&mut self, name: String) {
+        self.continuation_mailbox = name;
+    }
+
+    pub fn continuation_mailbox(&self) -> &str {
+        &self.continuation_mailbox
     }
 
     /// From now on, the limits after authentication apply.
@@ -292,7 +310,8 @@ impl InputGate {
                         forward.extend_from_slice(b"\r\n");
                         flush(&mut forward, &mut steps);
                         steps.push(Step::AppendMore { tag: tag.clone() });
-                        let mut next = format!("{tag} APPEND INBOX").into_bytes();
+                        let mut next =
+                            format!("{tag} APPEND {}", self.continuation_mailbox).into_bytes();
                         next.extend_from_slice(&line);
                         line = next;
                     }

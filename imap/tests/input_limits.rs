@@ -199,9 +199,9 @@ fn gate_table() {
             vec![
                 fwd(b"m APPEND Drafts (\\Seen) {2}\r\nm1\r\n"),
                 Step::AppendMore { tag: "m".into() },
-                fwd(b"m APPEND INBOX (\\Draft) {2+}\r\nm2\r\n"),
+                fwd(b"m APPEND x-mssd-continued (\\Draft) {2+}\r\nm2\r\n"),
                 Step::AppendMore { tag: "m".into() },
-                fwd(b"m APPEND INBOX {2}\r\nm3\r\nn NOOP\r\n"),
+                fwd(b"m APPEND x-mssd-continued {2}\r\nm3\r\nn NOOP\r\n"),
             ],
         ),
         (

@@ -165,6 +165,22 @@ out["fetch"] = [d[1].decode().split("\r\n")[0] for d in m.fetch("1:*", "(BODY.PE
 out["over_quota"] = multiappend(m, "INBOX", [message("a", 30000), message("b", 30000), message("c", 30000)])
 out["after_quota"] = m.select("INBOX")[1][0].decode()
 out["missing"] = multiappend(m, "Absent", [message("a"), message("b")])
+# The first message refused by the parser (a quoted flag), LITERAL+ so nothing waits: one BAD,
+# and the messages after it are not stored anywhere (not in INBOX either).
+tag = m._new_tag().decode()
+m.send(("%s APPEND Drafts (\\Seen \"x\") {6+}\r\nx: 1\r\n (\\Seen) {6+}\r\nx: 2\r\n"
+        " {6+}\r\nx: 3\r\n\r\n" % tag).encode())
+tag2 = m._new_tag().decode()
+m.send(("%s NOOP\r\n" % tag2).encode())
+answers = []
+while True:
+    line = m.readline().decode().strip()
+    if line.startswith(tag + " ") or line.startswith(tag2 + " "):
+        answers.append(line.split(" ", 2)[:2])
+    if line.startswith(tag2 + " "):
+        break
+out["refused_first"] = answers
+out["after_refused"] = [m.status("Drafts", "(MESSAGES)")[1][0].decode(), m.select("INBOX")[1][0].decode()]
 out["noop"] = m.noop()[0]
 m.logout()
 print(json.dumps(out), flush=True)
@@ -207,6 +223,19 @@ fn python_multiappend_is_atomic_even_on_quota() {
         "{out}"
     );
     assert_eq!(out["noop"], "OK", "the session goes on: {out}");
+    let refused = out["refused_first"].as_array().unwrap();
+    assert_eq!(
+        refused.len(),
+        2,
+        "one answer for the APPEND, one for NOOP: {out}"
+    );
+    assert_eq!(refused[0][1], "BAD", "{out}");
+    assert_eq!(refused[1][1], "OK", "{out}");
+    assert_eq!(
+        out["after_refused"],
+        json!(["Drafts (MESSAGES 0)", "3"]),
+        "{out}"
+    );
 }
 
 const ESORT_SEARCHRES_SCRIPT: &str = r#"

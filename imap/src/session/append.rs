@@ -4,8 +4,8 @@
 //! whole. The store makes the messages durable before the OK.
 //!
 //! imap-codec reads one message per APPEND: the input gate cuts a MULTIAPPEND into one APPEND
-//! per message, with the same tag, and says which are followed by another
-//! (`Step::AppendMore`). The messages are gathered here and stored in one transaction once
+//! per message, with the same tag and, after the first, a mailbox name of its own the client
+//! cannot forge, and says which are followed by another (`Step::AppendMore`). The messages are gathered here and stored in one transaction once
 //! the last is in: all of them or none (a quota the batch would exceed refuses the batch).
 
 use std::num::NonZeroU32;
@@ -58,9 +58,16 @@ impl Session<'_> {
         // Taken first, so that a refused APPEND drops its file.
         let spooled = self.wire.take_spooled(&bytes);
         let more = self.wire.take_append_more(tag.as_ref());
+        let continued = self.wire.is_continuation(&mailbox);
         let mut batch = match self.pending_append.take() {
             // A further message of the same MULTIAPPEND (its mailbox argument is the gate's).
-            Some(batch) if batch.tag == *tag => batch,
+            Some(batch) if continued && batch.tag == *tag => batch,
+            // A further message of an APPEND already answered (imap-next refused an earlier
+            // message): nothing to store, nothing more to say.
+            _ if continued => {
+                tracing::debug!(peer = %self.peer, "imap: dropping the rest of a refused APPEND");
+                return;
+            }
             _ => {
                 let outcome = match self.writable_destination(tag, &mailbox).await {
                     Some(folder) => Ok(folder),

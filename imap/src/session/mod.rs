@@ -273,7 +273,8 @@ impl<'a> Session<'a> {
 
     async fn command(&mut self, command: Command<'static>) -> Flow {
         let Command { tag, body } = command;
-        let continues_append = matches!(body, CommandBody::Append { .. })
+        let continues_append = matches!(&body, CommandBody::Append { mailbox, .. }
+                if self.wire.is_continuation(mailbox))
             && self
                 .pending_append
                 .as_ref()

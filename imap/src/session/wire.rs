@@ -120,6 +120,12 @@ impl Wire {
         spools: AppendSpools,
         write_timeout: Duration,
     ) -> Wire {
+        let mut gate = gate;
+        gate.set_continuation_mailbox(format!(
+            "{}-{}",
+            crate::input_limits::CONTINUATION_MAILBOX,
+            spools.salt_hex()
+        ));
         Wire {
             conn,
             proto: Server::new(options.clone(), greeting),
@@ -163,6 +169,19 @@ impl Wire {
     /// The ESEARCH options of the SEARCH command `tag` being handled, if it asked for them.
     pub(crate) fn take_search_return(&mut self, tag: &str) -> Option<Vec<ReturnOption>> {
         take_in_order(&mut self.search_returns, |(t, _)| t == tag).map(|(_, options)| options)
+    }
+
+    /// Whether `mailbox` is the one the gate gives the further messages of a MULTIAPPEND.
+    pub(crate) fn is_continuation(
+        &self,
+        mailbox: &imap_next::imap_types::mailbox::Mailbox<'_>,
+    ) -> bool {
+        match mailbox {
+            imap_next::imap_types::mailbox::Mailbox::Other(other) => {
+                other.as_ref() == self.gate.continuation_mailbox().as_bytes()
+            }
+            imap_next::imap_types::mailbox::Mailbox::Inbox => false,
+        }
     }
 
     /// Whether the APPEND `tag` being handled is followed by another message (MULTIAPPEND).
