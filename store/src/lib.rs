@@ -32,11 +32,11 @@ pub use document_model::{
 };
 pub use error::{Error, Result};
 pub use model::{
-    Acceptance, Accepted, Appended, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered,
-    Delivery, FlagOp, FlagUpdate, FlagsOutcome, Folder, FolderChange, FolderId, Grant, Mailbox,
-    MailboxId, MailboxStatus, MessageMeta, NewMailbox, NewQueued, Notification, QueueId,
-    QueueSummary, Queued, QueuedRecipient, QuotaUsage, RecipientStatus, Rights, StoreHealth,
-    WriterStats,
+    Acceptance, Accepted, Appended, AuditEvent, AuditQuery, AuditRecord, AuditVerification,
+    Changes, CopyOutcome, Delivered, Delivery, FlagOp, FlagUpdate, FlagsOutcome, Folder,
+    FolderChange, FolderId, Grant, Mailbox, MailboxId, MailboxStatus, MessageMeta, NewMailbox,
+    NewQueued, Notification, QueueId, QueueSummary, Queued, QueuedRecipient, QuotaUsage,
+    RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 pub use sqlite::{
     ListingSummarizer, SqliteOptions, SqliteStore, latest_schema_version, migration_scripts,

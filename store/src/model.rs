@@ -253,6 +253,34 @@ pub struct AuditRecord {
     pub event: AuditEvent,
 }
 
+/// Which audit records `mssd audit search` wants, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Records after this id (paging: the last id of the previous page).
+    pub after_id: i64,
+    /// Unix milliseconds, inclusive.
+    pub since: Option<i64>,
+    /// Unix milliseconds, exclusive.
+    pub until: Option<i64>,
+    /// A kind (`mailbox.create`) or a family of kinds (`imap` matches `imap.*`).
+    pub kind: Option<String>,
+    /// Records whose actor or subject is this mailbox address.
+    pub mailbox: Option<String>,
+    pub limit: usize,
+}
+
+/// What `mssd audit verify` found walking the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditVerification {
+    /// Records read.
+    pub records: u64,
+    /// The first record where the chain breaks, and why.
+    pub broken: Option<(i64, String)>,
+    /// The last record and its link when the chain holds up to it: kept outside the
+    /// database, it proves later that no record was removed from the end.
+    pub head: Option<(i64, String)>,
+}
+
 /// What an operator (`mssd doctor`, `/health`) needs to know about the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreHealth {

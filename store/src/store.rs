@@ -9,10 +9,10 @@ use crate::directory_store::DirectoryStore;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::Result;
 use crate::model::{
-    Acceptance, Accepted, Appended, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered,
-    Delivery, FlagOp, FlagsOutcome, Folder, FolderId, Grant, Mailbox, MailboxId, MailboxStatus,
-    MessageMeta, NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued, QuotaUsage,
-    RecipientStatus, Rights, StoreHealth, WriterStats,
+    Acceptance, Accepted, Appended, AuditEvent, AuditQuery, AuditRecord, AuditVerification,
+    Changes, CopyOutcome, Delivered, Delivery, FlagOp, FlagsOutcome, Folder, FolderId, Grant,
+    Mailbox, MailboxId, MailboxStatus, MessageMeta, NewMailbox, NewQueued, Notification, QueueId,
+    QueueSummary, Queued, QuotaUsage, RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 
 /// Durable storage. Every write returns `Ok` only once it is committed and fsynced.
@@ -184,6 +184,10 @@ pub trait Store: DirectoryStore + Send + Sync {
     async fn audit(&self, e: AuditEvent) -> Result<()>;
     /// Records with `id > after_id`, in order.
     async fn audit_log(&self, after_id: i64, limit: usize) -> Result<Vec<AuditRecord>>;
+    /// Audit records matching `query`, oldest first (`mssd audit search`).
+    async fn audit_search(&self, query: AuditQuery) -> Result<Vec<AuditRecord>>;
+    /// Walks the audit trail's hash chain (`mssd audit verify`).
+    async fn audit_verify(&self) -> Result<AuditVerification>;
 
     // --- named documents ---
 

@@ -131,6 +131,20 @@ const SEEDS: &[&str] = &[
          INSERT INTO usage_indicators VALUES ('2026-12', 'dr.who@x.mssante.fr', 'received', 3, 1, 2, 1); \
          INSERT INTO blob_garbage (file) VALUES ('00000000000000000000000000000000');"
     ),
+    // version 9: a new table (the audit chain) only; the rows of version 8, their audit record
+    // not chained yet (as after the upgrade).
+    concat!(
+        seed_v4!(),
+        "UPDATE mailboxes SET used_bytes = 5, used_messages = 1 WHERE id = 1; \
+         INSERT INTO subscriptions (mailbox_id, name) VALUES (1, 'INBOX'), (1, 'Sent'), \
+         (1, 'Old'); \
+         INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11); \
+         INSERT INTO health_documents (mailbox_id, folder_id, message_uid, cda_id, code, \
+         patient_ids, restrictions, action, status, indexed_at) \
+         VALUES (1, 10, 1, '1.2.3^D1', '11502-2', '[]', '[]', 'new', 'current', 1700000000); \
+         INSERT INTO usage_indicators VALUES ('2026-12', 'dr.who@x.mssante.fr', 'received', 3, 1, 2, 1); \
+         INSERT INTO blob_garbage (file) VALUES ('00000000000000000000000000000000');"
+    ),
 ];
 
 /// Builds a database at schema version `k` the way an older mssd left it.
@@ -280,6 +294,25 @@ async fn check_seeded(store: &SqliteStore, k: usize) {
         .unwrap();
     assert_eq!(d.uid, 8);
     assert_eq!(d.modseq, 13);
+
+    // Version 9 chained the audit trail: records written before are chained by the next write.
+    store
+        .audit(mssd_store::AuditEvent {
+            at: 1_700_001_000_000,
+            kind: "mailbox.suspend".into(),
+            actor: "cli".into(),
+            subject: "dr.who@x.mssante.fr".into(),
+            outcome: "suspended".into(),
+            detail: serde_json::json!({}),
+        })
+        .await
+        .unwrap();
+    let verified = store.audit_verify().await.unwrap();
+    assert_eq!(
+        (verified.records, verified.broken),
+        (2, None),
+        "from version {k}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -17,6 +17,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_blob_meta.sql"),
     include_str!("migrations/0007_documents_and_citizens.sql"),
     include_str!("migrations/0008_blob_files.sql"),
+    include_str!("migrations/0009_audit_chain.sql"),
 ];
 
 /// The schema version this code writes.

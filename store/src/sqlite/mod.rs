@@ -26,6 +26,7 @@ mod message_removal;
 mod messages;
 mod migrations;
 mod notifications;
+mod prepared;
 mod queue;
 mod quota;
 mod readers;

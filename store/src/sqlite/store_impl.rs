@@ -4,21 +4,23 @@ use async_trait::async_trait;
 use mssd_core::Address;
 
 use super::connection::DbResult;
+use super::prepared::{Listed, release_on_error};
 use super::{
     SMALL_JOB, SqliteStore, audit, changes_of, citizen_exchanges, copy_move, document_index,
     documents, flag_store, folder_admin, folders, grants, health, indicators, mailboxes,
     message_read, message_removal, messages, notifications, now_unix, queue, quota, subscriptions,
 };
-use crate::blob_files::{BlobWriter, MessageBytes};
+use crate::blob_files::BlobWriter;
 use crate::change_feed::ChangeFeed;
 use crate::citizen_model::ExchangeHistory;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::{Error, Result};
 use crate::model::{
-    Acceptance, Accepted, Appended, AuditEvent, AuditRecord, Changes, CopyOutcome, Delivered,
-    Delivery, FlagOp, FlagsOutcome, Folder, FolderChange, FolderId, Grant, Mailbox, MailboxId,
-    MailboxStatus, MessageMeta, NewMailbox, NewQueued, Notification, QueueId, QueueSummary, Queued,
-    QuotaUsage, RecipientStatus, Rights, StoreHealth, WriterStats,
+    Acceptance, Accepted, Appended, AuditEvent, AuditQuery, AuditRecord, AuditVerification,
+    Changes, CopyOutcome, Delivered, Delivery, FlagOp, FlagsOutcome, Folder, FolderChange,
+    FolderId, Grant, Mailbox, MailboxId, MailboxStatus, MessageMeta, NewMailbox, NewQueued,
+    Notification, QueueId, QueueSummary, Queued, QuotaUsage, RecipientStatus, Rights, StoreHealth,
+    WriterStats,
 };
 use crate::store::Store;
 
@@ -317,6 +319,14 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn audit_search(&self, query: AuditQuery) -> Result<Vec<AuditRecord>> {
+        self.readers.run(move |c| audit::search(c, &query)).await
+    }
+
+    async fn audit_verify(&self) -> Result<AuditVerification> {
+        self.readers.run(audit::verify).await
+    }
+
     async fn put_document(&self, name: &str, bytes: Vec<u8>) -> Result<()> {
         documents::check_name(name)?;
         let name = name.to_owned();
@@ -560,49 +570,4 @@ fn accept_in(
     notifications::add(c, &a.notify, now_unix())?;
     let changes = changes_of(&delivered);
     Ok((Accepted { delivered, queued }, changes))
-}
-
-/// Whether a message goes into folders (and gets a listing summary) or only onto the queue.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Listed {
-    Yes,
-    No,
-}
-
-/// A job that failed rolls back: its body file is no row's, and goes with the message.
-fn release_on_error<T>(outcome: &Result<T>, message: &MessageBytes) {
-    if outcome.is_err()
-        && let Some(body) = &message.body
-    {
-        body.set_claimed(false);
-    }
-}
-
-impl SqliteStore {
-    /// `message` ready to store, on the caller's task rather than the writer's: a large
-    /// in-memory body moved to a blob file (on the blocking pool), and its listing summary.
-    async fn prepared(
-        &self,
-        mut message: MessageBytes,
-        listed: Listed,
-    ) -> Result<(MessageBytes, Option<Vec<u8>>)> {
-        let summarizer = self.summarizer.as_ref().filter(|_| listed == Listed::Yes);
-        let summary = summarizer.map(|summarize| {
-            let end = crate::header_end(&message.head, message.head.len());
-            summarize(&message.head[..end.unwrap_or(message.head.len())])
-        });
-        if message.body.is_some() || message.head.len() <= crate::SPILL_THRESHOLD {
-            return Ok((message, summary));
-        }
-        let blobs = self.blobs.clone();
-        tokio::task::spawn_blocking(move || {
-            blobs.spill(&mut message)?;
-            Ok((message, summary))
-        })
-        .await
-        .map_err(|e| Error::Io {
-            path: self.blobs.root().display().to_string(),
-            detail: format!("writing a blob file: the blocking task failed: {e}"),
-        })?
-    }
 }
