@@ -60,6 +60,41 @@ pub enum Command {
     /// Citizen mailboxes (`<INS>@<citizen domain>`).
     #[command(subcommand)]
     Citizen(CitizenCommand),
+    /// The audit trail: search it, prove it unaltered.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Records oldest first, one per line (tab-separated, or JSON with --json); INS in
+    /// citizen addresses redacted. When a page is full, standard error says how to get the
+    /// next one (--after ID).
+    Search {
+        /// From this date or instant (YYYY-MM-DD, UTC midnight, or RFC 3339), inclusive.
+        #[arg(long)]
+        since: Option<String>,
+        /// Until this date or instant, exclusive.
+        #[arg(long)]
+        until: Option<String>,
+        /// Records whose actor or subject is this mailbox address.
+        #[arg(long)]
+        mailbox: Option<String>,
+        /// A kind (`imap.login`) or a family (`imap` for every `imap.*`).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Records after this id (the next page).
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Records per page (1 to 10000).
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recomputes the hash chain over every record; exit status 1 when a record was changed
+    /// or removed. Prints the last link: kept elsewhere, it shows later that none was cut off.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 mod annuaire_cmd;
 mod annuaire_setup;
 mod audit;
+mod audit_cmd;
 mod bootstrap;
 mod citizen_cmd;
 mod citizen_idp;
@@ -95,6 +96,7 @@ fn run(cli: Cli) -> Result<bool> {
             Command::Documents(command) => documents_cmd::run(&config, command).await.map(|_| true),
             Command::Citizen(command) => citizen_cmd::run(&config, command).await.map(|_| true),
             Command::Report(command) => report_cmd::run(&config, command).await.map(|_| true),
+            Command::Audit(command) => audit_cmd::run(&config, command).await,
             Command::Pki(_) => Ok(true),
         }
     })

@@ -83,3 +83,12 @@ pub fn wait_for_messages(data_dir: &Path, address: &str, count: usize) -> Vec<Ve
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+/// Runs `sql` on the operator's database directly, as someone holding the file could (the
+/// server may be running): what the audit chain must find out.
+pub fn tamper(data_dir: &Path, sql: &str) {
+    let conn = rusqlite::Connection::open(data_dir.join("mssd.sqlite3")).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    conn.execute_batch(sql).unwrap();
+}

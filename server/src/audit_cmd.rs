@@ -1,0 +1,168 @@
+//! `mssd audit search` and `mssd audit verify`: who logged in, who read a shared mailbox, every
+//! refusal of trust, read from the store's audit trail; and the proof, by the trail's hash
+//! chain, that no record was changed or removed behind the store's back.
+
+use mssd_core::redact::redact_ins_runs;
+use mssd_store::{AuditQuery, AuditRecord};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime, macros::format_description};
+
+use crate::cli::AuditCommand;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::store_open;
+
+const MAX_LIMIT: usize = 10_000;
+
+/// Ok(false) when `verify` finds the chain broken.
+pub async fn run(config: &Config, command: AuditCommand) -> Result<bool> {
+    match command {
+        AuditCommand::Search {
+            since,
+            until,
+            mailbox,
+            kind,
+            after,
+            limit,
+            json,
+        } => {
+            let query = AuditQuery {
+                after_id: after,
+                since: since
+                    .as_deref()
+                    .map(|s| instant("--since", s))
+                    .transpose()?,
+                until: until
+                    .as_deref()
+                    .map(|s| instant("--until", s))
+                    .transpose()?,
+                kind,
+                mailbox,
+                limit,
+            };
+            search(config, query, json).await.map(|_| true)
+        }
+        AuditCommand::Verify => verify(config).await,
+    }
+}
+
+async fn search(config: &Config, query: AuditQuery, json: bool) -> Result<()> {
+    if !(1..=MAX_LIMIT).contains(&query.limit) {
+        return Err(Error::Usage(format!(
+            "--limit {}: give 1 to {MAX_LIMIT} records per page",
+            query.limit
+        )));
+    }
+    if let (Some(since), Some(until)) = (query.since, query.until)
+        && since >= until
+    {
+        return Err(Error::Usage(
+            "--since must come before --until (--until is exclusive)".into(),
+        ));
+    }
+    let store = store_open::open(config)?;
+    let records = store.audit_search(query.clone()).await?;
+    for record in &records {
+        println!("{}", line(record, json));
+    }
+    if records.len() == query.limit
+        && let Some(last) = records.last()
+    {
+        eprintln!(
+            "mssd: {} records shown; for the next ones add --after {}",
+            records.len(),
+            last.id
+        );
+    }
+    Ok(())
+}
+
+/// One record for the terminal: tab-separated, or a JSON object. INS-like runs (a citizen's
+/// address) are redacted, as in logs.
+fn line(record: &AuditRecord, json: bool) -> String {
+    let e = &record.event;
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.at) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| e.at.to_string());
+    let detail = redact_ins_runs(&e.detail.to_string());
+    let (actor, subject) = (redact_ins_runs(&e.actor), redact_ins_runs(&e.subject));
+    if json {
+        let detail: serde_json::Value =
+            serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail));
+        serde_json::json!({
+            "id": record.id,
+            "at": at,
+            "kind": e.kind,
+            "actor": actor,
+            "subject": subject,
+            "outcome": e.outcome,
+            "detail": detail,
+        })
+        .to_string()
+    } else {
+        format!(
+            "{}\t{at}\t{}\t{actor}\t{subject}\t{}\t{detail}",
+            record.id, e.kind, e.outcome
+        )
+    }
+}
+
+async fn verify(config: &Config) -> Result<bool> {
+    let store = store_open::open(config)?;
+    let verified = store.audit_verify().await?;
+    match (&verified.broken, &verified.head) {
+        (Some((id, why)), _) => {
+            println!(
+                "audit trail BROKEN at record {id}: {why} ({} records read)",
+                verified.records
+            );
+            tracing::error!(record = id, reason = %why, "audit trail: the hash chain is broken");
+            Ok(false)
+        }
+        (None, Some((id, link))) => {
+            println!(
+                "audit trail intact: {} records chained; last record {id}, link {link}",
+                verified.records
+            );
+            Ok(true)
+        }
+        (None, None) => {
+            println!("audit trail intact: no records yet");
+            Ok(true)
+        }
+    }
+}
+
+/// `YYYY-MM-DD` (UTC midnight) or an RFC 3339 instant, as Unix milliseconds.
+fn instant(option: &str, text: &str) -> Result<i64> {
+    let parsed = OffsetDateTime::parse(text, &Rfc3339).or_else(|_| {
+        Date::parse(text, format_description!("[year]-[month]-[day]"))
+            .map(|d| d.midnight().assume_utc())
+    });
+    match parsed {
+        Ok(t) => Ok(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)),
+        Err(_) => Err(Error::Usage(format!(
+            "{option} {text:?}: give a date (2026-12-01) or an instant (2026-12-01T08:00:00Z)"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants() {
+        let cases = [
+            ("2026-12-01", Some(1_796_083_200_000)),
+            ("2026-12-01T08:00:00Z", Some(1_796_112_000_000)),
+            ("2026-12-01T09:00:00+01:00", Some(1_796_112_000_000)),
+            ("01/12/2026", None),
+            ("2026-13-01", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(instant("--since", text).ok(), expected, "{text}");
+        }
+    }
+}
