@@ -81,10 +81,7 @@ async fn search(config: &Config, query: AuditQuery, json: bool) -> Result<()> {
 /// address) are redacted, as in logs.
 fn line(record: &AuditRecord, json: bool) -> String {
     let e = &record.event;
-    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.at) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| e.at.to_string());
+    let at = crate::audit::rfc3339_ms(e.at);
     let detail = redact_ins_runs(&e.detail.to_string());
     let (actor, subject) = (redact_ins_runs(&e.actor), redact_ins_runs(&e.subject));
     if json {

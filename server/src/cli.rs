@@ -63,6 +63,31 @@ pub enum Command {
     /// The audit trail: search it, prove it unaltered.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// A consistent copy of the store taken while the server runs (`backup DEST`), or the
+    /// check of one (`backup verify DIR`).
+    Backup(BackupArgs),
+    /// Restores a verified backup into the configured data directory, which must hold no
+    /// store (stop mssd and move its data away first).
+    Restore {
+        /// The backup directory.
+        src: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    pub command: Option<BackupCommand>,
+    /// A new (or empty) directory for the backup.
+    pub dest: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Checks every file against the manifest, the database's integrity and its blob files;
+    /// exit status 1 when the backup is damaged.
+    Verify { dir: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

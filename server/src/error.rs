@@ -32,6 +32,9 @@ pub enum Error {
     /// A command refused for a reason the operator can fix; the text says how.
     #[error("{0}")]
     Usage(String),
+
+    #[error("backup: {0}")]
+    Backup(#[from] mssd_backup::Error),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

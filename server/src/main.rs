@@ -4,6 +4,7 @@ mod annuaire_cmd;
 mod annuaire_setup;
 mod audit;
 mod audit_cmd;
+mod backup_cmd;
 mod bootstrap;
 mod citizen_cmd;
 mod citizen_idp;
@@ -97,6 +98,8 @@ fn run(cli: Cli) -> Result<bool> {
             Command::Citizen(command) => citizen_cmd::run(&config, command).await.map(|_| true),
             Command::Report(command) => report_cmd::run(&config, command).await.map(|_| true),
             Command::Audit(command) => audit_cmd::run(&config, command).await,
+            Command::Backup(args) => backup_cmd::backup(&config, args).await,
+            Command::Restore { src } => backup_cmd::restore(&config, &src).await.map(|_| true),
             Command::Pki(_) => Ok(true),
         }
     })

@@ -24,6 +24,18 @@ use crate::error::{Error, Result};
 /// one group commit makes a whole batch durable with a single fsync.
 pub const SPILL_THRESHOLD: usize = 128 * 1024;
 
+/// The path of the blob file `name` under the blob directory `root`: `<root>/<xx>/<name>`.
+/// A name that is not 32 hex digits (not one mssd made) is refused.
+pub fn blob_file_path(root: &Path, name: &str) -> Result<PathBuf> {
+    if name.len() != 32 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::corrupt(
+            "blobs",
+            "a blob file name is not 32 hex digits",
+        ));
+    }
+    Ok(root.join(&name[..2]).join(name))
+}
+
 /// The directory of the blob files.
 #[derive(Debug, Clone)]
 pub struct BlobDir {
@@ -45,13 +57,7 @@ impl BlobDir {
 
     /// The path of the file named `name` (a name this module made: 32 hex digits).
     pub(crate) fn path_of(&self, name: &str) -> Result<PathBuf> {
-        if name.len() != 32 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::corrupt(
-                "blobs",
-                "a blob file name is not 32 hex digits",
-            ));
-        }
-        Ok(self.root.join(&name[..2]).join(name))
+        blob_file_path(&self.root, name)
     }
 
     /// A new, empty file to stream a body into. Blocking (one create): call it off the runtime

@@ -18,7 +18,9 @@ mod model;
 mod sqlite;
 mod store;
 
-pub use blob_files::{BlobDir, BlobWriter, MessageBytes, SPILL_THRESHOLD, StagedBlob, header_end};
+pub use blob_files::{
+    BlobDir, BlobWriter, MessageBytes, SPILL_THRESHOLD, StagedBlob, blob_file_path, header_end,
+};
 pub use change_feed::ChangeFeed;
 pub use citizen_model::{CitizenExchange, ExchangeHistory};
 pub use directory_model::{
@@ -39,6 +41,7 @@ pub use model::{
     RecipientStatus, Rights, StoreHealth, WriterStats,
 };
 pub use sqlite::{
-    ListingSummarizer, SqliteOptions, SqliteStore, latest_schema_version, migration_scripts,
+    ListingSummarizer, Snapshot, SqliteOptions, SqliteStore, blob_dir_of, latest_schema_version,
+    migration_scripts, referenced_blob_files, sqlite_quick_check, sqlite_snapshot,
 };
 pub use store::Store;

@@ -30,6 +30,7 @@ mod prepared;
 mod queue;
 mod quota;
 mod readers;
+mod snapshot;
 mod store_impl;
 mod subscriptions;
 mod writer;
@@ -46,6 +47,8 @@ use crate::change_feed::ChangeFeed;
 use crate::error::Result;
 use crate::model::{Delivered, FolderChange, WriterStats};
 pub use migrations::{latest_schema_version, migration_scripts};
+pub use snapshot::{Snapshot, referenced_blob_files, sqlite_quick_check, sqlite_snapshot};
+
 use readers::ReadPool;
 use writer::{BatchLimits, Writer};
 
@@ -160,8 +163,9 @@ impl SqliteStore {
     }
 }
 
-/// `blobs/` in the database's directory.
-fn blob_dir_of(database: &Path) -> PathBuf {
+/// `blobs/` in the database's directory: where the blob files of the SQLite store at
+/// `database` are.
+pub fn blob_dir_of(database: &Path) -> PathBuf {
     match database.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.join("blobs"),
         _ => PathBuf::from("blobs"),
