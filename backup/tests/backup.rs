@@ -103,12 +103,15 @@ async fn taken_verified_restored_and_read_back() {
     ));
 }
 
+/// Something done to a backup directory.
+type Damage = Box<dyn Fn(&Path)>;
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_damaged_backup_is_refused() {
     let live = tempfile::tempdir().unwrap();
     let (database, _) = filled(live.path()).await;
     let backups = tempfile::tempdir().unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    let cases: Vec<(&str, Damage)> = vec![
         (
             "a byte of a blob file changed",
             Box::new(|dir: &Path| {
