@@ -66,12 +66,22 @@ pub enum Command {
     /// A consistent copy of the store taken while the server runs (`backup DEST`), or the
     /// check of one (`backup verify DIR`).
     Backup(BackupArgs),
+    /// DNS records the operator publishes.
+    #[command(subcommand)]
+    Dns(DnsCommand),
     /// Restores a verified backup into the configured data directory, which must hold no
     /// store (stop mssd and move its data away first).
     Restore {
         /// The backup directory.
         src: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DnsCommand {
+    /// The zone lines for each domain: MX, the SRV records of RFC 6186 and RFC 8314 for
+    /// submission and IMAP, and the names clients autoconfigure from.
+    Records,
 }
 
 #[derive(Debug, clap::Args)]

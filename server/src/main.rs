@@ -10,6 +10,7 @@ mod citizen_cmd;
 mod citizen_idp;
 mod cli;
 mod config;
+mod dns_cmd;
 mod doctor;
 mod documents_cmd;
 mod error;
@@ -99,6 +100,11 @@ fn run(cli: Cli) -> Result<bool> {
             Command::Report(command) => report_cmd::run(&config, command).await.map(|_| true),
             Command::Audit(command) => audit_cmd::run(&config, command).await,
             Command::Backup(args) => backup_cmd::backup(&config, args).await,
+            Command::Dns(cli::DnsCommand::Records) => {
+                let setup = serve::client_setup(&config, &config.listeners);
+                print!("{}", dns_cmd::records(&setup, config.listeners.https));
+                Ok(true)
+            }
             Command::Restore { src } => backup_cmd::restore(&config, &src).await.map(|_| true),
             Command::Pki(_) => Ok(true),
         }

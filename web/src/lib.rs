@@ -8,6 +8,7 @@
 //! - [`serve`]: one connection, HTTP/1.1 or HTTP/2, with the security headers and limits.
 
 pub mod api;
+pub mod autoconfig;
 mod bearer;
 mod cache;
 mod error;

@@ -43,6 +43,7 @@ pub fn routers(state: Arc<WebState>) -> Routers {
         .merge(crate::api::routes())
         .merge(crate::pages::routes())
         .merge(crate::test_idp::routes())
+        .merge(crate::autoconfig::routes())
         .layer(axum::middleware::from_fn(security::strict_transport));
     Routers {
         http: layered(ops, state.clone()),

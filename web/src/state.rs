@@ -36,6 +36,8 @@ pub struct WebSettings {
     pub session_max_secs: u64,
     /// Bounds for reading the health documents of a message.
     pub cda_limits: mssd_cda::XdmLimits,
+    /// What mail client autoconfiguration tells (None: those routes answer 404).
+    pub client_setup: Option<crate::autoconfig::ClientSetup>,
 }
 
 impl Default for WebSettings {
@@ -48,6 +50,7 @@ impl Default for WebSettings {
             session_idle_secs: 30 * 60,
             session_max_secs: 12 * 3600,
             cda_limits: mssd_cda::XdmLimits::default(),
+            client_setup: None,
         }
     }
 }

@@ -7,6 +7,8 @@ mod protocol;
 mod state;
 mod web;
 
+pub use web::client_setup;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -83,8 +85,6 @@ pub async fn run(config: Config) -> Result<()> {
         https_tls: web::https_acceptor(&tls)?,
         web: std::sync::OnceLock::new(),
     });
-    let routers = web::routers(&state)?;
-    let _ = state.web.set(routers);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut loops = vec![tokio::spawn(runner.run(stop_rx.clone()))];
@@ -97,6 +97,8 @@ pub async fn run(config: Config) -> Result<()> {
         loops.push(tokio::spawn(notifier.run(stop_rx.clone())));
     }
     let l = &state.config.listeners;
+    let mut bound_listeners = crate::config::Listeners::default();
+    let mut listeners = Vec::new();
     for (protocol, addr) in [
         (Protocol::Smtp, l.smtp),
         (Protocol::Submission, l.submission),
@@ -119,6 +121,13 @@ pub async fn run(config: Config) -> Result<()> {
         // This line is part of the CLI contract: tests and scripts read the bound address here.
         println!("mssd: {} listening on {bound}", protocol.name());
         tracing::info!(listener = protocol.name(), %bound, "listening");
+        *protocol.slot(&mut bound_listeners) = Some(bound);
+        listeners.push((protocol, listener));
+    }
+    // The routers tell mail clients the ports actually bound (a configured port 0 included).
+    let routers = web::routers(&state, &bound_listeners)?;
+    let _ = state.web.set(routers);
+    for (protocol, listener) in listeners {
         loops.push(tokio::spawn(listener::accept_loop(
             protocol,
             listener,

@@ -13,6 +13,22 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// This protocol's address among `listeners`.
+    pub fn slot(
+        self,
+        listeners: &mut crate::config::Listeners,
+    ) -> &mut Option<std::net::SocketAddr> {
+        match self {
+            Protocol::Smtp => &mut listeners.smtp,
+            Protocol::Submission => &mut listeners.submission,
+            Protocol::Submissions => &mut listeners.submissions,
+            Protocol::Imap => &mut listeners.imap,
+            Protocol::Imaps => &mut listeners.imaps,
+            Protocol::Http => &mut listeners.http,
+            Protocol::Https => &mut listeners.https,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Smtp => "smtp",

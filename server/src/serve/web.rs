@@ -48,7 +48,11 @@ impl mssd_web::Monitor for ServerMonitor {
     }
 }
 
-pub fn routers(state: &Arc<ServerState>) -> Result<mssd_web::Routers> {
+/// The routers; `bound` gives the addresses the listeners were bound to.
+pub fn routers(
+    state: &Arc<ServerState>,
+    bound: &crate::config::Listeners,
+) -> Result<mssd_web::Routers> {
     let config = &state.config;
     let w = &config.web;
     let settings = mssd_web::WebSettings {
@@ -59,6 +63,7 @@ pub fn routers(state: &Arc<ServerState>) -> Result<mssd_web::Routers> {
         session_idle_secs: w.session_idle.as_secs(),
         session_max_secs: w.session_max.as_secs(),
         cda_limits: config.cda.limits,
+        client_setup: Some(client_setup(config, bound)),
     };
     let web = mssd_web::WebState::new(
         state.store.clone(),
@@ -69,6 +74,31 @@ pub fn routers(state: &Arc<ServerState>) -> Result<mssd_web::Routers> {
         settings,
     );
     Ok(mssd_web::routers(Arc::new(web)))
+}
+
+/// What mail client autoconfiguration tells: the server's name and the ports of `listeners`.
+pub fn client_setup(
+    config: &Config,
+    listeners: &crate::config::Listeners,
+) -> mssd_web::autoconfig::ClientSetup {
+    let l = listeners;
+    let port = |addr: Option<std::net::SocketAddr>| addr.map(|a| a.port());
+    mssd_web::autoconfig::ClientSetup {
+        hostname: config.hostname.clone(),
+        domains: config.domains.clone(),
+        citizen_domain: config.citizen_domain.clone(),
+        display_name: format!(
+            "MSSanté {}",
+            config
+                .domains
+                .first()
+                .map_or(config.hostname.as_str(), String::as_str)
+        ),
+        imaps: port(l.imaps),
+        imap: port(l.imap),
+        submission: port(l.submission),
+        submissions: port(l.submissions),
+    }
 }
 
 fn sign_in(config: &Config) -> Result<Option<mssd_web::sign_in::SignIn>> {
