@@ -197,6 +197,9 @@ pub trait Store: DirectoryStore + Send + Sync {
     /// The document stored under `name`, if any. A copy whose bytes no longer match their
     /// recorded SHA-256 gives `Error::Corrupt`.
     async fn document(&self, name: &str) -> Result<Option<Vec<u8>>>;
+    /// The SHA-256 (lowercase hex) recorded with document `name`, without reading its bytes:
+    /// how a running server notices that another process replaced it.
+    async fn document_sha256(&self, name: &str) -> Result<Option<String>>;
 
     // --- health documents ---
 

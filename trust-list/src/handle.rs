@@ -47,6 +47,8 @@ struct Inner {
     status: Mutex<RefreshStatus>,
     /// One refresh at a time, so "compare with current, then swap" is not raced.
     refresh_lock: tokio::sync::Mutex<()>,
+    /// The digest of a saved list `follow_store` could not use (not tried again).
+    follow_refused: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for TrustListHandle {
@@ -131,6 +133,7 @@ impl TrustListHandle {
                 store,
                 status: Mutex::new(RefreshStatus::default()),
                 refresh_lock: tokio::sync::Mutex::new(()),
+                follow_refused: Mutex::new(None),
             }),
         }
     }
@@ -299,6 +302,63 @@ impl TrustListHandle {
         drop(tokio::task::spawn_blocking(move || drop(previous)));
         log_accepted(&report, &source.list.to_string());
         Ok(report)
+    }
+
+    /// Puts in force the list another process (`mssd trust-list load`) saved in the store,
+    /// when it is not the one in force. That process applied the refresh rules before saving
+    /// (or the operator forced it). Ok(true) when a list was put in force; a saved list that
+    /// does not parse is reported once and the list in force stays.
+    pub async fn follow_store(&self) -> Result<bool> {
+        let Some(store) = &self.inner.store else {
+            return Ok(false);
+        };
+        let Some(digest) = store.document_sha256(STORE_DOCUMENT).await? else {
+            return Ok(false);
+        };
+        let same = |sha: Option<&str>| sha.is_some_and(|s| s.eq_ignore_ascii_case(&digest));
+        if same(self.current().sha256()) || self.follow_refused_is(&digest) {
+            return Ok(false);
+        }
+        // Not while a refresh of our own is being decided.
+        let _refreshing = self.inner.refresh_lock.lock().await;
+        if same(self.current().sha256()) {
+            return Ok(false);
+        }
+        let Some(bytes) = store.document(STORE_DOCUMENT).await? else {
+            return Ok(false);
+        };
+        let list = match parse_off_thread(bytes)
+            .await
+            .and_then(|(_, l)| non_empty(l))
+        {
+            Ok(list) => list,
+            Err(e) => {
+                warn!(error = %e, "the liste blanche saved in the store is unusable; the list in force stays");
+                *self
+                    .inner
+                    .follow_refused
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(digest);
+                return Err(e);
+            }
+        };
+        info!(
+            generated_at = %format_time(list.generated_at()),
+            domains = list.domain_count(),
+            "liste blanche saved by another process (mssd trust-list load) put in force"
+        );
+        let previous = self.inner.current.swap(Arc::new(list));
+        drop(tokio::task::spawn_blocking(move || drop(previous)));
+        Ok(true)
+    }
+
+    fn follow_refused_is(&self, digest: &str) -> bool {
+        self.inner
+            .follow_refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_deref()
+            == Some(digest)
     }
 
     /// Saves the accepted bytes; a failure is logged and recorded, not fatal: the list is

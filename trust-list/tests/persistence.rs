@@ -148,3 +148,49 @@ async fn saved_status(store: &Arc<dyn Store>) -> serde_json::Value {
         .expect("status saved");
     serde_json::from_slice(&bytes).unwrap()
 }
+
+/// A running server's handle follows the list another process (the CLI) saved in the
+/// store: put in force once, not again while unchanged; a saved copy that does not parse is
+/// reported once and the list in force stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_handle_follows_a_list_another_process_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let first = write(
+        dir.path(),
+        "a.xml",
+        list_xml(&day(5), &generated_entries("p", 3)),
+    );
+    let server = TrustListHandle::restore(store.clone(), RefreshPolicy::default())
+        .await
+        .unwrap();
+    server.refresh(&file_source(&first, None)).await.unwrap();
+    assert!(
+        !server.follow_store().await.unwrap(),
+        "its own list: nothing to do"
+    );
+
+    // The CLI's handle saves another list (forced: it removes every domain).
+    let second = write(
+        dir.path(),
+        "b.xml",
+        list_xml(&day(6), &generated_entries("q", 2)),
+    );
+    let cli = TrustListHandle::restore(store.clone(), RefreshPolicy::default())
+        .await
+        .unwrap();
+    cli.load_forced(&file_source(&second, None)).await.unwrap();
+    assert!(server.is_listed(&normalised("p", 0)));
+    assert!(server.follow_store().await.unwrap());
+    assert!(server.is_listed(&normalised("q", 0)) && !server.is_listed(&normalised("p", 0)));
+    assert!(!server.follow_store().await.unwrap(), "followed once");
+
+    // A saved copy that does not parse: refused once, then left alone; the list stays.
+    store
+        .put_document(STORE_DOCUMENT, b"<not a list".to_vec())
+        .await
+        .unwrap();
+    assert!(server.follow_store().await.is_err());
+    assert!(!server.follow_store().await.unwrap());
+    assert!(server.is_listed(&normalised("q", 0)));
+}

@@ -5,6 +5,7 @@ mod limits;
 mod listener;
 mod protocol;
 mod state;
+mod store_watch;
 mod web;
 
 pub use web::client_setup;
@@ -87,7 +88,15 @@ pub async fn run(config: Config) -> Result<()> {
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut loops = vec![tokio::spawn(runner.run(stop_rx.clone()))];
+    let mut loops = vec![
+        tokio::spawn(runner.run(stop_rx.clone())),
+        store_watch::spawn(
+            state.trust.clone(),
+            state.directory.clone(),
+            state.store.clone(),
+            stop_rx.clone(),
+        ),
+    ];
     if let Some(notify) = state.config.citizen_notify.clone() {
         let mut anchors = Vec::new();
         for path in &state.config.tls.trust_anchors {

@@ -31,6 +31,13 @@ pub(crate) fn put(conn: &Connection, name: &str, bytes: &[u8], now: i64) -> Resu
     Ok(())
 }
 
+/// The digest recorded with document `name`.
+pub(crate) fn digest(conn: &Connection, name: &str) -> Result<Option<String>> {
+    conn.prepare_cached("SELECT sha256 FROM documents WHERE name = ?1")
+        .and_then(|mut stmt| stmt.query_row([name], |r| r.get(0)).optional())
+        .db("reading a document's digest")
+}
+
 /// The bytes of document `name`, verified against the digest stored with them.
 pub(crate) fn get(conn: &Connection, name: &str) -> Result<Option<Vec<u8>>> {
     let row: Option<(Vec<u8>, String)> = conn

@@ -343,6 +343,12 @@ impl Store for SqliteStore {
         self.readers.run(move |c| documents::get(c, &name)).await
     }
 
+    async fn document_sha256(&self, name: &str) -> Result<Option<String>> {
+        documents::check_name(name)?;
+        let name = name.to_owned();
+        self.readers.run(move |c| documents::digest(c, &name)).await
+    }
+
     async fn documents(&self, mailbox: MailboxId, all: bool) -> Result<Vec<IndexedDocument>> {
         self.readers
             .run(move |c| document_index::list(c, mailbox, all))
