@@ -11,6 +11,7 @@ pub mod api;
 pub mod autoconfig;
 mod bearer;
 mod cache;
+mod client_setup;
 mod error;
 pub mod mailbox;
 mod oauth;

@@ -37,7 +37,7 @@ pub struct WebSettings {
     /// Bounds for reading the health documents of a message.
     pub cda_limits: mssd_cda::XdmLimits,
     /// What mail client autoconfiguration tells (None: those routes answer 404).
-    pub client_setup: Option<crate::autoconfig::ClientSetup>,
+    pub client_setup: Option<crate::client_setup::ClientSetup>,
 }
 
 impl Default for WebSettings {

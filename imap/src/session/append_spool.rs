@@ -141,7 +141,7 @@ impl AppendSpools {
             return None;
         }
         // Older spools, dropped on the way, remove their files.
-        super::wire::take_in_order(&mut self.done, |s| s.token == literal)
+        super::side_data::take_in_order(&mut self.done, |s| s.token == literal)
     }
 }
 

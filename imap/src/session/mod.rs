@@ -20,6 +20,7 @@ mod search_cmd;
 mod search_res;
 mod select;
 mod selected;
+mod side_data;
 mod sort_cmd;
 mod store_cmd;
 mod wire;

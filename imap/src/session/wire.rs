@@ -20,11 +20,10 @@ use tokio_rustls::TlsAcceptor;
 
 use super::append_spool::{AppendSpools, Spooled};
 use super::compression::Deflate;
+use super::side_data::{bounded_push, take_in_order};
 use crate::input_limits::{InputGate, LiteralBudget, Step};
 use crate::search_return::ReturnOption;
 
-/// Side data kept for commands not yet handled (pipelined ones, ones imap-next refused).
-const MAX_PENDING_SIDE_DATA: usize = 64;
 /// The ID parameter that carries an extension command's key.
 pub(crate) const EXTENSION_MARKER: &str = "x-mssd-extension";
 /// The key of an ID command the wire made for an extension command line.
@@ -39,24 +38,6 @@ pub(crate) fn extension_key(
         let value: &[u8] = value.0.as_ref()?.as_ref();
         (name == EXTENSION_MARKER.as_bytes()).then(|| String::from_utf8_lossy(value).into_owned())
     })
-}
-
-/// Side data the input gate set aside for a command (a spooled APPEND message, an extension
-/// line, ESEARCH options) is queued in command order and taken when the command is handled.
-/// Entries before the one taken belong to commands imap-next refused, so they go too.
-pub(super) fn take_in_order<T>(queue: &mut VecDeque<T>, matches: impl Fn(&T) -> bool) -> Option<T> {
-    let at = queue.iter().position(matches)?;
-    queue.drain(..at);
-    queue.pop_front()
-}
-
-/// Queues side data for a command; entries of commands imap-next refused wait for a later
-/// tag, so the queue is bounded.
-fn bounded_push<T>(queue: &mut VecDeque<T>, entry: T) {
-    if queue.len() >= MAX_PENDING_SIDE_DATA {
-        queue.pop_front();
-    }
-    queue.push_back(entry);
 }
 
 /// Write when this much output is buffered, without waiting for the command to end.

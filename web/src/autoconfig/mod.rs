@@ -16,7 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-pub use documents::{ClientSetup, apple_profile, autodiscover, autodiscover_address, thunderbird};
+pub use crate::client_setup::ClientSetup;
+pub use documents::{apple_profile, autodiscover, autodiscover_address, thunderbird};
 
 use crate::state::WebState;
 
