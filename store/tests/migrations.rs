@@ -35,6 +35,33 @@ macro_rules! seed_v1 {
     };
 }
 
+/// The version 7 rows (version 6's plus a health document and a usage counter).
+macro_rules! seed_v7 {
+    () => {
+        concat!(
+            seed_v4!(),
+            "UPDATE mailboxes SET used_bytes = 5, used_messages = 1 WHERE id = 1; \
+             INSERT INTO subscriptions (mailbox_id, name) VALUES (1, 'INBOX'), (1, 'Sent'), \
+             (1, 'Old'); \
+             INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11); \
+             INSERT INTO health_documents (mailbox_id, folder_id, message_uid, cda_id, code, \
+             patient_ids, restrictions, action, status, indexed_at) \
+             VALUES (1, 10, 1, '1.2.3^D1', '11502-2', '[]', '[]', 'new', 'current', 1700000000); \
+             INSERT INTO usage_indicators VALUES ('2026-12', 'dr.who@x.mssante.fr', 'received', 3, 1, 2, 1);"
+        )
+    };
+}
+
+/// The version 8 rows (version 7's plus a blob file awaiting removal), which version 9 keeps.
+macro_rules! seed_v8 {
+    () => {
+        concat!(
+            seed_v7!(),
+            "INSERT INTO blob_garbage (file) VALUES ('00000000000000000000000000000000');"
+        )
+    };
+}
+
 /// The version 4 rows (version 3's plus a national directory generation in force with one
 /// mailbox), as a macro so the version 5 seed can extend them.
 macro_rules! seed_v4 {
@@ -107,44 +134,12 @@ const SEEDS: &[&str] = &[
          INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11);"
     ),
     // version 7: the rows of version 6, a health document and a usage counter.
-    concat!(
-        seed_v4!(),
-        "UPDATE mailboxes SET used_bytes = 5, used_messages = 1 WHERE id = 1; \
-         INSERT INTO subscriptions (mailbox_id, name) VALUES (1, 'INBOX'), (1, 'Sent'), \
-         (1, 'Old'); \
-         INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11); \
-         INSERT INTO health_documents (mailbox_id, folder_id, message_uid, cda_id, code, \
-         patient_ids, restrictions, action, status, indexed_at) \
-         VALUES (1, 10, 1, '1.2.3^D1', '11502-2', '[]', '[]', 'new', 'current', 1700000000); \
-         INSERT INTO usage_indicators VALUES ('2026-12', 'dr.who@x.mssante.fr', 'received', 3, 1, 2, 1);"
-    ),
+    seed_v7!(),
     // version 8: the rows of version 7, and a blob file awaiting removal.
-    concat!(
-        seed_v4!(),
-        "UPDATE mailboxes SET used_bytes = 5, used_messages = 1 WHERE id = 1; \
-         INSERT INTO subscriptions (mailbox_id, name) VALUES (1, 'INBOX'), (1, 'Sent'), \
-         (1, 'Old'); \
-         INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11); \
-         INSERT INTO health_documents (mailbox_id, folder_id, message_uid, cda_id, code, \
-         patient_ids, restrictions, action, status, indexed_at) \
-         VALUES (1, 10, 1, '1.2.3^D1', '11502-2', '[]', '[]', 'new', 'current', 1700000000); \
-         INSERT INTO usage_indicators VALUES ('2026-12', 'dr.who@x.mssante.fr', 'received', 3, 1, 2, 1); \
-         INSERT INTO blob_garbage (file) VALUES ('00000000000000000000000000000000');"
-    ),
+    seed_v8!(),
     // version 9: a new table (the audit chain) only; the rows of version 8, their audit record
     // not chained yet (as after the upgrade).
-    concat!(
-        seed_v4!(),
-        "UPDATE mailboxes SET used_bytes = 5, used_messages = 1 WHERE id = 1; \
-         INSERT INTO subscriptions (mailbox_id, name) VALUES (1, 'INBOX'), (1, 'Sent'), \
-         (1, 'Old'); \
-         INSERT INTO expunged (folder_id, uid, modseq) VALUES (10, 3, 11); \
-         INSERT INTO health_documents (mailbox_id, folder_id, message_uid, cda_id, code, \
-         patient_ids, restrictions, action, status, indexed_at) \
-         VALUES (1, 10, 1, '1.2.3^D1', '11502-2', '[]', '[]', 'new', 'current', 1700000000); \
-         INSERT INTO usage_indicators VALUES ('2026-12', 'dr.who@x.mssante.fr', 'received', 3, 1, 2, 1); \
-         INSERT INTO blob_garbage (file) VALUES ('00000000000000000000000000000000');"
-    ),
+    seed_v8!(),
 ];
 
 /// Builds a database at schema version `k` the way an older mssd left it.

@@ -26,6 +26,28 @@ fn message(i: usize) -> Vec<u8> {
     m
 }
 
+/// `mssd restore BACKUP` with a copy of the world's configuration in a new directory (so its
+/// `data_dir` is a new one); the directory and what the command said.
+fn restore_elsewhere(
+    world: &mssd_e2e::submission_world::World,
+    backup: &std::path::Path,
+) -> (tempfile::TempDir, mssd_e2e::CliOutput) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mssd.toml");
+    std::fs::copy(world.op.config_path(), &config).unwrap();
+    let out = mssd_e2e::run_cli(
+        std::path::Path::new(BIN),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "restore",
+            backup.to_str().unwrap(),
+        ],
+        None,
+    );
+    (dir, out)
+}
+
 #[test]
 fn a_backup_taken_under_load_restores_every_acknowledged_message() {
     let world = world(BIN);
@@ -66,19 +88,7 @@ fn a_backup_taken_under_load_restores_every_acknowledged_message() {
     assert!(verified.stdout.contains(" intact: "), "{}", verified.stdout);
 
     // Restored with a copy of the configuration whose data directory is new.
-    let elsewhere = tempfile::tempdir().unwrap();
-    let config = elsewhere.path().join("mssd.toml");
-    std::fs::copy(world.op.config_path(), &config).unwrap();
-    let restore = mssd_e2e::run_cli(
-        std::path::Path::new(BIN),
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "restore",
-            dest.to_str().unwrap(),
-        ],
-        None,
-    );
+    let (elsewhere, restore) = restore_elsewhere(&world, &dest);
     assert!(restore.status.success(), "{}", restore.stderr);
     let restored = mssd_e2e::store::messages(&elsewhere.path().join("data"), &martin(), "INBOX");
     let subjects: Vec<String> = restored
@@ -122,6 +132,7 @@ fn a_backup_taken_under_load_restores_every_acknowledged_message() {
         "{}",
         damaged.stdout
     );
+    let (other, refused) = restore_elsewhere(&world, &dest);
     let other = tempfile::tempdir().unwrap();
     let config = other.path().join("mssd.toml");
     std::fs::copy(world.op.config_path(), &config).unwrap();

@@ -47,29 +47,8 @@ impl Session<'_> {
             other => other,
         };
         let with_modseq = search::uses_modseq(criteria.as_ref());
-        if with_modseq {
-            self.enable_condstore();
-        }
-        match returns {
-            Some(options) => {
-                self.save_result(&options, &hits);
-                let modseq = with_modseq
-                    .then(|| self.highest_modseq(&search_res::returned(&options, &hits)))
-                    .flatten();
-                let numbers: Vec<u32> = self
-                    .numbers_of(hits, by_uid)
-                    .iter()
-                    .map(|n| n.get())
-                    .collect();
-                self.send_esearch(tag, by_uid, &options, &numbers, modseq)
-                    .await;
-            }
-            None => {
-                let modseq = with_modseq.then(|| self.highest_modseq(&hits)).flatten();
-                let numbers = self.numbers_of(hits, by_uid);
-                self.send_data(Data::Search(numbers, modseq));
-            }
-        }
+        self.send_result(tag, by_uid, returns, hits, with_modseq, Data::Search)
+            .await;
         self.send_status(ok(tag, None, "SEARCH completed"));
     }
 
@@ -99,6 +78,44 @@ impl Session<'_> {
     }
 
     /// Sequence numbers, or UIDs, of the view's messages at `indices`.
+    /// The answer to a SEARCH or SORT whose messages are `hits` (indices, in result order):
+    /// `* ESEARCH` when RETURN options were given (saving `$` if asked), else `plain`
+    /// (`* SEARCH` / `* SORT`); with a MODSEQ criterion, the highest mod-sequence of what is
+    /// returned (RFC 7162 3.1.5), CONDSTORE turned on.
+    pub(super) async fn send_result(
+        &mut self,
+        tag: &Tag<'static>,
+        by_uid: bool,
+        returns: Option<Vec<ReturnOption>>,
+        hits: Vec<usize>,
+        with_modseq: bool,
+        plain: fn(Vec<NonZeroU32>, Option<NonZeroU64>) -> Data<'static>,
+    ) {
+        if with_modseq {
+            self.enable_condstore();
+        }
+        match returns {
+            Some(options) => {
+                self.save_result(&options, &hits);
+                let modseq = with_modseq
+                    .then(|| self.highest_modseq(&search_res::returned(&options, &hits)))
+                    .flatten();
+                let numbers: Vec<u32> = self
+                    .numbers_of(hits, by_uid)
+                    .iter()
+                    .map(|n| n.get())
+                    .collect();
+                self.send_esearch(tag, by_uid, &options, &numbers, modseq)
+                    .await;
+            }
+            None => {
+                let modseq = with_modseq.then(|| self.highest_modseq(&hits)).flatten();
+                let numbers = self.numbers_of(hits, by_uid);
+                self.send_data(plain(numbers, modseq));
+            }
+        }
+    }
+
     /// The highest mod-sequence of the messages at `indices` (RFC 7162 3.1.5); None for none.
     pub(super) fn highest_modseq(&self, indices: &[usize]) -> Option<NonZeroU64> {
         let selected = self.selected.as_ref()?;

@@ -39,29 +39,8 @@ impl Session<'_> {
             .await;
         let order = sorted(keyed, criteria.as_ref());
         let with_modseq = crate::search::uses_modseq(search_criteria.as_ref());
-        if with_modseq {
-            self.enable_condstore();
-        }
-        match returns {
-            Some(options) => {
-                self.save_result(&options, &order);
-                let modseq = with_modseq
-                    .then(|| self.highest_modseq(&super::search_res::returned(&options, &order)))
-                    .flatten();
-                let numbers: Vec<u32> = self
-                    .numbers_of(order, by_uid)
-                    .iter()
-                    .map(|n| n.get())
-                    .collect();
-                self.send_esearch(tag, by_uid, &options, &numbers, modseq)
-                    .await;
-            }
-            None => {
-                let modseq = with_modseq.then(|| self.highest_modseq(&order)).flatten();
-                let numbers = self.numbers_of(order, by_uid);
-                self.send_data(Data::Sort(numbers, modseq));
-            }
-        }
+        self.send_result(tag, by_uid, returns, order, with_modseq, Data::Sort)
+            .await;
         self.send_status(ok(tag, None, "SORT completed"));
     }
 }
