@@ -133,19 +133,6 @@ fn a_backup_taken_under_load_restores_every_acknowledged_message() {
         damaged.stdout
     );
     let (other, refused) = restore_elsewhere(&world, &dest);
-    let other = tempfile::tempdir().unwrap();
-    let config = other.path().join("mssd.toml");
-    std::fs::copy(world.op.config_path(), &config).unwrap();
-    let refused = mssd_e2e::run_cli(
-        std::path::Path::new(BIN),
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "restore",
-            dest.to_str().unwrap(),
-        ],
-        None,
-    );
     assert!(!refused.status.success());
     assert!(!other.path().join("data/mssd.sqlite3").exists());
 
