@@ -26,6 +26,8 @@ pub fn take(database: &Path, dest: &Path, mssd_version: &str) -> Result<Manifest
         }
     }
     private_dir(dest)?;
+    // An existing empty directory keeps its mode otherwise.
+    restrict(dest, 0o700)?;
     let copy = dest.join(DATABASE);
     let blobs = dest.join(BLOBS);
     let source_blobs = blob_dir_of(database);
@@ -33,6 +35,8 @@ pub fn take(database: &Path, dest: &Path, mssd_version: &str) -> Result<Manifest
         remove_partial(&copy, &blobs)?;
         let taken_at = now_ms();
         let snapshot = sqlite_snapshot(database, &copy)?;
+        // VACUUM INTO creates the file under the umask: owner-only, as the store is.
+        restrict(&copy, 0o600)?;
         let mut files = vec![copy.clone()];
         let mut complete = true;
         for name in &snapshot.blob_files {
@@ -107,4 +111,10 @@ fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+fn restrict(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(io(path, "restricting the permissions of"))
 }

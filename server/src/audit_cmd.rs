@@ -84,6 +84,19 @@ fn line(record: &AuditRecord, json: bool) -> String {
     let at = crate::audit::rfc3339_ms(e.at);
     let detail = redact_ins_runs(&e.detail.to_string());
     let (actor, subject) = (redact_ins_runs(&e.actor), redact_ins_runs(&e.subject));
+    // A client chose some of these (the user name of a failed login): no control character
+    // reaches the operator's terminal or breaks a line.
+    let printable = |s: &str| -> String {
+        s.chars()
+            .flat_map(|c| {
+                if c.is_control() {
+                    c.escape_default().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect()
+    };
     if json {
         let detail: serde_json::Value =
             serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail));
@@ -99,8 +112,12 @@ fn line(record: &AuditRecord, json: bool) -> String {
         .to_string()
     } else {
         format!(
-            "{}\t{at}\t{}\t{actor}\t{subject}\t{}\t{detail}",
-            record.id, e.kind, e.outcome
+            "{}\t{at}\t{}\t{}\t{}\t{}\t{detail}",
+            record.id,
+            printable(&e.kind),
+            printable(&actor),
+            printable(&subject),
+            printable(&e.outcome)
         )
     }
 }

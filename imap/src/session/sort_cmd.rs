@@ -26,6 +26,14 @@ impl Session<'_> {
     ) {
         // ESORT (RFC 5267): RETURN options, taken first like SEARCH's.
         let returns = self.wire.take_search_return(tag.as_ref());
+        if returns
+            .as_ref()
+            .is_some_and(|o| o.contains(&crate::search_return::ReturnOption::Save))
+            && let Some(selected) = self.selected.as_mut()
+        {
+            // RFC 5182 2.1: a command with SAVE that fails leaves `$` empty.
+            selected.saved.clear();
+        }
         if !self.charset_supported(tag, Some(&charset)) {
             return;
         }

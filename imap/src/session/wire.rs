@@ -40,6 +40,10 @@ pub(crate) fn extension_key(
     })
 }
 
+/// MULTIAPPEND markers waiting for their message (the session takes at most 1,000 messages
+/// per APPEND).
+const MAX_APPEND_MARKERS: usize = 1024;
+
 /// Write when this much output is buffered, without waiting for the command to end.
 const FLUSH_AT: usize = 128 * 1024;
 /// Per-connection read buffer: small, because most connections sit idle (TLS has its own).
@@ -316,7 +320,14 @@ impl Wire {
                 Step::SearchReturn { tag, options } => {
                     bounded_push(&mut self.search_returns, (tag, options));
                 }
-                Step::AppendMore { tag } => bounded_push(&mut self.append_more, tag),
+                // Never dropped (a lost marker would end a MULTIAPPEND early): past the bound,
+                // the connection is closed instead.
+                Step::AppendMore { tag } => {
+                    if self.append_more.len() >= MAX_APPEND_MARKERS {
+                        return Err(WireError::Refused("too many APPEND messages in flight"));
+                    }
+                    self.append_more.push_back(tag);
+                }
             }
         }
         Ok(())
