@@ -34,6 +34,8 @@ pub(crate) struct PendingAppend {
     outcome: Result<FolderId, Status<'static>>,
     messages: Vec<Appended>,
     in_memory: usize,
+    /// Bytes of the messages so far, spooled ones included.
+    bytes: u64,
 }
 
 impl PendingAppend {
@@ -82,6 +84,7 @@ impl Session<'_> {
                     outcome,
                     messages: Vec::new(),
                     in_memory: 0,
+                    bytes: 0,
                 }
             }
         };
@@ -107,7 +110,25 @@ impl Session<'_> {
             let internal_date =
                 date.map_or_else(|| super::now_ms() / 1000, |d| d.as_ref().timestamp());
             match message {
+                // The messages of one APPEND together stay within the size of one message:
+                // spooled files wait on disk until the batch is stored.
+                Ok(message)
+                    if batch.bytes + message.len() as u64
+                        > self.ctx.config.max_literal_size as u64 =>
+                {
+                    drop(message);
+                    batch.messages.clear();
+                    batch.outcome = Err(no(
+                        tag,
+                        Some(code("TOOBIG")),
+                        &format!(
+                            "the messages of one APPEND may total {} bytes",
+                            self.ctx.config.max_literal_size
+                        ),
+                    ));
+                }
                 Ok(message) => {
+                    batch.bytes += message.len() as u64;
                     batch.in_memory += in_memory;
                     batch.messages.push(Appended {
                         message,
@@ -115,7 +136,11 @@ impl Session<'_> {
                         internal_date,
                     });
                 }
-                Err(refusal) => batch.outcome = Err(refusal),
+                Err(refusal) => {
+                    // Refused: the messages so far (and their files) go at once.
+                    batch.messages.clear();
+                    batch.outcome = Err(refusal);
+                }
             }
         }
         if more {

@@ -77,13 +77,19 @@ fn normalize_inbox(name: &str) -> String {
 
 /// A stored name as the client reads it: as stored, or in UTF-8 (`utf8`, IMAP4rev2).
 pub(crate) fn to_imap(name: &str, utf8: bool) -> ImapMailbox<'static> {
-    if utf8
-        && let Some(text) = crate::mutf7::decode(name).filter(|t| !t.is_ascii())
-        && let Ok(quoted) = QuotedUtf8::try_from(text)
+    // Decoded even when ASCII: "R&-D" is shown "R&D", which the client sends back as such.
+    let decoded = if utf8 {
+        crate::mutf7::decode(name)
+    } else {
+        None
+    };
+    if let Some(text) = decoded.as_ref().filter(|t| !t.is_ascii())
+        && let Ok(quoted) = QuotedUtf8::try_from(text.clone())
     {
         return ImapMailbox::from(AString::String(IString::QuotedUtf8(quoted)));
     }
-    match AString::try_from(name.to_owned()) {
+    let shown = decoded.unwrap_or_else(|| name.to_owned());
+    match AString::try_from(shown) {
         Ok(astring) => ImapMailbox::from(astring),
         Err(_) => ImapMailbox::Inbox,
     }
@@ -367,6 +373,12 @@ mod tests {
     #[test]
     fn utf8_names_for_imap4rev2() {
         let stored = "Sant&AOk-/R&-D";
+        let ascii = to_imap("R&-D", true);
+        assert_eq!(
+            mailbox_name(&ascii, true).unwrap(),
+            "R&-D",
+            "an ASCII name with &"
+        );
         let shown = to_imap(stored, true);
         assert_eq!(mailbox_name(&shown, true).unwrap(), stored);
         let ImapMailbox::Other(other) = &shown else {
