@@ -203,7 +203,11 @@ fn entry_count(zip: &[u8]) -> Result<u64> {
     );
     let at = usize::try_from(offset)
         .ok()
-        .filter(|&at| at + 56 <= zip.len() && zip[at..at + 4] == ZIP64_EOCD_MAGIC)
+        // An offset near usize::MAX must not wrap around the bound check.
+        .filter(|&at| {
+            at.checked_add(56).is_some_and(|end| end <= zip.len())
+                && zip[at..at + 4] == ZIP64_EOCD_MAGIC
+        })
         .ok_or_else(|| {
             CdaError::Zip("the zip64 end-of-central-directory record is missing".into())
         })?;
