@@ -7,13 +7,15 @@ cd "$(dirname "$0")"
 # Commands the tests run, and the Debian package that provides each.
 # slapd and ldapmodify: the LDAP sync tests start a real OpenLDAP server (annuaire-sync).
 # chromium and chromedriver: the web mailbox tests drive a real browser; npm fetches axe-core.
+# openssl: the OCSP tests start a real responder (`openssl ocsp`); libssl-dev: mssd-ocsp links libssl.
 declare -A needs=([cc]=gcc [pkg-config]=pkg-config [python3]=python3 [slapd]=slapd [ldapmodify]=ldap-utils
-  [chromium]=chromium [chromedriver]=chromium-driver [npm]=npm)
+  [chromium]=chromium [chromedriver]=chromium-driver [npm]=npm [openssl]=openssl)
 missing=()
 for cmd in "${!needs[@]}"; do
   # slapd lives in /usr/sbin, often not on a non-root PATH.
   command -v "$cmd" >/dev/null 2>&1 || [[ -x /usr/sbin/$cmd ]] || missing+=("${needs[$cmd]}")
 done
+pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "test.sh: missing ${missing[*]}; install them (apt-get install -y ${missing[*]}) and run again" >&2

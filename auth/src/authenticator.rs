@@ -41,16 +41,28 @@ impl Authenticator {
     /// Passwords are checked with argon2 ([`Argon2Verifier`]) unless
     /// [`Authenticator::with_password_verifier`] says otherwise.
     pub fn new(store: Arc<dyn Store>, config: AuthConfig) -> Authenticator {
+        let validator = |issuer, audience, jwks, source: Option<crate::KeySource>| {
+            let validator = TokenValidator::new(issuer, audience, jwks);
+            match source {
+                Some(source) => validator.with_key_source(source),
+                None => validator,
+            }
+        };
         let (tokens, bearer_scope) = match config.oidc {
             Some(oidc) => (
-                Some(TokenValidator::new(oidc.issuer, oidc.audience, oidc.jwks)),
+                Some(validator(
+                    oidc.issuer,
+                    oidc.audience,
+                    oidc.jwks,
+                    oidc.key_source,
+                )),
                 oidc.scope,
             ),
             None => (None, crate::config::DEFAULT_BEARER_SCOPE.to_owned()),
         };
         let citizen_tokens = config.citizen_oidc.map(|c| {
             (
-                TokenValidator::new(c.issuer, c.audience, c.jwks),
+                validator(c.issuer, c.audience, c.jwks, c.key_source),
                 c.ins_claim,
                 c.domain,
             )
@@ -83,9 +95,16 @@ impl Authenticator {
         &self.refusals
     }
 
-    /// The token validator, so a JWKS reloader can call `replace_jwks`.
+    /// The token validator, so a JWKS reloader can call `replace_jwks` or `refresh_now`.
     pub fn token_validator(&self) -> Option<&TokenValidator> {
         self.tokens.as_ref()
+    }
+
+    /// The citizens' token validator, likewise.
+    pub fn citizen_token_validator(&self) -> Option<&TokenValidator> {
+        self.citizen_tokens
+            .as_ref()
+            .map(|(validator, ..)| validator)
     }
 
     /// The mechanisms to advertise: none without TLS; EXTERNAL only with a client

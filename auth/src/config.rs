@@ -3,7 +3,7 @@
 use mssd_core::MailboxKind;
 
 use crate::throttle::ThrottleConfig;
-use crate::token::Jwks;
+use crate::token::{Jwks, KeySource};
 
 /// The `scope` reported in the bearer error JSON when none is configured.
 pub const DEFAULT_BEARER_SCOPE: &str = "openid";
@@ -16,10 +16,13 @@ pub struct OidcSettings {
     /// Tokens must name it in `aud` (and in `azp` when they have one): mssd's client id at
     /// the issuer.
     pub audience: String,
-    /// The issuer's signing keys (from the `jwks` file).
+    /// The issuer's signing keys at start (from the `jwks` file, or fetched).
     pub jwks: Jwks,
     /// The scope a client should request, sent back in the bearer error JSON.
     pub scope: String,
+    /// Where fresh keys come from when the JWKS is a URL: a token naming an unknown key
+    /// makes the validator fetch them (rate-limited).
+    pub key_source: Option<KeySource>,
 }
 
 impl OidcSettings {
@@ -29,6 +32,7 @@ impl OidcSettings {
             audience,
             jwks,
             scope: DEFAULT_BEARER_SCOPE.to_owned(),
+            key_source: None,
         }
     }
 }
@@ -43,6 +47,8 @@ pub struct CitizenOidcSettings {
     pub ins_claim: String,
     /// Citizen mailboxes are `<INS>@<domain>`.
     pub domain: String,
+    /// As [`OidcSettings::key_source`].
+    pub key_source: Option<KeySource>,
 }
 
 /// Everything the authenticator is configured with.

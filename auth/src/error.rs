@@ -40,6 +40,9 @@ pub enum Error {
     #[error("token key id {kid:?} is not in the JWKS")]
     TokenUnknownKid { kid: String },
 
+    #[error("no signing key of the issuer is loaded (its JWKS could not be fetched yet)")]
+    TokenNoKeys,
+
     #[error("token signature does not verify with the JWKS key")]
     TokenBadSignature,
 
@@ -92,6 +95,7 @@ impl Error {
             Error::TokenMalformed { .. }
                 | Error::TokenUnsupportedAlg { .. }
                 | Error::TokenUnknownKid { .. }
+                | Error::TokenNoKeys
                 | Error::TokenBadSignature
                 | Error::TokenExpired { .. }
                 | Error::TokenNotYetValid { .. }

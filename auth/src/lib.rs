@@ -2,7 +2,8 @@
 //!
 //! - [`sasl`]: sans-I/O SASL (PLAIN, LOGIN, EXTERNAL, XOAUTH2, OAUTHBEARER) and the
 //!   exchange state machine the protocol layers drive.
-//! - [`token`]: Pro Santé Connect access tokens (JWKS file, RS256/ES256, claim checks).
+//! - [`token`]: Pro Santé Connect access tokens (JWKS file or fetched keys, RS256/ES256,
+//!   claim checks).
 //! - [`throttle`]: failure counters per IP and per (IP, account).
 //! - [`refusal_audit`]: rate limit of audit lines for refusals before authentication.
 //! - [`Authenticator`]: the decision on each attempt, against the [`mssd_store::Store`],
@@ -32,4 +33,4 @@ pub use password_verifier::{Argon2Verifier, PasswordVerifier};
 pub use refusal_audit::RefusalAudit;
 pub use sasl::{Credentials, Mechanism, SaslExchange, Step};
 pub use throttle::{Throttle, ThrottleConfig};
-pub use token::{Jwks, TokenValidator};
+pub use token::{Jwks, JwksFetcher, KeySource, TokenValidator};

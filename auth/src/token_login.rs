@@ -16,7 +16,10 @@ impl Authenticator {
         named: Option<&str>,
         token: &str,
     ) -> Result<Authenticated, AuthFailure> {
-        let professional = self.tokens.as_ref().map(|t| t.validate(token, unix_now()));
+        let professional = match &self.tokens {
+            Some(tokens) => Some(tokens.validate_refreshing(token, unix_now()).await),
+            None => None,
+        };
         let verified = match professional {
             Some(Ok(verified)) => verified,
             // Not a Pro Santé Connect token: perhaps a citizen's.
@@ -106,7 +109,8 @@ impl Authenticator {
             ));
         };
         let verified = validator
-            .validate_citizen(token, unix_now(), claim)
+            .validate_citizen_refreshing(token, unix_now(), claim)
+            .await
             .map_err(|e| {
                 let detail = match professional_error {
                     Some(p) => format!("{e} (as a professional token: {p})"),

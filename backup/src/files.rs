@@ -53,6 +53,56 @@ pub(crate) fn link_or_copy(from: &Path, to: &Path) -> Result<bool> {
     }
 }
 
+/// True when `relative` (a manifest path) or a folder on its way under `root` is a symbolic
+/// link: a backup is plain files, and a link could make a restore read anything.
+pub(crate) fn through_symlink(root: &Path, relative: &str) -> bool {
+    let mut path = root.to_path_buf();
+    for part in relative.split('/') {
+        path.push(part);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+/// Copies `from` to a new file `to` (0600), hashing what it copies: the copy is kept (and
+/// fsynced) only when its size and SHA-256 are `expected`. Checking while copying leaves no
+/// window for `from` to change between a check and the copy.
+pub(crate) fn copy_checked(from: &Path, to: &Path, expected: (u64, &str)) -> Result<bool> {
+    let mut source = File::open(from).map_err(io(from, "opening"))?;
+    let mut target = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(to)
+        .map_err(io(to, "creating"))?;
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = source.read(&mut buf).map_err(io(from, "reading"))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hash.update(&buf[..n]);
+        target
+            .write_all(&buf[..n])
+            .map_err(io(to, "copying into"))?;
+    }
+    if size != expected.0 || hex::encode(hash.finalize()) != expected.1 {
+        drop(target);
+        let _ = std::fs::remove_file(to);
+        return Ok(false);
+    }
+    target.flush().map_err(io(to, "writing"))?;
+    target.sync_all().map_err(io(to, "syncing"))?;
+    Ok(true)
+}
+
 /// Copies `from` to a new file `to` (0600) and fsyncs it.
 pub(crate) fn copy_durably(from: &Path, to: &Path) -> Result<()> {
     let mut source = File::open(from).map_err(io(from, "opening"))?;

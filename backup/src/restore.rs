@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use crate::files::{copy_durably, private_dir, sync, sync_blob_dirs};
-use crate::manifest::MANIFEST;
+use crate::files::{copy_checked, private_dir, sync, sync_blob_dirs, through_symlink};
+use crate::manifest::{MANIFEST, ManifestFile, damaged};
 use crate::verify::{Verified, verify};
 use crate::{DATABASE, Error, Result};
 
@@ -28,20 +28,38 @@ pub fn restore(backup: &Path, data_dir: &Path) -> Result<Verified> {
     private_dir(data_dir)?;
     // Blob files first, the database last: a restore cut short leaves no database naming
     // files that are not there.
-    let mut files: Vec<&str> = verified
+    let mut files: Vec<&ManifestFile> = verified
         .manifest
         .files
         .iter()
-        .map(|f| f.path.as_str())
-        .filter(|p| *p != DATABASE && *p != MANIFEST)
+        .filter(|f| f.path != DATABASE && f.path != MANIFEST)
         .collect();
-    files.push(DATABASE);
-    for relative in files {
+    files.extend(
+        verified
+            .manifest
+            .files
+            .iter()
+            .filter(|f| f.path == DATABASE),
+    );
+    for file in files {
+        let relative = file.path.as_str();
+        if through_symlink(backup, relative) {
+            return Err(damaged(
+                backup,
+                format!("{relative} is or goes through a symbolic link"),
+            ));
+        }
         let to = data_dir.join(relative);
         if let Some(parent) = to.parent() {
             private_dir(parent)?;
         }
-        copy_durably(&backup.join(relative), &to)?;
+        // Checked again as it is copied: the backup may have changed since `verify`.
+        if !copy_checked(&backup.join(relative), &to, (file.size, &file.sha256))? {
+            return Err(damaged(
+                backup,
+                format!("{relative} changed since it was verified (size or SHA-256)"),
+            ));
+        }
     }
     sync_blob_dirs(&data_dir.join(crate::BLOBS))?;
     sync(data_dir)?;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use mssd_store::{referenced_blob_files, sqlite_quick_check};
 
-use crate::files::digest;
+use crate::files::{digest, through_symlink};
 use crate::manifest::{Manifest, damaged};
 use crate::{BLOBS, DATABASE, Result};
 
@@ -27,6 +27,12 @@ pub fn verify(dir: &Path) -> Result<Verified> {
     let mut bytes = 0;
     for file in &manifest.files {
         let path = dir.join(&file.path);
+        if through_symlink(dir, &file.path) {
+            return Err(damaged(
+                dir,
+                format!("{} is or goes through a symbolic link", file.path),
+            ));
+        }
         if !path.is_file() {
             return Err(damaged(dir, format!("{} is missing", file.path)));
         }

@@ -150,6 +150,17 @@ async fn a_damaged_backup_is_refused() {
             }),
         ),
         (
+            "a blob file replaced by a symbolic link to the same bytes",
+            Box::new(|dir: &Path| {
+                let manifest = mssd_backup::Manifest::read(dir).unwrap();
+                let blob = dir.join(&manifest.files[1].path);
+                let elsewhere = dir.join("elsewhere");
+                std::fs::copy(&blob, &elsewhere).unwrap();
+                std::fs::remove_file(&blob).unwrap();
+                std::os::unix::fs::symlink(&elsewhere, &blob).unwrap();
+            }),
+        ),
+        (
             "a blob file dropped from the manifest and the directory",
             Box::new(|dir: &Path| {
                 let path = dir.join(MANIFEST);

@@ -17,6 +17,8 @@ pub struct CrlStatus {
     /// still used (better than none) but the operator must fetch the new one.
     pub stale: bool,
     pub revoked_count: usize,
+    /// "file" for `tls.crls`, else the URL it was downloaded from.
+    pub source: String,
 }
 
 #[derive(Debug)]
@@ -25,13 +27,16 @@ pub(crate) struct ConfiguredCrl {
     /// DER of the issuer Name, compared byte for byte like webpki does.
     pub(crate) issuer_der: Vec<u8>,
     issuer: DistinguishedName,
-    this_update: OffsetDateTime,
+    pub(crate) this_update: OffsetDateTime,
     next_update: OffsetDateTime,
     revoked_count: usize,
+    pub(crate) source: String,
+    /// As received, to be saved and read back at the next start.
+    pub(crate) der: Vec<u8>,
 }
 
 impl ConfiguredCrl {
-    pub(crate) fn parse(der: &CertificateRevocationListDer<'_>) -> Result<Self> {
+    pub(crate) fn parse(der: &CertificateRevocationListDer<'_>, source: &str) -> Result<Self> {
         let crl = OwnedCertRevocationList::from_der(der.as_ref())
             .map_err(|e| Error::BadCrl(format!("rejected by webpki: {e}")))?;
         let (_, parsed) = x509_parser::parse_x509_crl(der.as_ref())
@@ -48,6 +53,8 @@ impl ConfiguredCrl {
             next_update,
             revoked_count: parsed.iter_revoked_certificates().count(),
             issuer,
+            source: source.to_string(),
+            der: der.as_ref().to_vec(),
         })
     }
 
@@ -58,8 +65,19 @@ impl ConfiguredCrl {
             next_update: self.next_update,
             stale: self.next_update <= to_datetime(now),
             revoked_count: self.revoked_count,
+            source: self.source.clone(),
         }
     }
+}
+
+/// What a CRL says (issuer, dates, count), `source` being where it came from; for reports.
+/// Its signature is NOT checked here: [`crate::ChainValidator::offer_crl`] does that.
+pub fn describe_crl(
+    der: &CertificateRevocationListDer<'_>,
+    source: &str,
+    now: UnixTime,
+) -> Result<CrlStatus> {
+    Ok(ConfiguredCrl::parse(der, source)?.status(now))
 }
 
 pub(crate) fn to_datetime(t: UnixTime) -> OffsetDateTime {
@@ -67,4 +85,33 @@ pub(crate) fn to_datetime(t: UnixTime) -> OffsetDateTime {
         .ok()
         .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The http(s) URIs of a certificate's CRL distribution points (RFC 5280 4.2.1.13). An
+/// unreadable certificate or extension gives none: this only feeds the downloader.
+pub(crate) fn distribution_points(cert: &rustls_pki_types::CertificateDer<'_>) -> Vec<String> {
+    use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
+    let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.as_ref()) else {
+        return Vec::new();
+    };
+    let mut urls = Vec::new();
+    for extension in parsed.extensions() {
+        let ParsedExtension::CRLDistributionPoints(points) = extension.parsed_extension() else {
+            continue;
+        };
+        for point in points.iter() {
+            let Some(DistributionPointName::FullName(names)) = &point.distribution_point else {
+                continue;
+            };
+            for name in names {
+                if let GeneralName::URI(uri) = name
+                    && (uri.starts_with("http://") || uri.starts_with("https://"))
+                    && uri.len() <= 2048
+                {
+                    urls.push(uri.to_string());
+                }
+            }
+        }
+    }
+    urls
 }

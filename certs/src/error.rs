@@ -31,10 +31,16 @@ pub enum Error {
     NotYetValid { not_before: OffsetDateTime },
     #[error("certificate is revoked by its CA's CRL")]
     Revoked,
+    #[error("certificate is revoked (answer of the OCSP responder)")]
+    RevokedByOcsp,
     #[error(
         "revocation status unknown: the configured CRL of the issuer does not cover this certificate"
     )]
     RevocationStatusUnknown,
+    #[error(
+        "the CRL of an issuer in the chain is stale (next update was due {next_update}) and tls.stale_crl = \"refuse\""
+    )]
+    StaleCrl { next_update: OffsetDateTime },
     #[error("certificate lacks the {needed} extended key usage")]
     WrongUsage { needed: &'static str },
     #[error("certificate policies {found:?} include none of the accepted policies")]

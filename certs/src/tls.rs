@@ -14,6 +14,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
 use crate::error::{Error, Result};
 use crate::identity::CertInfo;
+use crate::live_identity::LiveIdentity;
 use crate::validate::{ChainValidator, Usage};
 
 /// Whether a TLS server asks for a client certificate.
@@ -61,6 +62,16 @@ pub fn server_config(
     validator: Arc<ChainValidator>,
     client_auth: ClientAuth,
 ) -> Result<Arc<ServerConfig>> {
+    server_config_live(LiveIdentity::new(chain, key)?, validator, client_auth)
+}
+
+/// Server configuration presenting whatever `identity` holds at each handshake (a renewed
+/// certificate reaches new connections without rebuilding the configuration).
+pub fn server_config_live(
+    identity: Arc<LiveIdentity>,
+    validator: Arc<ChainValidator>,
+    client_auth: ClientAuth,
+) -> Result<Arc<ServerConfig>> {
     let provider = Arc::new(crypto_provider());
     let algorithms = provider.signature_verification_algorithms;
     let builder =
@@ -74,7 +85,7 @@ pub fn server_config(
                 algorithms,
             ))),
     };
-    let mut config = builder.with_single_cert(chain, key)?;
+    let mut config = builder.with_cert_resolver(identity);
     enable_resumption(&mut config)?;
     Ok(Arc::new(config))
 }
@@ -99,6 +110,18 @@ pub fn client_config(
     identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     validator: Arc<ChainValidator>,
 ) -> Result<Arc<ClientConfig>> {
+    let identity = match identity {
+        Some((chain, key)) => Some(LiveIdentity::new(chain, key)?),
+        None => None,
+    };
+    client_config_live(identity, validator)
+}
+
+/// Client configuration presenting what `identity` holds at each handshake.
+pub fn client_config_live(
+    identity: Option<Arc<LiveIdentity>>,
+    validator: Arc<ChainValidator>,
+) -> Result<Arc<ClientConfig>> {
     let provider = Arc::new(crypto_provider());
     let verifier = Arc::new(IgcServerVerifier::new(
         validator,
@@ -109,7 +132,7 @@ pub fn client_config(
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     let mut config = match identity {
-        Some((chain, key)) => builder.with_client_auth_cert(chain, key)?,
+        Some(identity) => builder.with_client_cert_resolver(identity),
         None => builder.with_no_client_auth(),
     };
     config.resumption = rustls::client::Resumption::in_memory_sessions(CLIENT_SESSIONS);
@@ -273,7 +296,7 @@ fn rejected(peer: &'static str, e: Error) -> rustls::Error {
         Error::UntrustedIssuer => CertificateError::UnknownIssuer,
         Error::Expired { .. } => CertificateError::Expired,
         Error::NotYetValid { .. } => CertificateError::NotValidYet,
-        Error::Revoked => CertificateError::Revoked,
+        Error::Revoked | Error::RevokedByOcsp => CertificateError::Revoked,
         Error::RevocationStatusUnknown => CertificateError::UnknownRevocationStatus,
         Error::WrongUsage { .. } => CertificateError::InvalidPurpose,
         other => CertificateError::Other(OtherError(Arc::new(other))),

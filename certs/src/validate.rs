@@ -1,19 +1,21 @@
 //! Chain, usage, revocation and policy validation against configured IGC-Santé anchors.
 
 use rustls_pki_types::{
-    CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, TrustAnchor,
-    UnixTime,
+    CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, UnixTime,
 };
 use webpki::{
     EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth, RevocationOptions,
     RevocationOptionsBuilder, UnknownStatusPolicy,
 };
 
+use std::sync::{Arc, Mutex, RwLock};
+
 use crate::crl::{ConfiguredCrl, CrlStatus, to_datetime};
 use crate::dn::DistinguishedName;
-use crate::dn_types::is_dotted_oid;
 use crate::error::{Error, Result};
 use crate::identity::CertInfo;
+use crate::ocsp_book::{OcspAnswer, OcspBook};
+use crate::trust_state::{StaleCrl, TrustState};
 
 /// What we trust. Anchors come ONLY from here: never from the system store.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +24,9 @@ pub struct TrustConfig {
     pub crls: Vec<CertificateRevocationListDer<'static>>,
     /// Dotted certificate policy OIDs of which a certificate must carry one; empty = any.
     pub accepted_policies: Vec<String>,
+    pub stale_crl: StaleCrl,
+    /// CRLs to download besides the distribution points the certificates name.
+    pub crl_urls: Vec<String>,
 }
 
 /// The purpose a certificate is presented for.
@@ -50,60 +55,83 @@ impl Usage {
 
 /// Validates certificates presented by peers and users.
 ///
-/// Revocation: the end-entity certificate is checked against the configured CRLs. When one
-/// of them is issued by the certificate's issuer, an unknown status is a failure; a CA
-/// without a configured CRL is NOT revocation-checked (its certificates pass). Stale CRLs
-/// (nextUpdate passed) are still used and reported by [`ChainValidator::crl_status`].
-#[derive(Debug)]
+/// Revocation: every certificate of the chain (end entity and intermediates) is checked
+/// against the CRL in force for its issuer. When every issuer of the presented chain has a
+/// CRL, a status the CRLs cannot give is a failure; a CA without any CRL is NOT
+/// revocation-checked (its certificates pass) and `doctor` says so. A stale CRL (nextUpdate
+/// passed) is used or refused as [`StaleCrl`] says.
+///
+/// What it trusts can change while it is shared by every TLS configuration:
+/// [`ChainValidator::reload`] (SIGHUP) and [`ChainValidator::offer_crl`] (a download) swap
+/// the whole state at once.
 pub struct ChainValidator {
-    anchors: Vec<TrustAnchor<'static>>,
-    anchor_subjects: Vec<DistinguishedName>,
-    anchor_subjects_der: Vec<Vec<u8>>,
-    crls: Vec<ConfiguredCrl>,
-    accepted_policies: Vec<String>,
+    state: RwLock<Arc<TrustState>>,
+    learned: Mutex<Learned>,
+    /// Set when an OCSP responder is configured ([`ChainValidator::enable_ocsp`]).
+    ocsp: std::sync::OnceLock<Arc<OcspBook>>,
     signature_algorithms: &'static [&'static dyn SignatureVerificationAlgorithm],
+}
+
+impl std::fmt::Debug for ChainValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.state();
+        f.debug_struct("ChainValidator")
+            .field("anchors", &state.anchor_subjects)
+            .field("crls", &state.crls.len())
+            .finish()
+    }
+}
+
+/// What a downloaded CRL did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CrlOffer {
+    /// Now in force.
+    Installed(CrlStatus),
+    /// The CRL in force for that issuer is as recent or more: a replayed or cached old
+    /// CRL never replaces a newer one.
+    NotNewer,
+    /// Its issuer is not known yet (an intermediate no chain has shown): kept aside and
+    /// checked when a chain that validates brings that CA.
+    Pending,
 }
 
 impl ChainValidator {
     pub fn new(config: TrustConfig) -> Result<Self> {
-        if config.anchors.is_empty() {
-            return Err(Error::NoTrustAnchor);
-        }
-        let mut anchors = Vec::new();
-        let mut anchor_subjects = Vec::new();
-        let mut anchor_subjects_der = Vec::new();
-        for der in &config.anchors {
-            let anchor = webpki::anchor_from_trusted_cert(der)
-                .map_err(|e| Error::BadTrustAnchor(format!("rejected by webpki: {e}")))?;
-            anchors.push(anchor.to_owned());
-            let (_, parsed) = x509_parser::parse_x509_certificate(der.as_ref())
-                .map_err(|e| Error::BadTrustAnchor(format!("cannot parse: {e}")))?;
-            anchor_subjects.push(DistinguishedName::from_x509_name(parsed.subject())?);
-            anchor_subjects_der.push(parsed.subject().as_raw().to_vec());
-        }
-        let crls = config
-            .crls
-            .iter()
-            .map(ConfiguredCrl::parse)
-            .collect::<Result<Vec<_>>>()?;
-        let mut accepted_policies = Vec::new();
-        for oid in &config.accepted_policies {
-            let oid = oid.trim();
-            if !is_dotted_oid(oid) {
-                return Err(Error::BadPolicyOid(oid.to_string()));
-            }
-            accepted_policies.push(oid.to_string());
-        }
-        Ok(Self {
-            anchors,
-            anchor_subjects,
-            anchor_subjects_der,
-            crls,
-            accepted_policies,
+        let state = TrustState::build(&config, Vec::new())?;
+        let validator = Self {
+            learned: Mutex::new(Learned::default()),
+            ocsp: std::sync::OnceLock::new(),
+            state: RwLock::new(Arc::new(state)),
             signature_algorithms: rustls::crypto::ring::default_provider()
                 .signature_verification_algorithms
                 .all,
-        })
+        };
+        validator.learn_distribution_points(&config.anchors);
+        Ok(validator)
+    }
+
+    fn state(&self) -> Arc<TrustState> {
+        self.state
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn swap(&self, next: TrustState) {
+        *self
+            .state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(next);
+    }
+
+    /// Replaces anchors, CRL files and policies (a configuration reload). Downloaded CRLs
+    /// stay in force. On error nothing changes.
+    pub fn reload(&self, config: TrustConfig) -> Result<()> {
+        let fetched = self.state().fetched_crls.clone();
+        let next = TrustState::build(&config, fetched)?;
+        self.swap(next);
+        self.learn_distribution_points(&config.anchors);
+        Ok(())
     }
 
     /// Checks that `end_entity` chains (through `intermediates`, as sent by the peer) to a
@@ -116,16 +144,21 @@ impl ChainValidator {
         usage: Usage,
         now: UnixTime,
     ) -> Result<CertInfo> {
+        let state = self.state();
         let info = CertInfo::parse(end_entity)?;
         let cert = EndEntityCert::try_from(end_entity)
             .map_err(|e| Error::BadCertificate(format!("rejected by webpki: {e}")))?;
-        let issuer_der = issuer_der(end_entity)?;
-        let crls: Vec<_> = self.crls.iter().map(|c| &c.crl).collect();
-        let issuer_has_crl = self.crls.iter().any(|c| c.issuer_der == issuer_der);
-        let revocation = revocation_options(&crls, issuer_has_crl);
+        let crls: Vec<_> = state.crls.iter().map(|c| &c.crl).collect();
+        let mut every_issuer_has_crl = state.crl_of(&issuer_der(end_entity)?).is_some();
+        for intermediate in intermediates {
+            every_issuer_has_crl &= issuer_der(intermediate)
+                .map(|issuer| state.crl_of(&issuer).is_some())
+                .unwrap_or(false);
+        }
+        let revocation = revocation_options(&crls, every_issuer_has_crl, state.stale_crl);
         cert.verify_for_usage(
             self.signature_algorithms,
-            &self.anchors,
+            &state.anchors,
             intermediates,
             now,
             usage.key_usage(),
@@ -133,51 +166,254 @@ impl ChainValidator {
             None,
         )
         .map_err(|e| map_webpki_error(e, usage))?;
-        if !self.accepted_policies.is_empty()
+        if !state.accepted_policies.is_empty()
             && !info
                 .policy_oids
                 .iter()
-                .any(|oid| self.accepted_policies.contains(oid))
+                .any(|oid| state.accepted_policies.contains(oid))
         {
             return Err(Error::PolicyNotAccepted {
                 found: info.policy_oids.clone(),
             });
         }
+        if let Some(book) = self.ocsp.get()
+            && let Some(issuer) = issuer_of(end_entity, intermediates, &state.anchor_certs)
+            && book.answer_or_ask(end_entity, &issuer, now.as_secs()) == Some(OcspAnswer::Revoked)
+        {
+            return Err(Error::RevokedByOcsp);
+        }
+        // The chain is ours: its CAs may sign the CRLs we download, and its distribution
+        // points are where those CRLs are.
+        if self.learn(end_entity, intermediates) && self.install_pending() {
+            // A CRL of a CA this chain just introduced is now in force: it must judge this
+            // very certificate too (the first connection of a revoked peer included).
+            return self.validate(end_entity, intermediates, usage, now);
+        }
         tracing::debug!(subject = %info.subject, usage = usage.eku_name(), "certificate validated");
         Ok(info)
     }
 
+    /// Turns OCSP answers on: validations consult the book and list the certificates to
+    /// ask about; the caller's checker fills it.
+    pub fn enable_ocsp(&self) -> Arc<OcspBook> {
+        self.ocsp
+            .get_or_init(|| Arc::new(OcspBook::default()))
+            .clone()
+    }
+
     /// Subjects of the configured trust anchors.
-    pub fn anchor_subjects(&self) -> &[DistinguishedName] {
-        &self.anchor_subjects
+    pub fn anchor_subjects(&self) -> Vec<DistinguishedName> {
+        self.state().anchor_subjects.clone()
     }
 
     /// DER of the anchors' subject Names, for TLS certificate_authorities hints.
-    pub(crate) fn anchor_subjects_der(&self) -> &[Vec<u8>] {
-        &self.anchor_subjects_der
+    pub(crate) fn anchor_subjects_der(&self) -> Vec<Vec<u8>> {
+        self.state().anchor_subjects_der.clone()
     }
 
-    /// Each configured CRL: issuer, dates, whether it is stale at `now`.
+    /// Each CRL in force: issuer, dates, source, whether it is stale at `now`.
     pub fn crl_status(&self, now: UnixTime) -> Vec<CrlStatus> {
-        self.crls.iter().map(|c| c.status(now)).collect()
+        self.state().crls.iter().map(|c| c.status(now)).collect()
     }
+
+    /// Whether a stale CRL refuses the certificates it covers.
+    pub fn stale_crl_policy(&self) -> StaleCrl {
+        self.state().stale_crl
+    }
+
+    /// The URLs to download CRLs from: `tls.crl_urls`, then the distribution points of the
+    /// anchors and of every chain validated so far (bounded).
+    pub fn crl_sources(&self) -> Vec<String> {
+        let mut urls = self.state().crl_urls.clone();
+        let learned = self.learned();
+        for url in &learned.urls {
+            if !urls.contains(url) {
+                urls.push(url.clone());
+            }
+        }
+        urls
+    }
+
+    /// A CRL downloaded from `source`: installed when a CA we trust (an anchor, or an
+    /// intermediate of a chain that validated) signed it and it is newer than the one in
+    /// force for that CA. A CRL nobody we trust signed is an error: it changes nothing.
+    pub fn offer_crl(
+        &self,
+        der: &CertificateRevocationListDer<'_>,
+        source: &str,
+    ) -> Result<CrlOffer> {
+        let crl = ConfiguredCrl::parse(der, source)?;
+        let state = self.state();
+        let mut issuers = state.anchor_certs.clone();
+        issuers.extend(self.learned().cas.iter().cloned());
+        if !issuers
+            .iter()
+            .any(|ca| subject_der(ca).is_some_and(|s| s == crl.issuer_der))
+        {
+            self.learned().add_pending(der, source);
+            return Ok(CrlOffer::Pending);
+        }
+        verify_crl_signature(der, &crl.issuer_der, &issuers)?;
+        if let Some(current) = state.crl_of(&crl.issuer_der)
+            && current.this_update >= crl.this_update
+        {
+            return Ok(CrlOffer::NotNewer);
+        }
+        let status = crl.status(UnixTime::now());
+        self.swap(state.with_fetched(Arc::new(crl)));
+        Ok(CrlOffer::Installed(status))
+    }
+
+    /// The downloaded CRLs in force, (source, DER), to be saved for the next start.
+    pub fn fetched_crls(&self) -> Vec<(String, Vec<u8>)> {
+        self.state()
+            .fetched_crls
+            .iter()
+            .map(|c| (c.source.clone(), c.der.clone()))
+            .collect()
+    }
+
+    fn learned(&self) -> std::sync::MutexGuard<'_, Learned> {
+        self.learned
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn learn_distribution_points(&self, certs: &[CertificateDer<'_>]) {
+        let mut learned = self.learned();
+        for cert in certs {
+            learned.add_urls(crate::crl::distribution_points(cert));
+        }
+    }
+
+    /// True when a CA was new.
+    fn learn(&self, end_entity: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>]) -> bool {
+        let mut learned = self.learned();
+        learned.add_urls(crate::crl::distribution_points(end_entity));
+        let mut new_ca = false;
+        for ca in intermediates {
+            if learned.add_ca(ca) {
+                new_ca = true;
+                learned.add_urls(crate::crl::distribution_points(ca));
+            }
+        }
+        new_ca
+    }
+
+    /// Offers again the CRLs waiting for their CA; true when one went into force.
+    fn install_pending(&self) -> bool {
+        let pending = std::mem::take(&mut self.learned().pending);
+        let mut installed = false;
+        for (source, der) in pending {
+            match self.offer_crl(&CertificateRevocationListDer::from(der), &source) {
+                Ok(CrlOffer::Installed(_)) => installed = true,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(%source, error = %e, "downloaded CRL refused"),
+            }
+        }
+        installed
+    }
+}
+
+/// CAs and distribution points seen in validated chains. Bounded: a peer cannot grow it
+/// past what a few hundred operators' hierarchies need.
+#[derive(Default)]
+struct Learned {
+    cas: Vec<CertificateDer<'static>>,
+    urls: Vec<String>,
+    /// Downloaded CRLs whose CA is not known yet: (source, DER), one per source.
+    pending: Vec<(String, Vec<u8>)>,
+}
+
+const MAX_LEARNED_CAS: usize = 64;
+const MAX_LEARNED_URLS: usize = 64;
+const MAX_PENDING_CRLS: usize = 16;
+
+impl Learned {
+    /// False when already known or full.
+    fn add_ca(&mut self, ca: &CertificateDer<'_>) -> bool {
+        if self.cas.len() >= MAX_LEARNED_CAS || self.cas.iter().any(|c| c.as_ref() == ca.as_ref()) {
+            return false;
+        }
+        self.cas.push(ca.clone().into_owned());
+        true
+    }
+
+    fn add_pending(&mut self, der: &CertificateRevocationListDer<'_>, source: &str) {
+        self.pending.retain(|(s, _)| s != source);
+        if self.pending.len() < MAX_PENDING_CRLS {
+            self.pending
+                .push((source.to_string(), der.as_ref().to_vec()));
+        }
+    }
+
+    fn add_urls(&mut self, urls: Vec<String>) {
+        for url in urls {
+            if self.urls.len() < MAX_LEARNED_URLS && !self.urls.contains(&url) {
+                self.urls.push(url);
+            }
+        }
+    }
+}
+
+/// The certificate that issued `end_entity`: an intermediate the peer sent, else an anchor.
+fn issuer_of(
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    anchors: &[CertificateDer<'static>],
+) -> Option<CertificateDer<'static>> {
+    let issuer = issuer_der(end_entity).ok()?;
+    intermediates
+        .iter()
+        .map(|c| c.clone().into_owned())
+        .chain(anchors.iter().cloned())
+        .find(|c| subject_der(c).is_some_and(|s| s == issuer))
+}
+
+fn subject_der(cert: &CertificateDer<'_>) -> Option<Vec<u8>> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    Some(parsed.subject().as_raw().to_vec())
+}
+
+fn verify_crl_signature(
+    der: &CertificateRevocationListDer<'_>,
+    issuer_der: &[u8],
+    candidates: &[CertificateDer<'static>],
+) -> Result<()> {
+    let (_, parsed) = x509_parser::parse_x509_crl(der.as_ref())
+        .map_err(|e| Error::BadCrl(format!("cannot parse: {e}")))?;
+    for candidate in candidates {
+        let Ok((_, ca)) = x509_parser::parse_x509_certificate(candidate.as_ref()) else {
+            continue;
+        };
+        if ca.subject().as_raw() == issuer_der && parsed.verify_signature(ca.public_key()).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(Error::BadCrl(
+        "not signed by a trust anchor or a CA of a validated chain".into(),
+    ))
 }
 
 fn revocation_options<'a>(
     crls: &'a [&'a webpki::CertRevocationList<'a>],
-    issuer_has_crl: bool,
+    every_issuer_has_crl: bool,
+    stale_crl: StaleCrl,
 ) -> Option<RevocationOptions<'a>> {
     let builder = RevocationOptionsBuilder::new(crls).ok()?;
-    let status_policy = if issuer_has_crl {
+    let status_policy = if every_issuer_has_crl {
         UnknownStatusPolicy::Deny
     } else {
         UnknownStatusPolicy::Allow
     };
     Some(
         builder
-            .with_depth(RevocationCheckDepth::EndEntity)
+            .with_depth(RevocationCheckDepth::Chain)
             .with_status_policy(status_policy)
-            .with_expiration_policy(ExpirationPolicy::Ignore)
+            .with_expiration_policy(match stale_crl {
+                StaleCrl::Refuse => ExpirationPolicy::Enforce,
+                StaleCrl::Warn => ExpirationPolicy::Ignore,
+            })
             .build(),
     )
 }
@@ -204,6 +440,9 @@ fn map_webpki_error(e: webpki::Error, usage: Usage) -> Error {
             not_before: to_datetime(not_before),
         },
         W::CertRevoked => Error::Revoked,
+        W::CrlExpired { next_update, .. } => Error::StaleCrl {
+            next_update: to_datetime(next_update),
+        },
         W::UnknownRevocationStatus => Error::RevocationStatusUnknown,
         W::RequiredEkuNotFound | W::RequiredEkuNotFoundContext(_) => Error::WrongUsage {
             needed: usage.eku_name(),

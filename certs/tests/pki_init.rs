@@ -41,6 +41,7 @@ fn init_pki_writes_files_that_load_and_validate() {
         anchors: root,
         crls,
         accepted_policies: Vec::new(),
+        ..Default::default()
     })
     .unwrap();
     let status = validator.crl_status(UnixTime::now());
@@ -173,6 +174,7 @@ async fn initialised_pki_serves_mutual_tls() {
             anchors: load_certs(&layout.root_cert).unwrap(),
             crls: load_crls(&layout.crl).unwrap(),
             accepted_policies: Vec::new(),
+            ..Default::default()
         })
         .unwrap(),
     );
@@ -228,6 +230,7 @@ fn a_second_operator_issued_from_the_first_ca_validates_against_the_same_root() 
         anchors: mssd_certs::load_certs(&a.root_cert).unwrap(),
         crls: mssd_certs::load_crls(&a.crl).unwrap(),
         accepted_policies: Vec::new(),
+        ..Default::default()
     })
     .unwrap();
     let chain = mssd_certs::load_certs(&b.server_cert).unwrap();

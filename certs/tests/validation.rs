@@ -270,6 +270,7 @@ fn accepted_policies_are_enforced() {
         anchors: vec![pki.root.cert_der().clone()],
         crls: Vec::new(),
         accepted_policies: vec!["1.2.250.9.2".into()],
+        ..Default::default()
     })
     .unwrap();
     let info = validate(&pki, &validator, &with_policy, Usage::ClientAuth).unwrap();
@@ -292,6 +293,7 @@ fn configuration_errors_are_precise() {
         anchors: vec![pki.root.cert_der().clone()],
         crls: Vec::new(),
         accepted_policies: vec!["igc-sante".into()],
+        ..Default::default()
     });
     assert!(
         matches!(&bad_policy, Err(Error::BadPolicyOid(oid)) if oid == "igc-sante"),
@@ -309,6 +311,7 @@ fn configuration_errors_are_precise() {
         anchors: vec![pki.root.cert_der().clone()],
         crls: vec![vec![0x30, 0x00].into()],
         accepted_policies: Vec::new(),
+        ..Default::default()
     });
     assert!(matches!(bad_crl, Err(Error::BadCrl(_))), "{bad_crl:?}");
     let validator = pki.validator(Vec::new());

@@ -75,6 +75,12 @@ pub enum Step {
         tag: String,
         options: Vec<crate::search_return::ReturnOption>,
     },
+    /// The command that follows (`tag`) had `$` (SEARCHRES) written as
+    /// [`crate::search_return::SAVED_RESULT`]. Without this marker that number is a number:
+    /// a client that sends 4294967295 itself does not get the saved result.
+    SavedResult {
+        tag: String,
+    },
 }
 
 /// Commands the session parses itself (see [`Step::Extension`]).
@@ -292,7 +298,10 @@ impl InputGate {
                     if self.authenticated
                         && !continues_append
                         && let Some(substituted) = crate::search_return::substitute_saved(&line)
+                        && let Some(tag) = tag_of(&line)
                     {
+                        flush(&mut forward, &mut steps);
+                        steps.push(Step::SavedResult { tag });
                         line = substituted;
                     }
                     // MULTIAPPEND: after a message, another one rather than the end of line.

@@ -22,56 +22,151 @@ pub enum ReturnOption {
 /// messages, or that UID), replaced by the saved result before the command runs.
 pub const SAVED_RESULT: u32 = u32::MAX;
 
-/// `line` with every lone `$` outside quoted strings written as [`SAVED_RESULT`]
-/// (`$Forwarded` and other keywords are left alone). None when there is none.
+/// `line` with each `$` that stands for a set of messages written as [`SAVED_RESULT`]:
+/// the set argument of `[UID] FETCH|STORE|COPY|MOVE` and `UID EXPUNGE`, and a search key of
+/// `[UID] SEARCH|SORT|THREAD` (`$`, `UID $`, inside OR, NOT and parentheses). A `$` elsewhere
+/// — a folder named `$` (`COPY 1 $`), a keyword (`+FLAGS ($)`, `KEYWORD $`), the value of
+/// `SUBJECT $` — is left alone. None when there is nothing to replace.
 pub fn substitute_saved(line: &[u8]) -> Option<Vec<u8>> {
-    if !takes_sets(line) {
+    let words = words(line);
+    let mut at = 1; // past the tag
+    let mut command = words.get(at)?.text(line);
+    if command.eq_ignore_ascii_case(b"UID") {
+        at += 1;
+        command = words.get(at)?.text(line);
+    }
+    let upper = command.to_ascii_uppercase();
+    let replace: Vec<usize> = match upper.as_slice() {
+        b"FETCH" | b"STORE" | b"COPY" | b"MOVE" | b"EXPUNGE" => words
+            .get(at + 1)
+            .filter(|w| w.text(line) == b"$")
+            .map(|w| vec![w.start])
+            .unwrap_or_default(),
+        b"SEARCH" | b"SORT" | b"THREAD" => search_keys(line, &words[at + 1..]),
+        _ => Vec::new(),
+    };
+    if replace.is_empty() {
         return None;
     }
-    let mut out: Option<Vec<u8>> = None;
-    let mut quoted = false;
-    let mut escaped = false;
-    for (i, &b) in line.iter().enumerate() {
-        let lone = !quoted
-            && b == b'$'
-            && i > 0
-            && matches!(line[i - 1], b' ' | b'(')
-            && matches!(line.get(i + 1), Some(b' ' | b')' | b'\r' | b'\n') | None);
-        if quoted {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => quoted = false,
-                _ => {}
-            }
-        } else if b == b'"' {
-            quoted = true;
-        }
-        if lone {
-            let out = out.get_or_insert_with(|| line[..i].to_vec());
-            out.extend_from_slice(SAVED_RESULT.to_string().as_bytes());
-        } else if let Some(out) = &mut out {
-            out.push(b);
-        }
+    let mut out = Vec::with_capacity(line.len() + 16 * replace.len());
+    let mut from = 0;
+    for start in replace {
+        out.extend_from_slice(&line[from..start]);
+        out.extend_from_slice(SAVED_RESULT.to_string().as_bytes());
+        from = start + 1;
     }
-    out
+    out.extend_from_slice(&line[from..]);
+    Some(out)
 }
 
-/// Commands where `$` may stand for a set: `[UID] FETCH|STORE|COPY|MOVE|SEARCH|SORT|THREAD`
-/// and `UID EXPUNGE`. Elsewhere `$` is an atom like any other (a folder may be called `$`).
-fn takes_sets(line: &[u8]) -> bool {
-    const COMMANDS: [&[u8]; 8] = [
-        b"FETCH", b"STORE", b"COPY", b"MOVE", b"SEARCH", b"SORT", b"THREAD", b"EXPUNGE",
-    ];
-    let mut words = line.split(|&b| b == b' ' || b == b'\r' || b == b'\n');
-    let _tag = words.next();
-    let Some(mut command) = words.next() else {
-        return false;
-    };
-    if command.eq_ignore_ascii_case(b"UID") {
-        command = words.next().unwrap_or_default();
+/// One atom or quoted string of a command line, parentheses split off.
+#[derive(Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
+    quoted: bool,
+}
+
+impl Word {
+    fn text<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        &line[self.start..self.end]
     }
-    COMMANDS.iter().any(|c| command.eq_ignore_ascii_case(c))
+}
+
+/// The words of `line`: atoms, quoted strings (kept whole, escapes honoured), and each
+/// parenthesis as a word of its own. A literal's announcement `{n}` is an atom.
+fn words(line: &[u8]) -> Vec<Word> {
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        match line[i] {
+            b' ' | b'\r' | b'\n' => i += 1,
+            b'(' | b')' => {
+                words.push(Word {
+                    start: i,
+                    end: i + 1,
+                    quoted: false,
+                });
+                i += 1;
+            }
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < line.len() && line[i] != b'"' {
+                    i += if line[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(line.len());
+                words.push(Word {
+                    start,
+                    end: i,
+                    quoted: true,
+                });
+            }
+            _ => {
+                let start = i;
+                while i < line.len() && !matches!(line[i], b' ' | b'\r' | b'\n' | b'(' | b')') {
+                    i += 1;
+                }
+                words.push(Word {
+                    start,
+                    end: i,
+                    quoted: false,
+                });
+            }
+        }
+    }
+    words
+}
+
+/// Search keys followed by one argument that is not a set (RFC 3501 6.4.4, RFC 7162, RFC
+/// 5032): a `$` there is a value.
+const KEYS_WITH_A_VALUE: [&[u8]; 16] = [
+    b"BCC",
+    b"BEFORE",
+    b"BODY",
+    b"CC",
+    b"FROM",
+    b"KEYWORD",
+    b"LARGER",
+    b"ON",
+    b"SENTBEFORE",
+    b"SENTON",
+    b"SENTSINCE",
+    b"SINCE",
+    b"SMALLER",
+    b"SUBJECT",
+    b"TEXT",
+    b"UNKEYWORD",
+];
+
+/// Where `$` stands for a set among the search criteria `words` (of SORT and THREAD too:
+/// their sort criteria, algorithm and charset come first and are no `$`).
+fn search_keys(line: &[u8], words: &[Word]) -> Vec<usize> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let word = words[i];
+        let text = word.text(line).to_ascii_uppercase();
+        let skip = if word.quoted {
+            0
+        } else if text == b"$" {
+            found.push(word.start);
+            0
+        } else if KEYS_WITH_A_VALUE.contains(&text.as_slice())
+            || text == b"CHARSET"
+            || text == b"TO"
+            || text == b"OLDER"
+            || text == b"YOUNGER"
+        {
+            1
+        } else if text == b"HEADER" {
+            2
+        } else {
+            0
+        };
+        i += 1 + skip;
+    }
+    found
 }
 
 /// The RETURN options a search line carries (its tag, its options, and the line without

@@ -107,6 +107,26 @@ fn saved_result_placeholder() {
         ("a SEARCH SUBJECT \"x\\\" $\"\r\n", None),
         ("a CREATE $\r\n", None),
         ("a FETCH 1,$ FLAGS\r\n", None),
+        // A folder or a keyword named `$`, a value: not a set.
+        ("a COPY 1:3 $\r\n", None),
+        ("a UID MOVE $ $\r\n", Some("a UID MOVE 4294967295 $\r\n")),
+        (
+            "a STORE $ +FLAGS ($)\r\n",
+            Some("a STORE 4294967295 +FLAGS ($)\r\n"),
+        ),
+        (
+            "a SEARCH KEYWORD $ SUBJECT $ HEADER $ $ $\r\n",
+            Some("a SEARCH KEYWORD $ SUBJECT $ HEADER $ $ 4294967295\r\n"),
+        ),
+        (
+            "a SEARCH NOT ($)\r\n",
+            Some("a SEARCH NOT (4294967295)\r\n"),
+        ),
+        (
+            "a UID SORT (DATE) UTF-8 $\r\n",
+            Some("a UID SORT (DATE) UTF-8 4294967295\r\n"),
+        ),
+        ("a SORT (DATE) UTF-8 FROM $\r\n", None),
     ];
     for (line, expected) in cases {
         let got = substitute_saved(line.as_bytes());

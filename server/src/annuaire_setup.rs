@@ -169,7 +169,7 @@ pub async fn load_directory(store: &dyn Store) -> Result<mssd_annuaire::SharedDi
 }
 
 /// Imports the configured national extraction(s) now and every `annuaire.refresh`: an https
-/// URL (checked with our anchors), a file, or a directory where the newest
+/// URL (checked with the `[http_client]` anchors), a file, or a directory where the newest
 /// `Extraction_Correspondance_MSSante_*` and `PS_LibreAcces_Personne_activite_*` files are
 /// taken. Accepted imports are put in force in `shared`; refusals keep the directory.
 pub fn spawn_import_loop(
@@ -255,20 +255,14 @@ fn newest_extractions(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> 
     .collect())
 }
 
-/// Downloads into the data dir with the liste blanche's fetcher (our anchors only, bounded).
+/// Downloads into the data dir with the liste blanche's fetcher: the `[http_client]` anchors
+/// (the national extractions are served with a public-PKI certificate), bounded.
 async fn download(config: &Config, url: &str) -> Result<std::path::PathBuf> {
-    let anchors: Vec<&std::path::Path> = config
-        .tls
-        .trust_anchors
-        .iter()
-        .map(|p| p.as_path())
-        .collect();
     let options = mssd_trust_list::FetchOptions {
         max_bytes: 2 << 30,
         ..Default::default()
     };
-    let fetcher = mssd_trust_list::Fetcher::from_anchor_files(&anchors, options)
-        .map_err(|e| Error::Usage(format!("annuaire.source: {e}")))?;
+    let fetcher = crate::http_setup::fetcher(config, options, true, "annuaire.source")?;
     let location = mssd_trust_list::Location::parse(url)
         .map_err(|e| Error::Usage(format!("annuaire.source: {e}")))?;
     let bytes = fetcher

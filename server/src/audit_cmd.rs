@@ -82,7 +82,8 @@ async fn search(config: &Config, query: AuditQuery, json: bool) -> Result<()> {
 fn line(record: &AuditRecord, json: bool) -> String {
     let e = &record.event;
     let at = crate::audit::rfc3339_ms(e.at);
-    let detail = redact_ins_runs(&e.detail.to_string());
+    let mut detail = e.detail.clone();
+    redact_strings(&mut detail);
     let (actor, subject) = (redact_ins_runs(&e.actor), redact_ins_runs(&e.subject));
     // A client chose some of these (the user name of a failed login): no control character
     // reaches the operator's terminal or breaks a line.
@@ -98,8 +99,6 @@ fn line(record: &AuditRecord, json: bool) -> String {
             .collect()
     };
     if json {
-        let detail: serde_json::Value =
-            serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail));
         serde_json::json!({
             "id": record.id,
             "at": at,
@@ -119,6 +118,25 @@ fn line(record: &AuditRecord, json: bool) -> String {
             printable(&subject),
             printable(&e.outcome)
         )
+    }
+}
+
+/// Redacts INS-like runs in every string of `value`, keys included. Numbers stay: a
+/// 13-digit millisecond timestamp is not an INS, and the server never writes an INS as a
+/// number.
+fn redact_strings(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => *text = redact_ins_runs(text),
+        Value::Array(items) => items.iter_mut().for_each(redact_strings),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut item) in entries {
+                redact_strings(&mut item);
+                map.insert(redact_ins_runs(&key), item);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
@@ -165,6 +183,22 @@ fn instant(option: &str, text: &str) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_strings_are_redacted() {
+        let mut detail = serde_json::json!({
+            "at_ms": 1_796_083_200_000_i64,
+            "to": "1234567890123@patient.test",
+            "list": ["2751175123456", 7],
+            "nested": { "ins 1850375123456": true },
+        });
+        redact_strings(&mut detail);
+        let text = detail.to_string();
+        assert!(text.contains("1796083200000"), "{text}");
+        for ins in ["1234567890123", "2751175123456", "1850375123456"] {
+            assert!(!text.contains(ins), "{text}");
+        }
+    }
 
     #[test]
     fn instants() {

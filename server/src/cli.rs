@@ -75,6 +75,14 @@ pub enum Command {
         /// The backup directory.
         src: PathBuf,
     },
+    /// Writes the man pages (mssd.8 and one per subcommand) into DIR: the Debian package
+    /// build runs it (packaging/build-deb.sh). Hidden: not an operator's command.
+    #[command(hide = true)]
+    Manpage {
+        /// The directory for the pages (created if missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -72,7 +72,7 @@ pub async fn run(config: &Config) -> Result<bool> {
     );
     check_trust_list(config, &mut report).await;
     check_annuaire(config, &mut report).await;
-    check_auth_and_relay(config, &mut report);
+    check_auth_and_relay(config, &mut report).await;
 
     println!("mssd doctor");
     for (level, area, text) in &report.lines {
@@ -158,18 +158,40 @@ fn check_tls(config: &Config, report: &mut Report) {
     for subject in tls.validator.anchor_subjects() {
         report.add(Level::Ok, "pki", format!("trust anchor {subject}"));
     }
-    for crl in tls.validator.crl_status(now) {
-        let (level, state) = if crl.stale {
-            (Level::Warn, "STALE: fetch a newer one")
-        } else {
-            (Level::Ok, "current")
+    let refuse = tls.validator.stale_crl_policy() == mssd_certs::StaleCrl::Refuse;
+    let mut crls = tls.validator.crl_status(now);
+    // The CRLs the server downloaded and saved (their signatures were checked then).
+    let cache = mssd_crl_fetch::CrlCache::new(config.data_dir.join("crls").join("fetched"));
+    for (url, der) in cache.entries() {
+        match mssd_certs::describe_crl(&der.into(), &url, now) {
+            Ok(status) => crls.push(status),
+            Err(e) => report.add(Level::Warn, "pki", format!("saved CRL from {url}: {e}")),
+        }
+    }
+    if crls.is_empty() {
+        report.add(
+            Level::Warn,
+            "pki",
+            "no CRL in force: revocation is not checked (tls.crls, tls.crl_urls or distribution points)",
+        );
+    }
+    for crl in crls {
+        let (level, state) = match (crl.stale, refuse) {
+            (false, _) => (Level::Ok, "current"),
+            (true, false) => (Level::Warn, "STALE: still used (tls.stale_crl = \"warn\")"),
+            (true, true) => (
+                Level::Fail,
+                "STALE: its certificates are refused (tls.stale_crl = \"refuse\")",
+            ),
         };
+        let age_hours = (now.as_secs() as i64 - crl.this_update.unix_timestamp()) / 3600;
         report.add(
             level,
             "pki",
             format!(
-                "CRL of {} ({} revoked), next update {}: {state}",
+                "CRL of {} from {} ({} revoked), issued {age_hours} h ago, next update {}: {state}",
                 crl.issuer,
+                crl.source,
                 crl.revoked_count,
                 crl.next_update.date()
             ),
@@ -417,8 +439,8 @@ async fn check_annuaire(config: &Config, report: &mut Report) {
     }
 }
 
-/// Token authentication and static routes, as configured.
-fn check_auth_and_relay(config: &Config, report: &mut Report) {
+/// Token authentication (issuers' keys, kept or fetched) and static routes, as configured.
+async fn check_auth_and_relay(config: &Config, report: &mut Report) {
     if !config.relay_routes.is_empty() {
         let routes: Vec<String> = config
             .relay_routes
@@ -431,20 +453,43 @@ fn check_auth_and_relay(config: &Config, report: &mut Report) {
             format!("static routes {}", routes.join(", ")),
         );
     }
+    use crate::jwks_doctor::{Health, check};
+    use crate::jwks_source::Issuer;
+    let path = config.database_path();
+    let store = path
+        .exists()
+        .then(|| mssd_store::SqliteStore::open(&path, Default::default()).ok())
+        .flatten();
+    let store = store.as_ref().map(|s| s as &dyn mssd_store::Store);
+    let mut issuers = Vec::new();
     if let Some(oidc) = &config.oidc {
-        match mssd_auth::Jwks::load(std::path::Path::new(&oidc.jwks)) {
-            Ok(jwks) => report.add(
-                Level::Ok,
-                "auth.oidc",
-                format!(
-                    "issuer {}, {} key(s) in {}, audience {}",
-                    oidc.issuer,
-                    jwks.keys().len(),
-                    oidc.jwks,
-                    oidc.audience
-                ),
-            ),
-            Err(e) => report.add(Level::Fail, "auth.oidc", format!("{}: {e}", oidc.jwks)),
-        }
+        issuers.push((
+            Issuer::Professional,
+            &oidc.issuer,
+            &oidc.jwks,
+            &oidc.audience,
+        ));
+    }
+    if let Some(crate::config::CitizenOidcConfig::Issuer {
+        issuer,
+        jwks,
+        audience,
+        ..
+    }) = &config.citizen_oidc
+    {
+        issuers.push((Issuer::Citizen, issuer, jwks, audience));
+    }
+    for (which, issuer, jwks, audience) in issuers {
+        let (health, text) = check(config, store, which, jwks).await;
+        let level = match health {
+            Health::Ok => Level::Ok,
+            Health::Stale => Level::Warn,
+            Health::Missing => Level::Fail,
+        };
+        report.add(
+            level,
+            which.section(),
+            format!("issuer {issuer}, audience {audience}: {text}"),
+        );
     }
 }

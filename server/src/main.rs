@@ -4,6 +4,7 @@ mod annuaire_cmd;
 mod annuaire_setup;
 mod audit;
 mod audit_cmd;
+mod auth_setup;
 mod backup_cmd;
 mod bootstrap;
 mod citizen_cmd;
@@ -15,10 +16,16 @@ mod doctor;
 mod documents_cmd;
 mod error;
 mod file_modes;
+mod http_setup;
+mod jwks_doctor;
+mod jwks_setup;
+mod jwks_source;
 mod logging;
 mod mailbox_cmd;
+mod manpage;
 mod metrics;
 mod metrics_cda;
+mod metrics_tls;
 mod notifier;
 mod pki_cmd;
 mod queue_cmd;
@@ -73,6 +80,11 @@ fn run(cli: Cli) -> Result<bool> {
         pki_cmd::init(dir, domain, *force, ca.as_deref())?;
         return Ok(true);
     }
+    if let Command::Manpage { dir } = &cli.command {
+        let written = manpage::write_all(dir)?;
+        println!("mssd: wrote {written} man pages to {}", dir.display());
+        return Ok(true);
+    }
     let config = Config::load(cli.config.as_deref())?;
     let level = if matches!(cli.command, Command::Serve) {
         config.log.level.clone()
@@ -106,7 +118,7 @@ fn run(cli: Cli) -> Result<bool> {
                 Ok(true)
             }
             Command::Restore { src } => backup_cmd::restore(&config, &src).await.map(|_| true),
-            Command::Pki(_) => Ok(true),
+            Command::Pki(_) | Command::Manpage { .. } => Ok(true),
         }
     })
 }

@@ -55,6 +55,7 @@ pub struct Snapshot {
     /// Last import per file kind: (set, finished at, applied).
     pub imports: Vec<(String, i64, bool)>,
     pub cda: crate::metrics_cda::CdaFigures,
+    pub tls: crate::metrics_tls::TlsFigures,
 }
 
 impl Default for Metrics {
@@ -173,6 +174,10 @@ impl Metrics {
         );
         for (name, help, samples) in snapshot.cda.families() {
             counter(&mut out, name, help, &samples);
+        }
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        for (name, help, kind, samples) in snapshot.tls.families(now) {
+            family(&mut out, name, help, kind, &samples);
         }
         let (sessions, logins, commands) = snapshot.imap;
         counter(
@@ -384,6 +389,10 @@ mod tests {
                 by_code: vec![("11502-2".into(), 3), ("a\"b".into(), 1)],
                 ..Default::default()
             },
+            tls: crate::metrics_tls::TlsFigures {
+                reloads_failed: 1,
+                ..Default::default()
+            },
             auth_failures: 1,
             imap: (4, 3, 20),
             queue: mssd_store::QueueSummary {
@@ -394,6 +403,14 @@ mod tests {
             directory: (6, 7),
             imports: vec![("mailboxes".into(), 10, false)],
         });
+        assert!(
+            text.contains("mssd_config_reload_failures_total 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mssd_config_last_reload_success 0\n"),
+            "{text}"
+        );
         assert!(
             text.contains("mssd_annuaire_last_import_success{set=\"mailboxes\"} 0\n"),
             "{text}"

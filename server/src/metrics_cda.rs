@@ -63,7 +63,7 @@ impl CdaFigures {
 pub type Family = (&'static str, &'static str, Vec<(String, f64)>);
 
 /// Prometheus label value escaping: backslash, double quote and line feed.
-fn escape_label(value: &str) -> String {
+pub(crate) fn escape_label(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('"', "\\\"")

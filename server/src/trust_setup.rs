@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mssd_store::Store;
 use mssd_trust_list::{
-    Checksum, FetchOptions, Fetcher, Location, RefreshPolicy, TrustListHandle, TrustListSource,
+    Checksum, FetchOptions, Location, RefreshPolicy, TrustListHandle, TrustListSource,
 };
 
 use crate::config::Config;
@@ -23,7 +23,8 @@ pub fn policy(config: &Config) -> Result<RefreshPolicy> {
 }
 
 /// The configured source, or `text` given on the command line: a file (relative to the data
-/// dir) or an https URL checked against our IGC-Santé anchors.
+/// dir) or an https URL checked against the `[http_client]` anchors (ANS serves the list with
+/// a public-PKI certificate), whose roots are read only when a URL is involved.
 pub fn source(config: &Config, text: Option<&str>) -> Result<Option<TrustListSource>> {
     let Some(text) = text.or(config.trust_list.source.as_deref()) else {
         return Ok(None);
@@ -37,14 +38,10 @@ pub fn source(config: &Config, text: Option<&str>) -> Result<Option<TrustListSou
         .map(|c| Checksum::parse(&resolve(config, c)))
         .transpose()
         .map_err(trust_error)?;
-    let anchors: Vec<&Path> = config
-        .tls
-        .trust_anchors
-        .iter()
-        .map(|p| p.as_path())
-        .collect();
+    let https = matches!(list, Location::Https(_))
+        || matches!(checksum, Some(Checksum::At(Location::Https(_))));
     let fetcher =
-        Fetcher::from_anchor_files(&anchors, FetchOptions::default()).map_err(trust_error)?;
+        crate::http_setup::fetcher(config, FetchOptions::default(), https, "liste blanche")?;
     Ok(Some(TrustListSource::new(list, checksum, fetcher)))
 }
 

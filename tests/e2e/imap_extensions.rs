@@ -267,6 +267,14 @@ out["min_saved"] = m.search(None, "$")[1][0].decode()
 out["save_none"] = raw(m, "SEARCH", "RETURN", "(SAVE)", "SUBJECT", "absent")
 out["fetch_empty"] = m.fetch("$", "(FLAGS)")[0]
 out["keyword"] = m.store("1", "+FLAGS", "($Forwarded)")[0]
+out["save_again"] = raw(m, "SEARCH", "RETURN", "(SAVE)", "SUBJECT", "Alpha")
+# 4294967295 sent by the client is a UID, not $; a folder named $ is a folder.
+out["uid_max"] = raw(m, "UID", "FETCH", "4294967295", "(FLAGS)")
+out["copy_to_dollar"] = raw(m, "COPY", "1", "$")
+out["create_dollar"] = m.create("$")[0]
+out["copy_into_dollar"] = raw(m, "UID", "COPY", "$", "$")
+out["dollar_folder"] = m.status("$", "(MESSAGES)")[1][0].decode()
+out["keyword_dollar"] = m.store("1", "+FLAGS", "($)")[0]
 m.logout()
 print(json.dumps(out), flush=True)
 "#;
@@ -312,6 +320,21 @@ fn python_esort_and_searchres() {
         out["keyword"], "OK",
         "$Forwarded is a keyword, not $: {out}"
     );
+    assert_eq!(out["uid_max"], json!(["OK", []]), "{out}");
+    assert_eq!(
+        out["copy_to_dollar"][0], "NO",
+        "no folder named $ yet: {out}"
+    );
+    assert_eq!(out["create_dollar"], "OK");
+    assert_eq!(out["copy_into_dollar"][0], "OK", "{out}");
+    assert!(
+        out["dollar_folder"]
+            .as_str()
+            .unwrap()
+            .ends_with("(MESSAGES 2)"),
+        "the two saved messages copied into the folder $: {out}"
+    );
+    assert_eq!(out["keyword_dollar"], "OK", "{out}");
 }
 
 const REV2_SCRIPT: &str = r#"

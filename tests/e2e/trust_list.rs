@@ -1,6 +1,7 @@
 //! End-to-end: the liste blanche through the real binary — `mssd trust-list load|show|check`,
-//! refusals that keep the list in force, HTTPS checked against our IGC-Santé anchors only, and
-//! the server's refresh reported by `/metrics` and `mssd doctor`.
+//! refusals that keep the list in force, HTTPS checked against the `[http_client]` anchors only
+//! (never `tls.trust_anchors`), and the server's refresh reported by `/metrics` and `mssd
+//! doctor`.
 
 use std::time::Duration;
 
@@ -142,8 +143,10 @@ fn cli_loads_shows_checks_and_refuses_without_losing_the_list() {
     );
 }
 
+/// The test servers' certificates come from the operators' test hierarchies: A's root is
+/// A's IGC-Santé anchor, yet a download is trusted only once `[http_client] anchors` names it.
 #[test]
-fn https_sources_are_checked_against_our_anchors_only() {
+fn https_sources_are_checked_against_the_http_client_anchors_only() {
     let a = Operator::new(BIN, A);
     let stranger = Operator::new(BIN, "ailleurs.test.mssante.fr");
     // An IGC-like certificate of our hierarchy (A's server certificate names 127.0.0.1).
@@ -158,6 +161,18 @@ fn https_sources_are_checked_against_our_anchors_only() {
         list("2026-11-05T00:00:00Z", 3).into_bytes(),
     );
 
+    // The default anchors (the system bundle) do not know the test root.
+    let out = a.cli(
+        &["trust-list", "load", &ours.url("/listeblanchemssante.xml")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("UnknownIssuer") || out.stderr.contains("ca-certificates.crt"),
+        "{}",
+        out.stderr
+    );
+    a.configure("", "[http_client]\nanchors = [\"pki/root.pem\"]\n");
     let out = a.cli(
         &["trust-list", "load", &ours.url("/listeblanchemssante.xml")],
         None,
@@ -195,7 +210,10 @@ fn the_server_refreshes_reports_and_keeps_the_last_good_list() {
     );
     a.configure(
         "",
-        &format!("[trust_list]\nsource = \"{}\"\n", source.url("/liste.xml")),
+        &format!(
+            "[trust_list]\nsource = \"{}\"\n\n[http_client]\nanchors = [\"pki/root.pem\"]\n",
+            source.url("/liste.xml")
+        ),
     );
     let server = a.start();
     let (_, metrics) = http_get(server.addr("http"), "/metrics");

@@ -172,14 +172,13 @@ fn web_sign_in_with_a_real_provider_exchanges_the_code_with_pkce() {
     let secret = files.path().join("idp-secret");
     std::fs::write(&secret, format!("{CLIENT_SECRET}\n")).unwrap();
     let double = OidcDouble::start(&chain, &key, issuer, "mssd-citizens");
+    // The provider's CA is trusted for downloads only (`[http_client]`), never for peers.
     let world = world_with_tls(
         BIN,
+        "",
         &format!(
-            "crls = [\"pki/crl.pem\"]\ntrust_anchors = [\"pki/root.pem\", \"{}\"]",
-            root.display()
-        ),
-        &format!(
-            "[citizen]\ndomain = \"patient.{A}\"\n\n[citizen.oidc]\nissuer = \"https://idp.test.invalid/citizens\"\njwks = \"{}\"\naudience = \"mssd-citizens\"\nauthorization_endpoint = \"{}\"\ntoken_endpoint = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"{}\"\n",
+            "[http_client]\nanchors = [\"{}\"]\n\n[citizen]\ndomain = \"patient.{A}\"\n\n[citizen.oidc]\nissuer = \"https://idp.test.invalid/citizens\"\njwks = \"{}\"\naudience = \"mssd-citizens\"\nauthorization_endpoint = \"{}\"\ntoken_endpoint = \"{}\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"{}\"\n",
+            root.display(),
             jwks.display(),
             double.url("/authorize"),
             double.url("/token"),

@@ -4,7 +4,9 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
@@ -23,10 +25,12 @@ pub fn server_config(chain: &Path, key: &Path) -> Arc<ServerConfig> {
     Arc::new(config)
 }
 
-/// Serves `body` (replaceable) until the process ends.
+/// Serves `body` (replaceable) until the process ends or [`HttpsServer::stop`].
 pub struct HttpsServer {
     pub addr: SocketAddr,
     body: Arc<Mutex<Vec<u8>>>,
+    stopped: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl HttpsServer {
@@ -36,8 +40,13 @@ impl HttpsServer {
         let addr = listener.local_addr().unwrap();
         let body = Arc::new(Mutex::new(body));
         let served = Arc::clone(&body);
-        std::thread::spawn(move || {
+        let stopped = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&stopped);
+        let thread = std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
                 let Ok(conn) = ServerConnection::new(Arc::clone(&config)) else {
                     continue;
                 };
@@ -63,7 +72,23 @@ impl HttpsServer {
                 let _ = tls.flush();
             }
         });
-        HttpsServer { addr, body }
+        HttpsServer {
+            addr,
+            body,
+            stopped,
+            thread: Mutex::new(Some(thread)),
+        }
+    }
+
+    /// Stops serving: once this returns the port is closed (connections are refused), as
+    /// when the server behind a URL is down.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        // Wakes the accept loop, which sees the flag and ends, closing the listener.
+        let _ = std::net::TcpStream::connect(self.addr);
+        if let Some(thread) = self.thread.lock().unwrap().take() {
+            let _ = thread.join();
+        }
     }
 
     pub fn set_body(&self, body: Vec<u8>) {

@@ -96,7 +96,7 @@ pub enum Error {
     },
     #[error("invalid trust-list configuration: {0}")]
     Config(String),
-    #[error("no IGC-Santé trust anchor configured: {url} cannot be verified, so it is not fetched")]
+    #[error("no HTTPS client configured: {url} cannot be verified, so it is not fetched")]
     NoTrustAnchor { url: String },
     #[error("TLS configuration: {0}")]
     Tls(#[from] rustls::Error),

@@ -1,13 +1,13 @@
-//! Reading a list from a file or over HTTPS verified with the configured IGC-Santé anchors only
-//! (never the system roots), with a size bound and timeouts.
+//! Reading a list from a file, or over HTTPS through the public client (mssd-http-client:
+//! the roots it is given, never the IGC-Santé anchors unless they are listed there), with a
+//! size bound and timeouts.
 
-use std::error::Error as _;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::{ClientConfig, RootCertStore};
+use mssd_http_client::{ClientOptions, PublicClient};
+use rustls::RootCertStore;
 use rustls_pki_types::CertificateDer;
 
 use crate::error::{Error, Result};
@@ -18,9 +18,10 @@ use crate::location::Location;
 pub struct FetchOptions {
     /// Largest document accepted (the 2026 list is a few MiB).
     pub max_bytes: u64,
-    /// Time to establish the TCP and TLS connection.
+    /// Time to establish the TCP and TLS connection (clients built by [`Fetcher::new`]; a
+    /// client given to [`Fetcher::with_client`] keeps its own).
     pub connect_timeout: Duration,
-    /// Time for the whole request, body included.
+    /// Time for the whole request, body included (same).
     pub timeout: Duration,
 }
 
@@ -37,49 +38,39 @@ impl Default for FetchOptions {
 /// Reads [`Location`]s. Cheap to clone (the HTTPS client is shared).
 #[derive(Clone, Debug)]
 pub struct Fetcher {
-    /// `None` when no anchor is configured: https sources are then refused.
-    client: Option<reqwest::Client>,
+    /// `None`: https sources are refused.
+    client: Option<PublicClient>,
     options: FetchOptions,
 }
 
 impl Fetcher {
-    /// A fetcher whose HTTPS connections must chain to one of `anchors` (DER certificates) and
-    /// match the URL's host name. With no anchor, only files can be read.
-    pub fn new(anchors: &[CertificateDer<'static>], options: FetchOptions) -> Result<Fetcher> {
-        if anchors.is_empty() {
+    /// A fetcher whose HTTPS connections must chain to one of `roots` (DER certificates) and
+    /// match the URL's host name. With no root, only files can be read.
+    pub fn new(roots: &[CertificateDer<'static>], options: FetchOptions) -> Result<Fetcher> {
+        if roots.is_empty() {
             return Ok(Fetcher::files_only(options));
         }
-        let mut roots = RootCertStore::empty();
-        for anchor in anchors {
-            roots.add(anchor.clone())?;
+        let mut store = RootCertStore::empty();
+        for root in roots {
+            store.add(root.clone())?;
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let client = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .https_only(true)
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .user_agent(concat!("mssd/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTPS client: {}", chain(&e))))?;
-        Ok(Fetcher {
-            client: Some(client),
-            options,
-        })
+        let client_options = ClientOptions {
+            connect_timeout: options.connect_timeout,
+            timeout: options.timeout,
+            ..ClientOptions::default()
+        };
+        let client = PublicClient::with_roots(store, client_options)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        Ok(Fetcher::with_client(client, options))
     }
 
-    /// Like [`Fetcher::new`], reading the anchors from PEM files.
-    pub fn from_anchor_files(paths: &[&Path], options: FetchOptions) -> Result<Fetcher> {
-        let mut anchors = Vec::new();
-        for path in paths {
-            anchors.extend(mssd_certs::load_certs(path)?);
+    /// A fetcher downloading with `client` (the server's `[http_client]`); `options` bounds
+    /// the size.
+    pub fn with_client(client: PublicClient, options: FetchOptions) -> Fetcher {
+        Fetcher {
+            client: Some(client),
+            options,
         }
-        Fetcher::new(&anchors, options)
     }
 
     /// A fetcher that reads files only and refuses https sources.
@@ -136,54 +127,21 @@ impl Fetcher {
                 url: url.to_owned(),
             });
         };
-        let failed = |detail: String| Error::Download {
-            url: url.to_owned(),
-            detail,
-        };
-        let too_large = || Error::TooLarge {
-            location: url.to_owned(),
-            limit: self.options.max_bytes,
-        };
-        let mut response = client
-            .get(url)
-            .send()
+        client
+            .get_bounded(url, self.options.max_bytes)
             .await
-            .map_err(|e| failed(chain(&e)))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(failed(format!("the server answered HTTP {status}")));
-        }
-        if response
-            .content_length()
-            .is_some_and(|length| length > self.options.max_bytes)
-        {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| failed(chain(&e)))? {
-            if (body.len() + chunk.len()) as u64 > self.options.max_bytes {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+            .map_err(|e| match e {
+                mssd_http_client::Error::TooLarge { url, limit } => Error::TooLarge {
+                    location: url,
+                    limit,
+                },
+                mssd_http_client::Error::Download { url, detail } => {
+                    Error::Download { url, detail }
+                }
+                other => Error::Download {
+                    url: url.to_owned(),
+                    detail: other.to_string(),
+                },
+            })
     }
-}
-
-/// An error and its causes, `a: b: c`, skipping causes that repeat their parent's text:
-/// reqwest's own message ("error sending request") hides the TLS reason in the chain.
-fn chain(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut last = text.clone();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let part = cause.to_string();
-        if !last.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        last = part;
-        source = cause.source();
-    }
-    text
 }

@@ -331,6 +331,28 @@ impl TrustListHandle {
             .await
             .and_then(|(_, l)| non_empty(l))
         {
+            // The list in force could not be saved (our last persist failed): the stored one
+            // is then the list it replaced, not an operator's choice. Going back to it
+            // would undo a refresh; an older list loaded by the CLI while saving works is
+            // followed (a rollback).
+            Ok(list)
+                if !follows_stored(
+                    list.generated_at(),
+                    self.current().generated_at(),
+                    self.status_mut().last_persist_error.is_some(),
+                ) =>
+            {
+                warn!(
+                    stored = %format_time(list.generated_at()),
+                    "the liste blanche in the store is older than the one in force, which could not be saved: not followed"
+                );
+                *self
+                    .inner
+                    .follow_refused
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(digest);
+                return Ok(false);
+            }
             Ok(list) => list,
             Err(e) => {
                 warn!(error = %e, "the liste blanche saved in the store is unusable; the list in force stays");
@@ -386,6 +408,13 @@ impl TrustListHandle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Whether a list another process saved replaces the one in force. Only when this process
+/// failed to save its own list is an older stored list the one it replaced rather than an
+/// operator's rollback.
+fn follows_stored<T: PartialOrd>(stored: T, in_force: T, our_save_failed: bool) -> bool {
+    !(our_save_failed && stored < in_force)
 }
 
 fn non_empty(list: TrustList) -> Result<TrustList> {
@@ -472,4 +501,25 @@ pub(crate) fn format_time(at: Option<OffsetDateTime>) -> String {
             .ok()
     })
     .unwrap_or_else(|| "none".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_stored_list_is_followed_unless_it_is_the_one_our_failed_save_left_behind() {
+        // (stored, in force, our last save failed, followed)
+        for (stored, in_force, failed, followed) in [
+            (6, 5, false, true),
+            (6, 5, true, true),
+            (4, 5, false, true), // an operator's rollback with `trust-list load --force`
+            (4, 5, true, false), // the list our failed save could not replace
+            (5, 5, true, true),
+        ] {
+            assert_eq!(
+                super::follows_stored(stored, in_force, failed),
+                followed,
+                "{stored} {in_force} {failed}"
+            );
+        }
+    }
 }

@@ -35,8 +35,8 @@ impl Location {
         }
         if lower.starts_with("http://") {
             return Err(bad(
-                "plain http is refused: use https:// (verified with the IGC-Santé anchors) or a \
-                 file path",
+                "plain http is refused: use https:// (verified with the [http_client] anchors) or \
+                 a file path",
             ));
         }
         if let Some(path) = trimmed.strip_prefix("file://") {

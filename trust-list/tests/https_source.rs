@@ -1,4 +1,4 @@
-//! HTTPS sources are verified with the configured IGC-Santé anchors only.
+//! HTTPS sources are verified with the roots the fetcher is given only.
 
 mod common;
 

@@ -327,7 +327,12 @@ async fn download_failures_are_refused() {
         Fetcher::files_only(FetchOptions::default()),
     );
     handle.refresh(&no_anchor).await.unwrap_err();
-    assert_refused(&handle.status(), "download", "no IGC-Santé trust anchor", 4);
+    assert_refused(
+        &handle.status(),
+        "download",
+        "no HTTPS client configured",
+        4,
+    );
     assert_list_a_in_force(&handle);
     assert_eq!(handle.status().refused_by_kind["download"], 4);
 }

@@ -146,6 +146,16 @@ fn check_standard_claims(
     Ok((claims, exp))
 }
 
+/// The `iss` a payload claims, before any check: only to decide whether a token is worth a
+/// key refresh, never to accept it.
+pub(crate) fn unverified_issuer(payload: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Issuer {
+        iss: Option<String>,
+    }
+    serde_json::from_slice::<Issuer>(payload).ok()?.iss
+}
+
 /// A NumericDate (RFC 7519 2): seconds, possibly with a fraction (dropped).
 fn time_claim(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64>> {
     match claims.get(name) {

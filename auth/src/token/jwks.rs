@@ -118,12 +118,21 @@ impl Jwks {
         Jwks::from_json(&bytes)
     }
 
+    /// No key at all: what a validator holds while its issuer's JWKS could not be fetched
+    /// yet (every token is refused with [`Error::TokenNoKeys`] until it can).
+    pub fn empty() -> Jwks {
+        Jwks { keys: Vec::new() }
+    }
+
     pub fn keys(&self) -> &[Jwk] {
         &self.keys
     }
 
     /// The key a token names by `kid`; without a kid, the only key of the set.
     pub fn select(&self, kid: Option<&str>) -> Result<&Jwk> {
+        if self.keys.is_empty() {
+            return Err(Error::TokenNoKeys);
+        }
         match kid {
             Some(kid) => self
                 .keys

@@ -1,13 +1,18 @@
-//! The token validator: one issuer, its key set (replaceable at run time) and the checks.
+//! The token validator: one issuer, its key set (replaceable at run time, refreshed from a
+//! [`KeySource`] when a token names an unknown key) and the checks.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::token::claims::{
     ClaimExpectations, VerifiedCitizenToken, VerifiedToken, check_citizen_claims, check_claims,
+    unverified_issuer,
 };
 use crate::token::jwks::Jwks;
 use crate::token::jws::CompactJws;
+use crate::token::refresh::{KeySource, RefreshGate};
 
 /// Tolerated clock difference with the issuer.
 pub const LEEWAY_SECS: i64 = 60;
@@ -20,6 +25,16 @@ pub struct TokenValidator {
     /// Swapped whole by [`TokenValidator::replace_jwks`]; readers clone the `Arc`, so a
     /// validation in progress keeps the set it started with.
     jwks: RwLock<Arc<Jwks>>,
+    /// Bumped by every replacement: a validation that waited for a refresh knows whether the
+    /// set changed meanwhile (then it retries without fetching again).
+    generation: AtomicU64,
+    refresh: Option<Refresher>,
+}
+
+struct Refresher {
+    source: KeySource,
+    /// Held during a fetch: concurrent tokens with unknown keys wait for one refresh.
+    gate: tokio::sync::Mutex<RefreshGate>,
 }
 
 impl TokenValidator {
@@ -31,7 +46,19 @@ impl TokenValidator {
                 leeway_secs: LEEWAY_SECS,
             },
             jwks: RwLock::new(Arc::new(jwks)),
+            generation: AtomicU64::new(0),
+            refresh: None,
         }
+    }
+
+    /// Keys are fetched from `source` by [`TokenValidator::refresh_now`] and when a token of
+    /// this issuer names a key the set does not hold.
+    pub fn with_key_source(mut self, source: KeySource) -> TokenValidator {
+        self.refresh = Some(Refresher {
+            gate: tokio::sync::Mutex::new(RefreshGate::new(source.min_interval)),
+            source,
+        });
+        self
     }
 
     pub fn issuer(&self) -> &str {
@@ -47,12 +74,25 @@ impl TokenValidator {
             .clone()
     }
 
-    /// Replaces the key set (a reload of the file, later a fetch from the issuer's URL).
+    /// Replaces the key set (a reload of the file, a fetch from the issuer's URL).
     pub fn replace_jwks(&self, jwks: Jwks) {
-        *self
+        let mut slot = self
             .jwks
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(jwks);
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *slot = Arc::new(jwks);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Fetches the set from the key source now (the periodic refresh) and puts it in use;
+    /// returns how many keys it holds. On failure the set in use stays (served stale).
+    pub async fn refresh_now(&self) -> std::result::Result<usize, String> {
+        let Some(refresher) = &self.refresh else {
+            return Err("no key source: the keys come from a file".into());
+        };
+        let mut gate = refresher.gate.lock().await;
+        gate.started(Instant::now());
+        self.fetch_and_replace(refresher).await
     }
 
     /// Verifies the signature and the claims of a compact JWS at `now` (Unix seconds).
@@ -70,6 +110,80 @@ impl TokenValidator {
     ) -> Result<VerifiedCitizenToken> {
         let payload = self.verified_payload(token)?;
         check_citizen_claims(&payload, &self.expectations, now, claim)
+    }
+
+    /// [`TokenValidator::validate`], refreshing the keys once when the token (claiming our
+    /// issuer) names a key we do not hold, within the rate limit of the key source.
+    pub async fn validate_refreshing(&self, token: &str, now: i64) -> Result<VerifiedToken> {
+        self.refreshing(token, |v| v.validate(token, now)).await
+    }
+
+    /// [`TokenValidator::validate_citizen`] with the same refresh.
+    pub async fn validate_citizen_refreshing(
+        &self,
+        token: &str,
+        now: i64,
+        claim: &str,
+    ) -> Result<VerifiedCitizenToken> {
+        self.refreshing(token, |v| v.validate_citizen(token, now, claim))
+            .await
+    }
+
+    /// `attempt`, and once more after a refresh when it failed for want of the token's key.
+    async fn refreshing<T>(&self, token: &str, attempt: impl Fn(&Self) -> Result<T>) -> Result<T> {
+        let seen = self.generation.load(Ordering::SeqCst);
+        match attempt(self) {
+            Err(e) if self.worth_a_refresh(&e, token) => {
+                if self.refresh_for_unknown_key(seen).await {
+                    attempt(self)
+                } else {
+                    Err(e)
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Only a missing key, with a key source, for a token that at least claims our issuer (a
+    /// citizen's token tried here first must not make us fetch Pro Santé Connect's keys).
+    fn worth_a_refresh(&self, error: &Error, token: &str) -> bool {
+        matches!(error, Error::TokenUnknownKid { .. } | Error::TokenNoKeys)
+            && self.refresh.is_some()
+            && CompactJws::parse(token)
+                .ok()
+                .and_then(|jws| unverified_issuer(&jws.payload))
+                .is_some_and(|iss| iss == self.expectations.issuer)
+    }
+
+    /// True when the set changed since generation `seen` (by this refresh or another).
+    async fn refresh_for_unknown_key(&self, seen: u64) -> bool {
+        let Some(refresher) = &self.refresh else {
+            return false;
+        };
+        let mut gate = refresher.gate.lock().await;
+        if self.generation.load(Ordering::SeqCst) != seen {
+            return true;
+        }
+        if !gate.try_start(Instant::now()) {
+            tracing::debug!(issuer = %self.issuer(), "unknown token key: JWKS refreshed too recently to fetch again");
+            return false;
+        }
+        self.fetch_and_replace(refresher).await.is_ok()
+    }
+
+    async fn fetch_and_replace(&self, refresher: &Refresher) -> std::result::Result<usize, String> {
+        match refresher.source.fetcher.fetch().await {
+            Ok(jwks) => {
+                let keys = jwks.keys().len();
+                self.replace_jwks(jwks);
+                tracing::info!(issuer = %self.issuer(), keys, "JWKS refreshed");
+                Ok(keys)
+            }
+            Err(error) => {
+                tracing::warn!(issuer = %self.issuer(), %error, "JWKS refresh failed; the keys in use stay");
+                Err(error)
+            }
+        }
     }
 
     /// The payload of a compact JWS whose signature verifies with our keys.

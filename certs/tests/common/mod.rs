@@ -49,6 +49,7 @@ impl Hierarchy {
                 anchors: vec![self.root.cert_der().clone()],
                 crls,
                 accepted_policies: Vec::new(),
+                ..Default::default()
             })
             .unwrap(),
         )

@@ -392,14 +392,18 @@ impl<'a> Session<'a> {
     }
 
     async fn selected_command(&mut self, tag: &Tag<'static>, body: CommandBody<'static>) {
+        let has_saved = self.wire.take_saved_mark(tag.as_ref());
         let Some(selected) = self.selected.as_ref() else {
             return;
         };
-        let body = match search_res::substitute(selected, body) {
-            search_res::WithSaved::Run(body) => body,
-            search_res::WithSaved::Empty => {
-                return self.send_status(ok(tag, None, "nothing to do: $ is empty"));
-            }
+        let body = match has_saved {
+            false => body,
+            true => match search_res::substitute(selected, body) {
+                search_res::WithSaved::Run(body) => body,
+                search_res::WithSaved::Empty => {
+                    return self.send_status(ok(tag, None, "nothing to do: $ is empty"));
+                }
+            },
         };
         match body {
             CommandBody::Check => self.send_status(ok(tag, None, "CHECK completed")),

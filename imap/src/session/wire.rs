@@ -87,6 +87,8 @@ pub(crate) struct Wire {
     extension_count: u64,
     /// ESEARCH options of SEARCH commands not yet handled, by tag, in order.
     search_returns: VecDeque<(String, Vec<ReturnOption>)>,
+    /// Tags of commands whose `$` the gate wrote as a number, in order.
+    saved_marks: VecDeque<String>,
     /// Tags of APPENDs followed by another message of the same MULTIAPPEND, in order.
     append_more: VecDeque<String>,
     /// COMPRESS=DEFLATE, once the client turned it on.
@@ -124,6 +126,7 @@ impl Wire {
             extensions: VecDeque::new(),
             extension_count: 0,
             search_returns: VecDeque::new(),
+            saved_marks: VecDeque::new(),
             append_more: VecDeque::new(),
             deflate: None,
             write_timeout,
@@ -154,6 +157,11 @@ impl Wire {
     /// The ESEARCH options of the SEARCH command `tag` being handled, if it asked for them.
     pub(crate) fn take_search_return(&mut self, tag: &str) -> Option<Vec<ReturnOption>> {
         take_in_order(&mut self.search_returns, |(t, _)| t == tag).map(|(_, options)| options)
+    }
+
+    /// Whether the command `tag` being handled had `$` (then 4294967295 in its sets is `$`).
+    pub(crate) fn take_saved_mark(&mut self, tag: &str) -> bool {
+        take_in_order(&mut self.saved_marks, |t| t == tag).is_some()
     }
 
     /// Whether `mailbox` is the one the gate gives the further messages of a MULTIAPPEND.
@@ -320,6 +328,7 @@ impl Wire {
                 Step::SearchReturn { tag, options } => {
                     bounded_push(&mut self.search_returns, (tag, options));
                 }
+                Step::SavedResult { tag } => bounded_push(&mut self.saved_marks, tag),
                 // Never dropped (a lost marker would end a MULTIAPPEND early): past the bound,
                 // the connection is closed instead.
                 Step::AppendMore { tag } => {

@@ -106,12 +106,17 @@ pub(super) fn resolve_citizen_oidc(
     let jwks = oidc.jwks.as_ref().ok_or_else(|| {
         bad(
             "citizen.oidc.jwks",
-            "missing: the issuer's JWKS file".into(),
+            "missing: the issuer's JWKS file or https URL".into(),
         )
     })?;
     Ok(Some(CitizenOidcConfig::Issuer {
         issuer: need(&oidc.issuer, "issuer")?,
-        jwks: data_dir.join(jwks),
+        jwks: super::http_client::resolve_jwks("citizen.oidc.jwks", jwks, data_dir, bad)?,
+        jwks_refresh: super::http_client::resolve_jwks_refresh(
+            "citizen.oidc.jwks_refresh",
+            oidc.jwks_refresh.as_deref(),
+            bad,
+        )?,
         audience: need(&oidc.audience, "audience")?,
         ins_claim: oidc.ins_claim.clone().unwrap_or_else(|| "ins".into()),
     }))

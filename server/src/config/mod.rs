@@ -4,10 +4,12 @@
 mod cda;
 mod citizen;
 mod duration;
+mod http_client;
 mod raw;
 mod resolve;
 mod sections;
 mod size;
+mod tls;
 mod web;
 
 use std::collections::BTreeMap;
@@ -28,6 +30,8 @@ pub const EMBEDDED_TOML: &str = include_str!("embedded.toml");
 pub struct Config {
     /// Where this configuration came from, for messages ("embedded default" or the file).
     pub origin: String,
+    /// The file read (`--config`), which SIGHUP reads again; `None` for the embedded default.
+    pub file: Option<PathBuf>,
     pub embedded: bool,
     pub hostname: String,
     /// Our mail domains, normalised (lower-case A-labels).
@@ -58,6 +62,33 @@ pub struct Config {
     pub citizen_notify: Option<NotifyConfig>,
     /// `[web]` and the web sign-in of `[citizen.oidc]`.
     pub web: WebConfig,
+    /// `[http_client]`: the roots of public downloads (ANS files, JWKS, token endpoint).
+    pub http_client: HttpClientConfig,
+}
+
+/// The client for public HTTPS sources: never used for MSSanté peers (IGC-Santé only).
+#[derive(Debug, Clone)]
+pub struct HttpClientConfig {
+    /// Read only when something is downloaded.
+    pub anchors: mssd_http_client::Anchors,
+}
+
+/// Where an issuer's signing keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwksLocation {
+    /// A file (resolved against the data dir), read at start.
+    File(PathBuf),
+    /// An https URL: fetched with `[http_client]`, kept in the store, refreshed.
+    Url(String),
+}
+
+impl std::fmt::Display for JwksLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JwksLocation::File(path) => write!(f, "{}", path.display()),
+            JwksLocation::Url(url) => f.write_str(url),
+        }
+    }
 }
 
 /// The HTTPS side: the web mailbox and the API.
@@ -155,6 +186,16 @@ pub struct TlsConfig {
     pub trust_anchors: Vec<PathBuf>,
     pub crls: Vec<PathBuf>,
     pub accepted_policies: Vec<String>,
+    /// What a CRL past its nextUpdate does (`tls.stale_crl`).
+    pub stale_crl: mssd_certs::StaleCrl,
+    /// CRLs downloaded besides the certificates' distribution points.
+    pub crl_urls: Vec<String>,
+    /// How often CRLs are downloaded; `None`: never (`"off"`).
+    pub crl_refresh: Option<std::time::Duration>,
+    /// The OCSP responder (`tls.ocsp`); `None`: CRLs only.
+    pub ocsp: Option<String>,
+    /// How long an OCSP answer is used.
+    pub ocsp_cache: std::time::Duration,
 }
 
 /// Listener addresses; `None` disables that listener.
@@ -188,10 +229,11 @@ pub struct NotifyConfig {
 
 #[derive(Debug, Clone)]
 pub enum CitizenOidcConfig {
-    /// A real issuer: its JWKS file (resolved), audience and INS claim.
+    /// A real issuer: its JWKS (a resolved file or a URL), audience and INS claim.
     Issuer {
         issuer: String,
-        jwks: PathBuf,
+        jwks: JwksLocation,
+        jwks_refresh: Duration,
         audience: String,
         ins_claim: String,
     },
@@ -202,7 +244,9 @@ pub enum CitizenOidcConfig {
 #[derive(Debug, Clone)]
 pub struct OidcConfig {
     pub issuer: String,
-    pub jwks: String,
+    pub jwks: JwksLocation,
+    /// How often a JWKS URL is fetched again (`jwks_refresh`).
+    pub jwks_refresh: Duration,
     pub audience: String,
 }
 
@@ -247,7 +291,17 @@ impl Config {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        resolve::from_toml(&text, &path.display().to_string(), base, false)
+        let mut config = resolve::from_toml(&text, &path.display().to_string(), base, false)?;
+        config.file = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// The same source again (the file, or the embedded default), for a reload.
+    pub fn reread(&self) -> Result<Config> {
+        match &self.file {
+            Some(path) => Config::from_file(path),
+            None => Config::embedded(),
+        }
     }
 
     /// `--config FILE` when given, else the embedded default.

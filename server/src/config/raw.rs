@@ -37,6 +37,16 @@ pub struct RawConfig {
     pub cda: RawCda,
     #[serde(default)]
     pub web: RawWeb,
+    #[serde(default)]
+    pub http_client: RawHttpClient,
+}
+
+/// `[http_client]`: how public HTTPS downloads are checked.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttpClient {
+    /// "system" (default), "webpki", or a list of PEM files (relative to data_dir).
+    pub anchors: Option<OneOrMany>,
 }
 
 /// `[web]`: the HTTPS side (web mailbox, API).
@@ -118,6 +128,16 @@ pub struct RawTls {
     pub crls: Option<Vec<PathBuf>>,
     /// Certificate policy OIDs accepted for peers and users; empty accepts any.
     pub accepted_policies: Option<Vec<String>>,
+    /// "warn" (default) or "refuse": what a CRL past its nextUpdate does.
+    pub stale_crl: Option<String>,
+    /// CRLs to download besides the certificates' distribution points.
+    pub crl_urls: Option<Vec<String>>,
+    /// How often CRLs are downloaded, e.g. "1h"; "off" downloads none.
+    pub crl_refresh: Option<String>,
+    /// An OCSP responder URL asked about the certificates peers present.
+    pub ocsp: Option<String>,
+    /// How long an OCSP answer is used, e.g. "1h".
+    pub ocsp_cache: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,8 +190,10 @@ pub struct RawCitizen {
 #[serde(deny_unknown_fields)]
 pub struct RawCitizenOidc {
     pub issuer: Option<String>,
-    /// A JWKS file (relative to data_dir).
-    pub jwks: Option<PathBuf>,
+    /// A JWKS file (relative to data_dir) or an https URL.
+    pub jwks: Option<String>,
+    /// How often a JWKS URL is fetched again, e.g. "1h".
+    pub jwks_refresh: Option<String>,
     pub audience: Option<String>,
     /// The claim holding the INS; default "ins".
     pub ins_claim: Option<String>,
@@ -199,7 +221,10 @@ pub struct RawAuth {
 #[serde(deny_unknown_fields)]
 pub struct RawOidc {
     pub issuer: String,
+    /// A JWKS file (relative to data_dir) or an https URL.
     pub jwks: String,
+    /// How often a JWKS URL is fetched again, e.g. "1h".
+    pub jwks_refresh: Option<String>,
     pub audience: Option<String>,
 }
 

@@ -9,7 +9,7 @@ use super::raw::{RawConfig, RawListeners};
 use super::sections::{imap_settings, resolve_limits};
 use super::{
     AnnuaireSettings, Config, LdapSettings, Listeners, LogConfig, LogFormat, OidcConfig,
-    QueueSettings, SmtpSettings, TlsConfig, TrustListConfig, UnknownRecipient,
+    QueueSettings, SmtpSettings, TrustListConfig, UnknownRecipient,
 };
 use crate::error::{Error, Result};
 use mssd_core::MailboxKind;
@@ -60,48 +60,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
             .unwrap_or_else(|| PathBuf::from("/var/lib/mssd")),
     );
 
-    let in_data = |p: PathBuf| absolute(&data_dir, &p);
-    let tls = TlsConfig {
-        certificate: in_data(
-            raw.tls
-                .certificate
-                .unwrap_or_else(|| "pki/server.pem".into()),
-        ),
-        private_key: in_data(
-            raw.tls
-                .private_key
-                .unwrap_or_else(|| "pki/server.key".into()),
-        ),
-        trust_anchors: raw
-            .tls
-            .trust_anchors
-            .unwrap_or_else(|| vec!["pki/root.pem".into()])
-            .into_iter()
-            .map(in_data)
-            .collect(),
-        crls: raw
-            .tls
-            .crls
-            .unwrap_or_default()
-            .into_iter()
-            .map(in_data)
-            .collect(),
-        accepted_policies: raw.tls.accepted_policies.unwrap_or_default(),
-    };
-    if tls.trust_anchors.is_empty() {
-        return Err(bad(
-            "tls.trust_anchors",
-            "name at least one IGC-Santé root: mssd never falls back to the system store".into(),
-        ));
-    }
-    for (i, oid) in tls.accepted_policies.iter().enumerate() {
-        if !is_dotted_oid(oid) {
-            return Err(bad(
-                &format!("tls.accepted_policies[{i}]"),
-                format!("\"{oid}\" is not a dotted OID"),
-            ));
-        }
-    }
+    let tls = super::tls::resolve_tls(raw.tls, &data_dir, &bad)?;
 
     let listeners = resolve_listeners(raw.listeners, &bad)?;
 
@@ -140,6 +99,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
     let citizen = super::citizen::resolve_citizen(raw.citizen.as_ref(), &bad)?;
     let citizen_oidc = super::citizen::resolve_citizen_oidc(raw.citizen.as_ref(), &data_dir, &bad)?;
     let web = super::web::resolve_web(&raw.web, raw.citizen.as_ref(), &data_dir, &bad)?;
+    let http_client = super::http_client::resolve_http_client(&raw.http_client, &data_dir, &bad)?;
     let citizen_notify = super::citizen::resolve_notify(raw.citizen.as_ref(), &bad)?;
     let citizen_domain = match raw.citizen {
         Some(c) => {
@@ -167,13 +127,12 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
                 .ok_or_else(|| bad("auth.oidc.audience", NO_AUDIENCE.into()))?,
             issuer: o.issuer,
             // A relative JWKS file is relative to the data dir, like the TLS files.
-            jwks: if o.jwks.contains("://") {
-                o.jwks
-            } else {
-                absolute(&data_dir, Path::new(&o.jwks))
-                    .display()
-                    .to_string()
-            },
+            jwks: super::http_client::resolve_jwks("auth.oidc.jwks", &o.jwks, &data_dir, &bad)?,
+            jwks_refresh: super::http_client::resolve_jwks_refresh(
+                "auth.oidc.jwks_refresh",
+                o.jwks_refresh.as_deref(),
+                &bad,
+            )?,
         }),
     };
     let password_kinds = match raw.auth.password_kinds {
@@ -278,6 +237,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
 
     Ok(Config {
         origin: origin.to_string(),
+        file: None,
         embedded,
         hostname,
         domains,
@@ -305,6 +265,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         citizen_oidc,
         web,
         citizen_notify,
+        http_client,
     })
 }
 
@@ -449,7 +410,7 @@ fn resolve_listeners(
     })
 }
 
-fn absolute(base: &Path, path: &Path) -> PathBuf {
+pub(super) fn absolute(base: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -457,7 +418,7 @@ fn absolute(base: &Path, path: &Path) -> PathBuf {
     }
 }
 
-fn is_dotted_oid(s: &str) -> bool {
+pub(super) fn is_dotted_oid(s: &str) -> bool {
     let mut arcs = s.split('.');
     s.contains('.') && arcs.all(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
 }

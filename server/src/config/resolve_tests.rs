@@ -114,6 +114,26 @@ fn errors_name_the_key() {
             &["tls.accepted_policies[0]"],
         ),
         (
+            "[server]\ndomains=[\"a.fr\"]\n[tls]\nstale_crl=\"sometimes\"\n",
+            &["tls.stale_crl", "\"refuse\""],
+        ),
+        (
+            "[server]\ndomains=[\"a.fr\"]\n[tls]\ncrl_urls=[\"ldap://x/crl\"]\n",
+            &["tls.crl_urls[0]", "http://"],
+        ),
+        (
+            "[server]\ndomains=[\"a.fr\"]\n[tls]\ncrl_refresh=\"0s\"\n",
+            &["tls.crl_refresh", "\"off\""],
+        ),
+        (
+            "[server]\ndomains=[\"a.fr\"]\n[tls]\nocsp=\"ocsp.example\"\n",
+            &["tls.ocsp", "http://"],
+        ),
+        (
+            "[server]\ndomains=[\"a.fr\"]\n[tls]\nocsp=\"http://o\"\nocsp_cache=\"10s\"\n",
+            &["tls.ocsp_cache", "1m"],
+        ),
+        (
             "[server]\ndomains=[\"a.fr\"]\n[relay]\nroutes={\"b.fr\"=\"nohost\"}\n",
             &["relay.routes.\"b.fr\"", "host:port"],
         ),

@@ -21,7 +21,8 @@ pub struct LimitSettings {
 
 #[derive(Debug)]
 pub struct ConnectionLimits {
-    settings: LimitSettings,
+    /// Replaced by a configuration reload; connections already open keep their slots.
+    settings: std::sync::RwLock<LimitSettings>,
     open: Mutex<Counts>,
 }
 
@@ -51,9 +52,18 @@ pub struct Permit {
 impl ConnectionLimits {
     pub fn new(settings: LimitSettings) -> Arc<Self> {
         Arc::new(ConnectionLimits {
-            settings,
+            settings: std::sync::RwLock::new(settings),
             open: Mutex::new(Counts::default()),
         })
+    }
+
+    /// New caps from a reload. Connections over a lowered cap stay open; new ones wait
+    /// until the count is under it.
+    pub fn replace(&self, settings: LimitSettings) {
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = settings;
     }
 
     pub fn try_acquire(
@@ -65,25 +75,28 @@ impl ConnectionLimits {
             .open
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let settings = self
+            .settings
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let listener = protocol.name();
         let reserve = match protocol {
             Protocol::Smtp => 0,
-            _ => self.settings.mta_reserve,
+            _ => settings.mta_reserve,
         };
-        if open.total >= self.settings.max_total.saturating_sub(reserve) {
+        if open.total >= settings.max_total.saturating_sub(reserve) {
             return Err(Refusal::Total);
         }
-        let cap = self
-            .settings
+        let cap = settings
             .per_listener
             .get(listener)
             .copied()
-            .unwrap_or(self.settings.max_total);
+            .unwrap_or(settings.max_total);
         if open.per_listener.get(listener).copied().unwrap_or(0) >= cap {
             return Err(Refusal::Listener);
         }
         let source = mssd_core::client_source(ip);
-        if open.per_ip.get(&source).copied().unwrap_or(0) >= self.settings.max_per_ip {
+        if open.per_ip.get(&source).copied().unwrap_or(0) >= settings.max_per_ip {
             return Err(Refusal::PerIp);
         }
         *open.per_ip.entry(source).or_insert(0) += 1;

@@ -4,6 +4,7 @@
 mod limits;
 mod listener;
 mod protocol;
+mod reload;
 mod state;
 mod store_watch;
 mod web;
@@ -20,14 +21,14 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::{annuaire_setup, audit, bootstrap, smtp_setup, store_open, tls_setup, trust_setup};
-use limits::{ConnectionLimits, LimitSettings};
+use limits::ConnectionLimits;
 use protocol::Protocol;
 use state::ServerState;
 
 pub async fn run(config: Config) -> Result<()> {
     // Install the handlers first: a SIGTERM that arrives while we start must still mean a
     // graceful stop, not the default action (death).
-    let signals = Signals::install()?;
+    let mut signals = Signals::install()?;
     if config.embedded {
         bootstrap::first_start(&config).await?;
     }
@@ -51,7 +52,7 @@ pub async fn run(config: Config) -> Result<()> {
     let refresh = source.map(|source| {
         mssd_trust_list::spawn_refresh_loop(trust.clone(), source, config.trust_list.refresh)
     });
-    let auth = smtp_setup::authenticator(&config, store.clone())?;
+    let auth = crate::auth_setup::authenticator(&config, store.clone()).await?;
     let directory = annuaire_setup::load_directory(store.as_ref()).await?;
     let smtp = smtp_setup::context(
         &config,
@@ -68,13 +69,10 @@ pub async fn run(config: Config) -> Result<()> {
     let imports =
         annuaire_setup::spawn_import_loop(shared_config, store.clone(), directory.clone());
 
+    let crl = crl_fetcher(&config, &tls);
+    let ocsp = ocsp_checker(&config, &tls);
     let state = Arc::new(ServerState {
-        limits: ConnectionLimits::new(LimitSettings {
-            max_total: config.limits.max_connections,
-            max_per_ip: config.limits.max_connections_per_ip,
-            mta_reserve: config.limits.mta_reserve,
-            per_listener: config.limits.per_listener.clone(),
-        }),
+        limits: ConnectionLimits::new(reload::limit_settings(&config)),
         metrics: Default::default(),
         store,
         config,
@@ -85,6 +83,10 @@ pub async fn run(config: Config) -> Result<()> {
         directory,
         https_tls: web::https_acceptor(&tls)?,
         web: std::sync::OnceLock::new(),
+        tls,
+        crl,
+        ocsp,
+        reloads: Default::default(),
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -97,6 +99,12 @@ pub async fn run(config: Config) -> Result<()> {
             stop_rx.clone(),
         ),
     ];
+    if let (Some(fetcher), Some(every)) = (&state.crl, state.config.tls.crl_refresh) {
+        loops.push(fetcher.clone().spawn(every, stop_rx.clone()));
+    }
+    if let Some(checker) = &state.ocsp {
+        loops.push(checker.clone().spawn(stop_rx.clone()));
+    }
     if let Some(notify) = state.config.citizen_notify.clone() {
         let mut anchors = Vec::new();
         for path in &state.config.tls.trust_anchors {
@@ -165,7 +173,12 @@ pub async fn run(config: Config) -> Result<()> {
         })
         .await;
 
-    let signal = signals.wait().await;
+    let signal = loop {
+        match signals.next().await {
+            Signal::Reload => reload::reload(&state).await,
+            Signal::Stop(signal) => break signal,
+        }
+    };
     tracing::info!(%signal, "shutting down: no new connections, letting sessions finish");
     let _ = stop_tx.send(true);
     for task in [refresh, ldap, imports].into_iter().flatten() {
@@ -199,6 +212,13 @@ async fn bind(protocol: Protocol, addr: SocketAddr) -> Result<TcpListener> {
 struct Signals {
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+enum Signal {
+    /// SIGHUP: read the configuration again.
+    Reload,
+    Stop(&'static str),
 }
 
 impl Signals {
@@ -211,15 +231,73 @@ impl Signals {
         Ok(Signals {
             term: signal(SignalKind::terminate()).map_err(io)?,
             int: signal(SignalKind::interrupt()).map_err(io)?,
+            hup: signal(SignalKind::hangup()).map_err(io)?,
         })
     }
 
-    async fn wait(mut self) -> &'static str {
+    async fn next(&mut self) -> Signal {
         tokio::select! {
-            _ = self.term.recv() => "SIGTERM",
-            _ = self.int.recv() => "SIGINT",
+            _ = self.term.recv() => Signal::Stop("SIGTERM"),
+            _ = self.int.recv() => Signal::Stop("SIGINT"),
+            _ = self.hup.recv() => Signal::Reload,
         }
     }
+}
+
+/// The CRL downloader, with the CRLs saved by earlier runs put back in force first. CRLs
+/// over https are checked against `[http_client] anchors` (public CAs); plain http, what
+/// distribution points name, needs none.
+fn crl_fetcher(
+    config: &Config,
+    tls: &tls_setup::LoadedTls,
+) -> Option<Arc<mssd_crl_fetch::CrlFetcher>> {
+    let cache = mssd_crl_fetch::CrlCache::new(config.data_dir.join("crls").join("fetched"));
+    let restored = cache.restore_into(&tls.validator);
+    if restored > 0 {
+        tracing::info!(restored, "downloaded CRLs of earlier runs back in force");
+    }
+    config.tls.crl_refresh?;
+    match revocation_client(config) {
+        Ok(client) => Some(Arc::new(mssd_crl_fetch::CrlFetcher::new(
+            tls.validator.clone(),
+            client,
+            cache,
+        ))),
+        Err(e) => {
+            tracing::error!(error = %e, "no CRL download: the HTTP client cannot be built");
+            None
+        }
+    }
+}
+
+/// The OCSP checker when `tls.ocsp` names a responder.
+fn ocsp_checker(
+    config: &Config,
+    tls: &tls_setup::LoadedTls,
+) -> Option<Arc<mssd_ocsp::OcspChecker>> {
+    let responder = config.tls.ocsp.clone()?;
+    match revocation_client(config) {
+        Ok(client) => Some(mssd_ocsp::OcspChecker::new(
+            &tls.validator,
+            responder,
+            client,
+            config.tls.ocsp_cache,
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "no OCSP: the HTTP client cannot be built");
+            None
+        }
+    }
+}
+
+/// The client of CRL downloads and OCSP requests: plain http (what certificates name), or
+/// https checked against `[http_client] anchors`.
+fn revocation_client(config: &Config) -> mssd_crl_fetch::Result<reqwest::Client> {
+    let roots = config.http_client.anchors.root_store().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "http_client.anchors unusable: CRLs and OCSP over plain http only");
+        rustls::RootCertStore::empty()
+    });
+    mssd_crl_fetch::crl_client(roots)
 }
 
 /// IMAP shares the submission authenticator and the SMTP server TLS (client certificates

@@ -33,6 +33,13 @@ pub struct ServerState {
     pub https_tls: TlsAcceptor,
     /// The HTTP routers, set once the state exists (they hold a weak reference to it).
     pub web: std::sync::OnceLock<mssd_web::Routers>,
+    /// Our identity and the validator, which SIGHUP reloads in place.
+    pub tls: crate::tls_setup::LoadedTls,
+    /// Downloads CRLs (`None` with `tls.crl_refresh = "off"`).
+    pub crl: Option<Arc<mssd_crl_fetch::CrlFetcher>>,
+    /// Asks `tls.ocsp` about peer certificates (`None` without a responder).
+    pub ocsp: Option<Arc<mssd_ocsp::OcspChecker>>,
+    pub reloads: super::reload::ReloadStatus,
 }
 
 impl ServerState {
@@ -116,6 +123,26 @@ impl ServerState {
             smtp_bytes: load(&smtp.bytes_accepted),
             smtp_trust_refusals: load(&smtp.refused_trust),
             cda: crate::metrics_cda::CdaFigures::read(&smtp.cda),
+            tls: crate::metrics_tls::TlsFigures {
+                crls: self
+                    .tls
+                    .validator
+                    .crl_status(rustls::pki_types::UnixTime::now()),
+                sources: self.crl.as_ref().map(|f| f.status()).unwrap_or_default(),
+                reloads_succeeded: load(&self.reloads.succeeded),
+                reloads_failed: load(&self.reloads.failed),
+                last_reload_ok: self.reloads.last_ok.load(Ordering::Relaxed),
+                last_reload_at: self.reloads.last_at.load(Ordering::Relaxed),
+                ocsp: self.ocsp.as_ref().map(|c| {
+                    let (followed, revoked) = c.counts();
+                    (
+                        followed as u64,
+                        revoked as u64,
+                        load(&c.figures.answers),
+                        load(&c.figures.failures),
+                    )
+                }),
+            },
             auth_failures: load(&smtp.auth_failures) + load(&self.imap.counters.auth_failures),
             imap: (
                 load(&self.imap.counters.sessions),

@@ -2,11 +2,9 @@
 //! http/1.1, the server certificate, no client certificate), and what `/healthz` and
 //! `/metrics` read from the server.
 
-use std::path::Path;
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
 
 use super::state::ServerState;
@@ -21,8 +19,7 @@ pub fn https_acceptor(tls: &LoadedTls) -> Result<TlsAcceptor> {
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Usage(format!("https: TLS: {e}")))?
         .with_no_client_auth()
-        .with_single_cert(tls.chain.clone(), tls.key.clone_key())
-        .map_err(|e| Error::Usage(format!("https: the server certificate is unusable: {e}")))?;
+        .with_cert_resolver(tls.identity.clone());
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     mssd_certs::enable_resumption(&mut config)
         .map_err(|e| Error::Usage(format!("https: TLS session tickets: {e}")))?;
@@ -127,40 +124,6 @@ fn sign_in(config: &Config) -> Result<Option<mssd_web::sign_in::SignIn>> {
     };
     Ok(Some(SignIn::new(Provider::Oidc {
         settings,
-        http: provider_client(config)?,
+        http: crate::http_setup::provider_client(config)?,
     })))
-}
-
-/// The client for the provider's token endpoint: the system's CAs and ours.
-fn provider_client(config: &Config) -> Result<reqwest::Client> {
-    let mut roots = RootCertStore::empty();
-    let system = Path::new("/etc/ssl/certs/ca-certificates.crt");
-    let mut files: Vec<&Path> = config
-        .tls
-        .trust_anchors
-        .iter()
-        .map(|p| p.as_path())
-        .collect();
-    if system.exists() {
-        files.push(system);
-    }
-    for file in files {
-        for cert in mssd_certs::load_certs(file)? {
-            // A CA the provider does not use and rustls cannot parse is skipped, not fatal.
-            let _ = roots.add(cert);
-        }
-    }
-    let tls =
-        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Usage(format!("citizen.oidc: TLS: {e}")))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .connect_timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("mssd/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::Usage(format!("citizen.oidc: cannot build the HTTP client: {e}")))
 }

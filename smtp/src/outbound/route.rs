@@ -123,7 +123,8 @@ pub fn hosts_from_mx(
 /// Finds next hops. The DNS resolver is created on first need, so a configuration that
 /// routes every domain statically never reads the system resolver configuration.
 pub struct Router {
-    routes: BTreeMap<String, NextHop>,
+    /// Replaced whole by a configuration reload ([`Router::replace_routes`]).
+    routes: std::sync::RwLock<BTreeMap<String, NextHop>>,
     resolver: OnceCell<std::result::Result<TokioResolver, String>>,
 }
 
@@ -144,20 +145,38 @@ impl Router {
             parsed.insert(domain, hop);
         }
         Ok(Router {
-            routes: parsed,
+            routes: std::sync::RwLock::new(parsed),
             resolver: OnceCell::new(),
         })
     }
 
-    pub fn static_route(&self, domain: &str) -> Option<&NextHop> {
-        self.routes.get(domain)
+    fn routes(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, NextHop>> {
+        self.routes
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn static_route(&self, domain: &str) -> Option<NextHop> {
+        self.routes().get(domain).cloned()
+    }
+
+    /// Takes the routes of `other` (built, hence checked, from the new configuration).
+    pub fn replace_routes(&self, other: Router) {
+        let routes = other
+            .routes
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *self
+            .routes
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = routes;
     }
 
     /// The hosts to try for `domain`, best first. DNS trouble is temporary; a domain that
     /// does not exist (NXDOMAIN) or a null MX is permanent.
     pub async fn next_hops(&self, domain: &str) -> std::result::Result<Vec<NextHop>, Failure> {
-        if let Some(hop) = self.routes.get(domain) {
-            return Ok(vec![hop.clone()]);
+        if let Some(hop) = self.static_route(domain) {
+            return Ok(vec![hop]);
         }
         let resolver = self
             .resolver

@@ -54,6 +54,12 @@ pub struct QueueRunner {
 }
 
 impl QueueRunner {
+    /// `[relay] routes` from a reloaded configuration (built, hence checked, by
+    /// [`Router::new`]), from the next delivery on.
+    pub fn replace_routes(&self, routes: Router) {
+        self.router.replace_routes(routes);
+    }
+
     pub fn new(ctx: Arc<SmtpContext>, config: OutboundConfig) -> Result<QueueRunner> {
         if config.concurrency == 0 || config.batch == 0 {
             return Err(Error::BadConfig(
