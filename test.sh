@@ -36,5 +36,9 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 
+# The Debian package: built with cargo-deb, installed with dpkg -i, its unit checked by
+# systemd-analyze, mssd run from /usr/sbin in the unit's sandbox, then purged (root only).
+packaging/test-deb.sh
+
 # Fuzzing smoke run: every fuzz target for 20 s (fuzz/run.sh long runs them for hours).
 ./fuzz/run.sh smoke

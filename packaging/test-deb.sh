@@ -134,7 +134,15 @@ step "ok: mssd doctor --config /etc/mssd/mssd.toml reports, exit status 1 (no ce
 # --- serve, as the unit runs it ---------------------------------------------------------
 # A test PKI and a copy of the packaged configuration for its domain, on loopback but on
 # the standard (privileged) ports: only CAP_NET_BIND_SERVICE lets the mssd user bind them.
-sandbox() { unshare --mount --propagation private -- "$repo/packaging/unit-sandbox.sh" "$@"; }
+sandbox=(unshare --mount --propagation private -- "$repo/packaging/unit-sandbox.sh")
+if ! unshare --mount --propagation private -- true 2>/dev/null; then
+  # A container without CAP_SYS_ADMIN: user, capabilities and no-new-privs only.
+  step "warn: no mount namespace here (unshare --mount refused): mssd runs as mssd with the unit's capabilities, without its read-only file system"
+  sandbox=(setpriv --reuid=mssd --regid=mssd --init-groups --no-new-privs
+    --inh-caps=-all,+net_bind_service --ambient-caps=-all,+net_bind_service
+    --bounding-set=-all,+net_bind_service --)
+fi
+sandbox() { "${sandbox[@]}" "$@"; }
 domain=hopital.test.mssante.fr
 sandbox /usr/sbin/mssd pki init --dir /var/lib/mssd/pki --domain "$domain" >/dev/null ||
   fail "mssd pki init as mssd in the sandbox"
@@ -146,8 +154,7 @@ chown mssd:mssd "$config"
 chmod 0600 "$config"
 
 # unshare execs the sandbox script, which execs setpriv, which execs mssd: $! is mssd's pid.
-unshare --mount --propagation private -- "$repo/packaging/unit-sandbox.sh" \
-  /usr/sbin/mssd serve --config "$config" >"$work/serve.log" 2>&1 &
+"${sandbox[@]}" /usr/sbin/mssd serve --config "$config" >"$work/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 1 120); do
   grep -q '^mssd: ready' "$work/serve.log" && break
@@ -176,6 +183,18 @@ health=$(timeout 10 cat <&3 | tail -n 1)
 exec 3<&-
 [[ $health == ok* ]] || fail "GET /healthz answered '$health'"
 step "ok: mssd serve as mssd under the unit's restrictions: ports 25 587 465 143 993 443, SMTP 220, /healthz ok"
+
+# What `systemctl reload mssd` sends (ExecReload): the configuration is reread and applied.
+kill -HUP "$serve_pid"
+for _ in $(seq 1 20); do
+  grep -q '^mssd: \(configuration reloaded\|reload failed\)' "$work/serve.log" && break
+  sleep 0.5
+done
+grep -q '^mssd: configuration reloaded' "$work/serve.log" || {
+  cat "$work/serve.log" >&2
+  fail "SIGHUP (systemctl reload) did not reload the configuration"
+}
+step "ok: SIGHUP reloads the configuration"
 
 kill -TERM "$serve_pid"
 set +e

@@ -149,7 +149,8 @@ impl ChainValidator {
         let cert = EndEntityCert::try_from(end_entity)
             .map_err(|e| Error::BadCertificate(format!("rejected by webpki: {e}")))?;
         let crls: Vec<_> = state.crls.iter().map(|c| &c.crl).collect();
-        let mut every_issuer_has_crl = state.crl_of(&issuer_der(end_entity)?).is_some();
+        let issuer_has_crl = state.crl_of(&issuer_der(end_entity)?).is_some();
+        let mut every_issuer_has_crl = issuer_has_crl;
         for intermediate in intermediates {
             every_issuer_has_crl &= issuer_der(intermediate)
                 .map(|issuer| state.crl_of(&issuer).is_some())
@@ -184,7 +185,7 @@ impl ChainValidator {
         }
         // The chain is ours: its CAs may sign the CRLs we download, and its distribution
         // points are where those CRLs are.
-        if self.learn(end_entity, intermediates) && self.install_pending() {
+        if self.learn(end_entity, intermediates, issuer_has_crl) && self.install_pending() {
             // A CRL of a CA this chain just introduced is now in force: it must judge this
             // very certificate too (the first connection of a revoked peer included).
             return self.validate(end_entity, intermediates, usage, now);
@@ -287,9 +288,18 @@ impl ChainValidator {
     }
 
     /// True when a CA was new.
-    fn learn(&self, end_entity: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>]) -> bool {
+    fn learn(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        issuer_has_crl: bool,
+    ) -> bool {
         let mut learned = self.learned();
-        learned.add_urls(crate::crl::distribution_points(end_entity));
+        // Once its issuer has a CRL, where to find it is known: no parsing on every
+        // connection of the many certificates of one CA.
+        if !issuer_has_crl {
+            learned.add_urls(crate::crl::distribution_points(end_entity));
+        }
         let mut new_ca = false;
         for ca in intermediates {
             if learned.add_ca(ca) {

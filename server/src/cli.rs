@@ -11,9 +11,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Secure health messaging server for MSSanté operators"
 )]
 pub struct Cli {
-    /// Configuration file (TOML). Without it, the embedded default: data in ./mssd-data,
-    /// a test PKI, listeners on 127.0.0.1.
-    #[arg(long, short = 'c', global = true, value_name = "FILE")]
+    /// Configuration file (TOML), or the MSSD_CONFIG environment variable. Without either,
+    /// the embedded default: data in ./mssd-data, a test PKI, listeners on 127.0.0.1.
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        value_name = "FILE",
+        env = "MSSD_CONFIG"
+    )]
     pub config: Option<PathBuf>,
 
     /// Log format on standard error; overrides [log] format.
