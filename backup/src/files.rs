@@ -72,7 +72,19 @@ pub(crate) fn through_symlink(root: &Path, relative: &str) -> bool {
 /// fsynced) only when its size and SHA-256 are `expected`. Checking while copying leaves no
 /// window for `from` to change between a check and the copy.
 pub(crate) fn copy_checked(from: &Path, to: &Path, expected: (u64, &str)) -> Result<bool> {
-    let mut source = File::open(from).map_err(io(from, "opening"))?;
+    // Not through a link, and only a regular file (a FIFO would block the restore).
+    let mut source = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(from)
+        .map_err(io(from, "opening"))?;
+    let regular = source
+        .metadata()
+        .map_err(io(from, "reading the metadata of"))?
+        .is_file();
+    if !regular {
+        return Ok(false);
+    }
     let mut target = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -21,6 +21,8 @@ pub struct CrlStatus {
     pub source: String,
 }
 
+const ISSUING_DISTRIBUTION_POINT: &str = "2.5.29.28";
+
 #[derive(Debug)]
 pub(crate) struct ConfiguredCrl {
     pub(crate) crl: CertRevocationList<'static>,
@@ -33,6 +35,9 @@ pub(crate) struct ConfiguredCrl {
     pub(crate) source: String,
     /// As received, to be saved and read back at the next start.
     pub(crate) der: Vec<u8>,
+    /// The issuingDistributionPoint extension as encoded (empty without one): two CRLs of
+    /// one issuer with different scopes (partitions, a CRL and an ARL) are both in force.
+    pub(crate) scope: Vec<u8>,
 }
 
 impl ConfiguredCrl {
@@ -55,6 +60,12 @@ impl ConfiguredCrl {
             issuer,
             source: source.to_string(),
             der: der.as_ref().to_vec(),
+            scope: parsed
+                .extensions()
+                .iter()
+                .find(|e| e.oid.to_id_string() == ISSUING_DISTRIBUTION_POINT)
+                .map(|e| e.value.to_vec())
+                .unwrap_or_default(),
         })
     }
 

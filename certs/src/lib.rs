@@ -7,6 +7,7 @@
 
 mod conn;
 mod crl;
+mod crl_trust;
 mod dn;
 mod dn_parse;
 mod dn_types;

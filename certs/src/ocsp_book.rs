@@ -77,7 +77,12 @@ impl OcspBook {
         {
             return Some(answer);
         }
-        if !entries.contains_key(certificate.as_ref()) {
+        if let Some(entry) = entries.get_mut(certificate.as_ref()) {
+            // The issuer comes from the verified path: the latest is the one to ask about.
+            if entry.issuer.as_ref() != issuer.as_ref() {
+                entry.issuer = issuer.clone().into_owned();
+            }
+        } else {
             if entries.len() >= MAX_TRACKED
                 && let Some(oldest) = entries
                     .iter()

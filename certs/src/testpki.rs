@@ -150,13 +150,40 @@ impl TestCa {
         this_update: OffsetDateTime,
         next_update: OffsetDateTime,
     ) -> Result<IssuedCrl> {
+        self.crl_for(revoked, this_update, next_update, None)
+    }
+
+    /// An authority revocation list: its issuingDistributionPoint (at `partition`) limits it
+    /// to CA certificates, so it says nothing of an end entity.
+    pub fn ca_only_crl(
+        &self,
+        revoked: &[&[u8]],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+        partition: &str,
+    ) -> Result<IssuedCrl> {
+        self.crl_for(revoked, this_update, next_update, Some(partition))
+    }
+
+    fn crl_for(
+        &self,
+        revoked: &[&[u8]],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+        partition: Option<&str>,
+    ) -> Result<IssuedCrl> {
         let params = CertificateRevocationListParams {
             this_update,
             next_update,
             crl_number: SerialNumber::from(
                 u64::try_from(this_update.unix_timestamp()).unwrap_or(1),
             ),
-            issuing_distribution_point: None,
+            issuing_distribution_point: partition.map(|uri| rcgen::CrlIssuingDistributionPoint {
+                distribution_point: rcgen::CrlDistributionPoint {
+                    uris: vec![uri.to_string()],
+                },
+                scope: Some(rcgen::CrlScope::CaCertsOnly),
+            }),
             revoked_certs: revoked
                 .iter()
                 .map(|serial| RevokedCertParams {

@@ -95,7 +95,7 @@ impl TrustState {
         let mut fetched: Vec<_> = self
             .fetched_crls
             .iter()
-            .filter(|c| !(c.issuer_der == crl.issuer_der && c.source == crl.source))
+            .filter(|c| !(c.issuer_der == crl.issuer_der && c.scope == crl.scope))
             .cloned()
             .collect();
         fetched.push(crl);
@@ -115,17 +115,28 @@ impl TrustState {
         state
     }
 
-    /// The CRL in force for the issuer named `issuer_der`, if any.
-    pub(crate) fn crl_of(&self, issuer_der: &[u8]) -> Option<&Arc<ConfiguredCrl>> {
-        self.crls.iter().find(|c| c.issuer_der == issuer_der)
+    /// Whether a CRL of the issuer named `issuer_der` is in force.
+    pub(crate) fn has_crl_of(&self, issuer_der: &[u8]) -> bool {
+        self.crls.iter().any(|c| c.issuer_der == issuer_der)
     }
 
-    /// Two CRLs of one issuer (a file and a download, or two distribution points): webpki
-    /// would use the first it finds, so only the one issued last is kept in force.
+    /// The CRL in force of that issuer and scope, if any.
+    pub(crate) fn crl_like(&self, crl: &ConfiguredCrl) -> Option<&Arc<ConfiguredCrl>> {
+        self.crls
+            .iter()
+            .find(|c| c.issuer_der == crl.issuer_der && c.scope == crl.scope)
+    }
+
+    /// Two CRLs of one issuer and scope (a file and a download, or two distribution
+    /// points): webpki would use the first it finds, so only the one issued last is kept in
+    /// force. CRLs of one issuer with different scopes are all kept.
     fn newest_per_issuer(&self) -> Vec<Arc<ConfiguredCrl>> {
         let mut newest: Vec<Arc<ConfiguredCrl>> = Vec::new();
         for crl in self.configured_crls.iter().chain(&self.fetched_crls) {
-            match newest.iter_mut().find(|c| c.issuer_der == crl.issuer_der) {
+            match newest
+                .iter_mut()
+                .find(|c| c.issuer_der == crl.issuer_der && c.scope == crl.scope)
+            {
                 Some(kept) if kept.this_update < crl.this_update => *kept = crl.clone(),
                 Some(_) => {}
                 None => newest.push(crl.clone()),

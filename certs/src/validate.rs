@@ -11,6 +11,7 @@ use webpki::{
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::crl::{ConfiguredCrl, CrlStatus, to_datetime};
+use crate::crl_trust::{Learned, PendingCrl, check_crl_signature, subject_der};
 use crate::dn::DistinguishedName;
 use crate::error::{Error, Result};
 use crate::identity::CertInfo;
@@ -69,6 +70,9 @@ pub struct ChainValidator {
     learned: Mutex<Learned>,
     /// Set when an OCSP responder is configured ([`ChainValidator::enable_ocsp`]).
     ocsp: std::sync::OnceLock<Arc<OcspBook>>,
+    /// Held from reading the state to swapping the next one in: a reload and a downloaded
+    /// CRL never undo each other.
+    writer: Mutex<()>,
     signature_algorithms: &'static [&'static dyn SignatureVerificationAlgorithm],
 }
 
@@ -101,6 +105,7 @@ impl ChainValidator {
         let validator = Self {
             learned: Mutex::new(Learned::default()),
             ocsp: std::sync::OnceLock::new(),
+            writer: Mutex::new(()),
             state: RwLock::new(Arc::new(state)),
             signature_algorithms: rustls::crypto::ring::default_provider()
                 .signature_verification_algorithms
@@ -127,6 +132,7 @@ impl ChainValidator {
     /// Replaces anchors, CRL files and policies (a configuration reload). Downloaded CRLs
     /// stay in force. On error nothing changes.
     pub fn reload(&self, config: TrustConfig) -> Result<()> {
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let fetched = self.state().fetched_crls.clone();
         let next = TrustState::build(&config, fetched)?;
         self.swap(next);
@@ -149,24 +155,35 @@ impl ChainValidator {
         let cert = EndEntityCert::try_from(end_entity)
             .map_err(|e| Error::BadCertificate(format!("rejected by webpki: {e}")))?;
         let crls: Vec<_> = state.crls.iter().map(|c| &c.crl).collect();
-        let issuer_has_crl = state.crl_of(&issuer_der(end_entity)?).is_some();
-        let mut every_issuer_has_crl = issuer_has_crl;
-        for intermediate in intermediates {
-            every_issuer_has_crl &= issuer_der(intermediate)
-                .map(|issuer| state.crl_of(&issuer).is_some())
-                .unwrap_or(false);
+        let verify = |intermediates: &[CertificateDer<'_>], deny: bool| {
+            cert.verify_for_usage(
+                self.signature_algorithms,
+                &state.anchors,
+                intermediates,
+                now,
+                usage.key_usage(),
+                revocation_options(&crls, deny, state.stale_crl),
+                None,
+            )
+            .map(|path| {
+                path.intermediate_certificates()
+                    .map(|c| c.der().into_owned())
+                    .collect::<Vec<_>>()
+            })
+            .map_err(|e| map_webpki_error(e, usage))
+        };
+        // The path webpki verified, revocation checked wherever a CRL is in force. What the
+        // peer sent besides it is ignored from here on: only the path decides.
+        let path = verify(intermediates, false)?;
+        let issuer_has_crl = state.has_crl_of(&issuer_der(end_entity)?);
+        let every_issuer_has_crl = issuer_has_crl
+            && path
+                .iter()
+                .all(|ca| issuer_der(ca).is_ok_and(|issuer| state.has_crl_of(&issuer)));
+        if every_issuer_has_crl {
+            // Every CA of the path has a CRL: a status none of them gives refuses.
+            verify(&path, true)?;
         }
-        let revocation = revocation_options(&crls, every_issuer_has_crl, state.stale_crl);
-        cert.verify_for_usage(
-            self.signature_algorithms,
-            &state.anchors,
-            intermediates,
-            now,
-            usage.key_usage(),
-            revocation,
-            None,
-        )
-        .map_err(|e| map_webpki_error(e, usage))?;
         if !state.accepted_policies.is_empty()
             && !info
                 .policy_oids
@@ -178,14 +195,14 @@ impl ChainValidator {
             });
         }
         if let Some(book) = self.ocsp.get()
-            && let Some(issuer) = issuer_of(end_entity, intermediates, &state.anchor_certs)
+            && let Some(issuer) = issuer_on_path(end_entity, &path, &state.anchor_certs)
             && book.answer_or_ask(end_entity, &issuer, now.as_secs()) == Some(OcspAnswer::Revoked)
         {
             return Err(Error::RevokedByOcsp);
         }
         // The chain is ours: its CAs may sign the CRLs we download, and its distribution
         // points are where those CRLs are.
-        if self.learn(end_entity, intermediates, issuer_has_crl) && self.install_pending() {
+        if self.learn(end_entity, &path, issuer_has_crl) && self.install_pending() {
             // A CRL of a CA this chain just introduced is now in force: it must judge this
             // very certificate too (the first connection of a revoked peer included).
             return self.validate(end_entity, intermediates, usage, now);
@@ -217,6 +234,27 @@ impl ChainValidator {
         self.state().crls.iter().map(|c| c.status(now)).collect()
     }
 
+    /// Downloaded CRLs waiting for a verified chain to show their CA (their sources).
+    pub fn pending_crl_sources(&self) -> Vec<String> {
+        self.learned()
+            .pending
+            .iter()
+            .map(|p| p.source.clone())
+            .collect()
+    }
+
+    /// Anchors with no CRL in force: the CAs they issue directly are not revocation-checked.
+    pub fn anchors_without_crl(&self) -> Vec<DistinguishedName> {
+        let state = self.state();
+        state
+            .anchor_subjects
+            .iter()
+            .zip(&state.anchor_subjects_der)
+            .filter(|(_, der)| !state.has_crl_of(der))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
     /// Whether a stale CRL refuses the certificates it covers.
     pub fn stale_crl_policy(&self) -> StaleCrl {
         self.state().stale_crl
@@ -244,18 +282,21 @@ impl ChainValidator {
         source: &str,
     ) -> Result<CrlOffer> {
         let crl = ConfiguredCrl::parse(der, source)?;
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let state = self.state();
-        let mut issuers = state.anchor_certs.clone();
-        issuers.extend(self.learned().cas.iter().cloned());
-        if !issuers
+        let signers: Vec<CertificateDer<'static>> = state
+            .anchor_certs
             .iter()
-            .any(|ca| subject_der(ca).is_some_and(|s| s == crl.issuer_der))
-        {
-            self.learned().add_pending(der, source);
+            .chain(self.learned().cas.iter())
+            .filter(|ca| subject_der(ca).is_some_and(|s| s == crl.issuer_der))
+            .cloned()
+            .collect();
+        if signers.is_empty() {
+            self.learned().add_pending(PendingCrl::new(&crl));
             return Ok(CrlOffer::Pending);
         }
-        verify_crl_signature(der, &crl.issuer_der, &issuers)?;
-        if let Some(current) = state.crl_of(&crl.issuer_der)
+        check_crl_signature(der, &signers)?;
+        if let Some(current) = state.crl_like(&crl)
             && current.this_update >= crl.this_update
         {
             return Ok(CrlOffer::NotNewer);
@@ -314,7 +355,7 @@ impl ChainValidator {
     fn install_pending(&self) -> bool {
         let pending = std::mem::take(&mut self.learned().pending);
         let mut installed = false;
-        for (source, der) in pending {
+        for PendingCrl { source, der, .. } in pending {
             match self.offer_crl(&CertificateRevocationListDer::from(der), &source) {
                 Ok(CrlOffer::Installed(_)) => installed = true,
                 Ok(_) => {}
@@ -325,93 +366,30 @@ impl ChainValidator {
     }
 }
 
-/// CAs and distribution points seen in validated chains. Bounded: a peer cannot grow it
-/// past what a few hundred operators' hierarchies need.
-#[derive(Default)]
-struct Learned {
-    cas: Vec<CertificateDer<'static>>,
-    urls: Vec<String>,
-    /// Downloaded CRLs whose CA is not known yet: (source, DER), one per source.
-    pending: Vec<(String, Vec<u8>)>,
-}
-
-const MAX_LEARNED_CAS: usize = 64;
-const MAX_LEARNED_URLS: usize = 64;
-const MAX_PENDING_CRLS: usize = 16;
-
-impl Learned {
-    /// False when already known or full.
-    fn add_ca(&mut self, ca: &CertificateDer<'_>) -> bool {
-        if self.cas.len() >= MAX_LEARNED_CAS || self.cas.iter().any(|c| c.as_ref() == ca.as_ref()) {
-            return false;
-        }
-        self.cas.push(ca.clone().into_owned());
-        true
-    }
-
-    fn add_pending(&mut self, der: &CertificateRevocationListDer<'_>, source: &str) {
-        self.pending.retain(|(s, _)| s != source);
-        if self.pending.len() < MAX_PENDING_CRLS {
-            self.pending
-                .push((source.to_string(), der.as_ref().to_vec()));
-        }
-    }
-
-    fn add_urls(&mut self, urls: Vec<String>) {
-        for url in urls {
-            if self.urls.len() < MAX_LEARNED_URLS && !self.urls.contains(&url) {
-                self.urls.push(url);
-            }
-        }
-    }
-}
-
-/// The certificate that issued `end_entity`: an intermediate the peer sent, else an anchor.
-fn issuer_of(
+/// The certificate that issued `end_entity` on the verified path: its first intermediate,
+/// else the anchor (never a certificate the peer sent besides the path).
+fn issuer_on_path(
     end_entity: &CertificateDer<'_>,
-    intermediates: &[CertificateDer<'_>],
+    path: &[CertificateDer<'static>],
     anchors: &[CertificateDer<'static>],
 ) -> Option<CertificateDer<'static>> {
-    let issuer = issuer_der(end_entity).ok()?;
-    intermediates
-        .iter()
-        .map(|c| c.clone().into_owned())
-        .chain(anchors.iter().cloned())
-        .find(|c| subject_der(c).is_some_and(|s| s == issuer))
-}
-
-fn subject_der(cert: &CertificateDer<'_>) -> Option<Vec<u8>> {
-    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
-    Some(parsed.subject().as_raw().to_vec())
-}
-
-fn verify_crl_signature(
-    der: &CertificateRevocationListDer<'_>,
-    issuer_der: &[u8],
-    candidates: &[CertificateDer<'static>],
-) -> Result<()> {
-    let (_, parsed) = x509_parser::parse_x509_crl(der.as_ref())
-        .map_err(|e| Error::BadCrl(format!("cannot parse: {e}")))?;
-    for candidate in candidates {
-        let Ok((_, ca)) = x509_parser::parse_x509_certificate(candidate.as_ref()) else {
-            continue;
-        };
-        if ca.subject().as_raw() == issuer_der && parsed.verify_signature(ca.public_key()).is_ok() {
-            return Ok(());
-        }
+    if let Some(first) = path.first() {
+        return Some(first.clone());
     }
-    Err(Error::BadCrl(
-        "not signed by a trust anchor or a CA of a validated chain".into(),
-    ))
+    let issuer = issuer_der(end_entity).ok()?;
+    anchors
+        .iter()
+        .find(|c| subject_der(c).is_some_and(|s| s == issuer))
+        .cloned()
 }
 
 fn revocation_options<'a>(
     crls: &'a [&'a webpki::CertRevocationList<'a>],
-    every_issuer_has_crl: bool,
+    deny_unknown: bool,
     stale_crl: StaleCrl,
 ) -> Option<RevocationOptions<'a>> {
     let builder = RevocationOptionsBuilder::new(crls).ok()?;
-    let status_policy = if every_issuer_has_crl {
+    let status_policy = if deny_unknown {
         UnknownStatusPolicy::Deny
     } else {
         UnknownStatusPolicy::Allow

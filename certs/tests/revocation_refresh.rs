@@ -193,3 +193,69 @@ fn crl_sources_list_the_configured_urls_then_the_distribution_points() {
         ["http://crl.test/configured.crl", "http://crl.test/root.crl"]
     );
 }
+
+#[test]
+fn certificates_a_peer_sends_besides_the_path_sign_no_crl_and_weaken_nothing() {
+    let pki = Hierarchy::new();
+    let app = pki.issue(&app_spec());
+    let t = OffsetDateTime::now_utc();
+    // The root's CRL and an ARL of the intermediate (CA certificates only): every CA of the
+    // path has a CRL, none gives the app's status, so it is refused...
+    let arl = pki
+        .root
+        .crl(&[], t - Duration::hours(1), t + Duration::days(7))
+        .unwrap();
+    let partition = pki
+        .intermediate
+        .ca_only_crl(
+            &[],
+            t - Duration::hours(1),
+            t + Duration::days(7),
+            "http://crl.test/arl.crl",
+        )
+        .unwrap();
+    let validator = pki.validator(vec![arl.der.clone(), partition.der.clone()]);
+    let impostor = TestCa::root(common::ROOT_CN)
+        .unwrap()
+        .intermediate(common::INTERMEDIATE_CN)
+        .unwrap();
+    let junk = TestCa::root("JUNK").unwrap();
+    let with = |extra: &[&TestCa]| {
+        let mut chain = vec![pki.intermediate.cert_der().clone()];
+        chain.extend(extra.iter().map(|ca| ca.cert_der().clone()));
+        validator.validate(&app.cert_der, &chain, Usage::ClientAuth, now())
+    };
+    assert!(
+        matches!(with(&[]), Err(Error::RevocationStatusUnknown)),
+        "{:?}",
+        with(&[])
+    );
+    // ...and still refused when the peer adds certificates that are not on the path.
+    let padded = with(&[&impostor, &junk]);
+    assert!(
+        matches!(padded, Err(Error::RevocationStatusUnknown)),
+        "{padded:?}"
+    );
+
+    // A validator without CRLs: the extra same-named certificate is not learned, so a CRL
+    // it signed is refused and changes nothing.
+    let open = pki.validator(Vec::new());
+    let chain = [
+        pki.intermediate.cert_der().clone(),
+        impostor.cert_der().clone(),
+    ];
+    open.validate(&app.cert_der, &chain, Usage::ClientAuth, now())
+        .unwrap();
+    let forged = impostor
+        .crl(
+            &[&app.serial],
+            t - Duration::minutes(1),
+            t + Duration::days(7),
+        )
+        .unwrap();
+    let refused = open.offer_crl(&forged.der, "http://crl.test/forged.crl");
+    assert!(matches!(refused, Err(Error::BadCrl(_))), "{refused:?}");
+    assert!(validate(&pki, &open, &app).is_ok());
+    // A junk certificate's distribution points and key are not learned either.
+    assert!(open.crl_sources().is_empty(), "{:?}", open.crl_sources());
+}

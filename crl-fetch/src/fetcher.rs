@@ -148,7 +148,11 @@ impl CrlFetcher {
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
-                self.refresh().await;
+                // Slow downloads must not hold the server's shutdown.
+                tokio::select! {
+                    _ = self.refresh() => {}
+                    _ = stop.changed() => return,
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(every) => {}
                     _ = stop.changed() => return,

@@ -38,7 +38,7 @@ pub fn run(data: &[u8], authenticated: bool) {
                 Step::SpoolEnd => server.enqueue_input(&[b'x'; SPOOL_TOKEN_LEN]),
                 // The session parses these lines itself; imap-next sees an ID in their place.
                 Step::Extension(_) => server.enqueue_input(b"x ID NIL\r\n"),
-                Step::SearchReturn { .. } | Step::AppendMore { .. } => {}
+                Step::SearchReturn { .. } | Step::AppendMore { .. } | Step::SavedResult { .. } => {}
             }
         }
         if !drain(&mut server) {

@@ -157,6 +157,9 @@ pub struct InputGate {
     reserved: u64,
     /// The tag of the APPEND in progress (MULTIAPPEND continues it).
     append_tag: Option<String>,
+    /// A SEARCH, SORT or THREAD whose line ended with a literal: its tag, what the line after
+    /// the literal inherits, and whether its `$` was already announced (SearchRes).
+    search_continues: Option<(String, crate::search_return::SearchContinuation, bool)>,
     /// The APPEND in progress names its mailbox in a literal: the line after that literal
     /// continues the first message, it does not start another.
     append_mailbox_literal: bool,
@@ -179,6 +182,7 @@ impl InputGate {
             },
             reserved: 0,
             append_tag: None,
+            search_continues: None,
             append_mailbox_literal: false,
             continuation_mailbox: CONTINUATION_MAILBOX.to_owned(),
         }
@@ -295,14 +299,31 @@ impl InputGate {
                         steps.push(Step::SearchReturn { tag, options });
                         line = rest;
                     }
-                    if self.authenticated
-                        && !continues_append
-                        && let Some(substituted) = crate::search_return::substitute_saved(&line)
-                        && let Some(tag) = tag_of(&line)
-                    {
-                        flush(&mut forward, &mut steps);
-                        steps.push(Step::SavedResult { tag });
-                        line = substituted;
+                    let mut next_search = None;
+                    let carried = self.search_continues.take();
+                    if self.authenticated && !continues_append {
+                        let (substituted, tag, carry, marked) = match carried {
+                            Some((tag, carry, marked)) => {
+                                let (substituted, carry) =
+                                    crate::search_return::substitute_in_continuation(&line, carry);
+                                (substituted, Some(tag), Some(carry), marked)
+                            }
+                            None => {
+                                let (substituted, carry) =
+                                    crate::search_return::substitute_in_command(&line);
+                                (substituted, tag_of(&line), carry, false)
+                            }
+                        };
+                        let mut marked = marked;
+                        if let (Some(substituted), Some(tag)) = (substituted, &tag) {
+                            if !marked {
+                                flush(&mut forward, &mut steps);
+                                steps.push(Step::SavedResult { tag: tag.clone() });
+                                marked = true;
+                            }
+                            line = substituted;
+                        }
+                        next_search = tag.zip(carry).map(|(tag, carry)| (tag, carry, marked));
                     }
                     // MULTIAPPEND: after a message, another one rather than the end of line.
                     let after_mailbox = std::mem::take(&mut self.append_mailbox_literal);
@@ -342,6 +363,8 @@ impl InputGate {
                         }
                         Some((size, sync)) => match self.admit(size, append, &limits, budget) {
                             Ok(()) => {
+                                // The line after the literal goes on with the same search.
+                                self.search_continues = next_search.take();
                                 let spooled = append && size > SPOOL_AT;
                                 if spooled {
                                     forward.extend_from_slice(&announcing_token(&line));

@@ -28,29 +28,67 @@ pub const SAVED_RESULT: u32 = u32::MAX;
 /// — a folder named `$` (`COPY 1 $`), a keyword (`+FLAGS ($)`, `KEYWORD $`), the value of
 /// `SUBJECT $` — is left alone. None when there is nothing to replace.
 pub fn substitute_saved(line: &[u8]) -> Option<Vec<u8>> {
+    substitute_in_command(line).0
+}
+
+/// What a search command line that ends with a literal leaves for the line after the
+/// literal: how many values remain to skip (`HEADER {5}` leaves one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchContinuation {
+    pub skip: usize,
+}
+
+/// [`substitute_saved`] for the first line of a command, with what a search command
+/// carries over a literal (None for other commands).
+pub fn substitute_in_command(line: &[u8]) -> (Option<Vec<u8>>, Option<SearchContinuation>) {
     let words = words(line);
     let mut at = 1; // past the tag
-    let mut command = words.get(at)?.text(line);
+    let Some(mut command) = words.get(at).map(|w| w.text(line)) else {
+        return (None, None);
+    };
     if command.eq_ignore_ascii_case(b"UID") {
         at += 1;
-        command = words.get(at)?.text(line);
+        let Some(next) = words.get(at) else {
+            return (None, None);
+        };
+        command = next.text(line);
     }
     let upper = command.to_ascii_uppercase();
-    let replace: Vec<usize> = match upper.as_slice() {
-        b"FETCH" | b"STORE" | b"COPY" | b"MOVE" | b"EXPUNGE" => words
-            .get(at + 1)
-            .filter(|w| w.text(line) == b"$")
-            .map(|w| vec![w.start])
-            .unwrap_or_default(),
-        b"SEARCH" | b"SORT" | b"THREAD" => search_keys(line, &words[at + 1..]),
-        _ => Vec::new(),
+    let (replace, carry) = match upper.as_slice() {
+        b"FETCH" | b"STORE" | b"COPY" | b"MOVE" | b"EXPUNGE" => (
+            words
+                .get(at + 1)
+                .filter(|w| w.text(line) == b"$")
+                .map(|w| vec![w.start])
+                .unwrap_or_default(),
+            None,
+        ),
+        b"SEARCH" | b"SORT" | b"THREAD" => {
+            let (found, skip) = search_keys(line, &words[(at + 1).min(words.len())..], 0);
+            (found, Some(SearchContinuation { skip }))
+        }
+        _ => (Vec::new(), None),
     };
-    if replace.is_empty() {
+    (replace_at(line, &replace), carry)
+}
+
+/// The line after a literal of a search command: `$` replaced where it stands for a set.
+pub fn substitute_in_continuation(
+    line: &[u8],
+    carried: SearchContinuation,
+) -> (Option<Vec<u8>>, SearchContinuation) {
+    let words = words(line);
+    let (found, skip) = search_keys(line, &words, carried.skip);
+    (replace_at(line, &found), SearchContinuation { skip })
+}
+
+fn replace_at(line: &[u8], starts: &[usize]) -> Option<Vec<u8>> {
+    if starts.is_empty() {
         return None;
     }
-    let mut out = Vec::with_capacity(line.len() + 16 * replace.len());
+    let mut out = Vec::with_capacity(line.len() + 16 * starts.len());
     let mut from = 0;
-    for start in replace {
+    for &start in starts {
         out.extend_from_slice(&line[from..start]);
         out.extend_from_slice(SAVED_RESULT.to_string().as_bytes());
         from = start + 1;
@@ -141,9 +179,11 @@ const KEYS_WITH_A_VALUE: [&[u8]; 16] = [
 
 /// Where `$` stands for a set among the search criteria `words` (of SORT and THREAD too:
 /// their sort criteria, algorithm and charset come first and are no `$`).
-fn search_keys(line: &[u8], words: &[Word]) -> Vec<usize> {
+/// Returns the positions and the values still to skip at the end (a literal announcement
+/// `{n}` counts as the value it announces).
+fn search_keys(line: &[u8], words: &[Word], skip_first: usize) -> (Vec<usize>, usize) {
     let mut found = Vec::new();
-    let mut i = 0;
+    let mut i = skip_first;
     while i < words.len() {
         let word = words[i];
         let text = word.text(line).to_ascii_uppercase();
@@ -166,7 +206,7 @@ fn search_keys(line: &[u8], words: &[Word]) -> Vec<usize> {
         };
         i += 1 + skip;
     }
-    found
+    (found, i - words.len().min(i))
 }
 
 /// The RETURN options a search line carries (its tag, its options, and the line without

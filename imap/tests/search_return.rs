@@ -1,7 +1,10 @@
 //! ESEARCH (RFC 4731) as tables: RETURN options taken off the search line, and the result
 //! syntax.
 
-use mssd_imap::search_return::{ReturnOption, esearch_line, split_return, substitute_saved};
+use mssd_imap::search_return::{
+    ReturnOption, SearchContinuation, esearch_line, split_return, substitute_in_command,
+    substitute_in_continuation, substitute_saved,
+};
 
 #[test]
 fn return_options_are_split_off() {
@@ -132,4 +135,39 @@ fn saved_result_placeholder() {
         let got = substitute_saved(line.as_bytes());
         assert_eq!(got, expected.map(|e| e.as_bytes().to_vec()), "{line:?}");
     }
+}
+
+#[test]
+fn dollar_after_a_literal_continues_the_search() {
+    // (first line, line after the literal, expected after the literal)
+    let cases: [(&str, &str, Option<&str>); 4] = [
+        (
+            "a SEARCH CHARSET UTF-8 SUBJECT {5}\r\n",
+            " $\r\n",
+            Some(" 4294967295\r\n"),
+        ),
+        // HEADER takes two values: the literal is the first, `$` the second.
+        ("a SEARCH HEADER {7}\r\n", " $\r\n", None),
+        (
+            "a SEARCH HEADER {7}\r\n",
+            " x $\r\n",
+            Some(" x 4294967295\r\n"),
+        ),
+        (
+            "a UID SORT (DATE) UTF-8 FROM {3}\r\n",
+            " UID $\r\n",
+            Some(" UID 4294967295\r\n"),
+        ),
+    ];
+    for (first, next, expected) in cases {
+        let (_, carry) = substitute_in_command(first.as_bytes());
+        let carry: SearchContinuation = carry.unwrap_or_else(|| panic!("{first:?} is a search"));
+        let (got, _) = substitute_in_continuation(next.as_bytes(), carry);
+        assert_eq!(
+            got,
+            expected.map(|e| e.as_bytes().to_vec()),
+            "{first:?} {next:?}"
+        );
+    }
+    assert!(substitute_in_command(b"a FETCH {3}\r\n").1.is_none());
 }

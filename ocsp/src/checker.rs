@@ -28,7 +28,13 @@ pub struct OcspChecker {
     cache_for: Duration,
     wake: Arc<Notify>,
     pub figures: OcspFigures,
+    /// Certificates whose last request failed, and when to ask again: a responder that is
+    /// down is not asked again at every handshake.
+    retry_at: std::sync::Mutex<std::collections::HashMap<Vec<u8>, u64>>,
 }
+
+/// How long after a failed request a certificate is asked about again.
+const RETRY_AFTER_FAILURE: u64 = 60;
 
 fn now() -> u64 {
     SystemTime::now()
@@ -56,6 +62,7 @@ impl OcspChecker {
             cache_for,
             wake,
             figures: OcspFigures::default(),
+            retry_at: Default::default(),
         })
     }
 
@@ -101,7 +108,15 @@ impl OcspChecker {
         // Asked again when a fifth of the cache time is left, so a busy peer never waits.
         let margin = self.cache_for.as_secs() / 5;
         let mut answered = 0;
-        for question in self.book.questions(now(), margin) {
+        let started = now();
+        for question in self.book.questions(started, margin) {
+            {
+                let mut retry_at = self.retry_at.lock().unwrap_or_else(|p| p.into_inner());
+                retry_at.retain(|_, at| *at > started);
+                if retry_at.contains_key(question.certificate.as_ref()) {
+                    continue;
+                }
+            }
             match self.ask(&question).await {
                 Ok(answer) => {
                     answered += 1;
@@ -117,6 +132,10 @@ impl OcspChecker {
                 }
                 Err(e) => {
                     self.figures.failures.fetch_add(1, Ordering::Relaxed);
+                    self.retry_at
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(question.certificate.to_vec(), now() + RETRY_AFTER_FAILURE);
                     tracing::warn!(error = %e, "OCSP: no answer; the last one stays until it expires, the CRLs decide");
                 }
             }
@@ -130,7 +149,11 @@ impl OcspChecker {
         let every = (self.cache_for / 5).max(Duration::from_secs(1));
         tokio::spawn(async move {
             loop {
-                self.round().await;
+                // A round of slow requests must not hold the server's shutdown.
+                tokio::select! {
+                    _ = self.round() => {}
+                    _ = stop.changed() => return,
+                }
                 tokio::select! {
                     _ = self.wake.notified() => {}
                     _ = tokio::time::sleep(every) => {}

@@ -133,7 +133,12 @@ fn redact_strings(value: &mut serde_json::Value) {
             let entries = std::mem::take(map);
             for (key, mut item) in entries {
                 redact_strings(&mut item);
-                map.insert(redact_ins_runs(&key), item);
+                // Two keys that redact alike both stay: the second gets a suffix.
+                let mut redacted = redact_ins_runs(&key);
+                while map.contains_key(&redacted) {
+                    redacted.push('\'');
+                }
+                map.insert(redacted, item);
             }
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {}

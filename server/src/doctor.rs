@@ -158,21 +158,31 @@ fn check_tls(config: &Config, report: &mut Report) {
     for subject in tls.validator.anchor_subjects() {
         report.add(Level::Ok, "pki", format!("trust anchor {subject}"));
     }
+    // The CRLs the server downloaded and saved, checked again: those in force are listed
+    // with the files', those whose CA no chain has shown yet apart.
+    mssd_crl_fetch::CrlCache::new(config.data_dir.join("crls").join("fetched"))
+        .restore_into(&tls.validator);
     let refuse = tls.validator.stale_crl_policy() == mssd_certs::StaleCrl::Refuse;
-    let mut crls = tls.validator.crl_status(now);
-    // The CRLs the server downloaded and saved (their signatures were checked then).
-    let cache = mssd_crl_fetch::CrlCache::new(config.data_dir.join("crls").join("fetched"));
-    for (url, der) in cache.entries() {
-        match mssd_certs::describe_crl(&der.into(), &url, now) {
-            Ok(status) => crls.push(status),
-            Err(e) => report.add(Level::Warn, "pki", format!("saved CRL from {url}: {e}")),
-        }
-    }
+    let crls = tls.validator.crl_status(now);
     if crls.is_empty() {
         report.add(
             Level::Warn,
             "pki",
             "no CRL in force: revocation is not checked (tls.crls, tls.crl_urls or distribution points)",
+        );
+    }
+    for anchor in tls.validator.anchors_without_crl() {
+        report.add(
+            Level::Warn,
+            "pki",
+            format!("no CRL of {anchor}: the CAs it issues are not revocation-checked"),
+        );
+    }
+    for source in tls.validator.pending_crl_sources() {
+        report.add(
+            Level::Ok,
+            "pki",
+            format!("CRL from {source} saved, in force once a peer's chain shows its CA"),
         );
     }
     for crl in crls {

@@ -148,6 +148,18 @@ fn waiting_for_restart(running: &Config, next: &Config) -> Vec<&'static str> {
         ("cda", differs(&running.cda, &next.cda)),
         ("citizen", differs(&running.citizen, &next.citizen)),
         (
+            "citizen.domain",
+            differs(&running.citizen_domain, &next.citizen_domain),
+        ),
+        (
+            "citizen.notify_url",
+            differs(&running.citizen_notify, &next.citizen_notify),
+        ),
+        (
+            "auth.password_kinds",
+            differs(&running.password_kinds, &next.password_kinds),
+        ),
+        (
             "citizen.oidc",
             differs(&running.citizen_oidc, &next.citizen_oidc),
         ),

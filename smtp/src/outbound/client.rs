@@ -26,6 +26,10 @@ pub struct ClientSettings {
     pub timeouts: Timeouts,
     /// BDAT when the peer offers CHUNKING.
     pub use_chunking: bool,
+    /// Validates the server's chain again when TLS resumed a session: rustls does not call
+    /// the certificate verifier then, and the peer may have been revoked (a newer CRL, an
+    /// OCSP answer) or its CA removed (a reload) since the session began.
+    pub validator: Arc<mssd_certs::ChainValidator>,
 }
 
 /// The TLS facts of the session, fixed at the handshake.
@@ -152,6 +156,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SmtpClient<S> {
             let info = mssd_certs::peer_info(&chain).ok_or_else(|| {
                 Failure::temporary((4, 7, 5), "the peer presented no readable certificate")
             })?;
+            if conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+                && let Some((leaf, intermediates)) = chain.split_first()
+                && let Err(e) = settings.validator.validate(
+                    leaf,
+                    intermediates,
+                    mssd_certs::Usage::ServerAuth,
+                    rustls::pki_types::UnixTime::now(),
+                )
+            {
+                return Err(Failure::temporary(
+                    (4, 7, 5),
+                    format!("the peer's certificate no longer validates: {e}"),
+                ));
+            }
             PeerTls {
                 version: conn
                     .protocol_version()

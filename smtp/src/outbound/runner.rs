@@ -72,6 +72,7 @@ impl QueueRunner {
             tls: config.client.clone(),
             timeouts: config.timeouts,
             use_chunking: config.use_chunking,
+            validator: ctx.validator.clone(),
         };
         Ok(QueueRunner {
             schedule: RetrySchedule::new(config.retry.clone()),
