@@ -85,25 +85,27 @@ pub(crate) fn copy_checked(from: &Path, to: &Path, expected: (u64, &str)) -> Res
     if !regular {
         return Ok(false);
     }
-    let mut target = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(to)
-        .map_err(io(to, "creating"))?;
+    let mut target = new_private_file(to)?;
     let mut hash = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut size = 0u64;
-    loop {
-        let n = source.read(&mut buf).map_err(io(from, "reading"))?;
-        if n == 0 {
-            break;
+    let mut copy = || -> Result<()> {
+        loop {
+            let n = source.read(&mut buf).map_err(io(from, "reading"))?;
+            if n == 0 {
+                return Ok(());
+            }
+            size += n as u64;
+            hash.update(&buf[..n]);
+            target
+                .write_all(&buf[..n])
+                .map_err(io(to, "copying into"))?;
         }
-        size += n as u64;
-        hash.update(&buf[..n]);
-        target
-            .write_all(&buf[..n])
-            .map_err(io(to, "copying into"))?;
+    };
+    if let Err(e) = copy() {
+        drop(target);
+        let _ = std::fs::remove_file(to);
+        return Err(e);
     }
     if size != expected.0 || hex::encode(hash.finalize()) != expected.1 {
         drop(target);
@@ -115,15 +117,20 @@ pub(crate) fn copy_checked(from: &Path, to: &Path, expected: (u64, &str)) -> Res
     Ok(true)
 }
 
-/// Copies `from` to a new file `to` (0600) and fsyncs it.
-pub(crate) fn copy_durably(from: &Path, to: &Path) -> Result<()> {
-    let mut source = File::open(from).map_err(io(from, "opening"))?;
-    let mut target = std::fs::OpenOptions::new()
+/// A new file `to`, owner-only; an existing one is an error.
+fn new_private_file(to: &Path) -> Result<File> {
+    std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(to)
-        .map_err(io(to, "creating"))?;
+        .map_err(io(to, "creating"))
+}
+
+/// Copies `from` to a new file `to` (0600) and fsyncs it.
+pub(crate) fn copy_durably(from: &Path, to: &Path) -> Result<()> {
+    let mut source = File::open(from).map_err(io(from, "opening"))?;
+    let mut target = new_private_file(to)?;
     std::io::copy(&mut source, &mut target).map_err(io(to, "copying into"))?;
     target.flush().map_err(io(to, "writing"))?;
     target.sync_all().map_err(io(to, "syncing"))
@@ -138,12 +145,7 @@ pub(crate) fn sync(path: &Path) -> Result<()> {
 
 /// Writes `bytes` to a new file `path` (0600), durably.
 pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io(path, "creating"))?;
+    let mut file = new_private_file(path)?;
     file.write_all(bytes).map_err(io(path, "writing"))?;
     file.sync_all().map_err(io(path, "syncing"))
 }

@@ -41,5 +41,5 @@ pub use tls::{
     ClientAuth, IgcClientVerifier, IgcServerVerifier, client_config, client_config_live,
     crypto_provider, enable_resumption, peer_info, server_config, server_config_live,
 };
-pub use trust_state::StaleCrl;
-pub use validate::{ChainValidator, CrlOffer, TrustConfig, Usage};
+pub use trust_state::{StaleCrl, TrustConfig};
+pub use validate::{ChainValidator, CrlOffer, Usage};

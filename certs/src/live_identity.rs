@@ -14,7 +14,6 @@ use rustls::sign::CertifiedKey;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::error::{Error, Result};
-use crate::tls::crypto_provider;
 
 /// The certificate chain (leaf first) and key we present, as servers and as SMTP clients.
 #[derive(Debug)]
@@ -63,7 +62,8 @@ fn certified(
     if chain.is_empty() {
         return Err(Error::BadCertificate("no certificate in the chain".into()));
     }
-    let certified = CertifiedKey::from_der(chain, key, &crypto_provider())?;
+    // Only the key provider is used here: the suites are the TLS configurations' business.
+    let certified = CertifiedKey::from_der(chain, key, &rustls::crypto::ring::default_provider())?;
     Ok(Arc::new(certified))
 }
 

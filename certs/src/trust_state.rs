@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rustls_pki_types::{CertificateDer, TrustAnchor};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, TrustAnchor};
 
 use crate::crl::ConfiguredCrl;
 use crate::dn::DistinguishedName;
@@ -20,6 +20,18 @@ pub enum StaleCrl {
     /// Keep using it (better than none), report it in `doctor` and `/metrics`.
     #[default]
     Warn,
+}
+
+/// What we trust. Anchors come ONLY from here: never from the system store.
+#[derive(Clone, Debug, Default)]
+pub struct TrustConfig {
+    pub anchors: Vec<CertificateDer<'static>>,
+    pub crls: Vec<CertificateRevocationListDer<'static>>,
+    /// Dotted certificate policy OIDs of which a certificate must carry one; empty = any.
+    pub accepted_policies: Vec<String>,
+    pub stale_crl: StaleCrl,
+    /// CRLs to download besides the distribution points the certificates name.
+    pub crl_urls: Vec<String>,
 }
 
 pub(crate) struct TrustState {
@@ -42,7 +54,7 @@ pub(crate) struct TrustState {
 
 impl TrustState {
     pub(crate) fn build(
-        config: &crate::validate::TrustConfig,
+        config: &TrustConfig,
         fetched_crls: Vec<Arc<ConfiguredCrl>>,
     ) -> Result<TrustState> {
         if config.anchors.is_empty() {

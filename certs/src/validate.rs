@@ -16,19 +16,7 @@ use crate::dn::DistinguishedName;
 use crate::error::{Error, Result};
 use crate::identity::CertInfo;
 use crate::ocsp_book::{OcspAnswer, OcspBook};
-use crate::trust_state::{StaleCrl, TrustState};
-
-/// What we trust. Anchors come ONLY from here: never from the system store.
-#[derive(Clone, Debug, Default)]
-pub struct TrustConfig {
-    pub anchors: Vec<CertificateDer<'static>>,
-    pub crls: Vec<CertificateRevocationListDer<'static>>,
-    /// Dotted certificate policy OIDs of which a certificate must carry one; empty = any.
-    pub accepted_policies: Vec<String>,
-    pub stale_crl: StaleCrl,
-    /// CRLs to download besides the distribution points the certificates name.
-    pub crl_urls: Vec<String>,
-}
+use crate::trust_state::{StaleCrl, TrustConfig, TrustState};
 
 /// The purpose a certificate is presented for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -46,7 +46,7 @@ pub(super) fn resolve_http_client(
             Anchors::Files(
                 files
                     .iter()
-                    .map(|f| super::resolve::absolute(data_dir, Path::new(f)))
+                    .map(|f| super::values::absolute(data_dir, Path::new(f)))
                     .collect(),
             )
         }
@@ -71,7 +71,7 @@ pub(super) fn resolve_jwks(
         let url = mssd_http_client::parse_https_url(text).map_err(|e| bad(key, e.to_string()))?;
         return Ok(JwksLocation::Url(url.to_string()));
     }
-    Ok(JwksLocation::File(super::resolve::absolute(
+    Ok(JwksLocation::File(super::values::absolute(
         data_dir,
         Path::new(text),
     )))

@@ -10,6 +10,7 @@ mod resolve;
 mod sections;
 mod size;
 mod tls;
+mod values;
 mod web;
 
 use std::collections::BTreeMap;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::raw::{RawConfig, RawListeners};
 use super::sections::{imap_settings, resolve_limits};
+use super::values::absolute;
 use super::{
     AnnuaireSettings, Config, LdapSettings, Listeners, LogConfig, LogFormat, OidcConfig,
     QueueSettings, SmtpSettings, TrustListConfig, UnknownRecipient,
@@ -408,19 +409,6 @@ fn resolve_listeners(
         http: parse("http", raw.http)?,
         https: parse("https", raw.https)?,
     })
-}
-
-pub(super) fn absolute(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.join(path)
-    }
-}
-
-pub(super) fn is_dotted_oid(s: &str) -> bool {
-    let mut arcs = s.split('.');
-    s.contains('.') && arcs.all(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub(super) fn resolve_tls(
     data_dir: &Path,
     bad: &dyn Fn(&str, String) -> Error,
 ) -> Result<TlsConfig, Error> {
-    let in_data = |p: PathBuf| super::resolve::absolute(data_dir, &p);
+    let in_data = |p: PathBuf| super::values::absolute(data_dir, &p);
     let stale_crl = match raw.stale_crl.as_deref() {
         None | Some("warn") => StaleCrl::Warn,
         Some("refuse") => StaleCrl::Refuse,
@@ -105,7 +105,7 @@ pub(super) fn resolve_tls(
         ));
     }
     for (i, oid) in tls.accepted_policies.iter().enumerate() {
-        if !super::resolve::is_dotted_oid(oid) {
+        if !super::values::is_dotted_oid(oid) {
             return Err(bad(
                 &format!("tls.accepted_policies[{i}]"),
                 format!("\"{oid}\" is not a dotted OID"),

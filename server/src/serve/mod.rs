@@ -5,6 +5,7 @@ mod limits;
 mod listener;
 mod protocol;
 mod reload;
+mod reload_status;
 mod state;
 mod store_watch;
 mod web;

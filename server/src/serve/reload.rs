@@ -6,8 +6,7 @@
 //! need new sockets or a new store (listeners, data dir...) are named in the log as
 //! waiting for a restart.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use mssd_store::AuditEvent;
 
@@ -16,30 +15,6 @@ use super::state::ServerState;
 use crate::audit;
 use crate::config::Config;
 use crate::error::{Error, Result};
-
-/// The outcome of the reloads since start, for `/metrics`.
-#[derive(Debug)]
-pub struct ReloadStatus {
-    pub succeeded: AtomicU64,
-    pub failed: AtomicU64,
-    /// False while the last reload failed (the running configuration is older than the file).
-    pub last_ok: AtomicBool,
-    /// Unix seconds of the last reload attempt; 0 before any.
-    pub last_at: AtomicI64,
-    pub last_error: Mutex<Option<String>>,
-}
-
-impl Default for ReloadStatus {
-    fn default() -> Self {
-        ReloadStatus {
-            succeeded: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
-            last_ok: AtomicBool::new(true),
-            last_at: AtomicI64::new(0),
-            last_error: Mutex::new(None),
-        }
-    }
-}
 
 /// What one reload did.
 struct Applied {

@@ -39,7 +39,7 @@ pub struct ServerState {
     pub crl: Option<Arc<mssd_crl_fetch::CrlFetcher>>,
     /// Asks `tls.ocsp` about peer certificates (`None` without a responder).
     pub ocsp: Option<Arc<mssd_ocsp::OcspChecker>>,
-    pub reloads: super::reload::ReloadStatus,
+    pub reloads: super::reload_status::ReloadStatus,
 }
 
 impl ServerState {
