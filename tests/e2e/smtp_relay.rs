@@ -426,3 +426,47 @@ fn a_relay_killed_mid_round_resends_at_most_the_message_in_flight() {
     drop(a);
     drop(b);
 }
+
+/// A peer revoked after A's first session with it: A's next delivery resumes the TLS session
+/// (rustls then skips the certificate check), and is still refused, because A validates a
+/// resumed session's chain again. The revocation reaches A by SIGHUP (a new CRL file).
+#[test]
+fn a_peer_revoked_since_the_last_session_is_refused_even_when_tls_resumes() {
+    let pair = pair("retry = [\"1s\"]\npoll = \"1s\"");
+    let b = pair.b.start();
+    let mut a = pair.a.start();
+    submit_with_dsn(&a, &pair.a, "", "", "avant");
+    assert_eq!(wait_for_messages(&pair.b.data_dir(), DUPONT, 1).len(), 1);
+
+    // The CA revokes B's server certificate; A reads the new CRL on SIGHUP.
+    let pki = pair.a.data_dir().join("pki");
+    let read = |f: &str| std::fs::read_to_string(pki.join(f)).unwrap();
+    let ca =
+        mssd_certs::TestCa::load(&read("intermediate.pem"), &read("intermediate.key")).unwrap();
+    let b_cert = mssd_certs::load_certs(&pair.b.pki("server.pem")).unwrap();
+    let (_, parsed) = x509_parser::parse_x509_certificate(b_cert[0].as_ref()).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let crl = ca
+        .crl(
+            &[parsed.raw_serial()],
+            now - time::Duration::minutes(1),
+            now + time::Duration::days(7),
+        )
+        .unwrap();
+    std::fs::write(pki.join("crl.pem"), crl.pem).unwrap();
+    // SAFETY: kill(2) with a pid we started and a signal number.
+    assert_eq!(unsafe { libc::kill(a.pid() as i32, libc::SIGHUP) }, 0);
+    a.wait_for_line("mssd: configuration reloaded", Duration::from_secs(10));
+
+    submit_with_dsn(&a, &pair.a, "", "", "apres");
+    std::thread::sleep(Duration::from_secs(5));
+    let delivered = mssd_e2e::store::messages(&pair.b.data_dir(), DUPONT, "INBOX");
+    assert_eq!(delivered.len(), 1, "nothing more reached the revoked peer");
+    let queue = pair.a.cli_ok(&["queue", "list"], None).stdout;
+    assert!(
+        queue.contains(DUPONT),
+        "the message waits in A's queue: {queue}"
+    );
+    drop(a);
+    drop(b);
+}
