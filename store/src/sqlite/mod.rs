@@ -1,6 +1,6 @@
 //! The SQLite implementation of [`crate::Store`].
 
-mod audit;
+pub(crate) mod audit;
 mod blob_sweep;
 mod blobs;
 mod citizen_exchanges;
@@ -11,15 +11,15 @@ mod directory_impl;
 mod directory_read;
 mod directory_write;
 mod document_index;
-mod documents;
+pub(crate) mod documents;
 mod flag_json;
-mod flag_store;
+pub(crate) mod flag_store;
 mod folder_admin;
-mod folder_names;
-mod folders;
+pub(crate) mod folder_names;
+pub(crate) mod folders;
 mod grants;
 mod health;
-mod indicators;
+pub(crate) mod indicators;
 mod mailboxes;
 mod message_read;
 mod message_removal;
@@ -28,7 +28,7 @@ mod migrations;
 mod notifications;
 mod prepared;
 mod queue;
-mod quota;
+pub(crate) mod quota;
 mod readers;
 mod snapshot;
 mod store_impl;
