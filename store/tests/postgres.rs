@@ -409,6 +409,5 @@ async fn methods_not_implemented_yet_say_so() {
     not_yet(s.directory_status().await.map(drop));
     not_yet(s.red_listed().await.map(drop));
     not_yet(s.directory_mailbox(&addr("a@x.mssante.fr")).await.map(drop));
-    not_yet(s.documents(mssd_store::MailboxId(1), true).await.map(drop));
-    not_yet(s.exchange_history("p@x.fr", "c@y.fr").await.map(drop));
+    not_yet(s.directory_professional("810001045367").await.map(drop));
 }

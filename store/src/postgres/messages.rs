@@ -12,7 +12,8 @@ use super::blobs::{Ready, delete_unreferenced, lock_for_share, store_bytes, whol
 use super::folders::{
     add_usage, by_id, ensure_room, inbox_of, lock_folder_mailbox, lock_mailboxes, mailbox_of,
 };
-use super::{Tx, execute, i64_of, not_implemented, query, query_opt, u32_of, u64_of};
+use super::{Tx, execute, health_docs, i64_of, query, query_opt, u32_of, u64_of};
+use crate::document_model::NewDocument;
 use crate::error::{Error, Result};
 use crate::flags::{is_seen, normalize_flags};
 use crate::model::{
@@ -28,11 +29,8 @@ pub(crate) async fn deliver(
     recipients: &[MailboxId],
     message: &Ready,
     internal_date: i64,
-    documents: usize,
+    documents: &[NewDocument],
 ) -> Result<(Vec<Delivered>, i64)> {
-    if documents > 0 {
-        return Err(not_implemented("deliver with health documents to index"));
-    }
     let mut distinct: Vec<MailboxId> = Vec::with_capacity(recipients.len());
     for r in recipients {
         if !distinct.contains(r) {
@@ -59,7 +57,12 @@ pub(crate) async fn deliver(
             flags: &[],
             internal_date,
         };
-        delivered.push(add_message(tx, mailbox, folder, &entry).await?);
+        let d = add_message(tx, mailbox, folder, &entry).await?;
+        if !documents.is_empty() {
+            // The SQLite store stamps the index rows with the message's internal date too.
+            health_docs::index(tx, mailbox, folder, d.uid, documents, internal_date).await?;
+        }
+        delivered.push(d);
     }
     Ok((delivered, blob))
 }
@@ -417,6 +420,9 @@ pub(crate) async fn copy_or_move(
         .into_iter()
         .collect();
     if moving {
+        if same_mailbox {
+            health_docs::follow_move(tx, source_mailbox, from, to, &pairs).await?;
+        }
         let copied: Vec<u32> = pairs.iter().map(|(source, _)| *source).collect();
         let removed = remove_messages(tx, source_mailbox, from, &copied).await?;
         changes.extend(removed.change);

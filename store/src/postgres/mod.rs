@@ -11,6 +11,7 @@
 mod audit;
 mod blobs;
 mod folders;
+mod health_docs;
 mod mailboxes;
 mod messages;
 mod migrations;

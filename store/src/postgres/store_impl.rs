@@ -6,8 +6,8 @@ use mssd_core::Address;
 
 use super::blobs::{Ready, ready};
 use super::{
-    PgResult, PostgresStore, audit, changes_of, folders, mailboxes, messages, not_implemented,
-    now_unix, queue, small,
+    PgResult, PostgresStore, audit, changes_of, folders, health_docs, mailboxes, messages,
+    not_implemented, now_unix, queue, small,
 };
 use crate::blob_files::{BlobWriter, MessageBytes};
 use crate::change_feed::ChangeFeed;
@@ -111,15 +111,9 @@ impl Store for PostgresStore {
     async fn deliver(&self, d: Delivery) -> Result<Vec<Delivered>> {
         let message = self.ready_listed(d.message).await?;
         let delivered = write!(self, |tx| {
-            messages::deliver(
-                &tx,
-                &d.recipients,
-                &message,
-                d.internal_date,
-                d.documents.len(),
-            )
-            .await?
-            .0
+            messages::deliver(&tx, &d.recipients, &message, d.internal_date, &d.documents)
+                .await?
+                .0
         })?;
         self.publish_changes(changes_of(&delivered));
         Ok(delivered)
@@ -324,9 +318,6 @@ impl Store for PostgresStore {
     }
 
     async fn accept(&self, mut a: Acceptance) -> Result<Accepted> {
-        if !a.exchanges.is_empty() {
-            return Err(not_implemented("accept with citizen exchanges"));
-        }
         let delivery = match a.delivery.as_mut() {
             Some(d) => Some(self.ready_listed(std::mem::take(&mut d.message)).await?),
             None => None,
@@ -344,7 +335,7 @@ impl Store for PostgresStore {
                         &d.recipients,
                         message,
                         d.internal_date,
-                        d.documents.len(),
+                        &d.documents,
                     )
                     .await?;
                     (delivered, Some(blob))
@@ -361,6 +352,7 @@ impl Store for PostgresStore {
             };
             audit::append(&tx, &a.audit).await?;
             small::add_usage_counts(&tx, &a.usage, now).await?;
+            health_docs::record_exchanges(&tx, &a.exchanges, now).await?;
             small::add_notifications(&tx, &a.notify, now).await?;
             Accepted {
                 delivered,
@@ -483,28 +475,30 @@ impl Store for PostgresStore {
         read!(self, |tx| small::document_sha256(&tx, name).await?)
     }
 
-    async fn documents(&self, _mailbox: MailboxId, _all: bool) -> Result<Vec<IndexedDocument>> {
-        Err(not_implemented("documents"))
+    async fn documents(&self, mailbox: MailboxId, all: bool) -> Result<Vec<IndexedDocument>> {
+        read!(self, |tx| health_docs::list(&tx, mailbox, all).await?)
     }
 
     async fn usage_indicators(&self, month: &str) -> Result<Vec<IndicatorRow>> {
         read!(self, |tx| small::usage_indicators(&tx, month).await?)
     }
 
-    async fn exchange_history(
-        &self,
-        _professional: &str,
-        _citizen: &str,
-    ) -> Result<ExchangeHistory> {
-        Err(not_implemented("exchange_history"))
+    async fn exchange_history(&self, professional: &str, citizen: &str) -> Result<ExchangeHistory> {
+        read!(self, |tx| health_docs::history(&tx, professional, citizen)
+            .await?)
     }
 
     async fn answers_closed_message(
         &self,
-        _citizen: &str,
-        _message_ids: Vec<String>,
+        citizen: &str,
+        message_ids: Vec<String>,
     ) -> Result<bool> {
-        Err(not_implemented("answers_closed_message"))
+        read!(self, |tx| health_docs::answers_closed(
+            &tx,
+            citizen,
+            &message_ids
+        )
+        .await?)
     }
 
     async fn notifications_due(&self, now: i64, limit: usize) -> Result<Vec<Notification>> {
