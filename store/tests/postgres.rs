@@ -411,3 +411,119 @@ async fn methods_not_implemented_yet_say_so() {
     not_yet(s.directory_mailbox(&addr("a@x.mssante.fr")).await.map(drop));
     not_yet(s.directory_professional("810001045367").await.map(drop));
 }
+
+/// A CA and a certificate for 127.0.0.1 it signed: (CA certificate DER, server cert PEM, key PEM).
+fn server_certificate() -> (Vec<u8>, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    (ca.der().to_vec(), cert.pem(), key.serialize_pem())
+}
+
+fn client_config(ca_der: Vec<u8>) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls_pki_types::CertificateDer::from(ca_der))
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+/// TLS through the rustls connector: the server's certificate checked against the given
+/// roots, refused with other roots.
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_with_rustls_verifies_the_server() {
+    let Some(cluster) = common::postgres::cluster() else {
+        return;
+    };
+    let url = fresh_database().await.unwrap();
+    let (ca, cert_pem, key_pem) = server_certificate();
+    let dir = cluster.dir.join("tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_file, key_file) = (dir.join("server.crt"), dir.join("server.key"));
+    std::fs::write(&cert_file, cert_pem).unwrap();
+    std::fs::write(&key_file, key_pem).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    if let Some(user) = cluster.run_as {
+        let status = std::process::Command::new("chown")
+            .arg("-R")
+            .arg(format!("{user}:"))
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let admin = connect(&cluster.url("postgres")).await;
+    for sql in [
+        format!("ALTER SYSTEM SET ssl_cert_file = '{}'", cert_file.display()),
+        format!("ALTER SYSTEM SET ssl_key_file = '{}'", key_file.display()),
+        "ALTER SYSTEM SET ssl = on".to_owned(),
+        "SELECT pg_reload_conf()".to_owned(),
+    ] {
+        admin.batch_execute(&sql).await.unwrap();
+    }
+    let tls_url = url.replace("sslmode=disable", "sslmode=require");
+    let with_roots = |ca: Vec<u8>| {
+        let mut o = options();
+        o.tls = mssd_store::PostgresTls::Rustls(client_config(ca));
+        o
+    };
+    // The reload is asynchronous: wait until the server offers TLS.
+    let mut store = None;
+    for _ in 0..50 {
+        match PostgresStore::connect(&tls_url, with_roots(ca.clone())).await {
+            Ok(s) => {
+                store = Some(s);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    let s = store.expect("no TLS connection within 5 s");
+    s.create_mailbox(new_mailbox("tls@x.mssante.fr"))
+        .await
+        .unwrap();
+    let db = tls_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let encrypted: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE s.ssl AND a.application_name = 'mssd' AND a.datname = $1",
+            &[&db],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(encrypted >= 1, "the store's connections use TLS");
+
+    // Another CA: the server's certificate is refused.
+    let (other_ca, _, _) = server_certificate();
+    let Err(err) = PostgresStore::connect(&tls_url, with_roots(other_ca)).await else {
+        panic!("a server certificate from an unknown CA was accepted");
+    };
+    assert!(
+        matches!(&err, Error::Postgres(d) if d.to_lowercase().contains("certificate")),
+        "{err}"
+    );
+}

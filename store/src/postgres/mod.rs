@@ -135,10 +135,12 @@ impl PostgresStore {
     }
 
     pub(crate) async fn conn(&self) -> Result<deadpool_postgres::Object> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| Error::Postgres(format!("getting a connection from the pool: {e}")))
+        self.pool.get().await.map_err(|e| {
+            Error::Postgres(format!(
+                "getting a connection from the pool: {}",
+                with_sources(&e)
+            ))
+        })
     }
 
     pub(crate) fn counted_commit(&self) {
@@ -206,8 +208,24 @@ impl<T> PgResult<T> for std::result::Result<T, tokio_postgres::Error> {
 pub(crate) fn pg_error(doing: &str, e: &tokio_postgres::Error) -> Error {
     match e.as_db_error() {
         Some(db) => Error::Postgres(format!("{doing}: {}: {}", db.code().code(), db.message())),
-        None => Error::Postgres(format!("{doing}: {e}")),
+        None => Error::Postgres(format!("{doing}: {}", with_sources(e))),
     }
+}
+
+/// An error and its sources, `: `-separated (the TLS or I/O cause of a connection failure is
+/// a source, not in the outer message).
+fn with_sources(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
