@@ -1,17 +1,17 @@
 //! What only the PostgreSQL backend has: its migrations, the append-only audit trail under
 //! the server's own role, durability settings, writers on several connections at once, staged
-//! bodies, and the methods not implemented yet. The behaviour shared with SQLite is in the
-//! contract tests (mailboxes.rs, messages.rs, ...), run on both backends.
+//! bodies, and TLS. The behaviour shared with SQLite is in the contract tests (mailboxes.rs,
+//! messages.rs, ...), run on both backends.
 
 mod common;
 
 use std::sync::Arc;
 
+use common::new_mailbox;
 use common::postgres::{connect, fresh_database};
-use common::{addr, new_mailbox};
 use mssd_store::{
-    AuditEvent, Delivery, DirectoryStore, Error, MessageBytes, PostgresOptions, PostgresStore,
-    Store, postgres_latest_schema_version,
+    AuditEvent, Delivery, Error, MessageBytes, PostgresOptions, PostgresStore, Store,
+    postgres_latest_schema_version,
 };
 
 fn options() -> PostgresOptions {
@@ -394,22 +394,6 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn methods_not_implemented_yet_say_so() {
-    let Some(url) = fresh_database().await else {
-        return;
-    };
-    let s = store(&url).await;
-    let not_yet = |r: Result<(), Error>| {
-        let err = r.unwrap_err();
-        assert!(err.to_string().contains("not implemented yet"), "{err}");
-    };
-    not_yet(s.directory_status().await.map(drop));
-    not_yet(s.red_listed().await.map(drop));
-    not_yet(s.directory_mailbox(&addr("a@x.mssante.fr")).await.map(drop));
-    not_yet(s.directory_professional("810001045367").await.map(drop));
 }
 
 /// A CA and a certificate for 127.0.0.1 it signed: (CA certificate DER, server cert PEM, key PEM).

@@ -10,6 +10,7 @@
 
 mod audit;
 mod blobs;
+mod directory;
 mod folders;
 mod health_docs;
 mod mailboxes;
@@ -264,11 +265,6 @@ fn doing(sql: &str) -> &str {
         .nth(2)
         .map_or(sql.len(), |(i, _)| i);
     &sql[..end]
-}
-
-/// The error of a method this backend does not have yet.
-pub(crate) fn not_implemented(method: &str) -> Error {
-    Error::invalid("postgres", format!("not implemented yet: {method}"))
 }
 
 /// One change per folder touched by `delivered`, with the highest modseq reached there.

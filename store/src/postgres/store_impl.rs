@@ -6,8 +6,8 @@ use mssd_core::Address;
 
 use super::blobs::{Ready, ready};
 use super::{
-    PgResult, PostgresStore, audit, changes_of, folders, health_docs, mailboxes, messages,
-    not_implemented, now_unix, queue, small,
+    PgResult, PostgresStore, audit, changes_of, directory, folders, health_docs, mailboxes,
+    messages, now_unix, queue, small,
 };
 use crate::blob_files::{BlobWriter, MessageBytes};
 use crate::change_feed::ChangeFeed;
@@ -549,68 +549,106 @@ impl Store for PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// Deletes a generation not in force, one bounded transaction at a time.
+    async fn purge_generation(&self, generation: DirectoryGeneration) -> Result<()> {
+        loop {
+            let done = write!(self, |tx| directory::purge_chunk(&tx, generation).await?)?;
+            if done {
+                return Ok(());
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl DirectoryStore for PostgresStore {
-    async fn directory_begin(&self, _set: DirectorySet) -> Result<DirectoryGeneration> {
-        Err(not_implemented("directory_begin"))
+    async fn directory_begin(&self, set: DirectorySet) -> Result<DirectoryGeneration> {
+        let stale = read!(self, |tx| directory::stale(&tx, set).await?)?;
+        for generation in stale {
+            write!(self, |tx| directory::retire(&tx, generation).await?)?;
+            self.purge_generation(generation).await?;
+        }
+        write!(self, |tx| directory::begin(&tx, set, now_unix()).await?)
     }
 
     async fn directory_write(
         &self,
-        _generation: DirectoryGeneration,
-        _rows: DirectoryRows,
+        generation: DirectoryGeneration,
+        rows: DirectoryRows,
     ) -> Result<()> {
-        Err(not_implemented("directory_write"))
+        write!(self, |tx| directory::write(&tx, generation, &rows).await?)
     }
 
     async fn directory_diff(
         &self,
-        _generation: DirectoryGeneration,
-        _sample: usize,
+        generation: DirectoryGeneration,
+        sample: usize,
     ) -> Result<DirectoryDiff> {
-        Err(not_implemented("directory_diff"))
+        read!(self, |tx| directory::diff(&tx, generation, sample).await?)
     }
 
-    async fn directory_commit(
-        &self,
-        _generation: DirectoryGeneration,
-        _source: &str,
-    ) -> Result<()> {
-        Err(not_implemented("directory_commit"))
+    async fn directory_commit(&self, generation: DirectoryGeneration, source: &str) -> Result<()> {
+        let previous = write!(self, |tx| directory::commit(
+            &tx,
+            generation,
+            source,
+            now_unix()
+        )
+        .await?)?;
+        // The switch is durable; removing the old rows is housekeeping that a later import
+        // finishes if this one is interrupted.
+        if let Some(previous) = previous {
+            self.purge_generation(previous).await?;
+        }
+        Ok(())
     }
 
-    async fn directory_discard(&self, _generation: DirectoryGeneration) -> Result<()> {
-        Err(not_implemented("directory_discard"))
+    async fn directory_discard(&self, generation: DirectoryGeneration) -> Result<()> {
+        write!(self, |tx| directory::retire(&tx, generation).await?)?;
+        self.purge_generation(generation).await
     }
 
     async fn directory_status(&self) -> Result<Vec<DirectorySetStatus>> {
-        Err(not_implemented("directory_status"))
+        read!(self, |tx| directory::status(&tx).await?)
     }
 
-    async fn directory_mailbox(&self, _address: &Address) -> Result<Option<DirectoryMailbox>> {
-        Err(not_implemented("directory_mailbox"))
+    async fn directory_mailbox(&self, address: &Address) -> Result<Option<DirectoryMailbox>> {
+        read!(self, |tx| directory::mailbox(&tx, address).await?)
     }
 
     async fn directory_mailboxes(
         &self,
-        _after: Option<String>,
-        _limit: usize,
+        after: Option<String>,
+        limit: usize,
     ) -> Result<Vec<DirectoryMailbox>> {
-        Err(not_implemented("directory_mailboxes"))
+        read!(self, |tx| directory::mailboxes(
+            &tx,
+            after.as_deref(),
+            limit
+        )
+        .await?)
     }
 
     async fn directory_professional(
         &self,
-        _id_nat_ps: &str,
+        id_nat_ps: &str,
     ) -> Result<Option<DirectoryProfessional>> {
-        Err(not_implemented("directory_professional"))
+        read!(self, |tx| directory::professional(&tx, id_nat_ps).await?)
     }
 
-    async fn set_red_listed(&self, _address: &Address, _red_listed: bool) -> Result<()> {
-        Err(not_implemented("set_red_listed"))
+    async fn set_red_listed(&self, address: &Address, red_listed: bool) -> Result<()> {
+        let key = address.canonical();
+        write!(self, |tx| directory::set_red_listed(
+            &tx,
+            &key,
+            red_listed,
+            now_unix()
+        )
+        .await?)
     }
 
     async fn red_listed(&self) -> Result<Vec<String>> {
-        Err(not_implemented("red_listed"))
+        read!(self, |tx| directory::red_listed(&tx).await?)
     }
 }

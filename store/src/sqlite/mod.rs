@@ -9,7 +9,7 @@ mod convert;
 mod copy_move;
 mod directory_impl;
 mod directory_read;
-mod directory_write;
+pub(crate) mod directory_write;
 mod document_index;
 pub(crate) mod documents;
 mod flag_json;

@@ -102,7 +102,7 @@ CREATE INDEX expunged_modseq ON expunged (mailbox_id, folder_id, modseq);
 -- IMAP subscriptions; a name may outlive its folder (RFC 9051 6.3.7).
 CREATE TABLE subscriptions (
     mailbox_id BIGINT NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
-    name       TEXT NOT NULL,
+    name       TEXT COLLATE "C" NOT NULL,             -- listed sorted bytewise, as SQLite does
     PRIMARY KEY (mailbox_id, name)
 );
 
@@ -198,9 +198,11 @@ CREATE TABLE directory_generations (
 CREATE UNIQUE INDEX directory_one_current_per_set
     ON directory_generations (set_name) WHERE state = 'current';
 
+-- Keys sort bytewise (COLLATE "C"), as SQLite's, whatever the database's locale: pages of
+-- `directory_mailboxes(after, limit)` follow the primary key.
 CREATE TABLE directory_mailboxes (
     generation     BIGINT NOT NULL,
-    address_key    TEXT   NOT NULL,
+    address_key    TEXT   COLLATE "C" NOT NULL,
     address        TEXT   NOT NULL,
     kind           TEXT   NOT NULL,
     id_nat_ps      TEXT,
@@ -222,7 +224,7 @@ CREATE TABLE directory_mailboxes (
 
 CREATE TABLE directory_professionals (
     generation      BIGINT NOT NULL,
-    id_nat_ps       TEXT   NOT NULL,
+    id_nat_ps       TEXT   COLLATE "C" NOT NULL,
     civility        TEXT,
     last_name       TEXT,
     first_name      TEXT,
@@ -234,8 +236,9 @@ CREATE TABLE directory_professionals (
 );
 
 CREATE TABLE directory_activities (
+    id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, -- file order
     generation     BIGINT NOT NULL,
-    id_nat_ps      TEXT   NOT NULL,
+    id_nat_ps      TEXT   COLLATE "C" NOT NULL,
     specialty      TEXT,
     practice_mode  TEXT,
     siret          TEXT,
@@ -247,10 +250,10 @@ CREATE TABLE directory_activities (
     sector         TEXT
 );
 CREATE INDEX directory_activities_by_professional
-    ON directory_activities (generation, id_nat_ps);
+    ON directory_activities (generation, id_nat_ps, id);
 
 CREATE TABLE directory_red_list (
-    address_key TEXT   PRIMARY KEY,
+    address_key TEXT   COLLATE "C" PRIMARY KEY,
     set_at      BIGINT NOT NULL
 );
 
