@@ -16,9 +16,7 @@ use mssd_store::{
 
 fn options() -> PostgresOptions {
     let mut options = PostgresOptions::new(8);
-    let dir = tempfile::tempdir().unwrap();
-    options.staging_dir = dir.path().join("staging");
-    std::mem::forget(dir);
+    options.staging_dir = common::postgres::staging_dir();
     options
 }
 

@@ -94,8 +94,16 @@ pub enum Backend {
 
 impl Db {
     pub fn sqlite() -> Db {
+        Db::sqlite_with(None)
+    }
+
+    /// A SQLite store computing listing summaries with `summarizer`.
+    pub fn sqlite_with(summarizer: Option<mssd_store::ListingSummarizer>) -> Db {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&db_path(dir.path()), SqliteOptions::default()).unwrap();
+        let mut store = SqliteStore::open(&db_path(dir.path()), SqliteOptions::default()).unwrap();
+        if let Some(summarizer) = summarizer {
+            store.set_listing_summarizer(summarizer);
+        }
         Db {
             store: std::sync::Arc::new(store),
             backend: Backend::Sqlite { dir },
@@ -105,16 +113,20 @@ impl Db {
     /// A store on a fresh database of the test cluster; `None` when PostgreSQL is not
     /// installed (the test is then skipped).
     pub async fn postgres() -> Option<Db> {
+        Db::postgres_with(None).await
+    }
+
+    /// A PostgreSQL store computing listing summaries with `summarizer`.
+    pub async fn postgres_with(summarizer: Option<mssd_store::ListingSummarizer>) -> Option<Db> {
         let url = postgres::fresh_database().await?;
-        let dir = tempfile::tempdir().unwrap();
         let mut options = mssd_store::PostgresOptions::new(4);
-        options.staging_dir = dir.path().join("staging");
-        // The staging directory lives as long as the store's process; the TempDir is leaked on
-        // purpose so the directory outlives this function.
-        std::mem::forget(dir);
-        let store = mssd_store::PostgresStore::connect(&url, options)
+        options.staging_dir = postgres::staging_dir();
+        let mut store = mssd_store::PostgresStore::connect(&url, options)
             .await
             .unwrap();
+        if let Some(summarizer) = summarizer {
+            store.set_listing_summarizer(summarizer);
+        }
         Some(Db {
             store: std::sync::Arc::new(store),
             backend: Backend::Postgres { url },

@@ -27,6 +27,8 @@ pub struct PgCluster {
     pub bin: PathBuf,
     /// `Some("nobody")` when the cluster runs as another user than the tests.
     pub run_as: Option<&'static str>,
+    /// The server options `pg_ctl start` was given (port, socket directory, durability).
+    options: String,
 }
 
 static CLUSTER: OnceLock<Option<PgCluster>> = OnceLock::new();
@@ -187,6 +189,7 @@ fn start(bin: PathBuf) -> PgCluster {
                 port,
                 bin,
                 run_as,
+                options,
             };
         }
         last_error = format!(
@@ -200,6 +203,26 @@ fn start(bin: PathBuf) -> PgCluster {
 }
 
 impl PgCluster {
+    /// Stops the server as a crash would (`pg_ctl -m immediate`: no checkpoint, every backend
+    /// killed; the next start replays the WAL), then starts it again on the same port.
+    pub fn crash_and_restart(&self) {
+        let data = self.dir.join("data");
+        let pg_ctl = self.bin.join("pg_ctl");
+        let mut stop = command(self.run_as, &pg_ctl);
+        stop.arg("-D")
+            .arg(&data)
+            .args(["-m", "immediate", "-w", "stop"]);
+        run(stop, "pg_ctl stop -m immediate");
+        let mut start = command(self.run_as, &pg_ctl);
+        start
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(self.dir.join("postgres.log"))
+            .args(["-o", &self.options, "-w", "-t", "60", "start"]);
+        run(start, "pg_ctl start after a crash");
+    }
+
     /// The URL of database `db` as the superuser.
     pub fn url(&self, db: &str) -> String {
         format!(
@@ -220,6 +243,14 @@ pub async fn fresh_database() -> Option<String> {
         .await
         .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
     Some(cluster.url(&name))
+}
+
+/// A new directory for a store's staged bodies, under the cluster's directory (removed with it
+/// by the watchdog).
+pub fn staging_dir() -> PathBuf {
+    let cluster = cluster().expect("staging_dir without a cluster");
+    let n = NEXT_DB.fetch_add(1, Ordering::Relaxed);
+    cluster.dir.join(format!("staging-{n}"))
 }
 
 /// A plain client on `url` (its connection driven on the current runtime).
