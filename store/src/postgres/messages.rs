@@ -157,6 +157,7 @@ async fn bump_modseq(tx: &Tx<'_>, folder: FolderId) -> Result<u64> {
 
 async fn write_flags(
     tx: &Tx<'_>,
+    mailbox: MailboxId,
     folder: FolderId,
     uid: u32,
     flags: &[String],
@@ -165,8 +166,16 @@ async fn write_flags(
     let modseq = i64_of(modseq, "modseq")?;
     execute(
         tx,
-        "UPDATE messages SET flags = $3, seen = $4, modseq = $5 WHERE folder_id = $1 AND uid = $2",
-        &[&folder.0, &i64::from(uid), &flags, &is_seen(flags), &modseq],
+        "UPDATE messages SET flags = $4, seen = $5, modseq = $6 \
+         WHERE mailbox_id = $1 AND folder_id = $2 AND uid = $3",
+        &[
+            &mailbox.0,
+            &folder.0,
+            &i64::from(uid),
+            &flags,
+            &is_seen(flags),
+            &modseq,
+        ],
     )
     .await?;
     Ok(())
@@ -175,13 +184,15 @@ async fn write_flags(
 /// A message's flags and modseq, the row locked for the update to come.
 async fn flags_for_update(
     tx: &Tx<'_>,
+    mailbox: MailboxId,
     folder: FolderId,
     uid: u32,
 ) -> Result<Option<(Vec<String>, u64)>> {
     query_opt(
         tx,
-        "SELECT flags, modseq FROM messages WHERE folder_id = $1 AND uid = $2 FOR UPDATE",
-        &[&folder.0, &i64::from(uid)],
+        "SELECT flags, modseq FROM messages WHERE mailbox_id = $1 AND folder_id = $2 AND uid = $3 \
+         FOR UPDATE",
+        &[&mailbox.0, &folder.0, &i64::from(uid)],
     )
     .await?
     .map(|r| Ok((r.get(0), u64_of(r.get(1), "messages", "modseq")?)))
@@ -197,14 +208,14 @@ pub(crate) async fn set_flags(
 ) -> Result<(u64, Option<FolderChange>)> {
     let flags = normalize_flags(flags)?;
     let mailbox = lock_folder_mailbox(tx, folder).await?;
-    let (current, modseq) = flags_for_update(tx, folder, uid)
+    let (current, modseq) = flags_for_update(tx, mailbox, folder, uid)
         .await?
         .ok_or_else(|| Error::not_found(format!("message UID {uid} in folder {}", folder.0)))?;
     if current == flags {
         return Ok((modseq, None));
     }
     let modseq = bump_modseq(tx, folder).await?;
-    write_flags(tx, folder, uid, &flags, modseq).await?;
+    write_flags(tx, mailbox, folder, uid, &flags, modseq).await?;
     Ok((
         modseq,
         Some(FolderChange {
@@ -229,7 +240,7 @@ pub(crate) async fn store_flags(
     let mut outcome = FlagsOutcome::default();
     let mut new_modseq: Option<u64> = None;
     for uid in sorted(uids) {
-        let Some((current, modseq)) = flags_for_update(tx, folder, uid).await? else {
+        let Some((current, modseq)) = flags_for_update(tx, mailbox, folder, uid).await? else {
             continue;
         };
         if unchanged_since.is_some_and(|since| modseq > since) {
@@ -249,7 +260,7 @@ pub(crate) async fn store_flags(
             Some(m) => m,
             None => *new_modseq.insert(bump_modseq(tx, folder).await?),
         };
-        write_flags(tx, folder, uid, &next, modseq).await?;
+        write_flags(tx, mailbox, folder, uid, &next, modseq).await?;
         outcome.updated.push(FlagUpdate {
             uid,
             modseq,
@@ -438,6 +449,10 @@ pub(crate) async fn copy_or_move(
 
 // --- reads ---
 
+/// The mailbox of folder `$1`: every message query names it, so the primary key
+/// `(mailbox_id, folder_id, uid)` serves it.
+const MAILBOX_OF_FOLDER: &str = "(SELECT mailbox_id FROM folders WHERE id = $1)";
+
 const META_COLUMNS: &str = "uid, modseq, flags, size, internal_date, sha256";
 
 fn meta_of_row(r: &Row) -> Result<MessageMeta> {
@@ -464,7 +479,10 @@ pub(crate) async fn list(tx: &Tx<'_>, folder: FolderId) -> Result<Vec<MessageMet
 }
 
 pub(crate) async fn meta(tx: &Tx<'_>, folder: FolderId, uid: u32) -> Result<Option<MessageMeta>> {
-    let sql = format!("SELECT {META_COLUMNS} FROM messages WHERE folder_id = $1 AND uid = $2");
+    let sql = format!(
+        "SELECT {META_COLUMNS} FROM messages WHERE mailbox_id = {MAILBOX_OF_FOLDER} \
+         AND folder_id = $1 AND uid = $2"
+    );
     query_opt(tx, &sql, &[&folder.0, &i64::from(uid)])
         .await?
         .as_ref()
@@ -520,7 +538,8 @@ pub(crate) async fn bodies(
     query(
         tx,
         "SELECT m.uid, b.bytes, b.location FROM messages m JOIN blobs b ON b.id = m.blob_id \
-         WHERE m.folder_id = $1 AND m.uid = ANY($2) ORDER BY m.uid",
+         WHERE m.mailbox_id = (SELECT mailbox_id FROM folders WHERE id = $1) \
+         AND m.folder_id = $1 AND m.uid = ANY($2) ORDER BY m.uid",
         &[&folder.0, &uids],
     )
     .await?
@@ -544,7 +563,8 @@ pub(crate) async fn heads(
     query(
         tx,
         "SELECT m.uid, b.bytes FROM messages m JOIN blobs b ON b.id = m.blob_id \
-         WHERE m.folder_id = $1 AND m.uid = ANY($2) ORDER BY m.uid",
+         WHERE m.mailbox_id = (SELECT mailbox_id FROM folders WHERE id = $1) \
+         AND m.folder_id = $1 AND m.uid = ANY($2) ORDER BY m.uid",
         &[&folder.0, &uids],
     )
     .await?
@@ -563,7 +583,8 @@ pub(crate) async fn summaries(
     query(
         tx,
         "SELECT m.uid, s.summary FROM messages m JOIN blob_summaries s ON s.blob_id = m.blob_id \
-         WHERE m.folder_id = $1 AND m.uid = ANY($2) ORDER BY m.uid",
+         WHERE m.mailbox_id = (SELECT mailbox_id FROM folders WHERE id = $1) \
+         AND m.folder_id = $1 AND m.uid = ANY($2) ORDER BY m.uid",
         &[&folder.0, &uids],
     )
     .await?
