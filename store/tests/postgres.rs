@@ -509,3 +509,52 @@ async fn tls_with_rustls_verifies_the_server() {
         "{err}"
     );
 }
+
+/// Two stores on one database, as two mssd nodes: a change committed through one wakes the
+/// watchers of the other (LISTEN/NOTIFY), with the folder's new modseq.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_on_one_node_wakes_watchers_on_another() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let node_a = store(&url).await;
+    let node_b = store(&url).await;
+    let m = node_a
+        .create_mailbox(new_mailbox("a@x.mssante.fr"))
+        .await
+        .unwrap();
+    let inbox = node_b.folders(m.id).await.unwrap()[0].clone();
+    let mut watcher = node_b.change_feed().watch(inbox.id, inbox.highest_modseq);
+    // Let node B's listener (re)publish the watched folder once it listens.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let _ = watcher.borrow_and_update();
+    let delivered = node_a
+        .deliver(Delivery {
+            recipients: vec![m.id],
+            message: b"Subject: hi\r\n\r\nbody".to_vec().into(),
+            internal_date: 0,
+            documents: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let wait = std::time::Duration::from_secs(5);
+    tokio::time::timeout(wait, watcher.changed())
+        .await
+        .expect("node B was not told within 5 s")
+        .unwrap();
+    assert_eq!(*watcher.borrow_and_update(), delivered[0].modseq);
+
+    // Flags changed on B wake a watcher on A.
+    let mut on_a = node_a.change_feed().watch(inbox.id, delivered[0].modseq);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let _ = on_a.borrow_and_update();
+    let modseq = node_b
+        .set_flags(inbox.id, delivered[0].uid, vec!["\\Seen".to_owned()])
+        .await
+        .unwrap();
+    tokio::time::timeout(wait, on_a.changed())
+        .await
+        .expect("node A was not told within 5 s")
+        .unwrap();
+    assert_eq!(*on_a.borrow_and_update(), modseq);
+}

@@ -1,6 +1,6 @@
 //! Durable before acknowledged, on PostgreSQL: what a write acknowledged is still there after
 //! the server is killed (`pg_ctl -m immediate`, WAL replayed at the next start), UIDs are not
-//! handed out twice, and a store whose server went away serves again once it is back. A test
+//! handed out twice, and a store whose server went away serves again once it is back, its change feed too. A test
 //! binary of its own: it stops its cluster, which no other test may share meanwhile.
 
 mod common;
@@ -93,4 +93,20 @@ async fn acknowledged_writes_survive_a_server_crash() {
         }
     }
     assert!(served, "the old store never reconnected");
+
+    // Its change feed listens again: a change made through the new store reaches it (by
+    // notification, or by the publication of watched folders when it listens again).
+    let mut watcher = s.change_feed().watch(inbox, next.modseq);
+    let _ = watcher.borrow_and_update();
+    let again = after
+        .append(inbox, b"again".to_vec().into(), Vec::new(), 0)
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while *watcher.borrow_and_update() < again.modseq {
+        tokio::time::timeout_at(deadline, watcher.changed())
+            .await
+            .expect("the old store's change feed never heard of the change")
+            .unwrap();
+    }
 }

@@ -6,7 +6,8 @@
 //! connect), so `COMMIT` returns once the WAL is flushed. Unlike SQLite there is no single
 //! writer: concurrent writers serialise on row locks — every write into a mailbox's folders
 //! first locks the mailbox row (`FOR UPDATE`, in mailbox id order), and audit appends take an
-//! advisory lock so the hash chain follows commit order.
+//! advisory lock so the hash chain follows commit order. Folder changes reach the change feeds
+//! of the other nodes by LISTEN/NOTIFY (`notify`).
 
 mod audit;
 mod blobs;
@@ -16,6 +17,7 @@ mod health_docs;
 mod mailboxes;
 mod messages;
 mod migrations;
+mod notify;
 mod queue;
 mod small;
 mod store_impl;
@@ -76,6 +78,16 @@ pub struct PostgresStore {
     commits: AtomicU64,
     /// What [`crate::Store::health`] shows as the database "path": host and database name.
     target: String,
+    /// This store's name in change notifications, to skip its own.
+    node: String,
+    /// The task listening for other nodes' changes (aborted when the store goes).
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
 }
 
 impl PostgresStore {
@@ -90,6 +102,7 @@ impl PostgresStore {
             config.application_name("mssd");
         }
         let target = describe(&config);
+        let listen_config = config.clone();
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
@@ -108,13 +121,27 @@ impl PostgresStore {
             .build()
             .map_err(|e| Error::Postgres(format!("building the connection pool: {e}")))?;
         let staging = BlobDir::open(options.staging_dir.clone())?;
+        let feed = ChangeFeed::new();
+        let node = hex::encode(rand::random::<[u8; 8]>());
+        let listener = tokio::spawn(
+            notify::Listener {
+                config: listen_config,
+                tls: options.tls.clone(),
+                feed: feed.clone(),
+                node: node.clone(),
+                pool: pool.clone(),
+            }
+            .run(),
+        );
         let store = PostgresStore {
             pool,
             staging,
             summarizer: None,
-            feed: ChangeFeed::new(),
+            feed,
             commits: AtomicU64::new(0),
             target,
+            node,
+            listener,
         };
         {
             let mut conn = store.conn().await?;
@@ -130,8 +157,9 @@ impl PostgresStore {
         self.summarizer = Some(summarize);
     }
 
-    /// Closes the pool's connections.
+    /// Closes the pool's connections and stops listening for other nodes' changes.
     pub fn close(&self) {
+        self.listener.abort();
         self.pool.close();
     }
 
@@ -326,6 +354,10 @@ impl PostgresStore {
 
     pub(crate) fn target(&self) -> &str {
         &self.target
+    }
+
+    pub(crate) fn node(&self) -> &str {
+        &self.node
     }
 
     pub(crate) fn feed(&self) -> &ChangeFeed {

@@ -7,7 +7,7 @@ use mssd_core::Address;
 use super::blobs::{Ready, ready};
 use super::{
     PgResult, PostgresStore, audit, changes_of, directory, folders, health_docs, mailboxes,
-    messages, now_unix, queue, small,
+    messages, notify, now_unix, queue, small,
 };
 use crate::blob_files::{BlobWriter, MessageBytes};
 use crate::change_feed::ChangeFeed;
@@ -36,6 +36,21 @@ macro_rules! write {
         let value = $body;
         $tx.commit().await.pg("committing")?;
         $store.counted_commit();
+        Ok::<_, crate::error::Error>(value)
+    }};
+}
+
+/// Like `write!`, for a `$body` giving `(value, folder changes)`: the changes are notified to
+/// the other nodes in the transaction and published here after the commit.
+macro_rules! write_publishing {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let mut conn = $store.conn().await?;
+        let $tx = conn.transaction().await.pg("beginning a transaction")?;
+        let (value, changes) = $body;
+        notify::send(&$tx, $store.node(), &changes).await?;
+        $tx.commit().await.pg("committing")?;
+        $store.counted_commit();
+        $store.publish_changes(changes);
         Ok::<_, crate::error::Error>(value)
     }};
 }
@@ -110,13 +125,13 @@ impl Store for PostgresStore {
 
     async fn deliver(&self, d: Delivery) -> Result<Vec<Delivered>> {
         let message = self.ready_listed(d.message).await?;
-        let delivered = write!(self, |tx| {
-            messages::deliver(&tx, &d.recipients, &message, d.internal_date, &d.documents)
-                .await?
-                .0
-        })?;
-        self.publish_changes(changes_of(&delivered));
-        Ok(delivered)
+        write_publishing!(self, |tx| {
+            let (delivered, _) =
+                messages::deliver(&tx, &d.recipients, &message, d.internal_date, &d.documents)
+                    .await?;
+            let changes = changes_of(&delivered);
+            (delivered, changes)
+        })
     }
 
     fn new_blob(&self) -> Result<BlobWriter> {
@@ -133,7 +148,7 @@ impl Store for PostgresStore {
             let message = self.ready_listed(appended.message).await?;
             prepared.push((message, appended.flags, appended.internal_date));
         }
-        let delivered = write!(self, |tx| {
+        write_publishing!(self, |tx| {
             let mailbox = folders::lock_folder_mailbox(&tx, folder).await?;
             // MULTIAPPEND: the quota is checked against the batch's total first.
             let total = prepared
@@ -145,10 +160,9 @@ impl Store for PostgresStore {
                 delivered
                     .push(messages::append(&tx, mailbox, folder, message, flags, *date).await?);
             }
-            delivered
-        })?;
-        self.publish_changes(changes_of(&delivered));
-        Ok(delivered)
+            let changes = changes_of(&delivered);
+            (delivered, changes)
+        })
     }
 
     async fn messages(&self, folder: FolderId) -> Result<Vec<MessageMeta>> {
@@ -177,16 +191,17 @@ impl Store for PostgresStore {
     }
 
     async fn set_flags(&self, folder: FolderId, uid: u32, flags: Vec<String>) -> Result<u64> {
-        let (modseq, change) = write!(self, |tx| messages::set_flags(&tx, folder, uid, &flags)
-            .await?)?;
-        self.publish_changes(change.into_iter().collect());
-        Ok(modseq)
+        write_publishing!(self, |tx| {
+            let (modseq, change) = messages::set_flags(&tx, folder, uid, &flags).await?;
+            (modseq, change.into_iter().collect::<Vec<_>>())
+        })
     }
 
     async fn expunge(&self, folder: FolderId, uids: Vec<u32>) -> Result<Vec<u32>> {
-        let (removed, change) = write!(self, |tx| messages::expunge(&tx, folder, &uids).await?)?;
-        self.publish_changes(change.into_iter().collect());
-        Ok(removed)
+        write_publishing!(self, |tx| {
+            let (removed, change) = messages::expunge(&tx, folder, &uids).await?;
+            (removed, change.into_iter().collect::<Vec<_>>())
+        })
     }
 
     async fn message_bodies(
@@ -212,17 +227,15 @@ impl Store for PostgresStore {
     }
 
     async fn rename_folder(&self, mailbox: MailboxId, from: &str, to: &str) -> Result<()> {
-        let changes = write!(self, |tx| folders::rename_folder(&tx, mailbox, from, to)
-            .await?)?;
-        self.publish_changes(changes);
-        Ok(())
+        write_publishing!(self, |tx| {
+            ((), folders::rename_folder(&tx, mailbox, from, to).await?)
+        })
     }
 
     async fn delete_folder(&self, mailbox: MailboxId, name: &str) -> Result<()> {
-        let change = write!(self, |tx| folders::delete_folder(&tx, mailbox, name)
-            .await?)?;
-        self.publish_changes(vec![change]);
-        Ok(())
+        write_publishing!(self, |tx| {
+            ((), vec![folders::delete_folder(&tx, mailbox, name).await?])
+        })
     }
 
     async fn subscribe(&self, mailbox: MailboxId, name: &str) -> Result<()> {
@@ -245,11 +258,11 @@ impl Store for PostgresStore {
         flags: Vec<String>,
         unchanged_since: Option<u64>,
     ) -> Result<FlagsOutcome> {
-        let (outcome, change) = write!(self, |tx| {
-            messages::store_flags(&tx, folder, &uids, op, &flags, unchanged_since).await?
-        })?;
-        self.publish_changes(change.into_iter().collect());
-        Ok(outcome)
+        write_publishing!(self, |tx| {
+            let (outcome, change) =
+                messages::store_flags(&tx, folder, &uids, op, &flags, unchanged_since).await?;
+            (outcome, change.into_iter().collect::<Vec<_>>())
+        })
     }
 
     async fn changes_since(&self, folder: FolderId, since: u64) -> Result<Changes> {
@@ -263,11 +276,9 @@ impl Store for PostgresStore {
         uids: Vec<u32>,
         to: FolderId,
     ) -> Result<CopyOutcome> {
-        let (outcome, changes) = write!(self, |tx| {
+        write_publishing!(self, |tx| {
             messages::copy_or_move(&tx, from, &uids, to, false).await?
-        })?;
-        self.publish_changes(changes);
-        Ok(outcome)
+        })
     }
 
     async fn move_messages(
@@ -276,11 +287,9 @@ impl Store for PostgresStore {
         uids: Vec<u32>,
         to: FolderId,
     ) -> Result<CopyOutcome> {
-        let (outcome, changes) = write!(self, |tx| {
+        write_publishing!(self, |tx| {
             messages::copy_or_move(&tx, from, &uids, to, true).await?
-        })?;
-        self.publish_changes(changes);
-        Ok(outcome)
+        })
     }
 
     async fn quota(&self, mailbox: MailboxId) -> Result<QuotaUsage> {
@@ -327,7 +336,7 @@ impl Store for PostgresStore {
             None => None,
         };
         let now = now_unix();
-        let accepted = write!(self, |tx| {
+        let (accepted, changes) = write!(self, |tx| {
             let (delivered, blob) = match (&a.delivery, &delivery) {
                 (Some(d), Some(message)) => {
                     let (delivered, blob) = messages::deliver(
@@ -350,16 +359,22 @@ impl Store for PostgresStore {
                 }
                 None => None,
             };
-            audit::append(&tx, &a.audit).await?;
             small::add_usage_counts(&tx, &a.usage, now).await?;
             health_docs::record_exchanges(&tx, &a.exchanges, now).await?;
             small::add_notifications(&tx, &a.notify, now).await?;
-            Accepted {
-                delivered,
-                queued: queue_id,
-            }
+            let changes = changes_of(&delivered);
+            notify::send(&tx, self.node(), &changes).await?;
+            // Last: the audit append takes the trail's lock, held until the commit.
+            audit::append(&tx, &a.audit).await?;
+            (
+                Accepted {
+                    delivered,
+                    queued: queue_id,
+                },
+                changes,
+            )
         })?;
-        self.publish_changes(changes_of(&accepted.delivered));
+        self.publish_changes(changes);
         Ok(accepted)
     }
 
