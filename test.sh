@@ -16,6 +16,9 @@ for cmd in "${!needs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [[ -x /usr/sbin/$cmd ]] || missing+=("${needs[$cmd]}")
 done
 pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
+# postgresql: the store's PostgreSQL tests start a throwaway cluster (initdb and pg_ctl live in
+# /usr/lib/postgresql/<version>/bin, off the PATH); without it they are skipped.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "test.sh: missing ${missing[*]}; install them (apt-get install -y ${missing[*]}) and run again" >&2

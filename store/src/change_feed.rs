@@ -74,6 +74,16 @@ impl ChangeFeed {
         sender.send_modify(|value| *value = (*value).max(change.highest_modseq));
     }
 
+    /// The folders someone watches: what a feed fed from elsewhere (PostgreSQL LISTEN) publishes
+    /// again after it may have missed notifications.
+    pub fn watched(&self) -> Vec<FolderId> {
+        self.lock()
+            .iter()
+            .filter(|(_, sender)| sender.receiver_count() > 0)
+            .map(|(folder, _)| *folder)
+            .collect()
+    }
+
     /// How many folders have a live channel (for tests and metrics).
     pub fn watched_folders(&self) -> usize {
         self.lock().len()

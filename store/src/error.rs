@@ -24,6 +24,9 @@ pub enum Error {
     /// SQLite failed; the text says which operation and SQLite's own detail.
     #[error("sqlite error while {0}")]
     Sqlite(String),
+    /// PostgreSQL failed; the text says which operation and the server's own message.
+    #[error("postgresql error while {0}")]
+    Postgres(String),
     /// The writer thread has stopped, so no write can be made durable.
     #[error("the store writer thread has stopped; the write was not recorded")]
     WriterGone,

@@ -15,6 +15,7 @@ mod error;
 pub mod flags;
 mod ids;
 mod model;
+mod postgres;
 mod sqlite;
 mod store;
 
@@ -39,6 +40,10 @@ pub use model::{
     FolderChange, FolderId, Grant, Mailbox, MailboxId, MailboxStatus, MessageMeta, NewMailbox,
     NewQueued, Notification, QueueId, QueueSummary, Queued, QueuedRecipient, QuotaUsage,
     RecipientStatus, Rights, StoreHealth, WriterStats,
+};
+pub use postgres::{
+    PostgresOptions, PostgresStore, PostgresTls, postgres_latest_schema_version,
+    postgres_migration_scripts,
 };
 pub use sqlite::{
     ListingSummarizer, Snapshot, SqliteOptions, SqliteStore, blob_dir_of, latest_schema_version,

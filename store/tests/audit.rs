@@ -1,6 +1,7 @@
+#[macro_use]
 mod common;
 
-use common::open_temp;
+use common::{Db, open_temp};
 use mssd_store::{AuditEvent, Store};
 use serde_json::json;
 
@@ -15,9 +16,7 @@ fn event(i: i64) -> AuditEvent {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn events_read_back_in_order_with_paging() {
-    let db = open_temp();
+async fn events_read_back_in_order_with_paging(db: Db) {
     for i in 0..5 {
         db.store.audit(event(i)).await.unwrap();
     }
@@ -57,3 +56,5 @@ async fn the_trail_refuses_update_and_delete() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].event, event(1));
 }
+
+contract_tests!(events_read_back_in_order_with_paging,);

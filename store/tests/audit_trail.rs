@@ -1,9 +1,10 @@
 //! The audit trail: searches by time, kind (or family of kinds), mailbox and page; and the
 //! hash chain that finds a record changed, or removed, behind the append-only triggers.
 
+#[macro_use]
 mod common;
 
-use common::open_temp;
+use common::{Db, open_temp};
 use mssd_store::{AuditEvent, AuditQuery, Store};
 
 fn event(at: i64, kind: &str, actor: &str, subject: &str) -> AuditEvent {
@@ -17,8 +18,7 @@ fn event(at: i64, kind: &str, actor: &str, subject: &str) -> AuditEvent {
     }
 }
 
-async fn filled() -> common::TestDb {
-    let db = open_temp();
+async fn fill(store: &dyn Store) {
     let events = [
         event(1_000, "mailbox.create", "cli", "a@x.fr"),
         event(2_000, "imap.login", "a@x.fr", "imap"),
@@ -27,14 +27,12 @@ async fn filled() -> common::TestDb {
         event(5_000, "imaps.login", "b@x.fr", "imap"),
     ];
     for e in events {
-        db.store.audit(e).await.unwrap();
+        store.audit(e).await.unwrap();
     }
-    db
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn searches_by_time_kind_mailbox_and_page() {
-    let db = filled().await;
+async fn searches_by_time_kind_mailbox_and_page(db: Db) {
+    fill(&*db.store).await;
     let ids = |records: Vec<mssd_store::AuditRecord>| -> Vec<i64> {
         records.iter().map(|r| r.id).collect()
     };
@@ -99,7 +97,8 @@ async fn searches_by_time_kind_mailbox_and_page() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_chain_finds_a_changed_or_removed_record() {
-    let db = filled().await;
+    let db = open_temp();
+    fill(&db.store).await;
     let verified = db.store.audit_verify().await.unwrap();
     assert_eq!(verified.records, 5);
     assert_eq!(verified.broken, None);
@@ -140,7 +139,8 @@ async fn the_chain_finds_a_changed_or_removed_record() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn removing_the_last_record_leaves_its_link_behind() {
-    let db = filled().await;
+    let db = open_temp();
+    fill(&db.store).await;
     let raw = db.raw();
     raw.execute_batch(
         "DROP TRIGGER audit_no_delete; PRAGMA foreign_keys = OFF; DELETE FROM audit WHERE id = 5;",
@@ -153,3 +153,5 @@ async fn removing_the_last_record_leaves_its_link_behind() {
         "{verified:?}"
     );
 }
+
+contract_tests!(searches_by_time_kind_mailbox_and_page);

@@ -1,11 +1,12 @@
 //! The store publishes committed folder changes for IMAP IDLE.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
-use common::{add_mailbox, folder_named, open_temp, strings};
-use mssd_store::{FlagOp, Store};
+use common::{Db, add_mailbox, folder_named, strings};
+use mssd_store::FlagOp;
 use tokio::sync::watch::Receiver;
 use tokio::time::timeout;
 
@@ -22,10 +23,8 @@ fn quiet(rx: &Receiver<u64>) -> bool {
     !rx.has_changed().unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn watchers_see_every_kind_of_committed_change() {
-    let db = open_temp();
-    let s = &db.store;
+async fn watchers_see_every_kind_of_committed_change(db: Db) {
+    let s = &*db.store;
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await;
     let trash = folder_named(s, m.id, "Trash").await;
@@ -110,10 +109,8 @@ async fn watchers_see_every_kind_of_committed_change() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn accept_publishes_its_local_deliveries() {
-    let db = open_temp();
-    let s = &db.store;
+async fn accept_publishes_its_local_deliveries(db: Db) {
+    let s = &*db.store;
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await;
     let mut rx = s.change_feed().watch(inbox.id, inbox.highest_modseq);
@@ -143,10 +140,8 @@ async fn accept_publishes_its_local_deliveries() {
     assert_eq!(next(&mut rx).await, accepted.delivered[0].modseq);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn unwatched_folders_cost_no_map_entry() {
-    let db = open_temp();
-    let s = &db.store;
+async fn unwatched_folders_cost_no_map_entry(db: Db) {
+    let s = &*db.store;
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     let feed = s.change_feed();
@@ -168,3 +163,9 @@ async fn unwatched_folders_cost_no_map_entry() {
         "the last receiver gone, the entry goes"
     );
 }
+
+contract_tests!(
+    watchers_see_every_kind_of_committed_change,
+    accept_publishes_its_local_deliveries,
+    unwatched_folders_cost_no_map_entry,
+);

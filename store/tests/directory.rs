@@ -1,13 +1,14 @@
 //! National directory generations: chunked writes merging duplicates, diff, atomic switch,
 //! discard, and clean-up of an interrupted import.
 
+#[macro_use]
 mod common;
 
-use common::{addr, open_temp};
+use common::{Db, addr};
 use mssd_core::MailboxKind;
 use mssd_store::{
-    ActivitySite, DirectoryActivity, DirectoryMailbox, DirectoryRows, DirectorySet, DirectoryStore,
-    Error, ProfessionalIdentity,
+    ActivitySite, DirectoryActivity, DirectoryMailbox, DirectoryRows, DirectorySet, Error,
+    ProfessionalIdentity,
 };
 
 fn mailbox(address: &str, last_name: Option<&str>, city: Option<&str>) -> DirectoryMailbox {
@@ -43,10 +44,8 @@ fn activity(id_nat: &str, last_name: &str, site: &str) -> DirectoryActivity {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn generations_replace_each_other_atomically_with_a_diff() {
-    let db = open_temp();
-    let s = &db.store;
+async fn generations_replace_each_other_atomically_with_a_diff(db: Db) {
+    let s = &*db.store;
     let g1 = s.directory_begin(DirectorySet::Mailboxes).await.unwrap();
     s.directory_write(
         g1,
@@ -156,8 +155,8 @@ async fn generations_replace_each_other_atomically_with_a_diff() {
     );
     assert_eq!(status[0].generation, g2);
     // The old generation's rows are gone.
-    assert_eq!(db.count("directory_mailboxes"), 3);
-    assert_eq!(db.count("directory_generations"), 1);
+    assert_eq!(db.count("directory_mailboxes").await, 3);
+    assert_eq!(db.count("directory_generations").await, 1);
 
     // A committed generation takes no more rows and cannot be committed again.
     let err = s
@@ -168,10 +167,8 @@ async fn generations_replace_each_other_atomically_with_a_diff() {
     assert!(s.directory_commit(g2, "again").await.is_err());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn discard_and_interrupted_imports_leave_the_directory_in_force() {
-    let db = open_temp();
-    let s = &db.store;
+async fn discard_and_interrupted_imports_leave_the_directory_in_force(db: Db) {
+    let s = &*db.store;
     let g1 = s.directory_begin(DirectorySet::Mailboxes).await.unwrap();
     s.directory_write(
         g1,
@@ -208,8 +205,8 @@ async fn discard_and_interrupted_imports_leave_the_directory_in_force() {
     .unwrap();
     // The process dies here; the next import cleans up.
     let next = s.directory_begin(DirectorySet::Mailboxes).await.unwrap();
-    assert_eq!(db.count("directory_mailboxes"), 1);
-    assert_eq!(db.count("directory_generations"), 2);
+    assert_eq!(db.count("directory_mailboxes").await, 1);
+    assert_eq!(db.count("directory_generations").await, 2);
     assert!(
         s.directory_write(interrupted, DirectoryRows::Mailboxes(vec![]))
             .await
@@ -221,10 +218,8 @@ async fn discard_and_interrupted_imports_leave_the_directory_in_force() {
     assert_eq!(all[0].address.as_str(), "a@x.mssante.fr");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn professionals_gather_their_activities() {
-    let db = open_temp();
-    let s = &db.store;
+async fn professionals_gather_their_activities(db: Db) {
+    let s = &*db.store;
     let g1 = s
         .directory_begin(DirectorySet::Professionals)
         .await
@@ -280,8 +275,8 @@ async fn professionals_gather_their_activities() {
     assert_eq!((diff.added, diff.removed, diff.changed), (0, 0, 1));
     assert_eq!(diff.changed_sample, ["0012600631"]);
     s.directory_commit(g2, "ps2").await.unwrap();
-    assert_eq!(db.count("directory_activities"), 3);
-    assert_eq!(db.count("directory_professionals"), 2);
+    assert_eq!(db.count("directory_activities").await, 3);
+    assert_eq!(db.count("directory_professionals").await, 2);
     assert!(
         s.directory_professional("899999999999")
             .await
@@ -290,10 +285,8 @@ async fn professionals_gather_their_activities() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn red_list_of_our_mailboxes() {
-    let db = open_temp();
-    let s = &db.store;
+async fn red_list_of_our_mailboxes(db: Db) {
+    let s = &*db.store;
     s.set_red_listed(&addr("Secret@x.mssante.fr"), true)
         .await
         .unwrap();
@@ -312,3 +305,10 @@ async fn red_list_of_our_mailboxes() {
         .unwrap();
     assert_eq!(s.red_listed().await.unwrap(), ["secret@x.mssante.fr"]);
 }
+
+contract_tests!(
+    generations_replace_each_other_atomically_with_a_diff,
+    discard_and_interrupted_imports_leave_the_directory_in_force,
+    professionals_gather_their_activities,
+    red_list_of_our_mailboxes,
+);

@@ -1,8 +1,9 @@
 //! Named documents: put, replace, read back after a reopen, name checks, corruption detection.
 
+#[macro_use]
 mod common;
 
-use common::{db_path, open_temp};
+use common::{Db, db_path, open_temp};
 use mssd_store::{Error, SqliteOptions, SqliteStore, Store};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -41,9 +42,7 @@ async fn put_replace_and_read_back_after_reopen() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn large_and_empty_documents_round_trip() {
-    let db = open_temp();
+async fn large_and_empty_documents_round_trip(db: Db) {
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     db.store.put_document("big", big.clone()).await.unwrap();
     db.store.put_document("empty", Vec::new()).await.unwrap();
@@ -51,9 +50,7 @@ async fn large_and_empty_documents_round_trip() {
     assert_eq!(db.store.document("empty").await.unwrap(), Some(Vec::new()));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn invalid_names_are_refused() {
-    let db = open_temp();
+async fn invalid_names_are_refused(db: Db) {
     let long = "n".repeat(201);
     for name in ["", long.as_str()] {
         let err = db
@@ -69,7 +66,7 @@ async fn invalid_names_are_refused() {
         let err = db.store.document(name).await.unwrap_err();
         assert!(matches!(&err, Error::Invalid { .. }), "{err}");
     }
-    assert_eq!(db.count("documents"), 0);
+    assert_eq!(db.count("documents").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -103,3 +100,8 @@ fn split(db: common::TestDb) -> TestDbParts {
         store: db.store,
     }
 }
+
+contract_tests!(
+    large_and_empty_documents_round_trip,
+    invalid_names_are_refused,
+);

@@ -1,10 +1,11 @@
 //! Grants: rights on a mailbox held by another mailbox.
 
+#[macro_use]
 mod common;
 
-use common::{addr, open_temp};
+use common::{Db, addr};
 use mssd_core::MailboxKind;
-use mssd_store::{Error, NewMailbox, Rights, Store};
+use mssd_store::{Error, NewMailbox, Rights};
 
 fn mailbox(address: &str, kind: MailboxKind) -> NewMailbox {
     NewMailbox {
@@ -38,10 +39,8 @@ fn rights_parse_table() {
     assert_eq!(Rights::parse("send,read").unwrap().to_string(), "read,send");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn grant_list_replace_revoke_and_cascade() {
-    let db = open_temp();
-    let store = &db.store;
+async fn grant_list_replace_revoke_and_cascade(db: Db) {
+    let store = &*db.store;
     for (a, k) in [
         ("urgences@h.mssante.fr", MailboxKind::Org),
         ("Dr.A@h.mssante.fr", MailboxKind::Per),
@@ -98,3 +97,5 @@ async fn grant_list_replace_revoke_and_cascade() {
     store.remove_mailbox(&a).await.unwrap();
     assert!(store.grants_on(&org).await.unwrap().is_empty());
 }
+
+contract_tests!(grant_list_replace_revoke_and_cascade,);

@@ -1,9 +1,10 @@
 //! The document index: versions superseded, withdrawn, refused (900/901), unknown parents;
 //! written with the delivery; usage counters with the acceptance.
 
+#[macro_use]
 mod common;
 
-use common::{new_mailbox, open_temp};
+use common::{Db, new_mailbox};
 use mssd_store::{
     Acceptance, AuditEvent, Delivery, Direction, DocumentAction, DocumentStatus, NewDocument,
     Store, UsageCount,
@@ -44,10 +45,8 @@ fn replace(parent: &str) -> DocumentAction {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn versions_are_superseded_withdrawn_or_refused() {
-    let db = open_temp();
-    let store = &db.store;
+async fn versions_are_superseded_withdrawn_or_refused(db: Db) {
+    let store = &*db.store;
     let m = store
         .create_mailbox(new_mailbox("pfi@x.mssante.fr"))
         .await
@@ -162,10 +161,8 @@ async fn versions_are_superseded_withdrawn_or_refused() {
     assert_eq!(store.documents(m.id, false).await.unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_pair_in_one_message_and_one_index_per_mailbox() {
-    let db = open_temp();
-    let store = &db.store;
+async fn a_pair_in_one_message_and_one_index_per_mailbox(db: Db) {
+    let store = &*db.store;
     let a = store
         .create_mailbox(new_mailbox("a@x.mssante.fr"))
         .await
@@ -199,10 +196,8 @@ async fn a_pair_in_one_message_and_one_index_per_mailbox() {
     assert!(store.documents(a.id, true).await.unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn usage_counters_commit_with_the_acceptance() {
-    let db = open_temp();
-    let store = &db.store;
+async fn usage_counters_commit_with_the_acceptance(db: Db) {
+    let store = &*db.store;
     let a = store
         .create_mailbox(new_mailbox("a@x.mssante.fr"))
         .await
@@ -265,10 +260,8 @@ async fn usage_counters_commit_with_the_acceptance() {
 /// A message moved within its mailbox (to Trash, say) takes its documents along; a copy
 /// leaves them with the original, and a move to another mailbox's folder does not carry
 /// them into that mailbox's index.
-#[tokio::test(flavor = "multi_thread")]
-async fn documents_follow_their_message_when_it_moves() {
-    let db = open_temp();
-    let store = &db.store;
+async fn documents_follow_their_message_when_it_moves(db: Db) {
+    let store = &*db.store;
     let m = store
         .create_mailbox(new_mailbox("patient@x.mssante.fr"))
         .await
@@ -340,3 +333,10 @@ async fn documents_follow_their_message_when_it_moves() {
     );
     assert!(store.documents(other.id, true).await.unwrap().is_empty());
 }
+
+contract_tests!(
+    versions_are_superseded_withdrawn_or_refused,
+    a_pair_in_one_message_and_one_index_per_mailbox,
+    usage_counters_commit_with_the_acceptance,
+    documents_follow_their_message_when_it_moves,
+);

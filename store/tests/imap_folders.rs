@@ -1,9 +1,10 @@
 //! Folder administration for IMAP: CREATE, RENAME, DELETE, subscriptions.
 
+#[macro_use]
 mod common;
 
-use common::{add_mailbox, folder_named, open_temp};
-use mssd_store::{Error, FolderId, Store};
+use common::{Db, add_mailbox, folder_named};
+use mssd_store::{Error, FolderId};
 
 fn names(folders: &[mssd_store::Folder]) -> Vec<String> {
     let mut names: Vec<String> = folders.iter().map(|f| f.name.clone()).collect();
@@ -11,10 +12,8 @@ fn names(folders: &[mssd_store::Folder]) -> Vec<String> {
     names
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn create_folder_rules() {
-    let db = open_temp();
-    let s = &db.store;
+async fn create_folder_rules(db: Db) {
+    let s = &*db.store;
     let m = add_mailbox(s, "a@x.mssante.fr").await;
 
     let created = s.create_folder(m.id, "Projets").await.unwrap();
@@ -60,23 +59,25 @@ async fn create_folder_rules() {
     assert_eq!(validities.len(), 9, "every folder has its own UIDVALIDITY");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn delete_then_create_gives_a_new_uidvalidity_and_keeps_subfolders() {
-    let db = open_temp();
-    let s = &db.store;
+async fn delete_then_create_gives_a_new_uidvalidity_and_keeps_subfolders(db: Db) {
+    let s = &*db.store;
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let first = s.create_folder(m.id, "Dossiers").await.unwrap();
     let child = s.create_folder(m.id, "Dossiers/Patient").await.unwrap();
     s.append(first.id, b"hello".to_vec().into(), vec![], 1)
         .await
         .unwrap();
-    assert_eq!(db.count("blobs"), 1);
+    assert_eq!(db.count("blobs").await, 1);
 
     s.delete_folder(m.id, "Dossiers").await.unwrap();
     assert_eq!(s.folder(first.id).await.unwrap(), None);
     assert_eq!(s.folder(child.id).await.unwrap(), Some(child.clone()));
-    assert_eq!(db.count("blobs"), 0, "the deleted folder's blob is gone");
-    assert_eq!(db.count("messages"), 0);
+    assert_eq!(
+        db.count("blobs").await,
+        0,
+        "the deleted folder's blob is gone"
+    );
+    assert_eq!(db.count("messages").await, 0);
 
     let again = s.create_folder(m.id, "Dossiers").await.unwrap();
     assert_ne!(again.uid_validity, first.uid_validity);
@@ -91,10 +92,8 @@ async fn delete_then_create_gives_a_new_uidvalidity_and_keeps_subfolders() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn rename_moves_children_and_keeps_uidvalidity() {
-    let db = open_temp();
-    let s = &db.store;
+async fn rename_moves_children_and_keeps_uidvalidity(db: Db) {
+    let s = &*db.store;
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let other = add_mailbox(s, "b@x.mssante.fr").await;
     s.create_folder(other.id, "Nouveau").await.unwrap();
@@ -179,10 +178,8 @@ async fn rename_moves_children_and_keeps_uidvalidity() {
     assert_eq!(folder_named(s, m.id, "Src/c").await.name, "Src/c");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn subscriptions() {
-    let db = open_temp();
-    let s = &db.store;
+async fn subscriptions(db: Db) {
+    let s = &*db.store;
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let defaults = common::strings(&["Archive", "Drafts", "INBOX", "Sent", "Trash"]);
     assert_eq!(s.subscriptions(m.id).await.unwrap(), defaults);
@@ -215,9 +212,16 @@ async fn subscriptions() {
             .contains(&"Temp".to_owned())
     );
     s.remove_mailbox(&m.address).await.unwrap();
-    assert_eq!(db.count("subscriptions"), 0);
+    assert_eq!(db.count("subscriptions").await, 0);
     assert!(matches!(
         s.subscriptions(m.id).await.unwrap_err(),
         Error::NotFound { .. }
     ));
 }
+
+contract_tests!(
+    create_folder_rules,
+    delete_then_create_gives_a_new_uidvalidity_and_keeps_subfolders,
+    rename_moves_children_and_keeps_uidvalidity,
+    subscriptions,
+);

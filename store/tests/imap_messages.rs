@@ -1,14 +1,13 @@
 //! Message operations for IMAP: STORE, changes since a modseq, COPY, MOVE, bulk bodies.
 
+#[macro_use]
 mod common;
 
-use common::{add_mailbox, folder_named, open_temp, strings};
-use mssd_store::{Error, FlagOp, FolderId, Store};
+use common::{Db, add_mailbox, folder_named, strings};
+use mssd_store::{Error, FlagOp, FolderId};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn store_flags_ops_and_unchanged_since() {
-    let db = open_temp();
-    let s = &db.store;
+async fn store_flags_ops_and_unchanged_since(db: Db) {
+    let s = &*db.store;
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     for i in 0..3 {
@@ -119,10 +118,8 @@ async fn store_flags_ops_and_unchanged_since() {
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn changes_since_lists_changed_and_expunged() {
-    let db = open_temp();
-    let s = &db.store;
+async fn changes_since_lists_changed_and_expunged(db: Db) {
+    let s = &*db.store;
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     for i in 0..4 {
@@ -165,10 +162,8 @@ async fn changes_since_lists_changed_and_expunged() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn copy_shares_the_blob_and_gives_increasing_uids() {
-    let db = open_temp();
-    let s = &db.store;
+async fn copy_shares_the_blob_and_gives_increasing_uids(db: Db) {
+    let s = &*db.store;
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     let archive = folder_named(s, m.id, "Archive").await;
@@ -185,7 +180,7 @@ async fn copy_shares_the_blob_and_gives_increasing_uids() {
         .await
         .unwrap();
     }
-    assert_eq!(db.count("blobs"), 4);
+    assert_eq!(db.count("blobs").await, 4);
 
     let out = s
         .copy_messages(inbox, vec![3, 1, 42], archive.id)
@@ -193,7 +188,7 @@ async fn copy_shares_the_blob_and_gives_increasing_uids() {
         .unwrap();
     assert_eq!(out.uid_validity, archive.uid_validity);
     assert_eq!(out.pairs, vec![(1, 2), (3, 3)]);
-    assert_eq!(db.count("blobs"), 4, "copies share their blob");
+    assert_eq!(db.count("blobs").await, 4, "copies share their blob");
     let copies = s.messages(archive.id).await.unwrap();
     let originals = s.messages(inbox).await.unwrap();
     for (src, dst) in &out.pairs {
@@ -208,7 +203,7 @@ async fn copy_shares_the_blob_and_gives_increasing_uids() {
     s.expunge(inbox, vec![1]).await.unwrap();
     assert_eq!(s.message_body(archive.id, 2).await.unwrap().unwrap(), b"m0");
     s.expunge(archive.id, vec![2]).await.unwrap();
-    assert_eq!(db.count("blobs"), 3);
+    assert_eq!(db.count("blobs").await, 3);
 
     let again = s.copy_messages(inbox, vec![2], archive.id).await.unwrap();
     assert_eq!(
@@ -229,10 +224,8 @@ async fn copy_shares_the_blob_and_gives_increasing_uids() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn move_leaves_expunged_entries_in_the_source() {
-    let db = open_temp();
-    let s = &db.store;
+async fn move_leaves_expunged_entries_in_the_source(db: Db) {
+    let s = &*db.store;
     let a = add_mailbox(s, "a@x.mssante.fr").await;
     let b = add_mailbox(s, "b@x.mssante.fr").await;
     let inbox = folder_named(s, a.id, "INBOX").await.id;
@@ -270,7 +263,7 @@ async fn move_leaves_expunged_entries_in_the_source() {
             .iter()
             .all(|m| m.flags == strings(&["\\Flagged"]) && m.internal_date == 7)
     );
-    assert_eq!(db.count("blobs"), 3, "a move keeps the blobs");
+    assert_eq!(db.count("blobs").await, 3, "a move keeps the blobs");
 
     // Across mailboxes too.
     let out = s.move_messages(trash, vec![1], shared).await.unwrap();
@@ -279,10 +272,8 @@ async fn move_leaves_expunged_entries_in_the_source() {
     assert_eq!(s.changes_since(trash, 0).await.unwrap().expunged, vec![1]);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn message_bodies_in_one_read() {
-    let db = open_temp();
-    let s = &db.store;
+async fn message_bodies_in_one_read(db: Db) {
+    let s = &*db.store;
     let m = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, m.id, "INBOX").await.id;
     for i in 0..4 {
@@ -295,3 +286,11 @@ async fn message_bodies_in_one_read() {
     assert_eq!(got, vec![(1, b"body 0".to_vec()), (4, b"body 3".to_vec())]);
     assert!(s.message_bodies(inbox, vec![]).await.unwrap().is_empty());
 }
+
+contract_tests!(
+    store_flags_ops_and_unchanged_since,
+    changes_since_lists_changed_and_expunged,
+    copy_shares_the_blob_and_gives_increasing_uids,
+    move_leaves_expunged_entries_in_the_source,
+    message_bodies_in_one_read,
+);

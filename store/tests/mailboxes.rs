@@ -1,12 +1,11 @@
+#[macro_use]
 mod common;
 
-use common::{addr, new_mailbox, open_temp};
+use common::{Db, addr, new_mailbox};
 use mssd_core::MailboxKind;
-use mssd_store::{Delivery, Error, MailboxStatus, Store};
+use mssd_store::{Delivery, Error, MailboxStatus};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn create_read_and_list_mailboxes() {
-    let db = open_temp();
+async fn create_read_and_list_mailboxes(db: Db) {
     let mut m = new_mailbox("Jean.Dupont@hopital.test.mssante.fr");
     m.owner_id_nat = Some("810001045367".to_owned());
     m.password_hash = Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned());
@@ -60,9 +59,7 @@ async fn create_read_and_list_mailboxes() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn new_mailbox_gets_the_default_folders() {
-    let db = open_temp();
+async fn new_mailbox_gets_the_default_folders(db: Db) {
     let m = db
         .store
         .create_mailbox(new_mailbox("a@x.mssante.fr"))
@@ -90,9 +87,7 @@ async fn new_mailbox_gets_the_default_folders() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn duplicates_are_refused() {
-    let db = open_temp();
+async fn duplicates_are_refused(db: Db) {
     let mut first = new_mailbox("dup@x.mssante.fr");
     first.certificate_dn = Some("CN=app.x.mssante.fr,OU=123,O=X,C=FR".to_owned());
     db.store.create_mailbox(first).await.unwrap();
@@ -119,9 +114,7 @@ async fn duplicates_are_refused() {
     assert_eq!(db.store.list_mailboxes().await.unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn certificate_dn_lookup() {
-    let db = open_temp();
+async fn certificate_dn_lookup(db: Db) {
     let dn = "CN=dmp.x.mssante.fr,OU=10000000001,O=Hopital X,C=FR";
     let mut app = new_mailbox("app@x.mssante.fr");
     app.kind = MailboxKind::App;
@@ -143,9 +136,7 @@ async fn certificate_dn_lookup() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn suspend_and_reactivate() {
-    let db = open_temp();
+async fn suspend_and_reactivate(db: Db) {
     let a = addr("s@x.mssante.fr");
     db.store
         .create_mailbox(new_mailbox("s@x.mssante.fr"))
@@ -175,9 +166,7 @@ async fn suspend_and_reactivate() {
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn remove_deletes_folders_messages_and_unshared_blobs() {
-    let db = open_temp();
+async fn remove_deletes_folders_messages_and_unshared_blobs(db: Db) {
     let gone = db
         .store
         .create_mailbox(new_mailbox("gone@x.mssante.fr"))
@@ -207,7 +196,7 @@ async fn remove_deletes_folders_messages_and_unshared_blobs() {
         })
         .await
         .unwrap();
-    assert_eq!(db.count("blobs"), 2);
+    assert_eq!(db.count("blobs").await, 2);
 
     db.store
         .remove_mailbox(&addr("gone@x.mssante.fr"))
@@ -222,18 +211,16 @@ async fn remove_deletes_folders_messages_and_unshared_blobs() {
     );
     let err = db.store.folders(gone.id).await.unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
-    let folders_left: i64 = db
-        .raw()
-        .query_row(
-            "SELECT count(*) FROM folders WHERE mailbox_id = ?1",
-            [gone.id.0],
-            |r| r.get(0),
+    let folders_left = db
+        .scalar(
+            "SELECT count(*) FROM folders WHERE mailbox_id = $1",
+            &[gone.id.0],
         )
-        .unwrap();
+        .await;
     assert_eq!(folders_left, 0);
-    assert_eq!(db.count("messages"), 1);
+    assert_eq!(db.count("messages").await, 1);
     assert_eq!(
-        db.count("blobs"),
+        db.count("blobs").await,
         1,
         "the shared blob stays, the private one goes"
     );
@@ -251,9 +238,7 @@ async fn remove_deletes_folders_messages_and_unshared_blobs() {
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn recreated_mailbox_gets_new_uid_validity() {
-    let db = open_temp();
+async fn recreated_mailbox_gets_new_uid_validity(db: Db) {
     let first = db
         .store
         .create_mailbox(new_mailbox("r@x.mssante.fr"))
@@ -291,3 +276,13 @@ async fn recreated_mailbox_gets_new_uid_validity() {
         );
     }
 }
+
+contract_tests!(
+    create_read_and_list_mailboxes,
+    new_mailbox_gets_the_default_folders,
+    duplicates_are_refused,
+    certificate_dn_lookup,
+    suspend_and_reactivate,
+    remove_deletes_folders_messages_and_unshared_blobs,
+    recreated_mailbox_gets_new_uid_validity,
+);

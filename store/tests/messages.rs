@@ -1,6 +1,7 @@
+#[macro_use]
 mod common;
 
-use common::{new_mailbox, open_temp};
+use common::{Db, new_mailbox};
 use mssd_store::{Delivery, Error, FolderId, MailboxId, Store};
 use sha2::{Digest, Sha256};
 
@@ -18,9 +19,7 @@ async fn inbox(store: &dyn Store, mailbox: MailboxId) -> mssd_store::Folder {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn delivery_to_several_mailboxes_stores_the_bytes_once() {
-    let db = open_temp();
+async fn delivery_to_several_mailboxes_stores_the_bytes_once(db: Db) {
     let a = db
         .store
         .create_mailbox(new_mailbox("a@x.mssante.fr"))
@@ -47,12 +46,12 @@ async fn delivery_to_several_mailboxes_stores_the_bytes_once() {
         2,
         "a duplicate recipient is delivered once"
     );
-    assert_eq!(db.count("blobs"), 1);
+    assert_eq!(db.count("blobs").await, 1);
     let expected_sha = hex::encode(Sha256::digest(&message));
     for (d, mailbox) in delivered.iter().zip([a.id, b.id]) {
         assert_eq!(d.mailbox, mailbox);
         assert_eq!(d.uid, 1);
-        let inbox = inbox(&db.store, mailbox).await;
+        let inbox = inbox(&*db.store, mailbox).await;
         assert_eq!(d.folder, inbox.id);
         assert_eq!((inbox.messages, inbox.unseen, inbox.uid_next), (1, 1, 2));
         assert_eq!(inbox.highest_modseq, d.modseq);
@@ -69,9 +68,7 @@ async fn delivery_to_several_mailboxes_stores_the_bytes_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn delivery_is_all_or_nothing() {
-    let db = open_temp();
+async fn delivery_is_all_or_nothing(db: Db) {
     let a = db
         .store
         .create_mailbox(new_mailbox("a@x.mssante.fr"))
@@ -88,12 +85,12 @@ async fn delivery_is_all_or_nothing() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
-    let inbox = inbox(&db.store, a.id).await;
+    let inbox = inbox(&*db.store, a.id).await;
     assert_eq!(
         (inbox.messages, inbox.uid_next, inbox.highest_modseq),
         (0, 1, 1)
     );
-    assert_eq!(db.count("blobs"), 0);
+    assert_eq!(db.count("blobs").await, 0);
 
     let err = db
         .store
@@ -108,15 +105,13 @@ async fn delivery_is_all_or_nothing() {
     assert!(matches!(err, Error::Invalid { .. }), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn uids_grow_and_are_never_reused() {
-    let db = open_temp();
+async fn uids_grow_and_are_never_reused(db: Db) {
     let m = db
         .store
         .create_mailbox(new_mailbox("u@x.mssante.fr"))
         .await
         .unwrap();
-    let folder = inbox(&db.store, m.id).await;
+    let folder = inbox(&*db.store, m.id).await;
     let mut last_modseq = folder.highest_modseq;
     for expected_uid in 1..=3u32 {
         let d = db
@@ -143,13 +138,13 @@ async fn uids_grow_and_are_never_reused() {
         .await
         .unwrap();
     assert_eq!(removed, vec![2, 3]);
-    let after_expunge = inbox(&db.store, m.id).await;
+    let after_expunge = inbox(&*db.store, m.id).await;
     assert!(
         after_expunge.highest_modseq > last_modseq,
         "expunge bumps HIGHESTMODSEQ"
     );
     assert_eq!(after_expunge.messages, 1);
-    assert_eq!(db.count("blobs"), 1, "expunged blobs are deleted");
+    assert_eq!(db.count("blobs").await, 1, "expunged blobs are deleted");
 
     let d = db
         .store
@@ -166,20 +161,18 @@ async fn uids_grow_and_are_never_reused() {
         .map(|m| m.uid)
         .collect();
     assert_eq!(uids, vec![1, 4]);
-    let folder_now = inbox(&db.store, m.id).await;
+    let folder_now = inbox(&*db.store, m.id).await;
     assert_eq!(folder_now.uid_validity, folder.uid_validity);
     assert_eq!(folder_now.uid_next, 5);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn flags_change_modseq_and_unseen_counts() {
-    let db = open_temp();
+async fn flags_change_modseq_and_unseen_counts(db: Db) {
     let m = db
         .store
         .create_mailbox(new_mailbox("f@x.mssante.fr"))
         .await
         .unwrap();
-    let folder = inbox(&db.store, m.id).await.id;
+    let folder = inbox(&*db.store, m.id).await.id;
     let first = db
         .store
         .append(
@@ -195,7 +188,7 @@ async fn flags_change_modseq_and_unseen_counts() {
         .append(folder, b"two".to_vec().into(), vec![], 2)
         .await
         .unwrap();
-    let f = inbox(&db.store, m.id).await;
+    let f = inbox(&*db.store, m.id).await;
     assert_eq!((f.messages, f.unseen), (2, 1));
     let metas = db.store.messages(folder).await.unwrap();
     assert_eq!(metas[0].flags, strings(&["$Label1", "\\Seen"]));
@@ -206,7 +199,7 @@ async fn flags_change_modseq_and_unseen_counts() {
         .await
         .unwrap();
     assert!(modseq > first.modseq && modseq > second.modseq);
-    let f = inbox(&db.store, m.id).await;
+    let f = inbox(&*db.store, m.id).await;
     assert_eq!((f.unseen, f.highest_modseq), (0, modseq));
     let metas = db.store.messages(folder).await.unwrap();
     assert_eq!(metas[1].modseq, modseq);
@@ -227,7 +220,7 @@ async fn flags_change_modseq_and_unseen_counts() {
         .await
         .unwrap();
     assert_eq!(same, modseq);
-    assert_eq!(inbox(&db.store, m.id).await.highest_modseq, modseq);
+    assert_eq!(inbox(&*db.store, m.id).await.highest_modseq, modseq);
 
     let cleared = db
         .store
@@ -235,7 +228,7 @@ async fn flags_change_modseq_and_unseen_counts() {
         .await
         .unwrap();
     assert!(cleared > modseq);
-    assert_eq!(inbox(&db.store, m.id).await.unseen, 1);
+    assert_eq!(inbox(&*db.store, m.id).await.unseen, 1);
 
     let err = db.store.set_flags(folder, 99, vec![]).await.unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
@@ -252,15 +245,13 @@ async fn flags_change_modseq_and_unseen_counts() {
         .unwrap_err();
     assert!(matches!(err, Error::Invalid { .. }), "{err}");
     assert_eq!(
-        inbox(&db.store, m.id).await.messages,
+        inbox(&*db.store, m.id).await.messages,
         2,
         "a refused append stores nothing"
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn unknown_folders_and_messages() {
-    let db = open_temp();
+async fn unknown_folders_and_messages(db: Db) {
     let err = db
         .store
         .append(FolderId(777), b"x".to_vec().into(), vec![], 1)
@@ -277,7 +268,7 @@ async fn unknown_folders_and_messages() {
             .is_none()
     );
     assert_eq!(
-        db.count("blobs"),
+        db.count("blobs").await,
         0,
         "the failed append's blob was rolled back"
     );
@@ -294,9 +285,7 @@ fn accepted_event(id: &str) -> mssd_store::AuditEvent {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
-    let db = open_temp();
+async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all(db: Db) {
     let a = db
         .store
         .create_mailbox(new_mailbox("a@x.mssante.fr"))
@@ -356,5 +345,14 @@ async fn accept_commits_delivery_queue_and_audit_together_or_not_at_all() {
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
     assert_eq!(db.store.queue().await.unwrap().len(), 1);
     assert_eq!(db.store.audit_log(0, 10).await.unwrap().len(), 1);
-    assert_eq!(inbox(&db.store, a.id).await.messages, 1);
+    assert_eq!(inbox(&*db.store, a.id).await.messages, 1);
 }
+
+contract_tests!(
+    delivery_to_several_mailboxes_stores_the_bytes_once,
+    delivery_is_all_or_nothing,
+    uids_grow_and_are_never_reused,
+    flags_change_modseq_and_unseen_counts,
+    unknown_folders_and_messages,
+    accept_commits_delivery_queue_and_audit_together_or_not_at_all,
+);

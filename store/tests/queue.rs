@@ -1,7 +1,8 @@
+#[macro_use]
 mod common;
 
-use common::{addr, open_temp};
-use mssd_store::{Error, NewQueued, QueueId, QueuedRecipient, RecipientStatus, Store};
+use common::{Db, addr};
+use mssd_store::{Error, NewQueued, QueueId, QueuedRecipient, RecipientStatus};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -22,9 +23,7 @@ fn entry(recipients: &[&str], next_attempt: i64, message: &[u8]) -> NewQueued {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn enqueue_and_read_back() {
-    let db = open_temp();
+async fn enqueue_and_read_back(db: Db) {
     let id = db
         .store
         .enqueue(entry(
@@ -69,9 +68,7 @@ async fn enqueue_and_read_back() {
     assert!(q[1].sender.is_none());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn due_orders_by_next_attempt_and_honours_limit() {
-    let db = open_temp();
+async fn due_orders_by_next_attempt_and_honours_limit(db: Db) {
     let late = db
         .store
         .enqueue(entry(&["a@b.mssante.fr"], 300, b"late"))
@@ -130,9 +127,7 @@ async fn due_orders_by_next_attempt_and_honours_limit() {
     assert_eq!((parked.attempts, parked.next_attempt), (1, None));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn recipient_status_and_dequeue() {
-    let db = open_temp();
+async fn recipient_status_and_dequeue(db: Db) {
     let id = db
         .store
         .enqueue(entry(&["a@b.mssante.fr", "c@b.mssante.fr"], 1, b"m"))
@@ -158,11 +153,11 @@ async fn recipient_status_and_dequeue() {
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err}");
 
-    assert_eq!(db.count("blobs"), 1);
+    assert_eq!(db.count("blobs").await, 1);
     db.store.dequeue(id).await.unwrap();
     assert!(db.store.queue().await.unwrap().is_empty());
-    assert_eq!(db.count("blobs"), 0);
-    assert_eq!(db.count("queue_recipients"), 0);
+    assert_eq!(db.count("blobs").await, 0);
+    assert_eq!(db.count("queue_recipients").await, 0);
     for err in [
         db.store.dequeue(id).await.unwrap_err(),
         db.store
@@ -176,10 +171,8 @@ async fn recipient_status_and_dequeue() {
     assert!(matches!(err, Error::Invalid { .. }), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn reschedule_keeps_attempts_and_summary_counts_without_bodies() {
-    let db = open_temp();
-    let store = &db.store;
+async fn reschedule_keeps_attempts_and_summary_counts_without_bodies(db: Db) {
+    let store = &*db.store;
     assert_eq!(
         store.queue_summary().await.unwrap(),
         mssd_store::QueueSummary::default()
@@ -201,3 +194,10 @@ async fn reschedule_keeps_attempts_and_summary_counts_without_bodies() {
     assert_eq!(summary.oldest_created_at, Some(queued[0].created_at));
     assert!(store.reschedule(QueueId(9999), 1).await.is_err());
 }
+
+contract_tests!(
+    enqueue_and_read_back,
+    due_orders_by_next_attempt_and_honours_limit,
+    recipient_status_and_dequeue,
+    reschedule_keeps_attempts_and_summary_counts_without_bodies,
+);

@@ -1,34 +1,40 @@
 //! Usage counters and quota enforcement.
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
 
-use common::{TestDb, add_mailbox, folder_named, new_mailbox, open_temp, strings};
+use common::{Db, add_mailbox, folder_named, new_mailbox, open_temp, strings};
 use mssd_store::{Delivery, Error, MailboxId, Store};
 
 /// Usage recomputed from the rows, to compare with the maintained counters.
-fn recomputed(db: &TestDb, mailbox: MailboxId) -> (u64, u64) {
-    db.raw()
-        .query_row(
-            "SELECT coalesce(sum(b.size), 0), count(*) FROM messages m \
+async fn recomputed(db: &Db, mailbox: MailboxId) -> (u64, u64) {
+    let bytes = db
+        .scalar(
+            "SELECT CAST(coalesce(sum(b.size), 0) AS BIGINT) FROM messages m \
              JOIN folders f ON f.id = m.folder_id JOIN blobs b ON b.id = m.blob_id \
-             WHERE f.mailbox_id = ?1",
-            [mailbox.0],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+             WHERE f.mailbox_id = $1",
+            &[mailbox.0],
         )
-        .unwrap()
+        .await;
+    let count = db
+        .scalar(
+            "SELECT count(*) FROM messages m JOIN folders f ON f.id = m.folder_id \
+             WHERE f.mailbox_id = $1",
+            &[mailbox.0],
+        )
+        .await;
+    (bytes as u64, count as u64)
 }
 
-async fn usage(db: &TestDb, mailbox: MailboxId) -> (u64, u64) {
+async fn usage(db: &Db, mailbox: MailboxId) -> (u64, u64) {
     let q = db.store.quota(mailbox).await.unwrap();
     (q.used_bytes, q.used_messages)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn counters_stay_exact_through_every_write() {
-    let db = open_temp();
-    let s = &db.store;
+async fn counters_stay_exact_through_every_write(db: Db) {
+    let s = &*db.store;
     let a = add_mailbox(s, "a@x.mssante.fr").await;
     let b = add_mailbox(s, "b@x.mssante.fr").await;
     let a_inbox = folder_named(s, a.id, "INBOX").await.id;
@@ -40,14 +46,14 @@ async fn counters_stay_exact_through_every_write() {
 
     // After each step: the expected (bytes, messages) of a and of b, from the counters and
     // recomputed from the rows.
-    async fn check(db: &TestDb, a: MailboxId, b: MailboxId, want: [(u64, u64); 2], step: &str) {
+    async fn check(db: &Db, a: MailboxId, b: MailboxId, want: [(u64, u64); 2], step: &str) {
         assert_eq!(
             [usage(db, a).await, usage(db, b).await],
             want,
             "after {step}"
         );
         assert_eq!(
-            [recomputed(db, a), recomputed(db, b)],
+            [recomputed(db, a).await, recomputed(db, b).await],
             want,
             "rows after {step}"
         );
@@ -83,10 +89,8 @@ async fn counters_stay_exact_through_every_write() {
     check(&db, a.id, b.id, [(20, 2), (17, 2)], "delete_folder").await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn counters_match_the_rows_after_each_step() {
-    let db = open_temp();
-    let s = &db.store;
+async fn counters_match_the_rows_after_each_step(db: Db) {
+    let s = &*db.store;
     let a = add_mailbox(s, "a@x.mssante.fr").await;
     let inbox = folder_named(s, a.id, "INBOX").await.id;
     let sent = folder_named(s, a.id, "Sent").await.id;
@@ -118,14 +122,12 @@ async fn counters_match_the_rows_after_each_step() {
             other => panic!("unknown step {other}"),
         }
         assert_eq!(usage(&db, a.id).await, want, "after {step}");
-        assert_eq!(recomputed(&db, a.id), want, "rows after {step}");
+        assert_eq!(recomputed(&db, a.id).await, want, "rows after {step}");
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn quota_exceeded_leaves_nothing() {
-    let db = open_temp();
-    let s = &db.store;
+async fn quota_exceeded_leaves_nothing(db: Db) {
+    let s = &*db.store;
     let roomy = add_mailbox(s, "roomy@x.mssante.fr").await;
     let mut small = new_mailbox("small@x.mssante.fr");
     small.quota_bytes = Some(20);
@@ -138,7 +140,7 @@ async fn quota_exceeded_leaves_nothing() {
         .await
         .unwrap();
     assert_eq!(s.quota(small.id).await.unwrap().limit_bytes, Some(20));
-    let blobs = db.count("blobs");
+    let blobs = db.count("blobs").await;
 
     // A delivery to two mailboxes, one of them full: nobody gets it.
     let err = s
@@ -160,7 +162,7 @@ async fn quota_exceeded_leaves_nothing() {
         }
     );
     assert!(!err.to_string().contains("@"), "{err}");
-    assert_eq!(db.count("blobs"), blobs);
+    assert_eq!(db.count("blobs").await, blobs);
     assert_eq!(usage(&db, roomy.id).await, (0, 0));
     assert!(s.messages(roomy_inbox).await.unwrap().is_empty());
 
@@ -205,7 +207,7 @@ async fn quota_exceeded_leaves_nothing() {
         .await
         .unwrap();
     assert_eq!(usage(&db, small.id).await, (20, 2));
-    assert_eq!(recomputed(&db, small.id), (20, 2));
+    assert_eq!(recomputed(&db, small.id).await, (20, 2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,3 +259,9 @@ async fn a_refused_job_does_not_fail_its_batch() {
         "jobs were never batched: the test proves nothing"
     );
 }
+
+contract_tests!(
+    counters_stay_exact_through_every_write,
+    counters_match_the_rows_after_each_step,
+    quota_exceeded_leaves_nothing,
+);

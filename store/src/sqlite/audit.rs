@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::{AuditEvent, AuditQuery, AuditRecord, AuditVerification};
 
 /// The link before the first record.
-const GENESIS: &str = "mssd-audit-chain-v1";
+pub(crate) const GENESIS: &str = "mssd-audit-chain-v1";
 
 pub(crate) fn append(conn: &Connection, e: &AuditEvent) -> Result<()> {
     conn.prepare_cached(
@@ -34,11 +34,11 @@ pub(crate) fn append(conn: &Connection, e: &AuditEvent) -> Result<()> {
 }
 
 /// One record as stored, the text the chain covers.
-type StoredRecord = (i64, i64, String, String, String, String, String);
+pub(crate) type StoredRecord = (i64, i64, String, String, String, String, String);
 
 /// The link of `record` after `previous`: SHA-256 over the previous link and every field,
 /// each length-prefixed so that no two records hash alike by shifting text between fields.
-fn link(previous: &str, record: &StoredRecord) -> String {
+pub(crate) fn link(previous: &str, record: &StoredRecord) -> String {
     let (id, at, kind, actor, subject, outcome, detail) = record;
     let mut hash = Sha256::new();
     for field in [

@@ -381,7 +381,7 @@ pub(crate) fn main_table(set: DirectorySet) -> &'static str {
 
 /// FNV-1a over the fields (with markers for absent values and field ends), reduced below
 /// [`DIGEST_MODULUS`].
-fn digest_of(fields: &[Option<&str>]) -> i64 {
+pub(crate) fn digest_of(fields: &[Option<&str>]) -> i64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut hash = OFFSET;

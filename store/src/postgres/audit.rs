@@ -1,0 +1,192 @@
+//! The audit trail: append-only (triggers and REVOKE in the schema) and hash-chained exactly as
+//! the SQLite store chains it (same genesis, same link function), so `mssd audit verify` means
+//! the same on both backends. Appends serialise on a transaction advisory lock: ids are then
+//! taken and chained in commit order, and a reader paging by id never skips a record that
+//! commits later with a smaller id.
+
+use tokio_postgres::Row;
+
+use super::{Tx, execute, query, query_opt, sql_limit};
+use crate::error::{Error, Result};
+use crate::model::{AuditEvent, AuditQuery, AuditRecord, AuditVerification};
+use crate::sqlite::audit::{GENESIS, StoredRecord, link};
+
+/// Advisory lock key of audit appends ("mssd" "audt").
+const AUDIT_LOCK: i64 = 0x6d73_7364_6175_6474;
+
+const SELECT_RECORD: &str = "SELECT id, at, kind, actor, subject, outcome, detail FROM audit";
+
+pub(crate) async fn append(tx: &Tx<'_>, e: &AuditEvent) -> Result<()> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])
+        .await
+        .map_err(|err| super::pg_error("taking the audit lock", &err))?;
+    execute(
+        tx,
+        "INSERT INTO audit (at, kind, actor, subject, outcome, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &e.at,
+            &e.kind,
+            &e.actor,
+            &e.subject,
+            &e.outcome,
+            &e.detail.to_string(),
+        ],
+    )
+    .await?;
+    chain_pending(tx).await
+}
+
+fn stored(r: &Row) -> StoredRecord {
+    (
+        r.get(0),
+        r.get(1),
+        r.get(2),
+        r.get(3),
+        r.get(4),
+        r.get(5),
+        r.get(6),
+    )
+}
+
+/// Links the records not chained yet (the one just appended).
+async fn chain_pending(tx: &Tx<'_>) -> Result<()> {
+    let last = query_opt(
+        tx,
+        "SELECT audit_id, link FROM audit_chain ORDER BY audit_id DESC LIMIT 1",
+        &[],
+    )
+    .await?;
+    let (after, mut previous): (i64, String) = match last {
+        Some(r) => (r.get(0), r.get(1)),
+        None => (0, GENESIS.to_owned()),
+    };
+    let pending = query(
+        tx,
+        &format!("{SELECT_RECORD} WHERE id > $1 ORDER BY id"),
+        &[&after],
+    )
+    .await?;
+    for row in &pending {
+        let record = stored(row);
+        previous = link(&previous, &record);
+        execute(
+            tx,
+            "INSERT INTO audit_chain (audit_id, link) VALUES ($1, $2)",
+            &[&record.0, &previous],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Walks the whole trail in order, recomputing each link.
+pub(crate) async fn verify(tx: &Tx<'_>) -> Result<AuditVerification> {
+    let rows = query(
+        tx,
+        "SELECT a.id, a.at, a.kind, a.actor, a.subject, a.outcome, a.detail, c.link \
+         FROM audit a LEFT JOIN audit_chain c ON c.audit_id = a.id ORDER BY a.id",
+        &[],
+    )
+    .await?;
+    let mut previous = GENESIS.to_owned();
+    let mut outcome = AuditVerification {
+        records: 0,
+        broken: None,
+        head: None,
+    };
+    for row in &rows {
+        let record = stored(row);
+        let recorded: Option<String> = row.get(7);
+        outcome.records += 1;
+        let expected = link(&previous, &record);
+        let why = match recorded {
+            None => Some("the record has no link in the chain"),
+            Some(recorded) if recorded != expected => {
+                Some("the record or one before it differs from what was chained")
+            }
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            outcome.broken = Some((record.0, why.to_owned()));
+            return Ok(outcome);
+        }
+        previous = expected;
+        outcome.head = Some((record.0, previous.clone()));
+    }
+    let orphan: Option<i64> = query_opt(
+        tx,
+        "SELECT min(c.audit_id) FROM audit_chain c LEFT JOIN audit a ON a.id = c.audit_id \
+         WHERE a.id IS NULL",
+        &[],
+    )
+    .await?
+    .and_then(|r| r.get(0));
+    if let Some(id) = orphan {
+        outcome.broken = Some((id, "the chain links a record that is gone".to_owned()));
+    }
+    Ok(outcome)
+}
+
+/// Records matching `query`, oldest first, at most `query.limit`.
+pub(crate) async fn search(tx: &Tx<'_>, q: &AuditQuery) -> Result<Vec<AuditRecord>> {
+    let kind_prefix = q.kind.as_ref().map(|k| format!("{}.%", escape_like(k)));
+    let sql = format!(
+        "{SELECT_RECORD} WHERE id > $1 AND at >= $2 AND at < $3 \
+         AND ($4::text IS NULL OR kind = $4 OR kind LIKE $5) \
+         AND ($6::text IS NULL OR actor = $6 OR subject = $6) \
+         ORDER BY id LIMIT $7"
+    );
+    query(
+        tx,
+        &sql,
+        &[
+            &q.after_id,
+            &q.since.unwrap_or(i64::MIN),
+            &q.until.unwrap_or(i64::MAX),
+            &q.kind,
+            &kind_prefix,
+            &q.mailbox,
+            &sql_limit(q.limit),
+        ],
+    )
+    .await?
+    .iter()
+    .map(|r| record_of(stored(r)))
+    .collect()
+}
+
+/// A kind as a LIKE prefix: its own `%`, `_` and `\` match only themselves.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub(crate) async fn read(tx: &Tx<'_>, after_id: i64, limit: usize) -> Result<Vec<AuditRecord>> {
+    query(
+        tx,
+        &format!("{SELECT_RECORD} WHERE id > $1 ORDER BY id LIMIT $2"),
+        &[&after_id, &sql_limit(limit)],
+    )
+    .await?
+    .iter()
+    .map(|r| record_of(stored(r)))
+    .collect()
+}
+
+fn record_of((id, at, kind, actor, subject, outcome, detail): StoredRecord) -> Result<AuditRecord> {
+    let detail = serde_json::from_str(&detail)
+        .map_err(|e| Error::corrupt("audit", format!("record {id}: detail is not JSON: {e}")))?;
+    Ok(AuditRecord {
+        id,
+        event: AuditEvent {
+            at,
+            kind,
+            actor,
+            subject,
+            outcome,
+            detail,
+        },
+    })
+}
