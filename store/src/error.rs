@@ -44,6 +44,9 @@ pub enum Error {
         limit: u64,
         needed: u64,
     },
+    /// `mssd store migrate` cannot go on; the text says why and what to do.
+    #[error("store migration: {0}")]
+    BackendMigration(String),
     /// A file system operation on the database files failed.
     #[error("i/o error on {path}: {detail}")]
     Io { path: String, detail: String },

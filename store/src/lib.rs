@@ -14,6 +14,7 @@ mod document_model;
 mod error;
 pub mod flags;
 mod ids;
+mod migrate;
 mod model;
 mod postgres;
 mod sqlite;
@@ -34,6 +35,10 @@ pub use document_model::{
     UsageCount,
 };
 pub use error::{Error, Result};
+pub use migrate::{
+    MigrationProgress, MigrationReport, MigrationStart, NoProgress, PostgresTarget, TableCheck,
+    migrate_sqlite_to_postgres, postgres_target_name,
+};
 pub use model::{
     Acceptance, Accepted, Appended, AuditEvent, AuditQuery, AuditRecord, AuditVerification,
     Changes, CopyOutcome, Delivered, Delivery, FlagOp, FlagUpdate, FlagsOutcome, Folder,

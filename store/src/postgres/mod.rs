@@ -95,9 +95,18 @@ impl PostgresStore {
     /// brings the schema to [`postgres_latest_schema_version`]; a database at a newer version
     /// is refused.
     pub async fn connect(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
-        let mut config: tokio_postgres::Config = url
+        let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| Error::invalid("postgres url", format!("{e}")))?;
+        PostgresStore::connect_config(config, options).await
+    }
+
+    /// [`PostgresStore::connect`] with the URL already parsed (and, say, a password added
+    /// from a file).
+    pub(crate) async fn connect_config(
+        mut config: tokio_postgres::Config,
+        options: PostgresOptions,
+    ) -> Result<PostgresStore> {
         if config.get_application_name().is_none() {
             config.application_name("mssd");
         }
@@ -192,7 +201,7 @@ impl PostgresStore {
 }
 
 /// `host[:port]/dbname`, without user or password.
-fn describe(config: &tokio_postgres::Config) -> String {
+pub(crate) fn describe(config: &tokio_postgres::Config) -> String {
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
         Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
@@ -312,7 +321,7 @@ fn changes_of(delivered: &[Delivered]) -> Vec<FolderChange> {
 }
 
 /// Seconds since the Unix epoch; 0 if the clock is before it.
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

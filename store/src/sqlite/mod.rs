@@ -4,7 +4,7 @@ pub(crate) mod audit;
 mod blob_sweep;
 mod blobs;
 mod citizen_exchanges;
-mod connection;
+pub(crate) mod connection;
 mod convert;
 mod copy_move;
 mod directory_impl;
