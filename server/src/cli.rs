@@ -72,6 +72,9 @@ pub enum Command {
     /// A consistent copy of the store taken while the server runs (`backup DEST`), or the
     /// check of one (`backup verify DIR`).
     Backup(BackupArgs),
+    /// The store's database: move it from SQLite to PostgreSQL.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// DNS records the operator publishes.
     #[command(subcommand)]
     Dns(DnsCommand),
@@ -89,6 +92,36 @@ pub enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copies an SQLite store (stopped server, or the database of a backup) into an empty
+    /// PostgreSQL database: every table, ids, UIDs, UIDVALIDITY, modseqs and the audit chain
+    /// as they are; then compares both sides table by table. Run it again after an
+    /// interruption: it resumes. Exit status 1 when verification finds a difference.
+    Migrate(StoreMigrateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StoreMigrateArgs {
+    /// The SQLite database (`<data_dir>/mssd.db`); its blob files are read from the `blobs`
+    /// directory beside it.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// The PostgreSQL database, e.g. postgresql://mssd@db.example/mssd?sslmode=require.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// A file whose first line is the password (rather than in the URL, seen by `ps`).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// PEM certificate(s) of the CA of the PostgreSQL server, for TLS (needed with
+    /// sslmode=require).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Subcommand)]

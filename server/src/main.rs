@@ -32,6 +32,7 @@ mod queue_cmd;
 mod report_cmd;
 mod serve;
 mod smtp_setup;
+mod store_cmd;
 mod store_open;
 mod tls_setup;
 mod trust_list_cmd;
@@ -85,6 +86,12 @@ fn run(cli: Cli) -> Result<bool> {
         println!("mssd: wrote {written} man pages to {}", dir.display());
         return Ok(true);
     }
+    let text_format = log_format(&cli, LogFormat::Text);
+    if let Command::Store(command) = cli.command {
+        // No configuration needed: both ends are on the command line.
+        logging::init(text_format, "warn");
+        return runtime()?.block_on(store_cmd::run(command));
+    }
     let config = Config::load(cli.config.as_deref())?;
     let level = if matches!(cli.command, Command::Serve) {
         config.log.level.clone()
@@ -92,14 +99,7 @@ fn run(cli: Cli) -> Result<bool> {
         "warn".into()
     };
     logging::init(log_format(&cli, config.log.format), &level);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| error::Error::Io {
-            what: "starting the async runtime".into(),
-            source,
-        })?;
-    runtime.block_on(async move {
+    runtime()?.block_on(async move {
         match cli.command {
             Command::Serve => serve::run(config).await.map(|_| true),
             Command::Mailbox(command) => mailbox_cmd::run(&config, command).await.map(|_| true),
@@ -118,9 +118,19 @@ fn run(cli: Cli) -> Result<bool> {
                 Ok(true)
             }
             Command::Restore { src } => backup_cmd::restore(&config, &src).await.map(|_| true),
-            Command::Pki(_) | Command::Manpage { .. } => Ok(true),
+            Command::Pki(_) | Command::Manpage { .. } | Command::Store(_) => Ok(true),
         }
     })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| error::Error::Io {
+            what: "starting the async runtime".into(),
+            source,
+        })
 }
 
 fn log_format(cli: &Cli, configured: LogFormat) -> LogFormat {

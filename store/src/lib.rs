@@ -37,7 +37,7 @@ pub use document_model::{
 pub use error::{Error, Result};
 pub use migrate::{
     MigrationProgress, MigrationReport, MigrationStart, NoProgress, PostgresTarget, TableCheck,
-    migrate_sqlite_to_postgres, postgres_target_name,
+    migrate_sqlite_to_postgres, postgres_requires_tls, postgres_target_name,
 };
 pub use model::{
     Acceptance, Accepted, Appended, AuditEvent, AuditQuery, AuditRecord, AuditVerification,

@@ -99,6 +99,14 @@ pub fn postgres_target_name(url: &str) -> Result<String> {
     Ok(crate::postgres::describe(&config))
 }
 
+/// Whether the URL's `sslmode` is `require` (TLS or nothing).
+pub fn postgres_requires_tls(url: &str) -> Result<bool> {
+    let config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| Error::invalid("postgres url", format!("{e}")))?;
+    Ok(config.get_ssl_mode() == tokio_postgres::config::SslMode::Require)
+}
+
 async fn connect(to: &PostgresTarget) -> Result<PostgresStore> {
     let mut config: tokio_postgres::Config = to
         .url
