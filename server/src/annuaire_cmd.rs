@@ -62,7 +62,7 @@ pub enum AnnuaireCommand {
 
 /// Ok(false): `lookup` found nothing.
 pub async fn run(config: &Config, command: AnnuaireCommand) -> Result<bool> {
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     match command {
         AnnuaireCommand::Import { file, force } => {
             import(config, store.as_ref(), &file, force).await

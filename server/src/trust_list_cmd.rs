@@ -12,7 +12,7 @@ use crate::{store_open, trust_setup};
 
 /// Ok(false): `check` answered "not listed".
 pub async fn run(config: &Config, command: TrustListCommand) -> Result<bool> {
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     let trust = trust_setup::restore(config, store.clone()).await?;
     match command {
         TrustListCommand::Load { source, force } => load(config, &trust, &source, force).await,

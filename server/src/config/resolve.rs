@@ -101,6 +101,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
     let citizen_oidc = super::citizen::resolve_citizen_oidc(raw.citizen.as_ref(), &data_dir, &bad)?;
     let web = super::web::resolve_web(&raw.web, raw.citizen.as_ref(), &data_dir, &bad)?;
     let http_client = super::http_client::resolve_http_client(&raw.http_client, &data_dir, &bad)?;
+    let store = super::store::resolve_store(&raw.store, &data_dir, &bad)?;
     let citizen_notify = super::citizen::resolve_notify(raw.citizen.as_ref(), &bad)?;
     let citizen_domain = match raw.citizen {
         Some(c) => {
@@ -267,6 +268,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         web,
         citizen_notify,
         http_client,
+        store,
     })
 }
 

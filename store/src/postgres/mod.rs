@@ -56,6 +56,8 @@ pub struct PostgresOptions {
     /// Where the bodies of large messages being received are streamed before they are stored
     /// ([`crate::Store::new_blob`]); created if missing. Files there are removed once stored.
     pub staging_dir: PathBuf,
+    /// The role's password, when the URL has none (read from a file, so it is not in the URL).
+    pub password: Option<String>,
 }
 
 impl PostgresOptions {
@@ -65,6 +67,7 @@ impl PostgresOptions {
             pool_size,
             tls: PostgresTls::Disabled,
             staging_dir: std::env::temp_dir().join(format!("mssd-staging-{}", std::process::id())),
+            password: None,
         }
     }
 }
@@ -100,6 +103,9 @@ impl PostgresStore {
             .map_err(|e| Error::invalid("postgres url", format!("{e}")))?;
         if config.get_application_name().is_none() {
             config.application_name("mssd");
+        }
+        if let Some(password) = &options.password {
+            config.password(password.as_bytes());
         }
         let target = describe(&config);
         let listen_config = config.clone();
