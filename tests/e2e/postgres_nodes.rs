@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use mssd_e2e::crash::sigkill;
 use mssd_e2e::nodes::{fresh_database, postgres_store};
-use mssd_e2e::peers::plain;
+use mssd_e2e::peers::{plain, whitelist_xml};
 use mssd_e2e::submission_world::{
-    A, ORG_PASSWORD, PASSWORD, World, martin, secretariat, world_with,
+    A, B, ORG_PASSWORD, PASSWORD, World, martin, secretariat, world_with,
 };
 use mssd_e2e::{ImapClient, Mssd, Reply, SmtpClient, tls_client_config};
 
@@ -200,4 +200,46 @@ fn every_message_node_a_acknowledged_before_its_sigkill_is_read_through_node_b()
         );
     });
     sigkill(node_b);
+}
+
+/// The store is the only state the nodes share: a liste blanche loaded by the command line
+/// (which writes the database) is in force on node B within seconds, as on node A.
+#[test]
+fn a_liste_blanche_loaded_once_is_in_force_on_every_node() {
+    let Some((world, node_b)) = two_nodes() else {
+        return;
+    };
+    let tls = world.tls_config(None);
+    let rcpt_to_b = |node: &Mssd| {
+        let mut smtp = submission_session(node.addr("submission"), tls.clone());
+        let reply = smtp.command(&format!("MAIL FROM:<{}>", martin()));
+        assert!(reply.starts_with("250"), "{reply}");
+        smtp.command(&format!("RCPT TO:<someone@{B}>"))
+    };
+    assert!(
+        rcpt_to_b(&node_b).starts_with("250"),
+        "B is listed at start"
+    );
+
+    let list = world.op.data_dir().join("liste-sans-b.xml");
+    let xml = whitelist_xml(&[(A, &world.op.server_dn())], "2026-11-02T00:00:00Z");
+    std::fs::write(&list, xml).unwrap();
+    world.op.cli_ok(
+        &["trust-list", "load", list.to_str().unwrap(), "--force"],
+        None,
+    );
+    let started = Instant::now();
+    for (name, node) in [("A", &world.server), ("B", &node_b)] {
+        while !rcpt_to_b(node).starts_with("550") {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "node {name} still accepts B 5 s after the load"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    eprintln!(
+        "the new liste blanche was in force on both nodes after {:?}",
+        started.elapsed()
+    );
 }
