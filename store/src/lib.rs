@@ -12,6 +12,7 @@ mod directory_model;
 mod directory_store;
 mod document_model;
 mod error;
+mod exclusive_job;
 pub mod flags;
 mod ids;
 mod model;
@@ -34,6 +35,7 @@ pub use document_model::{
     UsageCount,
 };
 pub use error::{Error, Result};
+pub use exclusive_job::ExclusiveJob;
 pub use model::{
     Acceptance, Accepted, Appended, AuditEvent, AuditQuery, AuditRecord, AuditVerification,
     Changes, CopyOutcome, Delivered, Delivery, FlagOp, FlagUpdate, FlagsOutcome, Folder,

@@ -201,6 +201,8 @@ pub struct QueueSettings {
     pub retry: Vec<Duration>,
     pub expiry: Duration,
     pub poll: Duration,
+    /// How long a queue round holds the entries it claimed (see `OutboundConfig::lease`).
+    pub lease: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -304,6 +304,8 @@ pub struct RawQueue {
     pub expiry: Option<String>,
     /// How often the queue is looked at when no new message wakes the runner, e.g. "30s".
     pub poll: Option<String>,
+    /// How long a round holds the entries it claimed, e.g. "15m": longer than any attempt.
+    pub lease: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -212,10 +212,22 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
     if poll.is_zero() {
         return Err(bad("queue.poll", "must be at least 1s".into()));
     }
+    let lease = match raw.queue.lease {
+        Some(text) => super::parse_duration(&text).map_err(|m| bad("queue.lease", m))?,
+        None => mssd_smtp::outbound::DEFAULT_LEASE,
+    };
+    // Shorter than one attempt, a lease would end while its entry is still being sent.
+    if lease < Duration::from_secs(60) {
+        return Err(bad(
+            "queue.lease",
+            "must be at least 1m, longer than any delivery attempt".into(),
+        ));
+    }
     let queue = QueueSettings {
         retry,
         expiry,
         poll,
+        lease,
     };
     let annuaire = annuaire_settings(raw.annuaire, &data_dir, &tls.trust_anchors, &bad)?;
 

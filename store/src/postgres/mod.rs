@@ -14,6 +14,7 @@ mod blobs;
 mod directory;
 mod folders;
 mod health_docs;
+mod job_lock;
 mod mailboxes;
 mod messages;
 mod migrations;
