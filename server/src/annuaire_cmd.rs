@@ -12,6 +12,7 @@ use mssd_store::{DirectorySet, Store};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::exclusive_jobs;
 use crate::store_open;
 
 #[derive(Debug, Subcommand)]
@@ -62,10 +63,15 @@ pub enum AnnuaireCommand {
 
 /// Ok(false): `lookup` found nothing.
 pub async fn run(config: &Config, command: AnnuaireCommand) -> Result<bool> {
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     match command {
         AnnuaireCommand::Import { file, force } => {
-            import(config, store.as_ref(), &file, force).await
+            let held =
+                exclusive_jobs::hold_for_command(store.as_ref(), exclusive_jobs::ANNUAIRE_IMPORT)
+                    .await?;
+            let done = import(config, store.as_ref(), &file, force).await;
+            held.release().await;
+            done
         }
         AnnuaireCommand::Lookup { query, limit, json } => {
             lookup(store.as_ref(), &query, limit, json).await
@@ -84,9 +90,12 @@ pub async fn run(config: &Config, command: AnnuaireCommand) -> Result<bool> {
         }
         AnnuaireCommand::Status => status(store.as_ref()).await,
         AnnuaireCommand::Sync { full, force } => {
+            let held =
+                exclusive_jobs::hold_for_command(store.as_ref(), exclusive_jobs::LDAP_SYNC).await?;
             let summary =
-                crate::annuaire_setup::sync_once(config, store.as_ref(), full, force).await?;
-            println!("{summary}");
+                crate::annuaire_setup::sync_once(config, store.as_ref(), full, force).await;
+            held.release().await;
+            println!("{}", summary?);
             Ok(true)
         }
         AnnuaireCommand::RedList { address, off } => {

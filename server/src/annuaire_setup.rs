@@ -11,6 +11,7 @@ use mssd_store::Store;
 
 use crate::config::{Config, LdapSettings};
 use crate::error::{Error, Result};
+use crate::exclusive_jobs;
 
 /// Where the server records how its last LDAP sync went, for `mssd doctor`.
 pub const LDAP_STATUS_DOCUMENT: &str = "annuaire/ldap-status.json";
@@ -116,7 +117,15 @@ pub fn spawn_ldap_loop(
         let mut last_full: Option<Instant> = None;
         loop {
             let full = last_full.is_none_or(|t| t.elapsed() >= settings.full_sync);
-            let outcome = sync_once(&config, store.as_ref(), full, false).await;
+            let sync = sync_once(&config, store.as_ref(), full, false);
+            // Another node syncing writes the mirror, mailboxes and status for all.
+            let Some(outcome) =
+                exclusive_jobs::run_scheduled(store.as_ref(), exclusive_jobs::LDAP_SYNC, sync)
+                    .await
+            else {
+                tokio::time::sleep(settings.incremental_sync.max(Duration::from_secs(1))).await;
+                continue;
+            };
             let status = match &outcome {
                 Ok(summary) => {
                     if full {
@@ -180,13 +189,21 @@ pub fn spawn_import_loop(
     let source = config.annuaire.source.clone()?;
     Some(tokio::spawn(async move {
         loop {
-            match import_from_source(&config, store.as_ref(), &source).await {
-                Ok(accepted) if accepted > 0 => match shared.reload(store.as_ref()).await {
+            let import = import_from_source(&config, store.as_ref(), &source);
+            // Another node importing: `serve::store_watch` puts its import in force here.
+            let outcome = exclusive_jobs::run_scheduled(
+                store.as_ref(),
+                exclusive_jobs::ANNUAIRE_IMPORT,
+                import,
+            )
+            .await;
+            match outcome {
+                Some(Ok(accepted)) if accepted > 0 => match shared.reload(store.as_ref()).await {
                     Ok(entries) => tracing::info!(entries, "national directory reloaded"),
                     Err(e) => tracing::warn!(error = %e, "national directory reload failed"),
                 },
-                Ok(_) => {}
-                Err(e) => {
+                None | Some(Ok(_)) => {}
+                Some(Err(e)) => {
                     tracing::warn!(error = %e, "national directory refresh failed; the directory in force stays")
                 }
             }

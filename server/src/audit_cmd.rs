@@ -60,7 +60,7 @@ async fn search(config: &Config, query: AuditQuery, json: bool) -> Result<()> {
             "--since must come before --until (--until is exclusive)".into(),
         ));
     }
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     let records = store.audit_search(query.clone()).await?;
     for record in &records {
         println!("{}", line(record, json));
@@ -146,7 +146,7 @@ fn redact_strings(value: &mut serde_json::Value) {
 }
 
 async fn verify(config: &Config) -> Result<bool> {
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     let verified = store.audit_verify().await?;
     match (&verified.broken, &verified.head) {
         (Some((id, why)), _) => {

@@ -24,7 +24,21 @@ pub async fn backup(config: &Config, args: BackupArgs) -> Result<bool> {
     }
 }
 
+/// On PostgreSQL the database's own tools take consistent online copies (and point-in-time
+/// recovery); mssd's backup copies the SQLite file.
+fn sqlite_only(config: &Config, what: &str) -> Result<()> {
+    match config.store {
+        crate::config::StoreBackend::Sqlite => Ok(()),
+        crate::config::StoreBackend::Postgres(_) => Err(Error::Usage(format!(
+            "{what} copies the SQLite store, and [store] backend is \"postgres\": use \
+             pg_dump --format=custom (or pg_basebackup with WAL archiving), as docs/postgres.md \
+             (Backups) describes"
+        ))),
+    }
+}
+
 async fn take(config: &Config, dest: &Path) -> Result<()> {
+    sqlite_only(config, "mssd backup")?;
     let database = config.database_path();
     if !database.exists() {
         return Err(Error::Usage(format!(
@@ -70,6 +84,7 @@ fn verify(dir: &Path) -> Result<bool> {
 }
 
 pub async fn restore(config: &Config, src: &Path) -> Result<()> {
+    sqlite_only(config, "mssd restore")?;
     let (src_copy, data_dir) = (src.to_path_buf(), config.data_dir.clone());
     let verified = tokio::task::spawn_blocking(move || mssd_backup::restore(&src_copy, &data_dir))
         .await
@@ -101,7 +116,7 @@ fn summary(dir: &Path, verified: &Verified) -> String {
 }
 
 async fn audit(config: &Config, kind: &str, dir: &Path, detail: serde_json::Value) -> Result<()> {
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     store
         .audit(AuditEvent {
             at: now_ms(),

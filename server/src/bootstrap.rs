@@ -39,7 +39,7 @@ pub async fn first_start(config: &Config) -> Result<()> {
         );
     }
 
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     if store.list_mailboxes().await?.is_empty() {
         let demo = DemoMailbox {
             local_part: DEMO_LOCAL_PART,

@@ -17,7 +17,7 @@ pub async fn run(config: &Config, command: CitizenCommand) -> Result<()> {
     let domain = config.citizen_domain.clone().ok_or_else(|| {
         Error::Usage("citizen mailboxes need [citizen] domain in the configuration".into())
     })?;
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     let store = store.as_ref();
     let actor = audit::operator_actor();
     match command {

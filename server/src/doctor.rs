@@ -52,7 +52,7 @@ pub async fn run(config: &Config) -> Result<bool> {
     );
     check_tls(config, &mut report);
     check_file_modes(config, &mut report);
-    check_store(config, &mut report).await;
+    let store = check_store(config, &mut report).await;
     check_listeners(config, &mut report);
     let retry: Vec<String> = config
         .queue
@@ -70,9 +70,11 @@ pub async fn run(config: &Config) -> Result<bool> {
             config.queue.poll.as_secs()
         ),
     );
-    check_trust_list(config, &mut report).await;
-    check_annuaire(config, &mut report).await;
-    check_auth_and_relay(config, &mut report).await;
+    if let Some(store) = &store {
+        check_trust_list(config, store, &mut report).await;
+        check_annuaire(config, store.as_ref(), &mut report).await;
+    }
+    check_auth_and_relay(config, store.as_deref(), &mut report).await;
 
     println!("mssd doctor");
     for (level, area, text) in &report.lines {
@@ -209,32 +211,39 @@ fn check_tls(config: &Config, report: &mut Report) {
     }
 }
 
-async fn check_store(config: &Config, report: &mut Report) {
-    let path = config.database_path();
-    if !path.exists() {
-        report.add(
-            Level::Fail,
-            "store",
-            format!(
-                "no database at {} (start `mssd serve` once, or check server.data_dir)",
-                path.display()
-            ),
-        );
-        return;
+/// Opens the store as `serve` would (a missing SQLite file is not created): the other checks
+/// read it.
+async fn check_store(
+    config: &Config,
+    report: &mut Report,
+) -> Option<std::sync::Arc<dyn mssd_store::Store>> {
+    if config.store == crate::config::StoreBackend::Sqlite {
+        let path = config.database_path();
+        if !path.exists() {
+            report.add(
+                Level::Fail,
+                "store",
+                format!(
+                    "no database at {} (start `mssd serve` once, or check server.data_dir)",
+                    path.display()
+                ),
+            );
+            return None;
+        }
     }
-    let store = match mssd_store::SqliteStore::open(&path, Default::default()) {
+    let store = match crate::store_open::open(config).await {
         Ok(store) => store,
         Err(e) => {
             report.add(Level::Fail, "store", e.to_string());
-            return;
+            return None;
         }
     };
-    use mssd_store::Store;
     match store.health().await {
         Ok(h) if h.healthy() => report.add(Level::Ok, "store", h.to_string()),
         Ok(h) => report.add(Level::Fail, "store", h.to_string()),
         Err(e) => report.add(Level::Fail, "store", e.to_string()),
     }
+    Some(store)
 }
 
 /// The data dir, database and keys must be owner-only (serve tightens them at start).
@@ -284,16 +293,11 @@ fn check_listeners(config: &Config, report: &mut Report) {
 }
 
 /// The liste blanche the server enforces (from the store) and how its last refresh went.
-async fn check_trust_list(config: &Config, report: &mut Report) {
-    let path = config.database_path();
-    if !path.exists() {
-        return;
-    }
-    let store: std::sync::Arc<dyn mssd_store::Store> =
-        match mssd_store::SqliteStore::open(&path, Default::default()) {
-            Ok(store) => std::sync::Arc::new(store),
-            Err(_) => return,
-        };
+async fn check_trust_list(
+    config: &Config,
+    store: &std::sync::Arc<dyn mssd_store::Store>,
+    report: &mut Report,
+) {
     match &config.trust_list.source {
         Some(source) => report.add(
             Level::Ok,
@@ -363,15 +367,7 @@ async fn check_trust_list(config: &Config, report: &mut Report) {
 }
 
 /// The national directory in force and the last LDAP sync the server recorded.
-async fn check_annuaire(config: &Config, report: &mut Report) {
-    let path = config.database_path();
-    if !path.exists() {
-        return;
-    }
-    let Ok(store) = mssd_store::SqliteStore::open(&path, Default::default()) else {
-        return;
-    };
-    use mssd_store::{DirectoryStore, Store};
+async fn check_annuaire(config: &Config, store: &dyn mssd_store::Store, report: &mut Report) {
     match store.directory_status().await {
         Ok(sets) if sets.is_empty() => report.add(
             Level::Warn,
@@ -450,7 +446,11 @@ async fn check_annuaire(config: &Config, report: &mut Report) {
 }
 
 /// Token authentication (issuers' keys, kept or fetched) and static routes, as configured.
-async fn check_auth_and_relay(config: &Config, report: &mut Report) {
+async fn check_auth_and_relay(
+    config: &Config,
+    store: Option<&dyn mssd_store::Store>,
+    report: &mut Report,
+) {
     if !config.relay_routes.is_empty() {
         let routes: Vec<String> = config
             .relay_routes
@@ -465,12 +465,6 @@ async fn check_auth_and_relay(config: &Config, report: &mut Report) {
     }
     use crate::jwks_doctor::{Health, check};
     use crate::jwks_source::Issuer;
-    let path = config.database_path();
-    let store = path
-        .exists()
-        .then(|| mssd_store::SqliteStore::open(&path, Default::default()).ok())
-        .flatten();
-    let store = store.as_ref().map(|s| s as &dyn mssd_store::Store);
     let mut issuers = Vec::new();
     if let Some(oidc) = &config.oidc {
         issuers.push((

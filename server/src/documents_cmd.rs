@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::store_open;
 
 pub async fn run(config: &Config, command: DocumentsCommand) -> Result<()> {
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     let store = store.as_ref();
     match command {
         DocumentsCommand::List { mailbox, all, json } => {

@@ -41,11 +41,13 @@ pub fn owner_only_umask() {
 /// the TLS private key and any `*.key` in the data dir's `pki/`.
 fn private_paths(config: &Config) -> Vec<(PathBuf, u32)> {
     let mut paths = vec![(config.data_dir.clone(), 0o700)];
-    let database = config.database_path();
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = database.clone().into_os_string();
-        name.push(suffix);
-        paths.push((PathBuf::from(name), 0o600));
+    if config.store == crate::config::StoreBackend::Sqlite {
+        let database = config.database_path();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = database.clone().into_os_string();
+            name.push(suffix);
+            paths.push((PathBuf::from(name), 0o600));
+        }
     }
     paths.push((config.tls.private_key.clone(), 0o600));
     let pki = config.data_dir.join("pki");

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::store_open;
 
 pub async fn run(config: &Config, command: MailboxCommand) -> Result<()> {
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     let store = store.as_ref();
     let actor = audit::operator_actor();
     match command {

@@ -15,6 +15,7 @@ mod dns_cmd;
 mod doctor;
 mod documents_cmd;
 mod error;
+mod exclusive_jobs;
 mod file_modes;
 mod http_setup;
 mod jwks_doctor;

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::store_open;
 
 pub async fn run(config: &Config, command: QueueCommand) -> Result<()> {
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     let store = store.as_ref();
     match command {
         QueueCommand::List { json } => list(store, json).await,

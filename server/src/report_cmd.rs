@@ -59,7 +59,7 @@ pub async fn run(config: &Config, command: ReportCommand) -> Result<()> {
             "--month {month:?}: give a month as YYYY-MM, e.g. 2026-12"
         )));
     }
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     let rows = store.usage_indicators(&month).await?;
     let mut mailboxes: BTreeMap<(String, String), Line> = BTreeMap::new();
     // Citizen mailboxes are named by an INS: counted together, never listed one by one.

@@ -71,6 +71,7 @@ pub fn queue_runner(
     outbound.retry = config.queue.retry.clone();
     outbound.expiry = config.queue.expiry;
     outbound.poll = config.queue.poll;
+    outbound.lease = config.queue.lease;
     let runner = QueueRunner::new(smtp, outbound)
         .map_err(|e| Error::Usage(format!("outbound delivery: {e}")))?;
     Ok(Arc::new(runner))

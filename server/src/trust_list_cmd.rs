@@ -12,10 +12,16 @@ use crate::{store_open, trust_setup};
 
 /// Ok(false): `check` answered "not listed".
 pub async fn run(config: &Config, command: TrustListCommand) -> Result<bool> {
-    let store = store_open::open(config)?;
+    let store = store_open::open(config).await?;
     let trust = trust_setup::restore(config, store.clone()).await?;
     match command {
-        TrustListCommand::Load { source, force } => load(config, &trust, &source, force).await,
+        TrustListCommand::Load { source, force } => {
+            let job = crate::exclusive_jobs::TRUST_LIST_REFRESH;
+            let held = crate::exclusive_jobs::hold_for_command(store.as_ref(), job).await?;
+            let done = load(config, &trust, &source, force).await;
+            held.release().await;
+            done
+        }
         TrustListCommand::Show { domain } => show(&trust, domain.as_deref()),
         TrustListCommand::Check { domain, dn } => check(&trust, &domain, &dn),
     }

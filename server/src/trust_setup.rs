@@ -11,6 +11,7 @@ use mssd_trust_list::{
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::exclusive_jobs;
 
 pub async fn restore(config: &Config, store: Arc<dyn Store>) -> Result<TrustListHandle> {
     TrustListHandle::restore(store, policy(config)?)
@@ -47,19 +48,51 @@ pub fn source(config: &Config, text: Option<&str>) -> Result<Option<TrustListSou
 
 /// With nothing restored from the store, one refresh before listening (bounded in time), so
 /// a first start does not turn operators away while the loop's first fetch is under way.
-pub async fn first_load(trust: &TrustListHandle, source: &TrustListSource) {
+/// Skipped while another node refreshes: its list reaches this one through the store.
+pub async fn first_load(trust: &TrustListHandle, source: &TrustListSource, store: &dyn Store) {
     if !trust.snapshot().is_empty() {
         return;
     }
-    match tokio::time::timeout(std::time::Duration::from_secs(30), trust.refresh(source)).await {
-        Ok(Ok(report)) => tracing::info!(domains = report.domains, "liste blanche loaded"),
-        Ok(Err(e)) => {
+    let load = tokio::time::timeout(std::time::Duration::from_secs(30), trust.refresh(source));
+    match exclusive_jobs::run_scheduled(store, exclusive_jobs::TRUST_LIST_REFRESH, load).await {
+        None => {}
+        Some(Ok(Ok(report))) => tracing::info!(domains = report.domains, "liste blanche loaded"),
+        Some(Ok(Err(e))) => {
             tracing::warn!(error = %e, "liste blanche: first load failed; nothing is listed yet")
         }
-        Err(_) => {
+        Some(Err(_)) => {
             tracing::warn!("liste blanche: first load timed out; the refresh loop keeps trying")
         }
     }
+}
+
+/// Refreshes `trust` from `source` now, then every `interval` (`[trust_list] refresh`), each
+/// time unless another node is refreshing: an accepted list is saved to the store, whence
+/// `serve::store_watch` puts it in force on every node. Outcomes are logged and recorded in
+/// the status by the handle.
+pub fn spawn_refresh_loop(
+    trust: TrustListHandle,
+    source: TrustListSource,
+    interval: std::time::Duration,
+    store: Arc<dyn Store>,
+) -> tokio::task::JoinHandle<()> {
+    let interval = interval.max(mssd_trust_list::MIN_REFRESH_INTERVAL);
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let refresh = trust.refresh(&source);
+            let outcome = exclusive_jobs::run_scheduled(
+                store.as_ref(),
+                exclusive_jobs::TRUST_LIST_REFRESH,
+                refresh,
+            )
+            .await
+            .map(|done| done.map(|report| report.outcome));
+            tracing::debug!(?outcome, "liste blanche refresh finished");
+        }
+    })
 }
 
 /// URLs and hex digests as given; relative paths against the data dir.

@@ -11,6 +11,10 @@ pub enum Error {
     BadConfig(String),
     #[error("queue entry {0} does not exist")]
     NoSuchEntry(i64),
+    #[error(
+        "queue entry {0} is being attempted by another runner; it is retried when that attempt ends"
+    )]
+    EntryHeld(i64),
     #[error("store: {0}")]
     Store(#[from] mssd_store::Error),
 }

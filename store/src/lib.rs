@@ -12,6 +12,7 @@ mod directory_model;
 mod directory_store;
 mod document_model;
 mod error;
+mod exclusive_job;
 pub mod flags;
 mod ids;
 mod migrate;
@@ -35,6 +36,7 @@ pub use document_model::{
     UsageCount,
 };
 pub use error::{Error, Result};
+pub use exclusive_job::ExclusiveJob;
 pub use migrate::{
     MigrationProgress, MigrationReport, MigrationStart, NoProgress, PostgresTarget, TableCheck,
     migrate_sqlite_to_postgres, postgres_requires_tls, postgres_target_name,

@@ -8,6 +8,7 @@ use crate::citizen_model::ExchangeHistory;
 use crate::directory_store::DirectoryStore;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::Result;
+use crate::exclusive_job::ExclusiveJob;
 use crate::model::{
     Acceptance, Accepted, Appended, AuditEvent, AuditQuery, AuditRecord, AuditVerification,
     Changes, CopyOutcome, Delivered, Delivery, FlagOp, FlagsOutcome, Folder, FolderId, Grant,
@@ -145,8 +146,20 @@ pub trait Store: DirectoryStore + Send + Sync {
     /// Local delivery, queue entry and audit line of one accepted message, in one transaction.
     async fn accept(&self, a: Acceptance) -> Result<Accepted>;
     async fn queue(&self) -> Result<Vec<Queued>>;
-    /// Entries whose next attempt is at or before `now`, oldest first.
+    /// Entries whose next attempt is at or before `now`, oldest first. A listing only: a
+    /// runner takes entries with [`Store::claim_due`].
     async fn due(&self, now: i64, limit: usize) -> Result<Vec<Queued>>;
+    /// Claims the entries due at `now` (in `due`'s order) for one attempt: in the same
+    /// transaction each moves to `next_attempt = lease_until`, so no other runner — of this
+    /// process or of another node sharing the database — sees it due before the lease ends.
+    /// Settling the attempt (`record_attempt`, `dequeue`) ends the lease; the entries of a
+    /// runner that died are due again at `lease_until`. The returned entries show
+    /// `next_attempt = Some(lease_until)`.
+    async fn claim_due(&self, now: i64, lease_until: i64, limit: usize) -> Result<Vec<Queued>>;
+    /// Claims entry `id` like `claim_due` whatever its schedule (an operator's retry), unless
+    /// another runner's lease still runs at `now`: then `None`. `NotFound` if there is no such
+    /// entry.
+    async fn claim_entry(&self, id: QueueId, now: i64, lease_until: i64) -> Result<Option<Queued>>;
     /// Counts one attempt; `next_attempt: None` parks the entry (never due again).
     async fn record_attempt(
         &self,
@@ -163,7 +176,8 @@ pub trait Store: DirectoryStore + Send + Sync {
         detail: Option<String>,
     ) -> Result<()>;
     async fn dequeue(&self, id: QueueId) -> Result<()>;
-    /// Plans the next attempt at `next_attempt` without counting an attempt (operator retry).
+    /// Plans the next attempt at `next_attempt` without counting an attempt (operator retry);
+    /// never before the end of a lease still running (the entry is being attempted).
     async fn reschedule(&self, id: QueueId, next_attempt: i64) -> Result<()>;
     /// Depth and oldest entry of the queue, without reading messages (for `/metrics`).
     async fn queue_summary(&self) -> Result<QueueSummary>;
@@ -223,6 +237,13 @@ pub trait Store: DirectoryStore + Send + Sync {
     async fn notification_sent(&self, id: i64) -> Result<()>;
     /// Counts a failed attempt and plans the next at `next_at`.
     async fn notification_failed(&self, id: i64, next_at: i64, error: String) -> Result<()>;
+
+    // --- jobs run by one node at a time ---
+
+    /// The right to run `job` (a name of `[a-z0-9._-]`) while no other process using this
+    /// store — another node on PostgreSQL, the CLI beside the server on SQLite — holds it;
+    /// `None` while one does. Held until the guard is released or dropped.
+    async fn try_exclusive(&self, job: &str) -> Result<Option<ExclusiveJob>>;
 
     // --- operations ---
 

@@ -140,6 +140,9 @@ const SEEDS: &[&str] = &[
     // version 9: a new table (the audit chain) only; the rows of version 8, their audit record
     // not chained yet (as after the upgrade).
     seed_v8!(),
+    // version 10: a column (the queue lease, NULL for entries queued before) only; the rows
+    // of version 9.
+    seed_v8!(),
 ];
 
 /// Builds a database at schema version `k` the way an older mssd left it.

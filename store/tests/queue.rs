@@ -84,7 +84,6 @@ async fn due_orders_by_next_attempt_and_honours_limit(db: Db) {
         .enqueue(entry(&["a@b.mssante.fr"], 200, b"middle"))
         .await
         .unwrap();
-    let ids = |v: Vec<mssd_store::Queued>| v.into_iter().map(|q| q.id).collect::<Vec<_>>();
     assert_eq!(ids(db.store.due(99, 10).await.unwrap()), vec![]);
     assert_eq!(
         ids(db.store.due(250, 10).await.unwrap()),
@@ -195,9 +194,192 @@ async fn reschedule_keeps_attempts_and_summary_counts_without_bodies(db: Db) {
     assert!(store.reschedule(QueueId(9999), 1).await.is_err());
 }
 
+fn ids(v: Vec<mssd_store::Queued>) -> Vec<QueueId> {
+    v.into_iter().map(|q| q.id).collect()
+}
+
+async fn claimed_entries_are_not_due_until_their_lease_ends(db: Db) {
+    let store = &*db.store;
+    let late = store
+        .enqueue(entry(&["a@b.mssante.fr"], 300, b"late"))
+        .await
+        .unwrap();
+    let early = store
+        .enqueue(entry(&["a@b.mssante.fr"], 100, b"early"))
+        .await
+        .unwrap();
+    let future = store
+        .enqueue(entry(&["a@b.mssante.fr"], 5_000, b"future"))
+        .await
+        .unwrap();
+    let now = 1_000;
+    let lease_until = now + 900;
+
+    // `due`'s order and limit; the claimed entries carry their lease and their bytes.
+    let claimed = store.claim_due(now, lease_until, 1).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(
+        (claimed[0].id, claimed[0].next_attempt),
+        (early, Some(lease_until))
+    );
+    assert_eq!(claimed[0].message, b"early");
+    assert_eq!(ids(store.due(now, 10).await.unwrap()), vec![late]);
+    assert_eq!(
+        ids(store.claim_due(now, lease_until, 10).await.unwrap()),
+        vec![late]
+    );
+    assert_eq!(
+        store.claim_due(now, lease_until, 10).await.unwrap().len(),
+        0
+    );
+    assert_eq!(
+        store
+            .claim_due(lease_until - 1, lease_until + 900, 10)
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "no entry is due again before its lease ends"
+    );
+
+    // Settling an attempt ends the lease: the entry follows its retry schedule again.
+    store
+        .record_attempt(late, Some(1_200), Some("451 later".to_owned()))
+        .await
+        .unwrap();
+    assert_eq!(ids(store.due(1_200, 10).await.unwrap()), vec![late]);
+
+    // The runner holding `early` died: once the lease ends, another runner takes it.
+    let after = store
+        .claim_due(lease_until, lease_until + 900, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(after), vec![late, early]);
+    let entry = store
+        .queue()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|q| q.id == early)
+        .unwrap();
+    assert_eq!(
+        (entry.attempts, entry.next_attempt),
+        (0, Some(lease_until + 900)),
+        "a lease is not an attempt"
+    );
+    assert_eq!(
+        ids(store.claim_due(5_000, 5_900, 10).await.unwrap()),
+        vec![late, early, future],
+        "entries whose lease ended are due from its end"
+    );
+}
+
+async fn an_operator_retry_does_not_cut_a_lease(db: Db) {
+    let store = &*db.store;
+    let held = store
+        .enqueue(entry(&["a@b.mssante.fr"], 100, b"held"))
+        .await
+        .unwrap();
+    let planned = store
+        .enqueue(entry(&["a@b.mssante.fr"], 5_000, b"planned"))
+        .await
+        .unwrap();
+    let now = 1_000;
+    assert_eq!(
+        ids(store.claim_due(now, 1_900, 10).await.unwrap()),
+        vec![held]
+    );
+
+    // `mssd queue retry`: the held entry stays leased, the planned one is due now.
+    store.reschedule(held, now).await.unwrap();
+    store.reschedule(planned, now).await.unwrap();
+    assert_eq!(ids(store.due(now, 10).await.unwrap()), vec![planned]);
+
+    // Retrying one entry now: not while another runner holds it.
+    assert!(store.claim_entry(held, now, 1_900).await.unwrap().is_none());
+    let mine = store
+        .claim_entry(planned, now, 1_900)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((mine.id, mine.next_attempt), (planned, Some(1_900)));
+    assert_eq!(mine.message, b"planned");
+    assert!(
+        store
+            .claim_entry(planned, now, 1_900)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let after_lease = store
+        .claim_entry(held, 1_900, 2_800)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after_lease.next_attempt, Some(2_800));
+    let err = store
+        .claim_entry(QueueId(9_999), now, 1_900)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+
+    // Once the attempt is settled, a retry brings the entry forward again.
+    store.record_attempt(held, Some(9_000), None).await.unwrap();
+    store.reschedule(held, 2_000).await.unwrap();
+    assert_eq!(
+        ids(store.due(2_000, 10).await.unwrap()),
+        vec![planned, held],
+        "the lease of `planned` ended at 1900 (its runner died)"
+    );
+}
+
+/// Runners on two stores of one database (two nodes; on SQLite, the server and a second
+/// process), four tasks each, claim until nothing is left: no entry twice, none forgotten.
+async fn concurrent_claimers_share_the_queue(db: Db) {
+    const ENTRIES: usize = 60;
+    let mut all = Vec::new();
+    for i in 0..ENTRIES {
+        let message = format!("message {i}");
+        let id = db
+            .store
+            .enqueue(entry(&["a@b.mssante.fr"], 100, message.as_bytes()))
+            .await
+            .unwrap();
+        all.push(id);
+    }
+    let nodes = [db.store.clone(), db.another_node().await];
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..8 {
+        let store = nodes[task % nodes.len()].clone();
+        tasks.spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let claimed = store.claim_due(1_000, 1_900, 3).await.unwrap();
+                if claimed.is_empty() {
+                    return mine;
+                }
+                mine.extend(ids(claimed));
+                tokio::task::yield_now().await;
+            }
+        });
+    }
+    let mut claimed = Vec::new();
+    while let Some(mine) = tasks.join_next().await {
+        claimed.extend(mine.unwrap());
+    }
+    let count = claimed.len();
+    claimed.sort_by_key(|id| id.0);
+    claimed.dedup();
+    assert_eq!(count, claimed.len(), "an entry was claimed twice");
+    assert_eq!(claimed, all, "every entry was claimed");
+}
+
 contract_tests!(
     enqueue_and_read_back,
     due_orders_by_next_attempt_and_honours_limit,
     recipient_status_and_dequeue,
     reschedule_keeps_attempts_and_summary_counts_without_bodies,
+    claimed_entries_are_not_due_until_their_lease_ends,
+    an_operator_retry_does_not_cut_a_lease,
+    concurrent_claimers_share_the_queue,
 );

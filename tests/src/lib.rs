@@ -7,6 +7,7 @@ pub mod clients;
 pub mod crash;
 pub mod https;
 pub mod imap_client;
+pub mod nodes;
 pub mod oidc_double;
 pub mod peers;
 pub mod process;

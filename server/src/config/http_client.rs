@@ -21,14 +21,26 @@ pub(super) fn resolve_http_client(
     data_dir: &Path,
     bad: &dyn Fn(&str, String) -> Error,
 ) -> Result<HttpClientConfig> {
-    let anchors = match &raw.anchors {
+    let anchors = resolve_anchors("http_client.anchors", raw.anchors.as_ref(), data_dir, bad)?;
+    Ok(HttpClientConfig { anchors })
+}
+
+/// An `anchors` key: "system" (also when absent), "webpki", or a list of PEM files (relative
+/// to the data dir).
+pub(super) fn resolve_anchors(
+    key: &str,
+    raw: Option<&OneOrMany>,
+    data_dir: &Path,
+    bad: &dyn Fn(&str, String) -> Error,
+) -> Result<Anchors> {
+    Ok(match raw {
         None => Anchors::System,
         Some(OneOrMany::One(name)) => match name.as_str() {
             "system" => Anchors::System,
             "webpki" => Anchors::WebPki,
             other => {
                 return Err(bad(
-                    "http_client.anchors",
+                    key,
                     format!(
                         "\"{other}\": use \"system\", \"webpki\" or a list of PEM files, e.g. [\"{other}\"]"
                     ),
@@ -38,7 +50,7 @@ pub(super) fn resolve_http_client(
         Some(OneOrMany::Many(files)) => {
             if files.is_empty() {
                 return Err(bad(
-                    "http_client.anchors",
+                    key,
                     "an empty list trusts nothing: name PEM files, or use \"system\" or \"webpki\""
                         .into(),
                 ));
@@ -50,8 +62,7 @@ pub(super) fn resolve_http_client(
                     .collect(),
             )
         }
-    };
-    Ok(HttpClientConfig { anchors })
+    })
 }
 
 /// `text` with "://" is a URL, which must be https; anything else a file in the data dir.

@@ -9,6 +9,7 @@ mod raw;
 mod resolve;
 mod sections;
 mod size;
+mod store;
 mod tls;
 mod values;
 mod web;
@@ -65,6 +66,28 @@ pub struct Config {
     pub web: WebConfig,
     /// `[http_client]`: the roots of public downloads (ANS files, JWKS, token endpoint).
     pub http_client: HttpClientConfig,
+    /// `[store]`: SQLite in the data dir, or PostgreSQL.
+    pub store: StoreBackend,
+}
+
+/// Where mailboxes, queue and audit trail are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreBackend {
+    /// `mssd.sqlite3` in the data dir (the embedded default).
+    Sqlite,
+    Postgres(PostgresSettings),
+}
+
+/// `[store] backend = "postgres"`: a database several nodes may share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresSettings {
+    /// A libpq URL with no password in it.
+    pub url: String,
+    /// The file holding the password, read when the store is opened.
+    pub password_file: Option<PathBuf>,
+    pub pool_size: usize,
+    /// Roots the database's TLS certificate must chain to (when the URL asks for TLS).
+    pub anchors: mssd_http_client::Anchors,
 }
 
 /// The client for public HTTPS sources: never used for MSSanté peers (IGC-Santé only).
@@ -178,6 +201,8 @@ pub struct QueueSettings {
     pub retry: Vec<Duration>,
     pub expiry: Duration,
     pub poll: Duration,
+    /// How long a queue round holds the entries it claimed (see `OutboundConfig::lease`).
+    pub lease: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -39,6 +39,24 @@ pub struct RawConfig {
     pub web: RawWeb,
     #[serde(default)]
     pub http_client: RawHttpClient,
+    #[serde(default)]
+    pub store: RawStore,
+}
+
+/// `[store]`: where mailboxes, queue and audit trail are kept.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    /// "sqlite" (default: mssd.sqlite3 in data_dir) or "postgres".
+    pub backend: Option<String>,
+    /// PostgreSQL: a libpq URL without password, e.g. "postgresql://mssd@db/mssd?sslmode=require".
+    pub url: Option<String>,
+    /// PostgreSQL: a file holding the role's password (relative to data_dir).
+    pub password_file: Option<PathBuf>,
+    /// PostgreSQL: connections kept by this node.
+    pub pool_size: Option<i64>,
+    /// PostgreSQL: roots TLS to the database is checked against: "system", "webpki" or PEM files.
+    pub anchors: Option<OneOrMany>,
 }
 
 /// `[http_client]`: how public HTTPS downloads are checked.
@@ -286,6 +304,8 @@ pub struct RawQueue {
     pub expiry: Option<String>,
     /// How often the queue is looked at when no new message wakes the runner, e.g. "30s".
     pub poll: Option<String>,
+    /// How long a round holds the entries it claimed, e.g. "15m": longer than any attempt.
+    pub lease: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -101,6 +101,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
     let citizen_oidc = super::citizen::resolve_citizen_oidc(raw.citizen.as_ref(), &data_dir, &bad)?;
     let web = super::web::resolve_web(&raw.web, raw.citizen.as_ref(), &data_dir, &bad)?;
     let http_client = super::http_client::resolve_http_client(&raw.http_client, &data_dir, &bad)?;
+    let store = super::store::resolve_store(&raw.store, &data_dir, &bad)?;
     let citizen_notify = super::citizen::resolve_notify(raw.citizen.as_ref(), &bad)?;
     let citizen_domain = match raw.citizen {
         Some(c) => {
@@ -211,10 +212,22 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
     if poll.is_zero() {
         return Err(bad("queue.poll", "must be at least 1s".into()));
     }
+    let lease = match raw.queue.lease {
+        Some(text) => super::parse_duration(&text).map_err(|m| bad("queue.lease", m))?,
+        None => mssd_smtp::outbound::DEFAULT_LEASE,
+    };
+    // Shorter than one attempt, a lease would end while its entry is still being sent.
+    if lease < Duration::from_secs(60) {
+        return Err(bad(
+            "queue.lease",
+            "must be at least 1m, longer than any delivery attempt".into(),
+        ));
+    }
     let queue = QueueSettings {
         retry,
         expiry,
         poll,
+        lease,
     };
     let annuaire = annuaire_settings(raw.annuaire, &data_dir, &tls.trust_anchors, &bad)?;
 
@@ -267,6 +280,7 @@ pub fn from_toml(text: &str, origin: &str, base: &Path, embedded: bool) -> Resul
         web,
         citizen_notify,
         http_client,
+        store,
     })
 }
 

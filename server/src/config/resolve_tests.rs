@@ -48,6 +48,17 @@ fn minimal_file_gets_defaults() {
 }
 
 #[test]
+fn queue_lease_defaults_to_15m_and_refuses_less_than_a_minute() {
+    let base = "[server]\ndomains = [\"a.fr\"]\n";
+    let c = load(base).unwrap();
+    assert_eq!(c.queue.lease, Duration::from_secs(15 * 60));
+    let c = load(&format!("{base}[queue]\nlease = \"1h\"\n")).unwrap();
+    assert_eq!(c.queue.lease, Duration::from_secs(3600));
+    let e = error_of(&format!("{base}[queue]\nlease = \"30s\"\n"));
+    assert!(e.contains("queue.lease"), "{e}");
+}
+
+#[test]
 fn relative_data_dir_resolves_against_the_file() {
     let c = load(
         "[server]\ndomains=[\"a.fr\"]\ndata_dir=\"data\"\n[tls]\ncertificate=\"/abs/c.pem\"\n",

@@ -48,10 +48,11 @@ pub async fn run(config: Config) -> Result<()> {
     let trust = trust_setup::restore(&config, store.clone()).await?;
     let source = trust_setup::source(&config, None)?;
     if let Some(source) = &source {
-        trust_setup::first_load(&trust, source).await;
+        trust_setup::first_load(&trust, source, store.as_ref()).await;
     }
     let refresh = source.map(|source| {
-        mssd_trust_list::spawn_refresh_loop(trust.clone(), source, config.trust_list.refresh)
+        let every = config.trust_list.refresh;
+        trust_setup::spawn_refresh_loop(trust.clone(), source, every, store.clone())
     });
     let auth = crate::auth_setup::authenticator(&config, store.clone()).await?;
     let directory = annuaire_setup::load_directory(store.as_ref()).await?;

@@ -104,6 +104,7 @@ fn waiting_for_restart(running: &Config, next: &Config) -> Vec<&'static str> {
             ),
         ),
         ("listeners", differs(&running.listeners, &next.listeners)),
+        ("store", differs(&running.store, &next.store)),
         (
             "tls.ocsp, tls.ocsp_cache, tls.crl_refresh",
             differs(

@@ -35,6 +35,11 @@ impl Default for Timeouts {
     }
 }
 
+/// 15 minutes: a real attempt (connect, TLS, a message of a few megabytes) takes seconds; the
+/// RFC 5321 timeouts are for peers that stall, and one stalling at every step for its full
+/// timeout is an attack or an outage, not a delivery.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(15 * 60);
+
 #[derive(Clone)]
 pub struct OutboundConfig {
     /// `[relay] routes`: domain → `host:port`, used before MX records.
@@ -45,6 +50,13 @@ pub struct OutboundConfig {
     pub expiry: Duration,
     /// How often the queue is looked at when nothing wakes the runner.
     pub poll: Duration,
+    /// How long a round holds the entries it claimed (`Store::claim_due`): no other runner —
+    /// of this node or another sharing the database — takes them before, and the entries of a
+    /// node that died are retried after. It must exceed the longest round: a lease ending
+    /// while its entry is still being sent lets another node send it too. A round is bounded
+    /// by the client timeouts of its slowest connection (connect, greeting, each command and
+    /// the TLS handshake, DATA: see [`Timeouts`]) and by the next hops tried in turn.
+    pub lease: Duration,
     /// Our TLS client: presents our certificate, validates the peer's chain against our
     /// anchors (`mssd_certs::client_config`).
     pub client: Arc<rustls::ClientConfig>,
@@ -59,13 +71,14 @@ pub struct OutboundConfig {
 
 impl OutboundConfig {
     /// Defaults: retry 1 min, 5 min, 15 min, 30 min, 1 h, 2 h, then 4 h; expiry 5 days; poll
-    /// 30 s; 4 hosts at a time; 100 entries per round; RFC 5321 timeouts.
+    /// 30 s; lease 15 min; 4 hosts at a time; 100 entries per round; RFC 5321 timeouts.
     pub fn new(client: Arc<rustls::ClientConfig>) -> OutboundConfig {
         OutboundConfig {
             routes: BTreeMap::new(),
             retry: RetrySchedule::default().delays().to_vec(),
             expiry: Duration::from_secs(5 * 86_400),
             poll: Duration::from_secs(30),
+            lease: DEFAULT_LEASE,
             client,
             concurrency: 4,
             batch: 100,

@@ -22,7 +22,7 @@ mod wire;
 pub use crate::error::{Error, Result};
 pub use capabilities::Capabilities;
 pub use client::{ClientSettings, PeerTls, SmtpClient};
-pub use config::{OutboundConfig, Timeouts};
+pub use config::{DEFAULT_LEASE, OutboundConfig, Timeouts};
 pub use envelope::QueuedEnvelope;
 pub use outcome::{Failure, Handoff, Outcome, Status};
 pub use retry::RetrySchedule;

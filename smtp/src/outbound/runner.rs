@@ -49,7 +49,7 @@ pub struct QueueRunner {
     router: Arc<Router>,
     settings: ClientSettings,
     pub(super) stats: Arc<OutboundStats>,
-    /// One round at a time: `retry_now` and the loop never deliver an entry twice at once.
+    /// One round at a time in this process (the leases keep the rounds of other nodes apart).
     round: Mutex<()>,
 }
 
@@ -134,24 +134,41 @@ impl QueueRunner {
 
     /// One round as if the time were `now` (Unix seconds): entries due then, expiry and
     /// next attempts computed from it. For tests and tools.
+    ///
+    /// The entries are claimed with a lease (`Store::claim_due`), so the runners of other
+    /// nodes sharing the database skip them; settling each entry ends its lease.
     pub async fn run_once_at(&self, now: i64) -> Result<RunReport> {
         let _round = self.round.lock().await;
-        let due = self.ctx.store.due(now, self.config.batch).await?;
-        Ok(self.attempt(due, now).await)
-    }
-
-    /// Attempts entry `id` now, whatever its schedule (`mssd queue retry`).
-    pub async fn retry_now(&self, id: QueueId) -> Result<RunReport> {
-        let _round = self.round.lock().await;
-        let entry = self
+        let claimed = self
             .ctx
             .store
-            .queue()
-            .await?
-            .into_iter()
-            .find(|e| e.id == id)
-            .ok_or(Error::NoSuchEntry(id.0))?;
-        Ok(self.attempt(vec![entry], now()).await)
+            .claim_due(now, self.lease_until(now), self.config.batch)
+            .await?;
+        Ok(self.attempt(claimed, now).await)
+    }
+
+    /// Attempts entry `id` now, whatever its schedule, unless another runner (another node)
+    /// is attempting it: then `Error::EntryHeld`, as sending it here too would deliver it twice.
+    pub async fn retry_now(&self, id: QueueId) -> Result<RunReport> {
+        let _round = self.round.lock().await;
+        let now = now();
+        let entry = match self
+            .ctx
+            .store
+            .claim_entry(id, now, self.lease_until(now))
+            .await
+        {
+            Ok(Some(entry)) => entry,
+            Ok(None) => return Err(Error::EntryHeld(id.0)),
+            Err(mssd_store::Error::NotFound { .. }) => return Err(Error::NoSuchEntry(id.0)),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(self.attempt(vec![entry], now).await)
+    }
+
+    fn lease_until(&self, now: i64) -> i64 {
+        let lease = i64::try_from(self.config.lease.as_secs()).unwrap_or(i64::MAX);
+        now.saturating_add(lease.max(1))
     }
 
     async fn attempt(&self, entries: Vec<Queued>, now: i64) -> RunReport {

@@ -108,19 +108,12 @@ pub fn postgres_requires_tls(url: &str) -> Result<bool> {
 }
 
 async fn connect(to: &PostgresTarget) -> Result<PostgresStore> {
-    let mut config: tokio_postgres::Config = to
-        .url
-        .parse()
-        .map_err(|e| Error::invalid("postgres url", format!("{e}")))?;
-    if let Some(password) = &to.password {
-        config.password(password.as_bytes());
-    }
-    config.application_name("mssd store migrate");
     let mut options = PostgresOptions::new(2);
     options.tls = to.tls.clone();
+    options.password = to.password.clone();
     // Nothing is staged: bodies come from the source, straight into rows.
     options.staging_dir = std::env::temp_dir().join("mssd-migrate-staging");
-    PostgresStore::connect_config(config, options).await
+    PostgresStore::connect(&to.url, options).await
 }
 
 async fn run(

@@ -219,6 +219,9 @@ pub(crate) const TABLES: &[TableSpec] = &[
             int("next_attempt"),
             int("attempts"),
             text("last_error"),
+            // A lease held by a runner when the copy was taken (none if the server was
+            // stopped cleanly); carried as it is, it expires as it would have.
+            int("lease_until"),
         ],
         &[0],
         Some("id"),

@@ -9,7 +9,10 @@ use super::PgResult;
 use crate::error::{Error, Result};
 
 /// Every migration, oldest first. Never edit a published one: append a new script.
-pub(crate) const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_queue_lease.sql"),
+];
 
 /// Advisory lock key held while migrating ("mssd" "migr" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6d73_7364_6d69_6772;

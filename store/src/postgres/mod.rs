@@ -14,6 +14,7 @@ mod blobs;
 mod directory;
 mod folders;
 mod health_docs;
+mod job_lock;
 mod mailboxes;
 mod messages;
 mod migrations;
@@ -56,6 +57,8 @@ pub struct PostgresOptions {
     /// Where the bodies of large messages being received are streamed before they are stored
     /// ([`crate::Store::new_blob`]); created if missing. Files there are removed once stored.
     pub staging_dir: PathBuf,
+    /// The role's password, when the URL has none (read from a file, so it is not in the URL).
+    pub password: Option<String>,
 }
 
 impl PostgresOptions {
@@ -65,6 +68,7 @@ impl PostgresOptions {
             pool_size,
             tls: PostgresTls::Disabled,
             staging_dir: std::env::temp_dir().join(format!("mssd-staging-{}", std::process::id())),
+            password: None,
         }
     }
 }
@@ -95,20 +99,14 @@ impl PostgresStore {
     /// brings the schema to [`postgres_latest_schema_version`]; a database at a newer version
     /// is refused.
     pub async fn connect(url: &str, options: PostgresOptions) -> Result<PostgresStore> {
-        let config: tokio_postgres::Config = url
+        let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| Error::invalid("postgres url", format!("{e}")))?;
-        PostgresStore::connect_config(config, options).await
-    }
-
-    /// [`PostgresStore::connect`] with the URL already parsed (and, say, a password added
-    /// from a file).
-    pub(crate) async fn connect_config(
-        mut config: tokio_postgres::Config,
-        options: PostgresOptions,
-    ) -> Result<PostgresStore> {
         if config.get_application_name().is_none() {
             config.application_name("mssd");
+        }
+        if let Some(password) = &options.password {
+            config.password(password.as_bytes());
         }
         let target = describe(&config);
         let listen_config = config.clone();

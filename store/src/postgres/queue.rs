@@ -83,6 +83,68 @@ pub(crate) async fn due(tx: &Tx<'_>, now: i64, limit: usize) -> Result<Vec<Queue
     load(tx, &sql, &[&now, &sql_limit(limit)]).await
 }
 
+/// Claims the entries due at `now` for one attempt (see [`crate::Store::claim_due`]).
+/// `SKIP LOCKED`: rows another runner is claiming at this moment are left to it instead of
+/// waiting; once that runner commits they are no longer due (READ COMMITTED re-checks the
+/// condition on the newest row version), so no entry is claimed twice.
+pub(crate) async fn claim_due(
+    tx: &Tx<'_>,
+    now: i64,
+    lease_until: i64,
+    limit: usize,
+) -> Result<Vec<Queued>> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM queue q JOIN blobs b ON b.id = q.blob_id \
+         WHERE q.next_attempt IS NOT NULL AND q.next_attempt <= $1 \
+         ORDER BY q.next_attempt, q.id LIMIT $2 FOR UPDATE OF q SKIP LOCKED"
+    );
+    let mut claimed = load(tx, &sql, &[&now, &sql_limit(limit)]).await?;
+    let ids: Vec<i64> = claimed.iter().map(|q| q.id.0).collect();
+    execute(
+        tx,
+        "UPDATE queue SET next_attempt = $2, lease_until = $2 WHERE id = ANY($1)",
+        &[&ids, &lease_until],
+    )
+    .await?;
+    for q in &mut claimed {
+        q.next_attempt = Some(lease_until);
+    }
+    Ok(claimed)
+}
+
+/// Claims entry `id` whatever its schedule, unless a lease still runs at `now` (`None`).
+pub(crate) async fn claim_entry(
+    tx: &Tx<'_>,
+    id: QueueId,
+    now: i64,
+    lease_until: i64,
+) -> Result<Option<Queued>> {
+    // Waits for a runner claiming it at this moment: its lease is then seen below.
+    let held = query_opt(
+        tx,
+        "SELECT lease_until FROM queue WHERE id = $1 FOR UPDATE",
+        &[&id.0],
+    )
+    .await?
+    .ok_or_else(|| Error::not_found(format!("queue entry {}", id.0)))?
+    .get::<_, Option<i64>>(0)
+    .is_some_and(|until| until > now);
+    if held {
+        return Ok(None);
+    }
+    execute(
+        tx,
+        "UPDATE queue SET next_attempt = $2, lease_until = $2 WHERE id = $1",
+        &[&id.0, &lease_until],
+    )
+    .await?;
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM queue q JOIN blobs b ON b.id = q.blob_id WHERE q.id = $1"
+    );
+    Ok(load(tx, &sql, &[&id.0]).await?.pop())
+}
+
+/// Settles an attempt, which ends its lease.
 pub(crate) async fn record_attempt(
     tx: &Tx<'_>,
     id: QueueId,
@@ -91,8 +153,8 @@ pub(crate) async fn record_attempt(
 ) -> Result<()> {
     let changed = execute(
         tx,
-        "UPDATE queue SET attempts = attempts + 1, next_attempt = $2, last_error = $3 \
-         WHERE id = $1",
+        "UPDATE queue SET attempts = attempts + 1, next_attempt = $2, last_error = $3, \
+         lease_until = NULL WHERE id = $1",
         &[&id.0, &next_attempt, &last_error],
     )
     .await?;
@@ -137,10 +199,12 @@ pub(crate) async fn dequeue(tx: &Tx<'_>, id: QueueId) -> Result<()> {
     delete_unreferenced(tx, &[blob]).await
 }
 
+/// Never before a running lease ends: bringing a held entry forward would let another runner
+/// send it while its holder still is.
 pub(crate) async fn reschedule(tx: &Tx<'_>, id: QueueId, next_attempt: i64) -> Result<()> {
     let changed = execute(
         tx,
-        "UPDATE queue SET next_attempt = $2 WHERE id = $1",
+        "UPDATE queue SET next_attempt = GREATEST($2, COALESCE(lease_until, $2)) WHERE id = $1",
         &[&id.0, &next_attempt],
     )
     .await?;

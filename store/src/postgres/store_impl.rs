@@ -6,8 +6,8 @@ use mssd_core::Address;
 
 use super::blobs::{Ready, ready};
 use super::{
-    PgResult, PostgresStore, audit, changes_of, directory, folders, health_docs, mailboxes,
-    messages, notify, now_unix, queue, small,
+    PgResult, PostgresStore, audit, changes_of, directory, folders, health_docs, job_lock,
+    mailboxes, messages, notify, now_unix, queue, small,
 };
 use crate::blob_files::{BlobWriter, MessageBytes};
 use crate::change_feed::ChangeFeed;
@@ -19,6 +19,7 @@ use crate::directory_model::{
 use crate::directory_store::DirectoryStore;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::Result;
+use crate::exclusive_job::ExclusiveJob;
 use crate::model::{
     Acceptance, Accepted, Appended, AuditEvent, AuditQuery, AuditRecord, AuditVerification,
     Changes, CopyOutcome, Delivered, Delivery, FlagOp, FlagsOutcome, Folder, FolderId, Grant,
@@ -386,6 +387,16 @@ impl Store for PostgresStore {
         read!(self, |tx| queue::due(&tx, now, limit).await?)
     }
 
+    async fn claim_due(&self, now: i64, lease_until: i64, limit: usize) -> Result<Vec<Queued>> {
+        write!(self, |tx| queue::claim_due(&tx, now, lease_until, limit)
+            .await?)
+    }
+
+    async fn claim_entry(&self, id: QueueId, now: i64, lease_until: i64) -> Result<Option<Queued>> {
+        write!(self, |tx| queue::claim_entry(&tx, id, now, lease_until)
+            .await?)
+    }
+
     async fn record_attempt(
         &self,
         id: QueueId,
@@ -529,6 +540,10 @@ impl Store for PostgresStore {
             &tx, id, next_at, &error
         )
         .await?)
+    }
+
+    async fn try_exclusive(&self, job: &str) -> Result<Option<ExclusiveJob>> {
+        job_lock::try_exclusive(self, job).await
     }
 
     async fn health(&self) -> Result<StoreHealth> {

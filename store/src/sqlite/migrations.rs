@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_documents_and_citizens.sql"),
     include_str!("migrations/0008_blob_files.sql"),
     include_str!("migrations/0009_audit_chain.sql"),
+    include_str!("migrations/0010_queue_lease.sql"),
 ];
 
 /// The schema version this code writes.

@@ -20,6 +20,7 @@ pub(crate) mod folders;
 mod grants;
 mod health;
 pub(crate) mod indicators;
+mod job_lock;
 mod mailboxes;
 mod message_read;
 mod message_removal;
@@ -137,6 +138,20 @@ impl SqliteStore {
     /// Lets the writer finish the jobs already sent, then stops it and closes its connection.
     pub async fn close(self) -> Result<()> {
         self.writer.shutdown().await
+    }
+
+    /// Queue entries `ids` read in the read pool, in that order (see `queue::claim_due`).
+    async fn queued_by_ids(
+        &self,
+        ids: Vec<crate::model::QueueId>,
+    ) -> Result<Vec<crate::model::Queued>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let blobs = self.blobs.clone();
+        self.readers
+            .run(move |c| queue::by_ids(c, &blobs, &ids))
+            .await
     }
 
     fn writer_stats(&self) -> WriterStats {

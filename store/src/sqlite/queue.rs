@@ -91,6 +91,70 @@ pub(crate) fn due(
     load(conn, blobs, &sql, params![now, sql_limit(limit)])
 }
 
+/// Claims (in the writer's transaction) the entries due at `now`: moves them to
+/// `next_attempt = lease_until` and returns their ids, in `due`'s order. Their bytes are read
+/// afterwards by [`by_ids`], off the writer thread (a large body is a file read).
+pub(crate) fn claim_due(
+    conn: &Connection,
+    now: i64,
+    lease_until: i64,
+    limit: usize,
+) -> Result<Vec<QueueId>> {
+    let ids: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM queue WHERE next_attempt IS NOT NULL AND next_attempt <= ?1 \
+             ORDER BY next_attempt, id LIMIT ?2",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map(params![now, sql_limit(limit)], |r| r.get(0))?
+                .collect()
+        })
+        .db("selecting due queue entries")?;
+    let mut lease = conn
+        .prepare_cached("UPDATE queue SET next_attempt = ?2, lease_until = ?2 WHERE id = ?1")
+        .db("preparing a queue lease")?;
+    for id in &ids {
+        lease
+            .execute(params![id, lease_until])
+            .db("leasing a queue entry")?;
+    }
+    Ok(ids.into_iter().map(QueueId).collect())
+}
+
+/// Claims entry `id` whatever its schedule, unless a lease still runs at `now` (false).
+pub(crate) fn claim_entry(
+    conn: &Connection,
+    id: QueueId,
+    now: i64,
+    lease_until: i64,
+) -> Result<bool> {
+    let lease: Option<i64> = conn
+        .prepare_cached("SELECT lease_until FROM queue WHERE id = ?1")
+        .and_then(|mut stmt| stmt.query_row([id.0], |r| r.get(0)).optional())
+        .db("reading a queue lease")?
+        .ok_or_else(|| Error::not_found(format!("queue entry {}", id.0)))?;
+    if lease.is_some_and(|until| until > now) {
+        return Ok(false);
+    }
+    conn.prepare_cached("UPDATE queue SET next_attempt = ?2, lease_until = ?2 WHERE id = ?1")
+        .and_then(|mut stmt| stmt.execute(params![id.0, lease_until]))
+        .db("leasing a queue entry")?;
+    Ok(true)
+}
+
+/// The entries `ids`, in that order; those gone meanwhile (removed by an operator) are left out.
+pub(crate) fn by_ids(conn: &Connection, blobs: &BlobDir, ids: &[QueueId]) -> Result<Vec<Queued>> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM queue q JOIN blobs b ON b.id = q.blob_id WHERE q.id = ?1"
+    );
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.extend(load(conn, blobs, &sql, params![id.0])?);
+    }
+    Ok(out)
+}
+
+/// Settles an attempt, which ends its lease.
 pub(crate) fn record_attempt(
     conn: &Connection,
     id: QueueId,
@@ -99,8 +163,8 @@ pub(crate) fn record_attempt(
 ) -> Result<()> {
     let changed = conn
         .prepare_cached(
-            "UPDATE queue SET attempts = attempts + 1, next_attempt = ?2, last_error = ?3 \
-             WHERE id = ?1",
+            "UPDATE queue SET attempts = attempts + 1, next_attempt = ?2, last_error = ?3, \
+             lease_until = NULL WHERE id = ?1",
         )
         .and_then(|mut stmt| stmt.execute(params![id.0, next_attempt, last_error]))
         .db("recording a delivery attempt")?;
@@ -144,9 +208,13 @@ pub(crate) fn dequeue(conn: &Connection, id: QueueId) -> Result<()> {
     delete_unreferenced_blobs(conn, &[blob])
 }
 
+/// Never before a running lease ends: bringing a held entry forward would let another runner
+/// send it while its holder still is.
 pub(crate) fn reschedule(conn: &Connection, id: QueueId, next_attempt: i64) -> Result<()> {
     let changed = conn
-        .prepare_cached("UPDATE queue SET next_attempt = ?2 WHERE id = ?1")
+        .prepare_cached(
+            "UPDATE queue SET next_attempt = max(?2, coalesce(lease_until, ?2)) WHERE id = ?1",
+        )
         .and_then(|mut stmt| stmt.execute(params![id.0, next_attempt]))
         .db("rescheduling a queue entry")?;
     if changed == 0 {

@@ -7,7 +7,7 @@ use super::connection::DbResult;
 use super::prepared::{Listed, release_on_error};
 use super::{
     SMALL_JOB, SqliteStore, audit, changes_of, citizen_exchanges, copy_move, document_index,
-    documents, flag_store, folder_admin, folders, grants, health, indicators, mailboxes,
+    documents, flag_store, folder_admin, folders, grants, health, indicators, job_lock, mailboxes,
     message_read, message_removal, messages, notifications, now_unix, queue, quota, subscriptions,
 };
 use crate::blob_files::BlobWriter;
@@ -15,6 +15,7 @@ use crate::change_feed::ChangeFeed;
 use crate::citizen_model::ExchangeHistory;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::{Error, Result};
+use crate::exclusive_job::ExclusiveJob;
 use crate::model::{
     Acceptance, Accepted, Appended, AuditEvent, AuditQuery, AuditRecord, AuditVerification,
     Changes, CopyOutcome, Delivered, Delivery, FlagOp, FlagsOutcome, Folder, FolderChange,
@@ -231,6 +232,29 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn claim_due(&self, now: i64, lease_until: i64, limit: usize) -> Result<Vec<Queued>> {
+        let ids = self
+            .writer
+            .run(SMALL_JOB, move |c| {
+                queue::claim_due(c, now, lease_until, limit)
+            })
+            .await?;
+        self.queued_by_ids(ids).await
+    }
+
+    async fn claim_entry(&self, id: QueueId, now: i64, lease_until: i64) -> Result<Option<Queued>> {
+        let claimed = self
+            .writer
+            .run(SMALL_JOB, move |c| {
+                queue::claim_entry(c, id, now, lease_until)
+            })
+            .await?;
+        if !claimed {
+            return Ok(None);
+        }
+        Ok(self.queued_by_ids(vec![id]).await?.pop())
+    }
+
     async fn record_attempt(
         &self,
         id: QueueId,
@@ -398,6 +422,10 @@ impl Store for SqliteStore {
         self.readers
             .run(move |c| indicators::month(c, &month))
             .await
+    }
+
+    async fn try_exclusive(&self, job: &str) -> Result<Option<ExclusiveJob>> {
+        job_lock::try_exclusive(&self.path, job)
     }
 
     async fn health(&self) -> Result<StoreHealth> {

@@ -133,6 +133,25 @@ impl Db {
         })
     }
 
+    /// A second store on the same database, as another node (PostgreSQL) or another process
+    /// such as the CLI (SQLite) would open it.
+    pub async fn another_node(&self) -> std::sync::Arc<dyn mssd_store::Store> {
+        match &self.backend {
+            Backend::Sqlite { dir } => std::sync::Arc::new(
+                SqliteStore::open(&db_path(dir.path()), SqliteOptions::default()).unwrap(),
+            ),
+            Backend::Postgres { url } => {
+                let mut options = mssd_store::PostgresOptions::new(4);
+                options.staging_dir = postgres::staging_dir();
+                std::sync::Arc::new(
+                    mssd_store::PostgresStore::connect(url, options)
+                        .await
+                        .unwrap(),
+                )
+            }
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.backend, Backend::Postgres { .. })
     }
