@@ -105,7 +105,7 @@ pub enum StoreCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct StoreMigrateArgs {
-    /// The SQLite database (`<data_dir>/mssd.db`); its blob files are read from the `blobs`
+    /// The SQLite database (`<data_dir>/mssd.sqlite3`); its blob files are read from the `blobs`
     /// directory beside it.
     #[arg(long, value_name = "FILE")]
     pub from: PathBuf,

@@ -35,7 +35,7 @@ async fn migrate(args: StoreMigrateArgs) -> Result<bool> {
     let tls = tls_for(&args.to, args.ca.as_deref())?;
     if !args.from.is_file() {
         return Err(Error::Usage(format!(
-            "--from {}: no such file (the SQLite store is <data_dir>/mssd.db, or the \
+            "--from {}: no such file (the SQLite store is <data_dir>/mssd.sqlite3, or the \
              database of an `mssd backup`)",
             args.from.display()
         )));
@@ -68,7 +68,7 @@ fn what_to_do(e: &mssd_store::Error) -> &'static str {
         mssd_store::Error::Sqlite(_)
         | mssd_store::Error::Corrupt { .. }
         | mssd_store::Error::Io { .. } => {
-            "the source could not be read whole: give --from a stopped server's mssd.db (with \
+            "the source could not be read whole: give --from a stopped server's mssd.sqlite3 (with \
              its blobs directory beside it) or the database of a verified `mssd backup`"
         }
         _ => "what was copied is kept: run the same command again to resume",
