@@ -10,15 +10,25 @@
 //! A watchdog started with the cluster (`setsid -f sh`, outside the test's process group) waits for
 //! the test process to exit, whatever the way, then stops the cluster and removes its directory.
 //!
+//! [`ReplicatedPair`] (module [`replica`]) is a primary with a synchronous standby, for failover
+//! tests: each pair is its own two clusters.
+//!
 //! The binaries are looked for in `$MSSD_PG_BIN`, then `/usr/lib/postgresql/<version>/bin`
 //! (newest first). When there are none, the PostgreSQL tests are skipped with a message: CI
 //! installs the Debian package `postgresql`. Any other failure (initdb, start) fails the tests.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+pub mod replica;
+mod server_process;
+
+pub use replica::ReplicatedPair;
+use server_process::{
+    cluster_user, command, initdb, new_cluster_dir, pg_ctl_start, run, start_on_free_port,
+    start_watchdog,
+};
 
 /// A running cluster.
 pub struct PgCluster {
@@ -60,146 +70,43 @@ pub fn find_binaries() -> Option<PathBuf> {
 /// when the PostgreSQL binaries are not installed.
 pub fn cluster() -> Option<&'static PgCluster> {
     CLUSTER
-        .get_or_init(|| {
-            let Some(bin) = find_binaries() else {
-                eprintln!(
-                    "SKIPPED: PostgreSQL server binaries not found (install the Debian package \
-                     `postgresql`, or set MSSD_PG_BIN to the directory of initdb and pg_ctl)"
-                );
-                return None;
-            };
-            Some(start(bin))
-        })
+        .get_or_init(|| binaries_or_skip().map(start))
         .as_ref()
 }
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// `program args...` run as `run_as` when set.
-fn command(run_as: Option<&str>, program: &Path) -> Command {
-    match run_as {
-        Some(user) => {
-            let mut c = Command::new("runuser");
-            c.args(["-u", user, "--"]).arg(program);
-            c
-        }
-        None => Command::new(program),
+/// [`find_binaries`], or `None` with the message that says the PostgreSQL tests are skipped.
+fn binaries_or_skip() -> Option<PathBuf> {
+    let found = find_binaries();
+    if found.is_none() {
+        eprintln!(
+            "SKIPPED: PostgreSQL server binaries not found (install the Debian package \
+             `postgresql`, or set MSSD_PG_BIN to the directory of initdb and pg_ctl)"
+        );
     }
-}
-
-fn run(mut c: Command, what: &str) {
-    let out = c
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("finding a free loopback port")
+    found
 }
 
 fn start(bin: PathBuf) -> PgCluster {
-    let run_as = is_root().then_some("nobody");
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("mssd-pg-{}-{nanos}", std::process::id()));
-    std::fs::create_dir(&dir).expect("creating the cluster directory");
-    if let Some(user) = run_as {
-        let mut chown = Command::new("chown");
-        chown.arg(format!("{user}:")).arg(&dir);
-        run(chown, "chown of the cluster directory");
-    }
+    let run_as = cluster_user();
+    let dir = new_cluster_dir("mssd-pg", run_as);
     let data = dir.join("data");
-    let mut initdb = command(run_as, &bin.join("initdb"));
-    initdb.arg("-D").arg(&data).args([
-        "-U",
-        SUPERUSER,
-        "-A",
-        "trust",
-        "-E",
-        "UTF8",
-        "--no-locale",
-        "--no-instructions",
-    ]);
-    run(initdb, "initdb");
-
-    // The watchdog: once this process is gone, stop the cluster and remove its directory.
-    let pg_ctl = bin.join("pg_ctl");
-    let as_user = run_as.map_or(String::new(), |u| format!("runuser -u {u} -- "));
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-         {as_user}'{pg_ctl}' -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{dir}'",
-        pid = std::process::id(),
-        pg_ctl = pg_ctl.display(),
-        data = data.display(),
-        dir = dir.display(),
+    initdb(&bin, run_as, &data);
+    start_watchdog(&bin, run_as, &[&data], &dir);
+    let (port, options) = start_on_free_port(
+        &bin,
+        run_as,
+        &data,
+        &dir.join("postgres.log"),
+        &dir,
+        "-c synchronous_commit=on",
     );
-    // `setsid -f` forks the watchdog off and returns at once.
-    let watchdog = Command::new("setsid")
-        .args(["-f", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("starting the cluster's watchdog");
-    assert!(
-        watchdog.success(),
-        "starting the cluster's watchdog: {watchdog}"
-    );
-
-    // A port found free may be taken before postgres binds it: try a few.
-    let mut last_error = String::new();
-    for _ in 0..5 {
-        let port = free_port();
-        let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {dir} -c max_connections=200 \
-             -c shared_buffers=32MB -c fsync=on -c synchronous_commit=on",
-            dir = dir.display()
-        );
-        let out = command(run_as, &pg_ctl)
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(dir.join("postgres.log"))
-            .args(["-o", &options, "-w", "-t", "60", "start"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("running pg_ctl start");
-        if out.status.success() {
-            return PgCluster {
-                dir,
-                port,
-                bin,
-                run_as,
-                options,
-            };
-        }
-        last_error = format!(
-            "{}\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(dir.join("postgres.log")).unwrap_or_default()
-        );
+    PgCluster {
+        dir,
+        port,
+        bin,
+        run_as,
+        options,
     }
-    panic!("pg_ctl start failed five times:\n{last_error}");
 }
 
 impl PgCluster {
@@ -213,14 +120,10 @@ impl PgCluster {
             .arg(&data)
             .args(["-m", "immediate", "-w", "stop"]);
         run(stop, "pg_ctl stop -m immediate");
-        let mut start = command(self.run_as, &pg_ctl);
-        start
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(self.dir.join("postgres.log"))
-            .args(["-o", &self.options, "-w", "-t", "60", "start"]);
-        run(start, "pg_ctl start after a crash");
+        let log = self.dir.join("postgres.log");
+        if let Err(e) = pg_ctl_start(&self.bin, self.run_as, &data, &log, &self.options) {
+            panic!("pg_ctl start after a crash failed:\n{e}");
+        }
     }
 
     /// The URL of database `db` as the superuser.

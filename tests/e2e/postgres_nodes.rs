@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 use mssd_e2e::crash::sigkill;
 use mssd_e2e::nodes::{fresh_database, postgres_store};
 use mssd_e2e::peers::{plain, whitelist_xml};
+use mssd_e2e::submission_load::{literals, subject_message};
 use mssd_e2e::submission_world::{
     A, B, ORG_PASSWORD, PASSWORD, World, martin, secretariat, world_with,
 };
-use mssd_e2e::{ImapClient, Mssd, Reply, SmtpClient, tls_client_config};
+use mssd_e2e::{ImapClient, Mssd, SmtpClient, tls_client_config};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mssd");
 
@@ -64,25 +65,6 @@ fn submission_session(addr: SocketAddr, tls: Arc<rustls::ClientConfig>) -> SmtpC
     client
 }
 
-/// The literals of a reply's untagged responses (the fetched header fields), as text.
-fn literals(reply: &Reply) -> String {
-    reply
-        .untagged
-        .iter()
-        .flat_map(|u| &u.literals)
-        .map(|l| String::from_utf8_lossy(l).into_owned())
-        .collect()
-}
-
-fn message(subject: &str) -> Vec<u8> {
-    format!(
-        "From: <{from}>\r\nTo: <{to}>\r\nSubject: {subject}\r\nMessage-ID: <{subject}@{A}>\r\n\r\nbody of {subject}\r\n",
-        from = martin(),
-        to = secretariat()
-    )
-    .into_bytes()
-}
-
 #[test]
 fn idle_on_node_b_sees_a_delivery_accepted_by_node_a_within_a_second() {
     let Some((world, node_b)) = two_nodes() else {
@@ -93,7 +75,7 @@ fn idle_on_node_b_sees_a_delivery_accepted_by_node_a_within_a_second() {
         imap.idle().await.expect("IDLE on node B");
 
         let mut smtp = world.logged_in(&martin(), PASSWORD);
-        let reply = smtp.send_message(&martin(), &[&secretariat()], &message("to-node-b"));
+        let reply = smtp.send_message(&martin(), &[&secretariat()], &subject_message("to-node-b"));
         assert!(reply.starts_with("250"), "node A: {reply}");
         let accepted = Instant::now();
 
@@ -144,7 +126,7 @@ fn every_message_node_a_acknowledged_before_its_sigkill_is_read_through_node_b()
                     let subject = format!("load-{sender}-{n}");
                     // Node A dies mid-load: a broken connection ends this sender.
                     let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        smtp.send_message(&martin(), &[&secretariat()], &message(&subject))
+                        smtp.send_message(&martin(), &[&secretariat()], &subject_message(&subject))
                     }));
                     match reply {
                         Ok(reply) if reply.starts_with("250") => {

@@ -14,6 +14,7 @@ pub mod process;
 pub mod python;
 pub mod store;
 pub mod submission;
+pub mod submission_load;
 pub mod submission_world;
 pub mod web_client;
 pub mod web_world;

@@ -34,6 +34,30 @@ impl Operator {
             domain: self.domain.clone(),
         }
     }
+
+    /// Points this node's configuration at database `url` (the `url` line of `[store]`,
+    /// nothing else changed), as an operator does after a failover; takes effect at the next
+    /// start.
+    pub fn repoint_store(&self, url: &str) {
+        let path = self.config_path();
+        let config = std::fs::read_to_string(&path).expect("reading the configuration");
+        let mut in_store = false;
+        let mut replaced = false;
+        let lines: Vec<String> = config
+            .lines()
+            .map(|line| {
+                if line.starts_with('[') {
+                    in_store = line.trim() == "[store]";
+                } else if in_store && line.trim_start().starts_with("url") {
+                    replaced = true;
+                    return format!("url = \"{url}\"");
+                }
+                line.to_owned()
+            })
+            .collect();
+        assert!(replaced, "no url in [store] of:\n{config}");
+        std::fs::write(&path, lines.join("\n") + "\n").expect("writing the configuration");
+    }
 }
 
 /// Copies `from` into `to`, skipping a node's own state: staged bodies, SQLite files, logs.
