@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use deadpool_postgres::Pool;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
 use super::blobs::Ready;
@@ -109,9 +109,15 @@ pub(crate) struct CommitContext {
     pub counters: Arc<WriteCounters>,
 }
 
-/// The handle the store keeps; the committers stop once it is dropped and the queue drained.
+/// The handle the store keeps; the committers stop once it is dropped and their queues
+/// drained.
 pub(crate) struct GroupCommitter {
-    jobs: mpsc::Sender<Pending>,
+    /// One queue per committer. An acceptance goes to the committer of its first recipient
+    /// mailbox: acceptances for a busy mailbox then make one big batch instead of several
+    /// small ones waiting in turn for that mailbox's row lock.
+    queues: Vec<mpsc::Sender<Pending>>,
+    /// For acceptances without a local recipient (queued only): spread in turn.
+    next: AtomicU64,
 }
 
 impl GroupCommitter {
@@ -122,24 +128,35 @@ impl GroupCommitter {
             max_jobs: limits.max_jobs.max(1),
             max_bytes: limits.max_bytes.max(1),
         };
-        // Bounded: callers wait (backpressure) when the committers fall behind.
-        let (jobs, receiver) = mpsc::channel(limits.max_jobs.saturating_mul(limits.committers));
-        let receiver = Arc::new(Mutex::new(receiver));
         let context = Arc::new(context);
+        let mut queues = Vec::with_capacity(limits.committers);
         for _ in 0..limits.committers {
-            tokio::spawn(committer(
-                Arc::clone(&context),
-                Arc::clone(&receiver),
-                limits,
-            ));
+            // Bounded: callers wait (backpressure) when their committer falls behind.
+            let (jobs, receiver) = mpsc::channel(limits.max_jobs.saturating_mul(2));
+            tokio::spawn(committer(Arc::clone(&context), receiver, limits));
+            queues.push(jobs);
         }
-        GroupCommitter { jobs }
+        GroupCommitter {
+            queues,
+            next: AtomicU64::new(0),
+        }
     }
 
     /// Queues `job` and waits until its batch committed (or failed).
     pub(crate) async fn accept(&self, job: AcceptJob) -> Result<Accepted> {
         let (reply, answer) = oneshot::channel();
-        self.jobs
+        let a = &job.acceptance;
+        let first = a
+            .delivery
+            .as_ref()
+            .and_then(|d| d.recipients.iter().map(|m| m.0).min())
+            .or_else(|| a.notify.iter().map(|m| m.0).min());
+        let key = match first {
+            Some(id) => id.unsigned_abs(),
+            None => self.next.fetch_add(1, Ordering::Relaxed),
+        };
+        let queue = &self.queues[(key % self.queues.len() as u64) as usize];
+        queue
             .send(Pending { job, reply })
             .await
             .map_err(|_| Error::Postgres("accepting: the group committer stopped".to_owned()))?;
@@ -152,12 +169,11 @@ impl GroupCommitter {
 /// One committer: takes what is waiting, commits it, answers; until the queue closes.
 async fn committer(
     context: Arc<CommitContext>,
-    receiver: Arc<Mutex<mpsc::Receiver<Pending>>>,
+    mut receiver: mpsc::Receiver<Pending>,
     limits: GroupLimits,
 ) {
     loop {
         let batch = {
-            let mut receiver = receiver.lock().await;
             let Some(first) = receiver.recv().await else {
                 return;
             };
