@@ -3,6 +3,11 @@
 //! liste blanche, runs the load against `mssd serve` and checks the mailbox (`smtp-bench`);
 //! IMAP, web API and XDM benchmarks, and the issue #14 figures in one run (`perf-bench`).
 
+pub mod backend;
+pub mod backend_citizens;
+pub mod backend_report;
+pub mod backend_server;
+pub mod backend_writes;
 pub mod connection;
 pub mod error;
 pub mod imap_fill;

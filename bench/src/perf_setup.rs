@@ -34,6 +34,12 @@ pub struct PerfWorld {
 impl PerfWorld {
     /// Creates the operator (PKI, peer PKI, liste blanche, configuration) and the mailboxes.
     pub fn create(bin: &std::path::Path, clients: usize) -> Result<PerfWorld> {
+        PerfWorld::create_with(bin, clients, "")
+    }
+
+    /// As [`PerfWorld::create`], with `extra` appended to the configuration before any
+    /// mailbox is created (a `[store]` section, for instance).
+    pub fn create_with(bin: &std::path::Path, clients: usize, extra: &str) -> Result<PerfWorld> {
         if clients == 0 || clients > MAX_CLIENTS {
             return Err(Error::Metrics(format!(
                 "--connections must be between 1 and {MAX_CLIENTS} (one loopback address each)"
@@ -48,7 +54,7 @@ impl PerfWorld {
         let list_path = operator.data_dir().join("liste-blanche.xml");
         std::fs::write(&list_path, whitelist)
             .map_err(io(format!("writing {}", list_path.display())))?;
-        configure(&operator, &peer)?;
+        configure(&operator, &peer, extra)?;
         let recipient = format!("bench@{A}");
         operator.run(&["mailbox", "add", &recipient, "--kind", "ORG"], None)?;
         let users = (0..clients)
@@ -71,8 +77,9 @@ pub fn source(n: usize) -> IpAddr {
 }
 
 /// Writes the configuration: MTA (trusting the peer's root and CRL), submission, IMAPS and
-/// HTTP on ephemeral loopback ports, password logins for PER and ORG, high connection limits.
-fn configure(op: &BenchOperator, peer: &PeerFiles) -> Result<()> {
+/// HTTP on ephemeral loopback ports, password logins for PER and ORG, high connection limits;
+/// then `extra`.
+fn configure(op: &BenchOperator, peer: &PeerFiles, extra: &str) -> Result<()> {
     let domain = &op.domain;
     let config = format!(
         r#"[server]
@@ -102,7 +109,7 @@ max_connections_per_ip = 4096
 "#,
         peer_root = peer.root.display(),
         peer_crl = peer.crl.display(),
-    );
+    ) + extra;
     let path = op.config_path();
     std::fs::write(&path, config).map_err(io(format!("writing {}", path.display())))
 }

@@ -17,21 +17,33 @@ const AUDIT_LOCK: i64 = 0x6d73_7364_6175_6474;
 const SELECT_RECORD: &str = "SELECT id, at, kind, actor, subject, outcome, detail FROM audit";
 
 pub(crate) async fn append(tx: &Tx<'_>, e: &AuditEvent) -> Result<()> {
+    append_all(tx, &[e]).await
+}
+
+/// Appends `events` in order under the trail's lock (taken once, held until the commit) and
+/// chains them: a constant number of statements whatever their count, so a batch of accepted
+/// messages (`group_commit`) holds the lock no longer than a single append.
+pub(crate) async fn append_all(tx: &Tx<'_>, events: &[&AuditEvent]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])
         .await
         .map_err(|err| super::pg_error("taking the audit lock", &err))?;
+    let at: Vec<i64> = events.iter().map(|e| e.at).collect();
+    let kind: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    let actor: Vec<&str> = events.iter().map(|e| e.actor.as_str()).collect();
+    let subject: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
+    let outcome: Vec<&str> = events.iter().map(|e| e.outcome.as_str()).collect();
+    let detail: Vec<String> = events.iter().map(|e| e.detail.to_string()).collect();
+    // ORDER BY the position: ids are taken in the order of `events`.
     execute(
         tx,
         "INSERT INTO audit (at, kind, actor, subject, outcome, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        &[
-            &e.at,
-            &e.kind,
-            &e.actor,
-            &e.subject,
-            &e.outcome,
-            &e.detail.to_string(),
-        ],
+         SELECT at, kind, actor, subject, outcome, detail \
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+         WITH ORDINALITY AS e(at, kind, actor, subject, outcome, detail, n) ORDER BY n",
+        &[&at, &kind, &actor, &subject, &outcome, &detail],
     )
     .await?;
     chain_pending(tx).await
@@ -49,7 +61,7 @@ fn stored(r: &Row) -> StoredRecord {
     )
 }
 
-/// Links the records not chained yet (the one just appended).
+/// Links the records not chained yet (those just appended), in one INSERT.
 async fn chain_pending(tx: &Tx<'_>) -> Result<()> {
     let last = query_opt(
         tx,
@@ -67,16 +79,23 @@ async fn chain_pending(tx: &Tx<'_>) -> Result<()> {
         &[&after],
     )
     .await?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(pending.len());
+    let mut links = Vec::with_capacity(pending.len());
     for row in &pending {
         let record = stored(row);
         previous = link(&previous, &record);
-        execute(
-            tx,
-            "INSERT INTO audit_chain (audit_id, link) VALUES ($1, $2)",
-            &[&record.0, &previous],
-        )
-        .await?;
+        ids.push(record.0);
+        links.push(previous.clone());
     }
+    execute(
+        tx,
+        "INSERT INTO audit_chain (audit_id, link) SELECT * FROM unnest($1::bigint[], $2::text[])",
+        &[&ids, &links],
+    )
+    .await?;
     Ok(())
 }
 

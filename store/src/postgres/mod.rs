@@ -6,13 +6,16 @@
 //! connect), so `COMMIT` returns once the WAL is flushed. Unlike SQLite there is no single
 //! writer: concurrent writers serialise on row locks — every write into a mailbox's folders
 //! first locks the mailbox row (`FOR UPDATE`, in mailbox id order), and audit appends take an
-//! advisory lock so the hash chain follows commit order. Folder changes reach the change feeds
+//! advisory lock so the hash chain follows commit order. Accepted messages, which all append
+//! to the trail, are committed in groups (`group_commit`): one transaction, one audit lock and
+//! one WAL flush for many messages, each in its own savepoint. Folder changes reach the change feeds
 //! of the other nodes by LISTEN/NOTIFY (`notify`).
 
 mod audit;
 mod blobs;
 mod directory;
 mod folders;
+mod group_commit;
 mod health_docs;
 mod job_lock;
 mod mailboxes;
@@ -25,7 +28,7 @@ mod store_impl;
 mod tls;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -38,6 +41,7 @@ use crate::change_feed::ChangeFeed;
 use crate::error::{Error, Result};
 use crate::model::{Delivered, FolderChange, WriterStats};
 use crate::sqlite::ListingSummarizer;
+use group_commit::{CommitContext, GroupCommitter, GroupLimits, WriteCounters};
 pub use migrations::{postgres_latest_schema_version, postgres_migration_scripts};
 pub use tls::PostgresTls;
 
@@ -79,7 +83,9 @@ pub struct PostgresStore {
     staging: BlobDir,
     summarizer: Option<ListingSummarizer>,
     feed: ChangeFeed,
-    commits: AtomicU64,
+    counters: Arc<WriteCounters>,
+    /// Where `accept` queues its work (see `group_commit`).
+    committer: GroupCommitter,
     /// What [`crate::Store::health`] shows as the database "path": host and database name.
     target: String,
     /// This store's name in change notifications, to skip its own.
@@ -140,12 +146,23 @@ impl PostgresStore {
             }
             .run(),
         );
+        let counters = Arc::new(WriteCounters::default());
+        let committer = GroupCommitter::start(
+            CommitContext {
+                pool: pool.clone(),
+                node: node.clone(),
+                feed: feed.clone(),
+                counters: Arc::clone(&counters),
+            },
+            GroupLimits::for_pool(options.pool_size),
+        );
         let store = PostgresStore {
             pool,
             staging,
             summarizer: None,
             feed,
-            commits: AtomicU64::new(0),
+            counters,
+            committer,
             target,
             node,
             listener,
@@ -180,15 +197,15 @@ impl PostgresStore {
     }
 
     pub(crate) fn counted_commit(&self) {
-        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.counters.committed(1);
     }
 
     pub(crate) fn writer_stats(&self) -> WriterStats {
-        let commits = self.commits.load(Ordering::Relaxed);
-        WriterStats {
-            commits,
-            writes: commits,
-        }
+        self.counters.snapshot()
+    }
+
+    pub(crate) fn committer(&self) -> &GroupCommitter {
+        &self.committer
     }
 
     fn publish(&self, changes: Vec<FolderChange>) {

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use mssd_core::Address;
 
 use super::blobs::{Ready, ready};
+use super::group_commit::AcceptJob;
 use super::{
     PgResult, PostgresStore, audit, changes_of, directory, folders, health_docs, job_lock,
     mailboxes, messages, notify, now_unix, queue, small,
@@ -328,6 +329,7 @@ impl Store for PostgresStore {
     }
 
     async fn accept(&self, mut a: Acceptance) -> Result<Accepted> {
+        // The bodies are read and digested here, outside the batch's transaction.
         let delivery = match a.delivery.as_mut() {
             Some(d) => Some(self.ready_listed(std::mem::take(&mut d.message)).await?),
             None => None,
@@ -336,47 +338,14 @@ impl Store for PostgresStore {
             Some(q) => Some(ready(self.staging(), std::mem::take(&mut q.message), None).await?),
             None => None,
         };
-        let now = now_unix();
-        let (accepted, changes) = write!(self, |tx| {
-            let (delivered, blob) = match (&a.delivery, &delivery) {
-                (Some(d), Some(message)) => {
-                    let (delivered, blob) = messages::deliver(
-                        &tx,
-                        &d.recipients,
-                        message,
-                        d.internal_date,
-                        &d.documents,
-                    )
-                    .await?;
-                    (delivered, Some(blob))
-                }
-                _ => (Vec::new(), None),
-            };
-            let queue_id = match &a.queued {
-                Some(q) => {
-                    let own = queued.as_ref().filter(|m| !m.is_empty());
-                    let shared = blob.filter(|_| own.is_none());
-                    Some(queue::enqueue(&tx, q, own.or(queued.as_ref()), now, shared).await?)
-                }
-                None => None,
-            };
-            small::add_usage_counts(&tx, &a.usage, now).await?;
-            health_docs::record_exchanges(&tx, &a.exchanges, now).await?;
-            small::add_notifications(&tx, &a.notify, now).await?;
-            let changes = changes_of(&delivered);
-            notify::send(&tx, self.node(), &changes).await?;
-            // Last: the audit append takes the trail's lock, held until the commit.
-            audit::append(&tx, &a.audit).await?;
-            (
-                Accepted {
-                    delivered,
-                    queued: queue_id,
-                },
-                changes,
-            )
-        })?;
-        self.publish_changes(changes);
-        Ok(accepted)
+        let job = AcceptJob {
+            acceptance: a,
+            delivery,
+            queued,
+            now: now_unix(),
+        };
+        // Committed with the other acceptances waiting, each in its savepoint (group_commit).
+        self.committer().accept(job).await
     }
 
     async fn queue(&self) -> Result<Vec<Queued>> {

@@ -1,0 +1,202 @@
+//! The group commit of accepted messages on PostgreSQL (`store/src/postgres/group_commit.rs`):
+//! acceptances waiting together share one transaction, each in its savepoint, so one that
+//! fails does not fail the others, and the audit chain stays whole under concurrent accepts.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::new_mailbox;
+use common::postgres::{connect, fresh_database, staging_dir};
+use mssd_store::{
+    Acceptance, AuditEvent, Delivery, Error, MailboxId, PostgresOptions, PostgresStore, Store,
+};
+
+/// The audit trail's advisory lock key (store/src/postgres/audit.rs).
+const AUDIT_LOCK: i64 = 0x6d73_7364_6175_6474;
+
+async fn store(url: &str) -> PostgresStore {
+    let mut options = PostgresOptions::new(8);
+    options.staging_dir = staging_dir();
+    PostgresStore::connect(url, options).await.unwrap()
+}
+
+fn acceptance(i: usize, recipient: MailboxId, bytes: usize) -> Acceptance {
+    Acceptance {
+        delivery: Some(Delivery {
+            recipients: vec![recipient],
+            message: vec![b'a'; bytes].into(),
+            internal_date: 0,
+            documents: Vec::new(),
+        }),
+        queued: None,
+        audit: AuditEvent {
+            at: 1_700_000_000_000,
+            kind: "smtp.accept".to_owned(),
+            actor: "peer".to_owned(),
+            subject: format!("message-{i}"),
+            outcome: "ok".to_owned(),
+            detail: serde_json::json!({ "n": i }),
+        },
+        usage: Vec::new(),
+        exchanges: Vec::new(),
+        notify: Vec::new(),
+    }
+}
+
+/// What acceptance `i` of the test should meet.
+#[derive(Debug, PartialEq)]
+enum Expect {
+    Accepted,
+    OverQuota,
+    UnknownMailbox,
+}
+
+fn expect(i: usize) -> Expect {
+    match i % 5 {
+        1 => Expect::OverQuota,
+        3 => Expect::UnknownMailbox,
+        _ => Expect::Accepted,
+    }
+}
+
+/// While the audit lock is held elsewhere the committers cannot commit, so the acceptances
+/// pile up and then go in a few batches mixing good and failing ones: each failing one gets
+/// its own error, the others are committed with their audit lines, and the chain verifies.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_acceptance_in_a_batch_fails_alone() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let s = Arc::new(store(&url).await);
+    let open = s
+        .create_mailbox(new_mailbox("open@x.mssante.fr"))
+        .await
+        .unwrap();
+    let mut small = new_mailbox("small@x.mssante.fr");
+    small.quota_bytes = Some(100);
+    let small = s.create_mailbox(small).await.unwrap();
+    let before = s.stats();
+
+    let holder = connect(&url).await;
+    holder
+        .execute("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK])
+        .await
+        .unwrap();
+    const JOBS: usize = 60;
+    let mut tasks = Vec::new();
+    for i in 0..JOBS {
+        let s = Arc::clone(&s);
+        let a = match expect(i) {
+            Expect::Accepted => acceptance(i, open.id, 10),
+            Expect::OverQuota => acceptance(i, small.id, 200),
+            Expect::UnknownMailbox => acceptance(i, MailboxId(1_000_000), 10),
+        };
+        tasks.push(tokio::spawn(async move { (i, s.accept(a).await) }));
+    }
+    // Not a timing assertion: the time for every task to queue its acceptance.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    holder
+        .execute("SELECT pg_advisory_unlock($1)", &[&AUDIT_LOCK])
+        .await
+        .unwrap();
+
+    let mut accepted = Vec::new();
+    for t in tasks {
+        let (i, outcome) = t.await.unwrap();
+        match (expect(i), outcome) {
+            (Expect::Accepted, Ok(a)) => {
+                assert_eq!(a.delivered.len(), 1);
+                accepted.push(format!("message-{i}"));
+            }
+            (Expect::OverQuota, Err(Error::QuotaExceeded { .. })) => {}
+            (Expect::UnknownMailbox, Err(Error::NotFound { .. })) => {}
+            (expected, outcome) => panic!("acceptance {i}: {expected:?} expected, got {outcome:?}"),
+        }
+    }
+    let after = s.stats();
+    let (commits, writes) = (after.commits - before.commits, after.writes - before.writes);
+    assert_eq!(writes, accepted.len() as u64);
+    assert!(commits < writes, "no batch formed: {commits} commits");
+
+    let inbox = s.folders(open.id).await.unwrap()[0].clone();
+    let uids: Vec<u32> = s
+        .messages(inbox.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.uid)
+        .collect();
+    assert_eq!(uids, (1..=accepted.len() as u32).collect::<Vec<_>>());
+    let usage = s.quota(small.id).await.unwrap();
+    assert_eq!((usage.used_bytes, usage.used_messages), (0, 0));
+
+    let mut trail: Vec<String> = s
+        .audit_log(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event.kind == "smtp.accept")
+        .map(|r| r.event.subject)
+        .collect();
+    trail.sort();
+    accepted.sort();
+    assert_eq!(
+        trail, accepted,
+        "one audit line per accepted message, none for the others"
+    );
+    let verification = s.audit_verify().await.unwrap();
+    assert_eq!(verification.broken, None);
+}
+
+/// Many writers accepting at once, with single audit appends between them: every line is
+/// chained, in id order, and `verify` holds.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_chain_verifies_after_concurrent_accepts() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let s = Arc::new(store(&url).await);
+    let mut boxes = Vec::new();
+    for n in 0..8 {
+        let m = s
+            .create_mailbox(new_mailbox(&format!("box{n}@x.mssante.fr")))
+            .await
+            .unwrap();
+        boxes.push(m.id);
+    }
+    const WRITERS: usize = 16;
+    const EACH: usize = 25;
+    let mut tasks = Vec::new();
+    for w in 0..WRITERS {
+        let s = Arc::clone(&s);
+        let boxes = boxes.clone();
+        tasks.push(tokio::spawn(async move {
+            for k in 0..EACH {
+                let i = w * EACH + k;
+                if k % 10 == 9 {
+                    let mut e = acceptance(i, boxes[0], 1).audit;
+                    e.kind = "admin.note".to_owned();
+                    s.audit(e).await.unwrap();
+                } else {
+                    s.accept(acceptance(i, boxes[i % boxes.len()], 512))
+                        .await
+                        .unwrap();
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let verification = s.audit_verify().await.unwrap();
+    assert_eq!(verification.broken, None);
+    assert_eq!(verification.records as usize, WRITERS * EACH);
+    let mut delivered = 0;
+    for m in &boxes {
+        let inbox = s.folders(*m).await.unwrap()[0].clone();
+        delivered += s.messages(inbox.id).await.unwrap().len();
+    }
+    assert_eq!(delivered, WRITERS * (EACH - EACH / 10));
+}
