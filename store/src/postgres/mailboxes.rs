@@ -3,6 +3,7 @@
 use mssd_core::{Address, MailboxKind};
 use tokio_postgres::Row;
 
+use super::PgResult;
 use super::blobs::delete_unreferenced;
 use super::folders::create_default_folders;
 use super::{Tx, execute, i64_of, is_unique_violation, pg_error, query, query_opt, u64_of};
@@ -20,7 +21,7 @@ pub(crate) async fn create(tx: &Tx<'_>, m: &NewMailbox, now: i64) -> Result<Mail
         });
     }
     if let Some(dn) = &m.certificate_dn
-        && by_certificate_dn(tx, dn).await?.is_some()
+        && one(tx, "certificate_dn = $1", dn).await?.is_some()
     {
         return Err(Error::AlreadyExists {
             what: "a mailbox bound to this certificate DN".to_owned(),
@@ -91,14 +92,6 @@ pub(crate) async fn mailbox_id(tx: &Tx<'_>, canonical: &str) -> Result<Option<Ma
     .map(|r| MailboxId(r.get(0))))
 }
 
-pub(crate) async fn by_address(tx: &Tx<'_>, address: &Address) -> Result<Option<Mailbox>> {
-    one(tx, "address = $1", &address.canonical()).await
-}
-
-pub(crate) async fn by_certificate_dn(tx: &Tx<'_>, dn: &str) -> Result<Option<Mailbox>> {
-    one(tx, "certificate_dn = $1", dn).await
-}
-
 pub(crate) async fn by_owner(tx: &Tx<'_>, id_nat_ps: &str) -> Result<Vec<Mailbox>> {
     let sql = format!("SELECT {COLUMNS} FROM mailboxes WHERE owner_id_nat = $1 ORDER BY id");
     query(tx, &sql, &[&id_nat_ps])
@@ -160,6 +153,38 @@ async fn one(tx: &Tx<'_>, filter: &str, value: &str) -> Result<Option<Mailbox>> 
         .as_ref()
         .map(mailbox_of_row)
         .transpose()
+}
+
+/// One mailbox by a unique column, in one statement outside any transaction: a single row
+/// read needs no snapshot, and this is the lookup of every RCPT and login (one round trip
+/// instead of BEGIN, SELECT, COMMIT).
+pub(crate) async fn one_unique(
+    conn: &deadpool_postgres::Object,
+    filter: UniqueKey,
+    value: &str,
+) -> Result<Option<Mailbox>> {
+    let column = match filter {
+        UniqueKey::Address => "address",
+        UniqueKey::CertificateDn => "certificate_dn",
+    };
+    let sql = format!("SELECT {COLUMNS} FROM mailboxes WHERE {column} = $1");
+    let stmt = conn
+        .prepare_cached(&sql)
+        .await
+        .pg("preparing a statement")?;
+    conn.query_opt(&stmt, &[&value])
+        .await
+        .pg("reading a mailbox")?
+        .as_ref()
+        .map(mailbox_of_row)
+        .transpose()
+}
+
+/// The unique columns a mailbox is looked up by.
+#[derive(Clone, Copy)]
+pub(crate) enum UniqueKey {
+    Address,
+    CertificateDn,
 }
 
 fn mailbox_of_row(r: &Row) -> Result<Mailbox> {

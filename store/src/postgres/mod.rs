@@ -29,7 +29,7 @@ mod tls;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::Row;
@@ -77,6 +77,13 @@ impl PostgresOptions {
     }
 }
 
+/// Longest wait for a pooled connection when all are busy (or the database is unreachable).
+const POOL_WAIT: Duration = Duration::from_secs(15);
+/// Longest wait to open a connection, or to check one given back.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle time before TCP keepalives probe a connection (libpq's default is 2 hours).
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+
 /// A store in a PostgreSQL database.
 pub struct PostgresStore {
     pool: Pool,
@@ -111,6 +118,15 @@ impl PostgresStore {
         if config.get_application_name().is_none() {
             config.application_name("mssd");
         }
+        // A host that vanishes: connecting gives up, and an idle connection is found dead by
+        // TCP keepalives (the URL's own settings win).
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_keepalives() && config.get_keepalives_idle() == Duration::from_secs(2 * 3600)
+        {
+            config.keepalives_idle(KEEPALIVE_IDLE);
+        }
         if let Some(password) = &options.password {
             config.password(password.as_bytes());
         }
@@ -129,8 +145,15 @@ impl PostgresStore {
                 manager_config,
             ),
         };
+        // A database that stops answering must turn into errors (SMTP 451, IMAP NO), not
+        // sessions waiting for ever: bounded waits for a free connection, a new connection and
+        // the check of a returned one.
         let pool = Pool::builder(manager)
             .max_size(options.pool_size.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| Error::Postgres(format!("building the connection pool: {e}")))?;
         let staging = BlobDir::open(options.staging_dir.clone())?;
@@ -242,6 +265,25 @@ async fn check_durability(conn: &deadpool_postgres::Object) -> Result<()> {
                  remote_write or remote_apply)"
             )));
         }
+    }
+    // With a synchronous standby, `local` acknowledges commits the standby may not have: a
+    // failover would lose messages mssd answered 250 for.
+    let standbys: String = conn
+        .query_one("SHOW synchronous_standby_names", &[])
+        .await
+        .pg("reading synchronous_standby_names")?
+        .get(0);
+    let commit: String = conn
+        .query_one("SHOW synchronous_commit", &[])
+        .await
+        .pg("reading synchronous_commit")?
+        .get(0);
+    if !standbys.trim().is_empty() && commit.eq_ignore_ascii_case("local") {
+        return Err(Error::Postgres(format!(
+            "checking durability: synchronous_commit = local while synchronous_standby_names = \
+             '{standbys}': a failover would lose acknowledged messages; set synchronous_commit \
+             = on (or remote_apply)"
+        )));
     }
     Ok(())
 }

@@ -96,7 +96,8 @@ impl Store for PostgresStore {
     }
 
     async fn mailbox(&self, address: &Address) -> Result<Option<Mailbox>> {
-        read!(self, |tx| mailboxes::by_address(&tx, address).await?)
+        let conn = self.conn().await?;
+        mailboxes::one_unique(&conn, mailboxes::UniqueKey::Address, &address.canonical()).await
     }
 
     async fn list_mailboxes(&self) -> Result<Vec<Mailbox>> {
@@ -113,8 +114,8 @@ impl Store for PostgresStore {
     }
 
     async fn mailbox_by_certificate_dn(&self, canonical_dn: &str) -> Result<Option<Mailbox>> {
-        read!(self, |tx| mailboxes::by_certificate_dn(&tx, canonical_dn)
-            .await?)
+        let conn = self.conn().await?;
+        mailboxes::one_unique(&conn, mailboxes::UniqueKey::CertificateDn, canonical_dn).await
     }
 
     async fn mailboxes_by_owner(&self, id_nat_ps: &str) -> Result<Vec<Mailbox>> {
