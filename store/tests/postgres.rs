@@ -134,6 +134,7 @@ async fn the_server_role_cannot_change_the_trail() {
          GRANT CONNECT ON DATABASE {db} TO {role}; \
          GRANT USAGE ON SCHEMA public TO {role}; \
          GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; \
+         GRANT USAGE ON SEQUENCE mssd_uid_validity TO {role}; \
          REVOKE UPDATE, DELETE, TRUNCATE ON audit, audit_chain FROM {role};"
     ))
     .await

@@ -241,6 +241,16 @@ pub(crate) async fn reset_sequences(conn: &Conn, handed_out: &[(String, i64)]) -
         .await
         .pg("setting an identity sequence")?;
     }
+    // UIDVALIDITY values come from a sequence on PostgreSQL (migration 0003); SQLite's last one
+    // is the copied `meta` row: the sequence continues past it.
+    conn.execute(
+        "SELECT setval('mssd_uid_validity', GREATEST( \
+             (SELECT last_value FROM mssd_uid_validity), \
+             COALESCE((SELECT value FROM meta WHERE key = 'last_uid_validity'), 1)))",
+        &[],
+    )
+    .await
+    .pg("setting the UIDVALIDITY sequence")?;
     Ok(())
 }
 

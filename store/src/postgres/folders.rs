@@ -21,7 +21,7 @@ pub(crate) async fn create_default_folders(
     now: i64,
 ) -> Result<()> {
     for (name, special_use) in DEFAULT_FOLDERS {
-        let uid_validity = next_uid_validity(tx, now).await?;
+        let uid_validity = next_uid_validity(tx).await?;
         execute(
             tx,
             "INSERT INTO folders (mailbox_id, name, special_use, uid_validity) \
@@ -39,20 +39,21 @@ pub(crate) async fn create_default_folders(
     Ok(())
 }
 
-/// A UIDVALIDITY never handed out before in this database: the current time in seconds, or one
-/// more than the last one. The upsert locks the counter row, so concurrent creations get
-/// distinct values.
-pub(crate) async fn next_uid_validity(tx: &Tx<'_>, now: i64) -> Result<i64> {
-    let now = now.clamp(1, i64::from(u32::MAX));
-    let next: i64 = query_one(
-        tx,
-        "INSERT INTO meta (key, value) VALUES ('last_uid_validity', $1) \
-         ON CONFLICT (key) DO UPDATE SET value = GREATEST(meta.value + 1, EXCLUDED.value) \
-         RETURNING value",
-        &[&now],
-    )
-    .await?
-    .get(0);
+/// A UIDVALIDITY never handed out before in this database, from the sequence
+/// `mssd_uid_validity` (migration 0003: it started past every earlier value and the time of
+/// the migration). `nextval` takes no lock, so concurrent creations neither wait nor collide.
+pub(crate) async fn next_uid_validity(tx: &Tx<'_>) -> Result<i64> {
+    let next: i64 = query_one(tx, "SELECT nextval('mssd_uid_validity')", &[])
+        .await
+        .map_err(|e| match e {
+            // The sequence's MAXVALUE is u32::MAX: exhausted, it refuses to go on.
+            Error::Postgres(m) if m.contains("reached maximum value") => Error::invalid(
+                "folder",
+                "every UIDVALIDITY value has been used in this database",
+            ),
+            other => other,
+        })?
+        .get(0);
     if next > i64::from(u32::MAX) {
         return Err(Error::invalid(
             "folder",
@@ -266,7 +267,7 @@ pub(crate) async fn create_folder(
     if is_inbox(&name) || by_name(tx, mailbox, &name).await?.is_some() {
         return Err(taken());
     }
-    let uid_validity = next_uid_validity(tx, now).await?;
+    let uid_validity = next_uid_validity(tx).await?;
     let stmt = tx
         .prepare_cached(
             "INSERT INTO folders (mailbox_id, name, special_use, uid_validity) \
