@@ -1,6 +1,6 @@
 //! A real `mssd serve` on each backend (the world of `perf-bench`, its configuration with a
 //! `[store]` section for PostgreSQL): SMTP on the MTA listener (mutual TLS, a peer on the
-//! liste blanche, every connection to one ORG mailbox), then the IMAP command mix of
+//! liste blanche, every connection to one ORG mailbox, then each to its own), then the IMAP command mix of
 //! `imap-bench` on each client's INBOX filled by APPEND. What the MTA clients were told was
 //! accepted is then counted in the store.
 
@@ -38,6 +38,10 @@ pub struct ServerReport {
     pub smtp: LoadReport,
     /// Messages found in the MTA recipient's INBOX afterwards.
     pub stored: usize,
+    /// The same load, each connection to its own mailbox.
+    pub spread_smtp: LoadReport,
+    /// Messages found in those mailboxes afterwards.
+    pub spread_stored: usize,
     pub fill: FillReport,
     pub mix: MixReport,
 }
@@ -64,6 +68,7 @@ pub async fn run_server(backend: Backend, config: &ServerConfig<'_>) -> Result<S
         ehlo_name: PEER_CN.to_string(),
         from: format!("secretariat@{B}"),
         to: world.recipient.clone(),
+        spread: Vec::new(),
         connections: config.connections,
         messages: config.messages,
         size: config.size,
@@ -73,8 +78,17 @@ pub async fn run_server(backend: Backend, config: &ServerConfig<'_>) -> Result<S
         "  SMTP: {} connections x {} messages x {} bytes (mutual TLS, MTA listener)",
         config.connections, config.messages, config.size
     );
+    let spread_to = tokio::task::block_in_place(|| world.add_recipients(config.connections))?;
+    let spread_load = LoadConfig {
+        spread: spread_to.clone(),
+        run_id: run_id(),
+        ..load.clone()
+    };
     let smtp = run_load(load).await;
     print!("{smtp}");
+    println!("  SMTP spread: each connection to its own ORG mailbox");
+    let spread_smtp = run_load(spread_load).await;
+    print!("{spread_smtp}");
 
     let endpoint = ImapEndpoint {
         addr: server.addr("imaps")?,
@@ -126,9 +140,15 @@ pub async fn run_server(backend: Backend, config: &ServerConfig<'_>) -> Result<S
         Some(url) => Arc::new(open_postgres(url).await?),
     };
     let stored = count_inbox(&*store, &world.recipient).await?;
+    let mut spread_stored = 0;
+    for address in &spread_to {
+        spread_stored += count_inbox(&*store, address).await?;
+    }
     Ok(ServerReport {
         smtp,
         stored,
+        spread_smtp,
+        spread_stored,
         fill,
         mix,
     })

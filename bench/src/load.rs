@@ -26,6 +26,9 @@ pub struct LoadConfig {
     pub ehlo_name: String,
     pub from: String,
     pub to: String,
+    /// When not empty, connection `n` writes to `spread[n % len]` instead of `to` (traffic
+    /// spread over mailboxes, as between operators, rather than one hot mailbox).
+    pub spread: Vec<String>,
     pub connections: usize,
     pub messages: usize,
     pub size: usize,
@@ -215,8 +218,12 @@ async fn send_one(
     m: usize,
 ) -> Result<Sent> {
     let id = message_id(&config.run_id, n, m, sender_domain(&config.from));
-    let body = build_message(&config.from, &config.to, &id, config.size);
-    send_message(session, &config.from, &config.to, &body).await
+    let to = match config.spread.len() {
+        0 => &config.to,
+        len => &config.spread[n % len],
+    };
+    let body = build_message(&config.from, to, &id, config.size);
+    send_message(session, &config.from, to, &body).await
 }
 
 /// Sends `body` (ready for the wire: no dot-stuffing needed) from `from` to `to`, MAIL/RCPT/

@@ -69,6 +69,20 @@ impl PerfWorld {
     }
 }
 
+impl PerfWorld {
+    /// `count` more ORG mailboxes (`bench-<n>@A`) for traffic spread over mailboxes.
+    pub fn add_recipients(&self, count: usize) -> Result<Vec<String>> {
+        (0..count)
+            .map(|n| {
+                let address = format!("bench-{n}@{A}");
+                self.operator
+                    .run(&["mailbox", "add", &address, "--kind", "ORG"], None)?;
+                Ok(address)
+            })
+            .collect()
+    }
+}
+
 /// The local address of client `n`: every client is its own source for the server's
 /// per-IP connection limits and authentication throttle.
 pub fn source(n: usize) -> IpAddr {

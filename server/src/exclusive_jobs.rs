@@ -1,8 +1,9 @@
 //! Jobs one node at a time runs on a shared store: the liste blanche refresh, the national
-//! directory import and the LDAP sync. Two nodes running one together would download and
-//! write the same thing twice, and their writes could interleave; one node's result reaches
-//! the others through the store (`serve::store_watch` for the list and the directory; the
-//! LDAP mirror, mailboxes and grants are read from the store where they are used).
+//! directory import, the LDAP sync and the citizen notifications. Two nodes running one
+//! together would download, write or post the same thing twice, and their writes could
+//! interleave; one node's result reaches the others through the store (`serve::store_watch`
+//! for the list and the directory; the LDAP mirror, mailboxes, grants and the notification
+//! outbox are read from the store where they are used).
 
 use std::future::Future;
 
@@ -13,6 +14,8 @@ use crate::error::{Error, Result};
 pub const TRUST_LIST_REFRESH: &str = "trust-list-refresh";
 pub const ANNUAIRE_IMPORT: &str = "annuaire-import";
 pub const LDAP_SYNC: &str = "ldap-sync";
+/// Posting citizen notifications (`[citizen] notify_url`): each once, from one node.
+pub const CITIZEN_NOTIFY: &str = "citizen-notify";
 
 /// Runs `work` unless another node (or a CLI command) runs `job` now: then, or when the lock
 /// cannot be taken, `None` and a log line — the scheduled run is skipped, the next one tries

@@ -80,8 +80,29 @@ impl Notifier {
         }
     }
 
-    /// Sends what is due; whether anything was due.
+    /// Sends what is due, on one node at a time (nodes sharing a PostgreSQL store would
+    /// otherwise post the same notification twice); whether anything was sent. The job lock
+    /// is taken only when something is due, and the outbox read again under it.
     async fn round(&self) -> bool {
+        match self.store.notifications_due(unix_now(), 1).await {
+            Ok(due) if due.is_empty() => return false,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "citizen notifications: reading the outbox failed");
+                return false;
+            }
+        }
+        crate::exclusive_jobs::run_scheduled(
+            self.store.as_ref(),
+            crate::exclusive_jobs::CITIZEN_NOTIFY,
+            self.send_due(),
+        )
+        .await
+        .unwrap_or(false)
+    }
+
+    /// Sends what is due (the job lock held); whether anything was due.
+    async fn send_due(&self) -> bool {
         let now = unix_now();
         let due = match self.store.notifications_due(now, BATCH).await {
             Ok(due) => due,

@@ -135,6 +135,7 @@ fn run(args: &Args) -> Result<bool> {
         ehlo_name: PEER_CN.to_string(),
         from: format!("secretariat@{B}"),
         to: world.recipient.clone(),
+        spread: Vec::new(),
         connections: args.connections,
         messages: args.big_messages,
         size: args.big_size,

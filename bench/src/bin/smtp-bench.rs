@@ -90,6 +90,7 @@ fn run(args: &Args) -> Result<bool> {
         ehlo_name: PEER_CN.to_string(),
         from: format!("secretariat@{B}"),
         to: recipient.clone(),
+        spread: Vec::new(),
         connections: args.connections,
         messages: args.messages,
         size: args.size,

@@ -69,6 +69,7 @@ fn main() -> ExitCode {
             .unwrap_or_else(|| format!("mail.{domain}")),
         from: args.from.clone(),
         to: args.to.clone(),
+        spread: Vec::new(),
         connections: args.connections,
         messages: args.messages,
         size: args.size,

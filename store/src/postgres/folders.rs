@@ -15,11 +15,7 @@ use crate::sqlite::folder_names::{SEPARATOR, canonical_folder_name, is_inbox, is
 use crate::sqlite::folders::{DEFAULT_FOLDERS, INBOX};
 use crate::sqlite::quota::check_room;
 
-pub(crate) async fn create_default_folders(
-    tx: &Tx<'_>,
-    mailbox: MailboxId,
-    now: i64,
-) -> Result<()> {
+pub(crate) async fn create_default_folders(tx: &Tx<'_>, mailbox: MailboxId) -> Result<()> {
     for (name, special_use) in DEFAULT_FOLDERS {
         let uid_validity = next_uid_validity(tx).await?;
         execute(
@@ -253,12 +249,7 @@ fn taken() -> Error {
 }
 
 /// Creates one folder (not its missing parents) with a UIDVALIDITY never used before.
-pub(crate) async fn create_folder(
-    tx: &Tx<'_>,
-    mailbox: MailboxId,
-    name: &str,
-    now: i64,
-) -> Result<Folder> {
+pub(crate) async fn create_folder(tx: &Tx<'_>, mailbox: MailboxId, name: &str) -> Result<Folder> {
     let name = canonical_folder_name(name.strip_suffix(SEPARATOR).unwrap_or(name))?;
     if !mailbox_exists(tx, mailbox).await? {
         return Err(Error::not_found(format!("mailbox {}", mailbox.0)));

@@ -67,7 +67,7 @@ pub(crate) async fn create(tx: &Tx<'_>, m: &NewMailbox, now: i64) -> Result<Mail
             }
         })?;
     let id = MailboxId(row.get(0));
-    create_default_folders(tx, id, now).await?;
+    create_default_folders(tx, id).await?;
     Ok(Mailbox {
         id,
         address: m.address.clone(),

@@ -11,9 +11,12 @@
 //! one WAL flush for many messages, each in its own savepoint. Folder changes reach the change feeds
 //! of the other nodes by LISTEN/NOTIFY (`notify`).
 
+#[macro_use]
+mod macros;
 mod audit;
 mod blobs;
 mod directory;
+mod directory_impl;
 mod folders;
 mod group_commit;
 mod health_docs;

@@ -7,17 +7,12 @@ use mssd_core::Address;
 use super::blobs::{Ready, ready};
 use super::group_commit::AcceptJob;
 use super::{
-    PgResult, PostgresStore, audit, changes_of, directory, folders, health_docs, job_lock,
-    mailboxes, messages, notify, now_unix, queue, small,
+    PgResult, PostgresStore, audit, changes_of, folders, health_docs, job_lock, mailboxes,
+    messages, now_unix, queue, small,
 };
 use crate::blob_files::{BlobWriter, MessageBytes};
 use crate::change_feed::ChangeFeed;
 use crate::citizen_model::ExchangeHistory;
-use crate::directory_model::{
-    DirectoryDiff, DirectoryGeneration, DirectoryMailbox, DirectoryProfessional, DirectoryRows,
-    DirectorySet, DirectorySetStatus,
-};
-use crate::directory_store::DirectoryStore;
 use crate::document_model::{IndexedDocument, IndicatorRow};
 use crate::error::Result;
 use crate::exclusive_job::ExclusiveJob;
@@ -29,50 +24,6 @@ use crate::model::{
 };
 use crate::sqlite::documents::check_name;
 use crate::store::Store;
-
-/// Runs `$body` (which uses the transaction `$tx`) in a read-write transaction and commits.
-macro_rules! write {
-    ($store:expr, |$tx:ident| $body:expr) => {{
-        let mut conn = $store.conn().await?;
-        let $tx = conn.transaction().await.pg("beginning a transaction")?;
-        let value = $body;
-        $tx.commit().await.pg("committing")?;
-        $store.counted_commit();
-        Ok::<_, crate::error::Error>(value)
-    }};
-}
-
-/// Like `write!`, for a `$body` giving `(value, folder changes)`: the changes are notified to
-/// the other nodes in the transaction and published here after the commit.
-macro_rules! write_publishing {
-    ($store:expr, |$tx:ident| $body:expr) => {{
-        let mut conn = $store.conn().await?;
-        let $tx = conn.transaction().await.pg("beginning a transaction")?;
-        let (value, changes) = $body;
-        notify::send(&$tx, $store.node(), &changes).await?;
-        $tx.commit().await.pg("committing")?;
-        $store.counted_commit();
-        $store.publish_changes(changes);
-        Ok::<_, crate::error::Error>(value)
-    }};
-}
-
-/// Runs `$body` in a read-only transaction (one snapshot for a multi-statement read).
-macro_rules! read {
-    ($store:expr, |$tx:ident| $body:expr) => {{
-        let mut conn = $store.conn().await?;
-        let $tx = conn
-            .build_transaction()
-            .read_only(true)
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .start()
-            .await
-            .pg("beginning a read")?;
-        let value = $body;
-        $tx.commit().await.pg("ending a read")?;
-        Ok::<_, crate::error::Error>(value)
-    }};
-}
 
 impl PostgresStore {
     /// The listing summary of a message going into folders.
@@ -220,13 +171,8 @@ impl Store for PostgresStore {
     }
 
     async fn create_folder(&self, mailbox: MailboxId, name: &str) -> Result<Folder> {
-        write!(self, |tx| folders::create_folder(
-            &tx,
-            mailbox,
-            name,
-            now_unix()
-        )
-        .await?)
+        write!(self, |tx| folders::create_folder(&tx, mailbox, name)
+            .await?)
     }
 
     async fn rename_folder(&self, mailbox: MailboxId, from: &str, to: &str) -> Result<()> {
@@ -546,109 +492,5 @@ impl Store for PostgresStore {
 
     fn stats(&self) -> WriterStats {
         self.writer_stats()
-    }
-}
-
-impl PostgresStore {
-    /// Deletes a generation not in force, one bounded transaction at a time.
-    async fn purge_generation(&self, generation: DirectoryGeneration) -> Result<()> {
-        loop {
-            let done = write!(self, |tx| directory::purge_chunk(&tx, generation).await?)?;
-            if done {
-                return Ok(());
-            }
-        }
-    }
-}
-
-#[async_trait]
-impl DirectoryStore for PostgresStore {
-    async fn directory_begin(&self, set: DirectorySet) -> Result<DirectoryGeneration> {
-        let stale = read!(self, |tx| directory::stale(&tx, set).await?)?;
-        for generation in stale {
-            write!(self, |tx| directory::retire(&tx, generation).await?)?;
-            self.purge_generation(generation).await?;
-        }
-        write!(self, |tx| directory::begin(&tx, set, now_unix()).await?)
-    }
-
-    async fn directory_write(
-        &self,
-        generation: DirectoryGeneration,
-        rows: DirectoryRows,
-    ) -> Result<()> {
-        write!(self, |tx| directory::write(&tx, generation, &rows).await?)
-    }
-
-    async fn directory_diff(
-        &self,
-        generation: DirectoryGeneration,
-        sample: usize,
-    ) -> Result<DirectoryDiff> {
-        read!(self, |tx| directory::diff(&tx, generation, sample).await?)
-    }
-
-    async fn directory_commit(&self, generation: DirectoryGeneration, source: &str) -> Result<()> {
-        let previous = write!(self, |tx| directory::commit(
-            &tx,
-            generation,
-            source,
-            now_unix()
-        )
-        .await?)?;
-        // The switch is durable; removing the old rows is housekeeping that a later import
-        // finishes if this one is interrupted.
-        if let Some(previous) = previous {
-            self.purge_generation(previous).await?;
-        }
-        Ok(())
-    }
-
-    async fn directory_discard(&self, generation: DirectoryGeneration) -> Result<()> {
-        write!(self, |tx| directory::retire(&tx, generation).await?)?;
-        self.purge_generation(generation).await
-    }
-
-    async fn directory_status(&self) -> Result<Vec<DirectorySetStatus>> {
-        read!(self, |tx| directory::status(&tx).await?)
-    }
-
-    async fn directory_mailbox(&self, address: &Address) -> Result<Option<DirectoryMailbox>> {
-        read!(self, |tx| directory::mailbox(&tx, address).await?)
-    }
-
-    async fn directory_mailboxes(
-        &self,
-        after: Option<String>,
-        limit: usize,
-    ) -> Result<Vec<DirectoryMailbox>> {
-        read!(self, |tx| directory::mailboxes(
-            &tx,
-            after.as_deref(),
-            limit
-        )
-        .await?)
-    }
-
-    async fn directory_professional(
-        &self,
-        id_nat_ps: &str,
-    ) -> Result<Option<DirectoryProfessional>> {
-        read!(self, |tx| directory::professional(&tx, id_nat_ps).await?)
-    }
-
-    async fn set_red_listed(&self, address: &Address, red_listed: bool) -> Result<()> {
-        let key = address.canonical();
-        write!(self, |tx| directory::set_red_listed(
-            &tx,
-            &key,
-            red_listed,
-            now_unix()
-        )
-        .await?)
-    }
-
-    async fn red_listed(&self) -> Result<Vec<String>> {
-        read!(self, |tx| directory::red_listed(&tx).await?)
     }
 }
