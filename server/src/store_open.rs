@@ -99,6 +99,14 @@ pub async fn open_for_serving(config: &Config) -> Result<Arc<dyn Store>> {
             if removed > 0 {
                 tracing::info!(removed, "unused blob files removed at start");
             }
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let released = store.release_queue_leases(now).await?;
+            if released > 0 {
+                tracing::info!(
+                    released,
+                    "queue entries claimed before a crash are due again"
+                );
+            }
             Ok(Arc::new(store))
         }
         StoreBackend::Postgres(settings) => {

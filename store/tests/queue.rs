@@ -383,3 +383,31 @@ contract_tests!(
     an_operator_retry_does_not_cut_a_lease,
     concurrent_claimers_share_the_queue,
 );
+
+/// SQLite has one queue runner, the server: when it starts again after a crash, the leases in
+/// the queue are its own, of a round that never settled; those entries are due at once rather
+/// than after the lease. Entries waiting for a planned retry keep their schedule.
+#[tokio::test]
+async fn sqlite_a_restarted_server_releases_the_leases_of_its_crashed_run() {
+    let t = common::open_temp();
+    let store = &t.store;
+    use mssd_store::Store;
+    let leased = store
+        .enqueue(entry(&["a@b.mssante.fr"], 100, b"in flight"))
+        .await
+        .unwrap();
+    let planned = store
+        .enqueue(entry(&["a@b.mssante.fr"], 5_000, b"later"))
+        .await
+        .unwrap();
+    let claimed = store.claim_due(1_000, 1_900, 10).await.unwrap();
+    assert_eq!(ids(claimed), vec![leased]);
+    assert!(store.due(1_100, 10).await.unwrap().is_empty());
+
+    assert_eq!(store.release_queue_leases(1_100).await.unwrap(), 1);
+    assert_eq!(ids(store.due(1_100, 10).await.unwrap()), vec![leased]);
+    let queue = store.queue().await.unwrap();
+    let next = |id| queue.iter().find(|q| q.id == id).unwrap().next_attempt;
+    assert_eq!((next(leased), next(planned)), (Some(1_100), Some(5_000)));
+    assert_eq!(store.release_queue_leases(1_200).await.unwrap(), 0);
+}

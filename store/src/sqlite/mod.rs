@@ -29,6 +29,7 @@ mod migrations;
 mod notifications;
 mod prepared;
 mod queue;
+mod queue_restart;
 pub(crate) mod quota;
 mod readers;
 mod snapshot;
