@@ -42,16 +42,29 @@ pub(crate) async fn stale(tx: &Tx<'_>, set: DirectorySet) -> Result<Vec<Director
     .collect())
 }
 
-/// The set and state of a generation (its row locked: a write, a commit and a discard of the
+/// The set and state of a generation, its row locked (a write, a commit and a discard of the
 /// same generation are ordered).
 async fn describe(tx: &Tx<'_>, generation: DirectoryGeneration) -> Result<(DirectorySet, String)> {
-    let row = query_opt(
-        tx,
-        "SELECT set_name, state FROM directory_generations WHERE id = $1 FOR UPDATE",
-        &[&generation.0],
-    )
-    .await?
-    .ok_or_else(|| Error::not_found(format!("directory generation {}", generation.0)))?;
+    describe_with(tx, generation, " FOR UPDATE").await
+}
+
+/// `describe` without the row lock (a read-only transaction cannot take it).
+async fn describe_unlocked(
+    tx: &Tx<'_>,
+    generation: DirectoryGeneration,
+) -> Result<(DirectorySet, String)> {
+    describe_with(tx, generation, "").await
+}
+
+async fn describe_with(
+    tx: &Tx<'_>,
+    generation: DirectoryGeneration,
+    lock: &str,
+) -> Result<(DirectorySet, String)> {
+    let sql = format!("SELECT set_name, state FROM directory_generations WHERE id = $1{lock}");
+    let row = query_opt(tx, &sql, &[&generation.0])
+        .await?
+        .ok_or_else(|| Error::not_found(format!("directory generation {}", generation.0)))?;
     let set: String = row.get(0);
     let set = DirectorySet::parse(&set).ok_or_else(|| {
         Error::corrupt("directory_generations", format!("unknown set name {set:?}"))
@@ -569,25 +582,6 @@ pub(crate) async fn diff(
         removed_sample,
         changed_sample,
     })
-}
-
-/// `describe` without the row lock (a read-only transaction cannot take it).
-async fn describe_unlocked(
-    tx: &Tx<'_>,
-    generation: DirectoryGeneration,
-) -> Result<(DirectorySet, String)> {
-    let row = query_opt(
-        tx,
-        "SELECT set_name, state FROM directory_generations WHERE id = $1",
-        &[&generation.0],
-    )
-    .await?
-    .ok_or_else(|| Error::not_found(format!("directory generation {}", generation.0)))?;
-    let set: String = row.get(0);
-    let set = DirectorySet::parse(&set).ok_or_else(|| {
-        Error::corrupt("directory_generations", format!("unknown set name {set:?}"))
-    })?;
-    Ok((set, row.get(1)))
 }
 
 /// Counts the rows of a one-column query and keeps the first `sample`.

@@ -1,5 +1,6 @@
 //! Mailbox rows: creation with default folders, lookups, status, removal.
 
+use deadpool_postgres::GenericClient;
 use mssd_core::{Address, MailboxKind};
 use tokio_postgres::Row;
 
@@ -21,7 +22,7 @@ pub(crate) async fn create(tx: &Tx<'_>, m: &NewMailbox, now: i64) -> Result<Mail
         });
     }
     if let Some(dn) = &m.certificate_dn
-        && one(tx, "certificate_dn = $1", dn).await?.is_some()
+        && by_certificate_dn(tx, dn).await?.is_some()
     {
         return Err(Error::AlreadyExists {
             what: "a mailbox bound to this certificate DN".to_owned(),
@@ -146,33 +147,17 @@ pub(crate) async fn remove(tx: &Tx<'_>, address: &Address) -> Result<()> {
     delete_unreferenced(tx, &blob_ids).await
 }
 
-async fn one(tx: &Tx<'_>, filter: &str, value: &str) -> Result<Option<Mailbox>> {
+/// One mailbox by a unique column, in one statement: in a transaction, or outside any on a
+/// pooled connection — a single-row read needs no snapshot, and the lookups of every RCPT and
+/// login then take one round trip instead of BEGIN, SELECT, COMMIT.
+async fn one(client: &impl GenericClient, filter: &str, value: &str) -> Result<Option<Mailbox>> {
     let sql = format!("SELECT {COLUMNS} FROM mailboxes WHERE {filter}");
-    query_opt(tx, &sql, &[&value])
-        .await?
-        .as_ref()
-        .map(mailbox_of_row)
-        .transpose()
-}
-
-/// One mailbox by a unique column, in one statement outside any transaction: a single row
-/// read needs no snapshot, and this is the lookup of every RCPT and login (one round trip
-/// instead of BEGIN, SELECT, COMMIT).
-pub(crate) async fn one_unique(
-    conn: &deadpool_postgres::Object,
-    filter: UniqueKey,
-    value: &str,
-) -> Result<Option<Mailbox>> {
-    let column = match filter {
-        UniqueKey::Address => "address",
-        UniqueKey::CertificateDn => "certificate_dn",
-    };
-    let sql = format!("SELECT {COLUMNS} FROM mailboxes WHERE {column} = $1");
-    let stmt = conn
+    let stmt = client
         .prepare_cached(&sql)
         .await
         .pg("preparing a statement")?;
-    conn.query_opt(&stmt, &[&value])
+    client
+        .query_opt(&stmt, &[&value])
         .await
         .pg("reading a mailbox")?
         .as_ref()
@@ -180,11 +165,18 @@ pub(crate) async fn one_unique(
         .transpose()
 }
 
-/// The unique columns a mailbox is looked up by.
-#[derive(Clone, Copy)]
-pub(crate) enum UniqueKey {
-    Address,
-    CertificateDn,
+pub(crate) async fn by_address(
+    client: &impl GenericClient,
+    address: &Address,
+) -> Result<Option<Mailbox>> {
+    one(client, "address = $1", &address.canonical()).await
+}
+
+pub(crate) async fn by_certificate_dn(
+    client: &impl GenericClient,
+    dn: &str,
+) -> Result<Option<Mailbox>> {
+    one(client, "certificate_dn = $1", dn).await
 }
 
 fn mailbox_of_row(r: &Row) -> Result<Mailbox> {

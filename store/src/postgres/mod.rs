@@ -255,13 +255,19 @@ pub(crate) fn describe(config: &tokio_postgres::Config) -> String {
 
 /// Refuses a server that would acknowledge a commit before its WAL is flushed.
 async fn check_durability(conn: &deadpool_postgres::Object) -> Result<()> {
-    for (setting, refused) in [("synchronous_commit", "off"), ("fsync", "off")] {
+    let show = |setting: &'static str| async move {
         let row = conn
             .query_one(&format!("SHOW {setting}"), &[])
             .await
             .pg(&format!("reading {setting}"))?;
-        let value: String = row.get(0);
-        if value.eq_ignore_ascii_case(refused) {
+        Ok::<String, Error>(row.get(0))
+    };
+    let commit = show("synchronous_commit").await?;
+    for (setting, value) in [
+        ("synchronous_commit", &commit),
+        ("fsync", &show("fsync").await?),
+    ] {
+        if value.eq_ignore_ascii_case("off") {
             return Err(Error::Postgres(format!(
                 "checking durability: {setting} = {value}; mssd acknowledges a message only \
                  once it is durable, set {setting} = on (synchronous_commit may also be \
@@ -271,16 +277,7 @@ async fn check_durability(conn: &deadpool_postgres::Object) -> Result<()> {
     }
     // With a synchronous standby, `local` acknowledges commits the standby may not have: a
     // failover would lose messages mssd answered 250 for.
-    let standbys: String = conn
-        .query_one("SHOW synchronous_standby_names", &[])
-        .await
-        .pg("reading synchronous_standby_names")?
-        .get(0);
-    let commit: String = conn
-        .query_one("SHOW synchronous_commit", &[])
-        .await
-        .pg("reading synchronous_commit")?
-        .get(0);
+    let standbys = show("synchronous_standby_names").await?;
     if !standbys.trim().is_empty() && commit.eq_ignore_ascii_case("local") {
         return Err(Error::Postgres(format!(
             "checking durability: synchronous_commit = local while synchronous_standby_names = \

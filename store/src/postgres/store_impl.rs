@@ -48,7 +48,7 @@ impl Store for PostgresStore {
 
     async fn mailbox(&self, address: &Address) -> Result<Option<Mailbox>> {
         let conn = self.conn().await?;
-        mailboxes::one_unique(&conn, mailboxes::UniqueKey::Address, &address.canonical()).await
+        mailboxes::by_address(&conn, address).await
     }
 
     async fn list_mailboxes(&self) -> Result<Vec<Mailbox>> {
@@ -66,7 +66,7 @@ impl Store for PostgresStore {
 
     async fn mailbox_by_certificate_dn(&self, canonical_dn: &str) -> Result<Option<Mailbox>> {
         let conn = self.conn().await?;
-        mailboxes::one_unique(&conn, mailboxes::UniqueKey::CertificateDn, canonical_dn).await
+        mailboxes::by_certificate_dn(&conn, canonical_dn).await
     }
 
     async fn mailboxes_by_owner(&self, id_nat_ps: &str) -> Result<Vec<Mailbox>> {
