@@ -452,6 +452,9 @@ pub struct WriterStats {
     pub commits: u64,
     /// Jobs made durable by those commits.
     pub writes: u64,
+    /// Batches rolled back and run again job by job because one job failed (PostgreSQL's
+    /// pipelined accepts; always 0 on SQLite, whose batches never run twice).
+    pub retried: u64,
 }
 
 /// How `store_flags` combines the given flags with a message's current ones.

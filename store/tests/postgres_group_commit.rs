@@ -1,6 +1,8 @@
 //! The group commit of accepted messages on PostgreSQL (`store/src/postgres/group_commit.rs`):
 //! acceptances waiting together share one transaction, each in its savepoint, so one that
 //! fails does not fail the others, and the audit chain stays whole under concurrent accepts.
+//! Batches first take the pipelined way (`store/src/postgres/accept_pipelined.rs`); a batch with
+//! a failing acceptance is run again the slow way.
 
 mod common;
 
@@ -10,7 +12,8 @@ use std::time::Duration;
 use common::new_mailbox;
 use common::postgres::{connect, fresh_database, staging_dir};
 use mssd_store::{
-    Acceptance, AuditEvent, Delivery, Error, MailboxId, PostgresOptions, PostgresStore, Store,
+    Acceptance, AuditEvent, Delivery, Direction, Error, MailboxId, NewQueued, PostgresOptions,
+    PostgresStore, QueuedRecipient, RecipientStatus, Store, UsageCount,
 };
 
 /// The audit trail's advisory lock key (store/src/postgres/audit.rs).
@@ -148,6 +151,10 @@ async fn a_failing_acceptance_in_a_batch_fails_alone() {
     );
     let verification = s.audit_verify().await.unwrap();
     assert_eq!(verification.broken, None);
+    assert!(
+        after.retried > before.retried,
+        "no batch was run again the slow way"
+    );
 }
 
 /// Many writers accepting at once, with single audit appends between them: every line is
@@ -199,4 +206,153 @@ async fn the_chain_verifies_after_concurrent_accepts() {
         delivered += s.messages(inbox.id).await.unwrap().len();
     }
     assert_eq!(delivered, WRITERS * (EACH - EACH / 10));
+}
+
+/// Good acceptances queued together take the pipelined way (no batch run again) and write what
+/// the slow way writes: one delivery per distinct recipient in the recipients' order, queue
+/// entries sharing the delivery's bytes or holding their own (recipients once each), usage
+/// counters summed, notifications, quota usage.
+#[tokio::test(flavor = "multi_thread")]
+async fn good_acceptances_go_the_pipelined_way_and_write_what_the_slow_way_writes() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let s = Arc::new(store(&url).await);
+    let a = s
+        .create_mailbox(new_mailbox("a@x.mssante.fr"))
+        .await
+        .unwrap();
+    let b = s
+        .create_mailbox(new_mailbox("b@x.mssante.fr"))
+        .await
+        .unwrap();
+    let before = s.stats();
+
+    let holder = connect(&url).await;
+    holder
+        .execute("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK])
+        .await
+        .unwrap();
+    const JOBS: usize = 12;
+    let mut tasks = Vec::new();
+    for i in 0..JOBS {
+        let s = Arc::clone(&s);
+        let mut job = acceptance(i, a.id, 0);
+        let delivery = job.delivery.as_mut().unwrap();
+        delivery.recipients = vec![a.id, b.id, a.id];
+        delivery.message = format!("Subject: {i}\r\n\r\nmessage {i}\r\n")
+            .into_bytes()
+            .into();
+        let own = if i % 2 == 0 {
+            Vec::new()
+        } else {
+            format!("queued {i}").into_bytes()
+        };
+        let recipient = |address: &str| QueuedRecipient {
+            address: address.parse().unwrap(),
+            status: RecipientStatus::Pending,
+            detail: None,
+        };
+        job.queued = Some(NewQueued {
+            sender: Some("a@x.mssante.fr".parse().unwrap()),
+            recipients: vec![
+                recipient("r1@y.mssante.fr"),
+                recipient("r1@y.mssante.fr"),
+                recipient("r2@y.mssante.fr"),
+            ],
+            message: own.into(),
+            next_attempt: 100 + i as i64,
+            envelope: serde_json::json!({ "i": i }),
+        });
+        job.usage = vec![UsageCount {
+            mailbox: "a@x.mssante.fr".to_owned(),
+            direction: Direction::Received,
+            xdm: i % 3 == 0,
+            documents: 2,
+            qualified_ins: 1,
+        }];
+        job.notify = vec![b.id];
+        tasks.push(tokio::spawn(
+            async move { (i, s.accept(job).await.unwrap()) },
+        ));
+    }
+    // Not a timing assertion: the time for every task to queue its acceptance.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    holder
+        .execute("SELECT pg_advisory_unlock($1)", &[&AUDIT_LOCK])
+        .await
+        .unwrap();
+
+    let mut queued = Vec::new();
+    let inbox_a = s.folders(a.id).await.unwrap()[0].clone();
+    for t in tasks {
+        let (i, accepted) = t.await.unwrap();
+        let mailboxes: Vec<MailboxId> = accepted.delivered.iter().map(|d| d.mailbox).collect();
+        assert_eq!(mailboxes, [a.id, b.id], "acceptance {i}");
+        let uid = accepted.delivered[0].uid;
+        let body = s.message_body(inbox_a.id, uid).await.unwrap().unwrap();
+        assert_eq!(
+            body,
+            format!("Subject: {i}\r\n\r\nmessage {i}\r\n").into_bytes()
+        );
+        queued.push((i, accepted.queued.unwrap(), body));
+    }
+    let after = s.stats();
+    assert_eq!(after.retried, before.retried, "a batch was run again");
+    assert_eq!(after.writes - before.writes, JOBS as u64);
+    assert!(
+        after.commits - before.commits < JOBS as u64,
+        "no batch formed"
+    );
+
+    let entries = s.queue().await.unwrap();
+    assert_eq!(entries.len(), JOBS);
+    for (i, id, delivered) in queued {
+        let entry = entries.iter().find(|e| e.id == id).unwrap();
+        let expected = if i % 2 == 0 {
+            delivered
+        } else {
+            format!("queued {i}").into_bytes()
+        };
+        assert_eq!(entry.message, expected, "queue entry of acceptance {i}");
+        let to: Vec<&str> = entry
+            .recipients
+            .iter()
+            .map(|r| r.address.as_str())
+            .collect();
+        assert_eq!(to, ["r1@y.mssante.fr", "r2@y.mssante.fr"]);
+        assert_eq!(entry.envelope, serde_json::json!({ "i": i }));
+        assert_eq!(entry.next_attempt, Some(100 + i as i64));
+    }
+
+    let now = time::OffsetDateTime::now_utc();
+    let month = format!("{:04}-{:02}", now.year(), u8::from(now.month()));
+    let counters = s.usage_indicators(&month).await.unwrap();
+    assert_eq!(counters.len(), 1, "{counters:?}");
+    let c = &counters[0];
+    assert_eq!(
+        (c.messages, c.xdm_messages, c.documents, c.qualified_ins),
+        (
+            JOBS as u64,
+            JOBS.div_ceil(3) as u64,
+            2 * JOBS as u64,
+            JOBS as u64
+        )
+    );
+    let notifications = s.notifications_due(i64::MAX, 100).await.unwrap();
+    assert_eq!(notifications.len(), JOBS);
+    assert!(notifications.iter().all(|n| n.mailbox == b.id));
+    for m in [a.id, b.id] {
+        let inbox = s.folders(m).await.unwrap()[0].clone();
+        let listed = s.messages(inbox.id).await.unwrap();
+        let uids: Vec<u32> = listed.iter().map(|m| m.uid).collect();
+        assert_eq!(uids, (1..=JOBS as u32).collect::<Vec<_>>());
+        let usage = s.quota(m).await.unwrap();
+        let bytes: u64 = listed.iter().map(|m| m.size).sum();
+        assert_eq!(
+            (usage.used_messages, usage.used_bytes),
+            (JOBS as u64, bytes)
+        );
+    }
+    assert_eq!(s.audit_verify().await.unwrap().broken, None);
 }

@@ -17,6 +17,11 @@
 //! 4. it commits once, then publishes the folder changes and answers every caller — only
 //!    after COMMIT returned (durable before acknowledged). A failed COMMIT fails every caller.
 //!
+//! Steps 2 and 3 above are the slow way. A batch first takes the fast one
+//! ([`super::accept_pipelined`]): a few statements per acceptance, pipelined, no savepoints;
+//! when any acceptance fails there, the transaction is rolled back and the batch runs again
+//! the slow way, where the failing acceptance gets its own error.
+//!
 //! Each accepted message's deliveries, queue entry, counters and audit line stay atomic
 //! together: they are in one savepoint (or the audit append after it) of one transaction.
 
@@ -28,7 +33,9 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
 use super::blobs::Ready;
-use super::{PgResult, Tx, audit, changes_of, health_docs, messages, notify, queue, small};
+use super::{
+    PgResult, Tx, accept_pipelined, audit, changes_of, health_docs, messages, notify, queue, small,
+};
 use crate::change_feed::ChangeFeed;
 use crate::error::{Error, Result};
 use crate::model::{Acceptance, Accepted, FolderChange, WriterStats};
@@ -64,6 +71,7 @@ impl GroupLimits {
 pub(crate) struct WriteCounters {
     commits: AtomicU64,
     writes: AtomicU64,
+    retried: AtomicU64,
 }
 
 impl WriteCounters {
@@ -76,6 +84,7 @@ impl WriteCounters {
         WriterStats {
             commits: self.commits.load(Ordering::Relaxed),
             writes: self.writes.load(Ordering::Relaxed),
+            retried: self.retried.load(Ordering::Relaxed),
         }
     }
 }
@@ -244,6 +253,31 @@ async fn run_batch(
             "accepting: getting a connection from the pool: {e}"
         ))
     })?;
+    if jobs.iter().all(|job| accept_pipelined::eligible(job)) {
+        let tx = conn
+            .transaction()
+            .await
+            .pg("accepting: beginning a batch")?;
+        lock_batch_mailboxes(&tx, jobs).await?;
+        match accept_pipelined::stage(&tx, &context.node, jobs).await {
+            Ok(staged) => {
+                let events: Vec<_> = jobs.iter().map(|job| &job.acceptance.audit).collect();
+                audit::append_all(&tx, &events).await?;
+                // Only after COMMIT returned: a failed COMMIT may have committed, so the
+                // batch must not run again.
+                tx.commit().await.pg("accepting: committing a batch")?;
+                outcomes.extend(staged.into_iter().map(Ok));
+                return Ok(());
+            }
+            Err(e) => {
+                context.counters.retried.fetch_add(1, Ordering::Relaxed);
+                debug!(jobs = jobs.len(), error = %e, "pipelined accept batch refused; run again acceptance by acceptance");
+                tx.rollback()
+                    .await
+                    .pg("accepting: rolling back a pipelined batch")?;
+            }
+        }
+    }
     let tx = conn
         .transaction()
         .await

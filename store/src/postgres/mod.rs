@@ -13,6 +13,7 @@
 
 #[macro_use]
 mod macros;
+mod accept_pipelined;
 mod audit;
 mod blobs;
 mod directory;

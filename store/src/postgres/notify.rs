@@ -30,10 +30,19 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Queues the notifications of `changes` in the writing transaction.
 pub(crate) async fn send(tx: &Tx<'_>, node: &str, changes: &[FolderChange]) -> Result<()> {
     for c in changes {
-        let payload = format!("{node}:{}:{}:{}", c.mailbox.0, c.folder.0, c.highest_modseq);
-        execute(tx, "SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await?;
+        execute(
+            tx,
+            "SELECT pg_notify($1, $2)",
+            &[&CHANNEL, &payload(node, c)],
+        )
+        .await?;
     }
     Ok(())
+}
+
+/// The notice of `change` made by `node` (read back by [`parse`]).
+pub(crate) fn payload(node: &str, c: &FolderChange) -> String {
+    format!("{node}:{}:{}:{}", c.mailbox.0, c.folder.0, c.highest_modseq)
 }
 
 /// A change another node made, from a payload; `None` for one of ours or an unreadable one.

@@ -35,6 +35,7 @@ impl Counters {
         WriterStats {
             commits: self.commits.load(Ordering::Relaxed),
             writes: self.writes.load(Ordering::Relaxed),
+            retried: 0,
         }
     }
 }
