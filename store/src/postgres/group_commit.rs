@@ -53,13 +53,14 @@ pub(crate) struct GroupLimits {
 }
 
 impl GroupLimits {
-    /// For a pool of `pool_size` connections: a committer per four connections (at least one,
-    /// at most four), the rest left to the other writes and the reads. Measured on 2 cores
-    /// with 50 writers (docs/postgres.md): 1 committer 900 accepts/s (26 per commit, bound by
-    /// the round trips of one connection), 2: 1,600/s, 4: 2,000/s, 8: 1,500/s, 16: 1,300/s.
+    /// For a pool of `pool_size` connections: two committers from 16 connections on, one below.
+    /// Measured on 2 cores, 50 writers, pipelined batches (docs/postgres.md): 1 committer
+    /// 2,331 accepts/s, 2: 3,523/s, 4: 2,013/s. More committers make smaller batches, hence
+    /// more commits, and commits queue on the audit lock (held until COMMIT); before the
+    /// batches were pipelined, each committer waited on its round trips and 4 did best.
     pub(crate) fn for_pool(pool_size: usize) -> GroupLimits {
         GroupLimits {
-            committers: (pool_size / 4).clamp(1, 4),
+            committers: (pool_size / 8).clamp(1, 2),
             max_jobs: 64,
             max_bytes: 32 << 20,
         }
