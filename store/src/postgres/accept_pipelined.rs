@@ -25,14 +25,31 @@
 //! at a time; the store's contract tests go through both ways.
 
 use futures_util::future::try_join_all;
+use tokio_postgres::types::ToSql;
 
-use super::group_commit::AcceptJob;
+use super::blobs::Ready;
 use super::notify::CHANNEL;
 use super::{Tx, execute, query, query_one, u32_of, u64_of};
 use crate::error::{Error, Result};
-use crate::model::{Accepted, Delivered, FolderChange, MailboxId, NewQueued, QueueId};
+use crate::model::{Acceptance, Accepted, Delivered, FolderChange, MailboxId, NewQueued, QueueId};
 use crate::sqlite::folders::INBOX;
 use crate::sqlite::indicators::month_of;
+
+/// An acceptance with its message bodies read and digested (outside any transaction).
+pub(crate) struct AcceptJob {
+    pub acceptance: Acceptance,
+    pub delivery: Option<Ready>,
+    pub queued: Option<Ready>,
+    pub now: i64,
+}
+
+impl AcceptJob {
+    /// Bytes in memory, to bound a batch.
+    pub(crate) fn weight(&self) -> usize {
+        let size = |r: &Option<Ready>| r.as_ref().map_or(0, |r| r.bytes.len());
+        size(&self.delivery) + size(&self.queued)
+    }
+}
 
 /// Whether `job` can take the fast path.
 pub(crate) fn eligible(job: &AcceptJob) -> bool {
@@ -167,6 +184,17 @@ async fn enqueue(tx: &Tx<'_>, job: &AcceptJob, delivered: Option<i64>) -> Result
                       unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS x(p, a, s, d))";
     // Bytes of its own (`own`) win; otherwise the delivery's blob; otherwise whatever bytes
     // came (an empty message), as `queue::enqueue` does.
+    // $1 to $8, the same in both statements.
+    let common: [&(dyn ToSql + Sync); 8] = [
+        &positions,
+        &addresses,
+        &statuses,
+        &details,
+        &sender,
+        &envelope,
+        &job.now,
+        &q.next_attempt,
+    ];
     let row = match (own, delivered, job.queued.as_ref()) {
         (None, Some(blob), _) => {
             query_one(
@@ -176,17 +204,7 @@ async fn enqueue(tx: &Tx<'_>, job: &AcceptJob, delivered: Option<i64>) -> Result
                        next_attempt) VALUES ($5, $9, CAST($6::text AS jsonb), $7, $8) \
                        RETURNING id), {recipients} SELECT id FROM q"
                 ),
-                &[
-                    &positions,
-                    &addresses,
-                    &statuses,
-                    &details,
-                    &sender,
-                    &envelope,
-                    &job.now,
-                    &q.next_attempt,
-                    &blob,
-                ],
+                &[&common[..], &[&blob]].concat(),
             )
             .await?
         }
@@ -204,19 +222,10 @@ async fn enqueue(tx: &Tx<'_>, job: &AcceptJob, delivered: Option<i64>) -> Result
                        RETURNING id), {recipients} SELECT id FROM q"
                 ),
                 &[
-                    &positions,
-                    &addresses,
-                    &statuses,
-                    &details,
-                    &sender,
-                    &envelope,
-                    &job.now,
-                    &q.next_attempt,
-                    &message.sha256,
-                    &size,
-                    &message.bytes,
-                    &message.summary,
-                ],
+                    &common[..],
+                    &[&message.sha256, &size, &message.bytes, &message.summary],
+                ]
+                .concat(),
             )
             .await?
         }
@@ -244,10 +253,13 @@ fn recipients_of(q: &NewQueued) -> RecipientColumns<'_> {
     columns
 }
 
-/// The batch's usage counters, summed per (month, mailbox, direction): one upsert.
+/// A usage counter row: month, mailbox, direction.
+type CounterKey<'a> = (String, &'a str, &'a str);
+
+/// The batch's usage counters (messages, XDM messages, documents, qualified INS), summed per
+/// (month, mailbox, direction): one upsert.
 async fn add_usage_counts(tx: &Tx<'_>, jobs: &[&AcceptJob]) -> Result<()> {
-    // (month, mailbox, direction) -> messages, xdm messages, documents, qualified INS.
-    let mut sums: Vec<((String, &str, &str), [i64; 4])> = Vec::new();
+    let mut sums: Vec<(CounterKey<'_>, [i64; 4])> = Vec::new();
     for job in jobs {
         let month = month_of(job.now);
         for c in &job.acceptance.usage {

@@ -32,13 +32,13 @@ use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
-use super::blobs::Ready;
+use super::accept_pipelined::AcceptJob;
 use super::{
     PgResult, Tx, accept_pipelined, audit, changes_of, health_docs, messages, notify, queue, small,
 };
 use crate::change_feed::ChangeFeed;
 use crate::error::{Error, Result};
-use crate::model::{Acceptance, Accepted, FolderChange, WriterStats};
+use crate::model::{Accepted, FolderChange, WriterStats};
 
 /// Bounds of the committers.
 #[derive(Debug, Clone, Copy)]
@@ -87,21 +87,6 @@ impl WriteCounters {
             writes: self.writes.load(Ordering::Relaxed),
             retried: self.retried.load(Ordering::Relaxed),
         }
-    }
-}
-
-/// An acceptance with its message bodies read and digested (outside any transaction).
-pub(crate) struct AcceptJob {
-    pub acceptance: Acceptance,
-    pub delivery: Option<Ready>,
-    pub queued: Option<Ready>,
-    pub now: i64,
-}
-
-impl AcceptJob {
-    fn weight(&self) -> usize {
-        let size = |r: &Option<Ready>| r.as_ref().map_or(0, |r| r.bytes.len());
-        size(&self.delivery) + size(&self.queued)
     }
 }
 

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use mssd_core::Address;
 
+use super::accept_pipelined::AcceptJob;
 use super::blobs::{Ready, ready};
-use super::group_commit::AcceptJob;
 use super::{
     PgResult, PostgresStore, audit, changes_of, folders, health_docs, job_lock, mailboxes,
     messages, now_unix, queue, small,
