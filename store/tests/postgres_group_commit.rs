@@ -48,6 +48,26 @@ fn acceptance(i: usize, recipient: MailboxId, bytes: usize) -> Acceptance {
     }
 }
 
+/// Holds the audit lock on a connection of its own: committers cannot commit meanwhile, so
+/// the acceptances made then pile up and go in a few batches.
+async fn hold_audit_lock(url: &str) -> tokio_postgres::Client {
+    let holder = connect(url).await;
+    holder
+        .execute("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK])
+        .await
+        .unwrap();
+    holder
+}
+
+async fn release_once_queued(holder: tokio_postgres::Client) {
+    // Not a timing assertion: the time for every task to queue its acceptance.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    holder
+        .execute("SELECT pg_advisory_unlock($1)", &[&AUDIT_LOCK])
+        .await
+        .unwrap();
+}
+
 /// What acceptance `i` of the test should meet.
 #[derive(Debug, PartialEq)]
 enum Expect {
@@ -82,11 +102,7 @@ async fn a_failing_acceptance_in_a_batch_fails_alone() {
     let small = s.create_mailbox(small).await.unwrap();
     let before = s.stats();
 
-    let holder = connect(&url).await;
-    holder
-        .execute("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK])
-        .await
-        .unwrap();
+    let holder = hold_audit_lock(&url).await;
     const JOBS: usize = 60;
     let mut tasks = Vec::new();
     for i in 0..JOBS {
@@ -98,12 +114,7 @@ async fn a_failing_acceptance_in_a_batch_fails_alone() {
         };
         tasks.push(tokio::spawn(async move { (i, s.accept(a).await) }));
     }
-    // Not a timing assertion: the time for every task to queue its acceptance.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    holder
-        .execute("SELECT pg_advisory_unlock($1)", &[&AUDIT_LOCK])
-        .await
-        .unwrap();
+    release_once_queued(holder).await;
 
     let mut accepted = Vec::new();
     for t in tasks {
@@ -228,11 +239,7 @@ async fn good_acceptances_go_the_pipelined_way_and_write_what_the_slow_way_write
         .unwrap();
     let before = s.stats();
 
-    let holder = connect(&url).await;
-    holder
-        .execute("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK])
-        .await
-        .unwrap();
+    let holder = hold_audit_lock(&url).await;
     const JOBS: usize = 12;
     let mut tasks = Vec::new();
     for i in 0..JOBS {
@@ -276,12 +283,7 @@ async fn good_acceptances_go_the_pipelined_way_and_write_what_the_slow_way_write
             async move { (i, s.accept(job).await.unwrap()) },
         ));
     }
-    // Not a timing assertion: the time for every task to queue its acceptance.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    holder
-        .execute("SELECT pg_advisory_unlock($1)", &[&AUDIT_LOCK])
-        .await
-        .unwrap();
+    release_once_queued(holder).await;
 
     let mut queued = Vec::new();
     let inbox_a = s.folders(a.id).await.unwrap()[0].clone();

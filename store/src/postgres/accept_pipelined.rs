@@ -29,7 +29,7 @@ use tokio_postgres::types::ToSql;
 
 use super::blobs::Ready;
 use super::notify::CHANNEL;
-use super::{Tx, execute, query, query_one, u32_of, u64_of};
+use super::{Tx, execute, messages, query, query_one, u32_of, u64_of};
 use crate::error::{Error, Result};
 use crate::model::{Acceptance, Accepted, Delivered, FolderChange, MailboxId, NewQueued, QueueId};
 use crate::sqlite::folders::INBOX;
@@ -98,15 +98,10 @@ async fn deliver(tx: &Tx<'_>, job: &AcceptJob) -> Result<Option<(Vec<Delivered>,
     let (Some(spec), Some(message)) = (&job.acceptance.delivery, &job.delivery) else {
         return Ok(None);
     };
-    let mut distinct: Vec<i64> = Vec::with_capacity(spec.recipients.len());
-    for r in &spec.recipients {
-        if !distinct.contains(&r.0) {
-            distinct.push(r.0);
-        }
-    }
-    if distinct.is_empty() {
-        return Err(Error::invalid("delivery", "it has no recipient"));
-    }
+    let distinct: Vec<i64> = messages::distinct_recipients(&spec.recipients)?
+        .iter()
+        .map(|m| m.0)
+        .collect();
     let size = i64::try_from(message.size()).unwrap_or(i64::MAX);
     // `room` reads every recipient (locked by the batch); unless all exist and have room, `b`
     // inserts nothing and every later step follows it. All CTEs see one snapshot and each row
@@ -167,6 +162,34 @@ async fn deliver(tx: &Tx<'_>, job: &AcceptJob) -> Result<Option<(Vec<Delivered>,
     Ok(Some((delivered, blob)))
 }
 
+/// The recipients of the entry `q` inserted ($1 to $4: positions, addresses, statuses, details).
+macro_rules! queue_recipients {
+    () => {
+        "r AS (INSERT INTO queue_recipients (queue_id, position, address, status, detail) \
+         SELECT q.id, x.p, x.a, x.s, x.d FROM q, \
+         unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS x(p, a, s, d))"
+    };
+}
+
+/// A queue entry on the delivery's blob ($9).
+const ENQUEUE_SHARED: &str = concat!(
+    "WITH q AS (INSERT INTO queue (sender, blob_id, envelope, created_at, next_attempt) \
+     VALUES ($5, $9, CAST($6::text AS jsonb), $7, $8) RETURNING id), ",
+    queue_recipients!(),
+    " SELECT id FROM q"
+);
+
+/// A queue entry with its own bytes ($9 to $12: digest, size, bytes, summary).
+const ENQUEUE_OWN: &str = concat!(
+    "WITH b AS (INSERT INTO blobs (sha256, size, bytes) VALUES ($9, $10, $11) RETURNING id), \
+     s AS (INSERT INTO blob_summaries (blob_id, summary) SELECT id, $12 FROM b \
+       WHERE $12::bytea IS NOT NULL), \
+     q AS (INSERT INTO queue (sender, blob_id, envelope, created_at, next_attempt) \
+       SELECT $5, b.id, CAST($6::text AS jsonb), $7, $8 FROM b RETURNING id), ",
+    queue_recipients!(),
+    " SELECT id FROM q"
+);
+
 /// The job's queue entry, sharing the delivery's blob unless it has bytes of its own.
 async fn enqueue(tx: &Tx<'_>, job: &AcceptJob, delivered: Option<i64>) -> Result<Option<QueueId>> {
     let Some(q) = &job.acceptance.queued else {
@@ -179,9 +202,6 @@ async fn enqueue(tx: &Tx<'_>, job: &AcceptJob, delivered: Option<i64>) -> Result
     }
     let sender = q.sender.as_ref().map(mssd_core::Address::as_str);
     let envelope = q.envelope.to_string();
-    let recipients = "r AS (INSERT INTO queue_recipients (queue_id, position, address, status, \
-                      detail) SELECT q.id, x.p, x.a, x.s, x.d FROM q, \
-                      unnest($1::int[], $2::text[], $3::text[], $4::text[]) AS x(p, a, s, d))";
     // Bytes of its own (`own`) win; otherwise the delivery's blob; otherwise whatever bytes
     // came (an empty message), as `queue::enqueue` does.
     // $1 to $8, the same in both statements.
@@ -197,30 +217,13 @@ async fn enqueue(tx: &Tx<'_>, job: &AcceptJob, delivered: Option<i64>) -> Result
     ];
     let row = match (own, delivered, job.queued.as_ref()) {
         (None, Some(blob), _) => {
-            query_one(
-                tx,
-                &format!(
-                    "WITH q AS (INSERT INTO queue (sender, blob_id, envelope, created_at, \
-                       next_attempt) VALUES ($5, $9, CAST($6::text AS jsonb), $7, $8) \
-                       RETURNING id), {recipients} SELECT id FROM q"
-                ),
-                &[&common[..], &[&blob]].concat(),
-            )
-            .await?
+            query_one(tx, ENQUEUE_SHARED, &[&common[..], &[&blob]].concat()).await?
         }
         (_, _, Some(message)) => {
             let size = i64::try_from(message.size()).unwrap_or(i64::MAX);
             query_one(
                 tx,
-                &format!(
-                    "WITH b AS (INSERT INTO blobs (sha256, size, bytes) VALUES ($9, $10, $11) \
-                       RETURNING id), \
-                     s AS (INSERT INTO blob_summaries (blob_id, summary) SELECT id, $12 FROM b \
-                       WHERE $12::bytea IS NOT NULL), \
-                     q AS (INSERT INTO queue (sender, blob_id, envelope, created_at, \
-                       next_attempt) SELECT $5, b.id, CAST($6::text AS jsonb), $7, $8 FROM b \
-                       RETURNING id), {recipients} SELECT id FROM q"
-                ),
+                ENQUEUE_OWN,
                 &[
                     &common[..],
                     &[&message.sha256, &size, &message.bytes, &message.summary],

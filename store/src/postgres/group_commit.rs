@@ -240,20 +240,11 @@ async fn run_batch(
         ))
     })?;
     if jobs.iter().all(|job| accept_pipelined::eligible(job)) {
-        let tx = conn
-            .transaction()
-            .await
-            .pg("accepting: beginning a batch")?;
-        lock_batch_mailboxes(&tx, jobs).await?;
+        let tx = begin_locked(&mut conn, jobs).await?;
         match accept_pipelined::stage(&tx, &context.node, jobs).await {
             Ok(staged) => {
-                let events: Vec<_> = jobs.iter().map(|job| &job.acceptance.audit).collect();
-                audit::append_all(&tx, &events).await?;
-                // Only after COMMIT returned: a failed COMMIT may have committed, so the
-                // batch must not run again.
-                tx.commit().await.pg("accepting: committing a batch")?;
                 outcomes.extend(staged.into_iter().map(Ok));
-                return Ok(());
+                return finish(tx, jobs, outcomes).await;
             }
             Err(e) => {
                 context.counters.retried.fetch_add(1, Ordering::Relaxed);
@@ -264,11 +255,7 @@ async fn run_batch(
             }
         }
     }
-    let tx = conn
-        .transaction()
-        .await
-        .pg("accepting: beginning a batch")?;
-    lock_batch_mailboxes(&tx, jobs).await?;
+    let tx = begin_locked(&mut conn, jobs).await?;
     for (k, job) in jobs.iter().enumerate() {
         // One round trip: the previous acceptance's savepoint released (or, rolled back,
         // discarded), this one's opened. COMMIT releases the last one.
@@ -288,9 +275,28 @@ async fn run_batch(
         }
         outcomes.push(outcome);
     }
+    finish(tx, jobs, outcomes).await
+}
+
+/// Begins the batch's transaction and locks the mailboxes it writes through.
+async fn begin_locked<'c>(
+    conn: &'c mut deadpool_postgres::Object,
+    jobs: &[&AcceptJob],
+) -> Result<Tx<'c>> {
+    let tx = conn
+        .transaction()
+        .await
+        .pg("accepting: beginning a batch")?;
+    lock_batch_mailboxes(&tx, jobs).await?;
+    Ok(tx)
+}
+
+/// Appends the audit lines of the acceptances that succeeded, then commits. A failed COMMIT
+/// fails the batch and is never run again: it may have committed.
+async fn finish(tx: Tx<'_>, jobs: &[&AcceptJob], outcomes: &[Outcome]) -> Result<()> {
     let events: Vec<_> = jobs
         .iter()
-        .zip(outcomes.iter())
+        .zip(outcomes)
         .filter(|(_, outcome)| outcome.is_ok())
         .map(|(job, _)| &job.acceptance.audit)
         .collect();

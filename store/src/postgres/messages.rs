@@ -31,15 +31,7 @@ pub(crate) async fn deliver(
     internal_date: i64,
     documents: &[NewDocument],
 ) -> Result<(Vec<Delivered>, i64)> {
-    let mut distinct: Vec<MailboxId> = Vec::with_capacity(recipients.len());
-    for r in recipients {
-        if !distinct.contains(r) {
-            distinct.push(*r);
-        }
-    }
-    if distinct.is_empty() {
-        return Err(Error::invalid("delivery", "it has no recipient"));
-    }
+    let distinct = distinct_recipients(recipients)?;
     lock_mailboxes(tx, &distinct).await?;
     let size = message.size();
     let mut inboxes = Vec::with_capacity(distinct.len());
@@ -65,6 +57,20 @@ pub(crate) async fn deliver(
         delivered.push(d);
     }
     Ok((delivered, blob))
+}
+
+/// The recipients of a delivery, each once, in the order first named; at least one.
+pub(crate) fn distinct_recipients(recipients: &[MailboxId]) -> Result<Vec<MailboxId>> {
+    let mut distinct: Vec<MailboxId> = Vec::with_capacity(recipients.len());
+    for r in recipients {
+        if !distinct.contains(r) {
+            distinct.push(*r);
+        }
+    }
+    if distinct.is_empty() {
+        return Err(Error::invalid("delivery", "it has no recipient"));
+    }
+    Ok(distinct)
 }
 
 /// Stores `message` in `folder` (the caller locked the folder's mailbox).
