@@ -358,3 +358,41 @@ async fn good_acceptances_go_the_pipelined_way_and_write_what_the_slow_way_write
     }
     assert_eq!(s.audit_verify().await.unwrap().broken, None);
 }
+
+/// A pipelined batch computes its audit links from its own events when the trail's last record
+/// is chained; a record nobody chained yet (written by hand here, as a restore or an older
+/// version might leave) makes it read back and link everything unchained instead.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pipelined_batch_links_records_left_unchained_before_it() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let s = store(&url).await;
+    let m = s
+        .create_mailbox(new_mailbox("unchained@x.mssante.fr"))
+        .await
+        .unwrap();
+    s.accept(acceptance(0, m.id, 64)).await.unwrap();
+    let owner = connect(&url).await;
+    owner
+        .execute(
+            "INSERT INTO audit (at, kind, actor, subject, outcome, detail) \
+             VALUES (1, 'admin.note', 'operator', 'by hand', 'ok', '{}')",
+            &[],
+        )
+        .await
+        .unwrap();
+    for i in 1..4 {
+        s.accept(acceptance(i, m.id, 64)).await.unwrap();
+    }
+    let chained: i64 = owner
+        .query_one("SELECT count(*) FROM audit_chain", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(chained, 5, "every record linked, the hand-written one too");
+    let verification = s.audit_verify().await.unwrap();
+    assert_eq!(verification.broken, None);
+    assert_eq!(verification.records, 5);
+    assert_eq!(s.stats().retried, 0, "no batch ran again the slow way");
+}

@@ -4,9 +4,11 @@
 //! taken and chained in commit order, and a reader paging by id never skips a record that
 //! commits later with a smaller id.
 
+use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 
-use super::{Tx, execute, query, query_opt, sql_limit};
+use super::{Tx, execute, query, query_one, query_opt, sql_limit};
 use crate::error::{Error, Result};
 use crate::model::{AuditEvent, AuditQuery, AuditRecord, AuditVerification};
 use crate::sqlite::audit::{GENESIS, StoredRecord, link};
@@ -20,33 +22,134 @@ pub(crate) async fn append(tx: &Tx<'_>, e: &AuditEvent) -> Result<()> {
     append_all(tx, &[e]).await
 }
 
+const LOCK: &str = "SELECT pg_advisory_xact_lock($1)";
+
+/// The trail's head before an append: its last id, and the last chained record and link.
+const HEAD: &str = "SELECT (SELECT max(id) FROM audit), c.audit_id, c.link FROM (SELECT 1) AS one \
+     LEFT JOIN LATERAL (SELECT audit_id, link FROM audit_chain ORDER BY audit_id DESC LIMIT 1) \
+     AS c ON TRUE";
+
+/// ORDER BY the position: ids are taken in the order of the events.
+const INSERT: &str = "INSERT INTO audit (at, kind, actor, subject, outcome, detail) \
+     SELECT at, kind, actor, subject, outcome, detail \
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+     WITH ORDINALITY AS e(at, kind, actor, subject, outcome, detail, n) ORDER BY n RETURNING id";
+
+const CHAIN: &str =
+    "INSERT INTO audit_chain (audit_id, link) SELECT * FROM unnest($1::bigint[], $2::text[])";
+
+/// The statements of an append, to prepare before a pipelined flight (an unprepared one would
+/// be sent after its preparation came back, out of the flight's order).
+pub(crate) const STATEMENTS: [&str; 4] = [LOCK, HEAD, INSERT, CHAIN];
+
 /// Appends `events` in order under the trail's lock (taken once, held until the commit) and
-/// chains them: a constant number of statements whatever their count, so a batch of accepted
-/// messages (`group_commit`) holds the lock no longer than a single append.
+/// chains them: two round trips whatever their count, so a batch of accepted messages
+/// (`group_commit`) holds the lock no longer than a single append.
 pub(crate) async fn append_all(tx: &Tx<'_>, events: &[&AuditEvent]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])
-        .await
-        .map_err(|err| super::pg_error("taking the audit lock", &err))?;
+    super::prepare_all(tx, &STATEMENTS).await?;
+    let inserted = insert_unchained(tx, events).await?;
+    match links(events, inserted)? {
+        Some(links) => chain(tx, &links).await,
+        None => chain_pending(tx).await,
+    }
+}
+
+/// What [`insert_unchained`] found and took.
+pub(crate) struct Unchained {
+    /// The trail's last id before the insert.
+    top: Option<i64>,
+    /// The last chained record and its link.
+    chained: Option<(i64, String)>,
+    /// The ids the events got.
+    ids: Vec<i64>,
+}
+
+impl Unchained {
+    /// The id of the first record inserted.
+    pub(crate) fn first_id(&self) -> Option<i64> {
+        self.ids.first().copied()
+    }
+}
+
+/// Takes the trail's lock, reads its head and inserts `events` (not empty), all sent at once
+/// (the server runs them in that order). The statements must be prepared ([`STATEMENTS`]).
+pub(crate) async fn insert_unchained<C: GenericClient>(
+    c: &C,
+    events: &[&AuditEvent],
+) -> Result<Unchained> {
     let at: Vec<i64> = events.iter().map(|e| e.at).collect();
     let kind: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     let actor: Vec<&str> = events.iter().map(|e| e.actor.as_str()).collect();
     let subject: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
     let outcome: Vec<&str> = events.iter().map(|e| e.outcome.as_str()).collect();
     let detail: Vec<String> = events.iter().map(|e| e.detail.to_string()).collect();
-    // ORDER BY the position: ids are taken in the order of `events`.
-    execute(
-        tx,
-        "INSERT INTO audit (at, kind, actor, subject, outcome, detail) \
-         SELECT at, kind, actor, subject, outcome, detail \
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
-         WITH ORDINALITY AS e(at, kind, actor, subject, outcome, detail, n) ORDER BY n",
-        &[&at, &kind, &actor, &subject, &outcome, &detail],
-    )
-    .await?;
-    chain_pending(tx).await
+    let lock: [&(dyn ToSql + Sync); 1] = [&AUDIT_LOCK];
+    let lines: [&(dyn ToSql + Sync); 6] = [&at, &kind, &actor, &subject, &outcome, &detail];
+    let (_, head, rows) = tokio::try_join!(
+        execute(c, LOCK, &lock),
+        query_one(c, HEAD, &[]),
+        query(c, INSERT, &lines),
+    )?;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    ids.sort_unstable();
+    let chained = match (head.get::<_, Option<i64>>(1), head.get(2)) {
+        (Some(id), Some(link)) => Some((id, link)),
+        _ => None,
+    };
+    Ok(Unchained {
+        top: head.get(0),
+        chained,
+        ids,
+    })
+}
+
+/// The chain's links of the records [`insert_unchained`] inserted, computed from the events
+/// themselves (text columns give back what was written): ids and links, for [`chain`].
+/// `None` when the trail holds records nobody chained before them: [`chain_pending`] then
+/// reads back and links everything unchained.
+pub(crate) fn links(
+    events: &[&AuditEvent],
+    inserted: Unchained,
+) -> Result<Option<(Vec<i64>, Vec<String>)>> {
+    if inserted.ids.len() != events.len() {
+        return Err(Error::Postgres(format!(
+            "appending to the audit trail: {} records inserted for {} events",
+            inserted.ids.len(),
+            events.len()
+        )));
+    }
+    let (last_chained, mut previous) = match inserted.chained {
+        Some((id, link)) => (Some(id), link),
+        None => (None, GENESIS.to_owned()),
+    };
+    if inserted.top != last_chained {
+        return Ok(None);
+    }
+    let mut links = Vec::with_capacity(events.len());
+    for (id, e) in inserted.ids.iter().zip(events) {
+        let record: StoredRecord = (
+            *id,
+            e.at,
+            e.kind.clone(),
+            e.actor.clone(),
+            e.subject.clone(),
+            e.outcome.clone(),
+            e.detail.to_string(),
+        );
+        previous = link(&previous, &record);
+        links.push(previous.clone());
+    }
+    Ok(Some((inserted.ids, links)))
+}
+
+/// Inserts the links [`links`] computed, in one statement.
+pub(crate) async fn chain<C: GenericClient>(c: &C, links: &(Vec<i64>, Vec<String>)) -> Result<()> {
+    let (ids, links) = links;
+    execute(c, CHAIN, &[ids, links]).await?;
+    Ok(())
 }
 
 fn stored(r: &Row) -> StoredRecord {
@@ -61,10 +164,10 @@ fn stored(r: &Row) -> StoredRecord {
     )
 }
 
-/// Links the records not chained yet (those just appended), in one INSERT.
-async fn chain_pending(tx: &Tx<'_>) -> Result<()> {
+/// Links every record not chained yet, in one INSERT.
+pub(crate) async fn chain_pending<C: GenericClient>(c: &C) -> Result<()> {
     let last = query_opt(
-        tx,
+        c,
         "SELECT audit_id, link FROM audit_chain ORDER BY audit_id DESC LIMIT 1",
         &[],
     )
@@ -74,7 +177,7 @@ async fn chain_pending(tx: &Tx<'_>) -> Result<()> {
         None => (0, GENESIS.to_owned()),
     };
     let pending = query(
-        tx,
+        c,
         &format!("{SELECT_RECORD} WHERE id > $1 ORDER BY id"),
         &[&after],
     )
@@ -90,13 +193,7 @@ async fn chain_pending(tx: &Tx<'_>) -> Result<()> {
         ids.push(record.0);
         links.push(previous.clone());
     }
-    execute(
-        tx,
-        "INSERT INTO audit_chain (audit_id, link) SELECT * FROM unnest($1::bigint[], $2::text[])",
-        &[&ids, &links],
-    )
-    .await?;
-    Ok(())
+    chain(c, &(ids, links)).await
 }
 
 /// Walks the whole trail in order, recomputing each link.

@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_queue_lease.sql"),
     include_str!("migrations/0003_uid_validity_sequence.sql"),
+    include_str!("migrations/0004_blob_lz4.sql"),
 ];
 
 /// Advisory lock key held while migrating ("mssd" "migr" in ASCII).

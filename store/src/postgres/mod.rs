@@ -13,9 +13,12 @@
 
 #[macro_use]
 mod macros;
+mod accept_job;
 mod accept_pipelined;
+mod accept_statements;
 mod audit;
 mod blobs;
+mod deliver_batch;
 mod directory;
 mod directory_impl;
 mod folders;
@@ -35,7 +38,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use tracing::info;
@@ -328,28 +331,54 @@ pub(crate) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
+/// Prepares `statements` (once per connection; their preparations pipelined). Statements sent
+/// together for the server to run in order must be prepared first: an unprepared one goes out
+/// only after its preparation came back, behind those sent meanwhile.
+pub(crate) async fn prepare_all<C: GenericClient>(c: &C, statements: &[&str]) -> Result<()> {
+    futures_util::future::try_join_all(statements.iter().map(|sql| c.prepare_cached(sql)))
+        .await
+        .pg("preparing statements")?;
+    Ok(())
+}
+
 /// Runs `sql` (prepared once per connection) and returns its rows.
-pub(crate) async fn query(tx: &Tx<'_>, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
-    let stmt = tx.prepare_cached(sql).await.pg("preparing a statement")?;
-    tx.query(&stmt, params).await.pg(doing(sql))
+pub(crate) async fn query<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &Params<'_>,
+) -> Result<Vec<Row>> {
+    let stmt = c.prepare_cached(sql).await.pg("preparing a statement")?;
+    c.query(&stmt, params).await.pg(doing(sql))
 }
 
 /// At most one row.
-pub(crate) async fn query_opt(tx: &Tx<'_>, sql: &str, params: &Params<'_>) -> Result<Option<Row>> {
-    let stmt = tx.prepare_cached(sql).await.pg("preparing a statement")?;
-    tx.query_opt(&stmt, params).await.pg(doing(sql))
+pub(crate) async fn query_opt<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &Params<'_>,
+) -> Result<Option<Row>> {
+    let stmt = c.prepare_cached(sql).await.pg("preparing a statement")?;
+    c.query_opt(&stmt, params).await.pg(doing(sql))
 }
 
 /// Exactly one row.
-pub(crate) async fn query_one(tx: &Tx<'_>, sql: &str, params: &Params<'_>) -> Result<Row> {
-    let stmt = tx.prepare_cached(sql).await.pg("preparing a statement")?;
-    tx.query_one(&stmt, params).await.pg(doing(sql))
+pub(crate) async fn query_one<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &Params<'_>,
+) -> Result<Row> {
+    let stmt = c.prepare_cached(sql).await.pg("preparing a statement")?;
+    c.query_one(&stmt, params).await.pg(doing(sql))
 }
 
 /// Rows changed.
-pub(crate) async fn execute(tx: &Tx<'_>, sql: &str, params: &Params<'_>) -> Result<u64> {
-    let stmt = tx.prepare_cached(sql).await.pg("preparing a statement")?;
-    tx.execute(&stmt, params).await.pg(doing(sql))
+pub(crate) async fn execute<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &Params<'_>,
+) -> Result<u64> {
+    let stmt = c.prepare_cached(sql).await.pg("preparing a statement")?;
+    c.execute(&stmt, params).await.pg(doing(sql))
 }
 
 /// The statement's first words, to say what failed without quoting values.

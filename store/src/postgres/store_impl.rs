@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use mssd_core::Address;
 
-use super::accept_pipelined::AcceptJob;
+use super::accept_job::AcceptJob;
 use super::blobs::{Ready, ready};
 use super::{
     PgResult, PostgresStore, audit, changes_of, folders, health_docs, job_lock, mailboxes,
