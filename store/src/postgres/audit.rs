@@ -121,16 +121,15 @@ pub(crate) fn links(
             events.len()
         )));
     }
-    let (last_chained, mut previous) = match inserted.chained {
+    let (last_chained, previous) = match inserted.chained {
         Some((id, link)) => (Some(id), link),
         None => (None, GENESIS.to_owned()),
     };
     if inserted.top != last_chained {
         return Ok(None);
     }
-    let mut links = Vec::with_capacity(events.len());
-    for (id, e) in inserted.ids.iter().zip(events) {
-        let record: StoredRecord = (
+    let records = inserted.ids.iter().zip(events).map(|(id, e)| {
+        (
             *id,
             e.at,
             e.kind.clone(),
@@ -138,11 +137,24 @@ pub(crate) fn links(
             e.subject.clone(),
             e.outcome.clone(),
             e.detail.to_string(),
-        );
+        )
+    });
+    Ok(Some(linked(previous, records)))
+}
+
+/// The ids and links of `records` (in id order) chained after `previous`.
+fn linked(
+    mut previous: String,
+    records: impl ExactSizeIterator<Item = StoredRecord>,
+) -> (Vec<i64>, Vec<String>) {
+    let mut ids = Vec::with_capacity(records.len());
+    let mut links = Vec::with_capacity(records.len());
+    for record in records {
         previous = link(&previous, &record);
+        ids.push(record.0);
         links.push(previous.clone());
     }
-    Ok(Some((inserted.ids, links)))
+    (ids, links)
 }
 
 /// Inserts the links [`links`] computed, in one statement.
@@ -172,7 +184,7 @@ pub(crate) async fn chain_pending<C: GenericClient>(c: &C) -> Result<()> {
         &[],
     )
     .await?;
-    let (after, mut previous): (i64, String) = match last {
+    let (after, previous): (i64, String) = match last {
         Some(r) => (r.get(0), r.get(1)),
         None => (0, GENESIS.to_owned()),
     };
@@ -185,15 +197,7 @@ pub(crate) async fn chain_pending<C: GenericClient>(c: &C) -> Result<()> {
     if pending.is_empty() {
         return Ok(());
     }
-    let mut ids = Vec::with_capacity(pending.len());
-    let mut links = Vec::with_capacity(pending.len());
-    for row in &pending {
-        let record = stored(row);
-        previous = link(&previous, &record);
-        ids.push(record.0);
-        links.push(previous.clone());
-    }
-    chain(c, &(ids, links)).await
+    chain(c, &linked(previous, pending.iter().map(stored))).await
 }
 
 /// Walks the whole trail in order, recomputing each link.
